@@ -1,0 +1,112 @@
+/**
+ * The finding-code catalog (DESIGN.md). Names and severities are a contract:
+ * scripts and tickets key on them. Never rename a code or change its meaning.
+ */
+export type Severity = 'error' | 'warning' | 'info';
+export type Area =
+  | 'domain' | 'dns' | 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover'
+  | 'verification' | 'mta-sts' | 'tls-rpt' | 'smtp';
+
+export interface CatalogEntry {
+  severity: Severity;
+  area: Area;
+  /** When the code is raised, one line. */
+  title: string;
+}
+
+export const CATALOG = {
+  DOMAIN_INVALID: { severity: 'error', area: 'domain', title: 'input is not a valid domain name' },
+  DOMAIN_NOT_FOUND: { severity: 'error', area: 'domain', title: 'the domain does not exist (NXDOMAIN)' },
+  DNS_TEMPFAIL: { severity: 'error', area: 'dns', title: 'a lookup timed out or failed (SERVFAIL/REFUSED)' },
+  MX_MISSING: { severity: 'error', area: 'mx', title: 'no MX record' },
+  MX_NOT_M365: { severity: 'warning', area: 'mx', title: 'no MX points to Microsoft 365' },
+  MX_MULTIPLE: { severity: 'warning', area: 'mx', title: 'more than one MX host' },
+  MX_PRIORITY: { severity: 'warning', area: 'mx', title: 'the Microsoft 365 MX is not the most preferred' },
+  MX_DEPRECATED: { severity: 'error', area: 'mx', title: 'a retired Microsoft endpoint or a leftover msv1.invalid MX' },
+  MX_HOST_UNRESOLVED: { severity: 'error', area: 'mx', title: 'the Microsoft 365 MX host has no address' },
+  MX_GATEWAY: { severity: 'info', area: 'mx', title: 'the MX is a known mail gateway in front of Exchange Online' },
+  MX_TOKEN_MISMATCH: { severity: 'info', area: 'mx', title: "the MX token differs from the domain's dashed form" },
+  SPF_MISSING: { severity: 'error', area: 'spf', title: 'no v=spf1 TXT record' },
+  SPF_MULTIPLE: { severity: 'error', area: 'spf', title: 'more than one v=spf1 record (permerror)' },
+  SPF_SYNTAX: { severity: 'error', area: 'spf', title: 'the record does not parse (permerror)' },
+  SPF_NO_M365_INCLUDE: { severity: 'error', area: 'spf', title: 'the Microsoft 365 SPF include is missing' },
+  SPF_M365_INCLUDE_QUALIFIED: { severity: 'error', area: 'spf', title: 'the Microsoft include carries a -, ~ or ? qualifier' },
+  SPF_M365_NOT_PASS: { severity: 'error', area: 'spf', title: 'check_host for a Microsoft 365 outbound address does not give pass' },
+  SPF_TOO_MANY_LOOKUPS: { severity: 'error', area: 'spf', title: 'more than 10 DNS-querying terms (RFC 7208 4.6.4)' },
+  SPF_TOO_MANY_VOID_LOOKUPS: { severity: 'error', area: 'spf', title: 'more than 2 void lookups' },
+  SPF_INCLUDE_BROKEN: { severity: 'error', area: 'spf', title: 'an include/redirect target has no SPF record or is broken' },
+  SPF_ALL_PASS: { severity: 'error', area: 'spf', title: '+all (anyone may send)' },
+  SPF_ALL_NEUTRAL: { severity: 'warning', area: 'spf', title: '?all, or no all and no redirect' },
+  SPF_PTR: { severity: 'warning', area: 'spf', title: 'the deprecated ptr mechanism is used' },
+  SPF_LEGACY_SENDERID: { severity: 'warning', area: 'spf', title: 'a leftover spf2.0/ record' },
+  DKIM_MISSING: { severity: 'error', area: 'dkim', title: 'neither selector1 nor selector2 CNAME exists' },
+  DKIM_SELECTOR_MISSING: { severity: 'warning', area: 'dkim', title: 'one of the two selector CNAMEs is missing' },
+  DKIM_NOT_CNAME: { severity: 'error', area: 'dkim', title: 'a selector name holds a TXT record instead of a CNAME' },
+  DKIM_TARGET_INVALID: { severity: 'error', area: 'dkim', title: "a CNAME target does not match Microsoft's patterns" },
+  DKIM_TENANT_MISMATCH: { severity: 'error', area: 'dkim', title: 'the selectors point at different tenants, or the wrong selector number' },
+  DKIM_NO_KEY: { severity: 'error', area: 'dkim', title: 'neither target publishes a key' },
+  DKIM_KEY_PENDING: { severity: 'info', area: 'dkim', title: 'one target publishes a key, the other not yet (normal)' },
+  DKIM_KEY_INVALID: { severity: 'error', area: 'dkim', title: 'a key record does not parse or the key does not decode' },
+  DKIM_KEY_REVOKED: { severity: 'warning', area: 'dkim', title: 'p= is empty' },
+  DKIM_KEY_WEAK: { severity: 'warning', area: 'dkim', title: 'RSA key of 1024 to 2047 bits' },
+  DKIM_KEY_INSECURE: { severity: 'error', area: 'dkim', title: 'RSA key under 1024 bits' },
+  DMARC_MISSING: { severity: 'error', area: 'dmarc', title: 'no DMARC record for the domain or its organizational domain' },
+  DMARC_MULTIPLE: { severity: 'error', area: 'dmarc', title: 'more than one v=DMARC1 record' },
+  DMARC_SYNTAX: { severity: 'error', area: 'dmarc', title: 'a record meant as DMARC is invalid' },
+  DMARC_POLICY_NONE: { severity: 'warning', area: 'dmarc', title: 'p=none, or no p= tag (monitoring only)' },
+  DMARC_PCT_PARTIAL: { severity: 'info', area: 'dmarc', title: 'pct below 100' },
+  DMARC_NO_RUA: { severity: 'warning', area: 'dmarc', title: 'no aggregate report address' },
+  DMARC_RUA_UNAUTHORIZED: { severity: 'warning', area: 'dmarc', title: 'an external rua/ruf domain has not authorized reports' },
+  DMARC_INHERITED: { severity: 'info', area: 'dmarc', title: 'the policy comes from a parent found by the tree walk' },
+  DMARC_MOERA_MISSING: { severity: 'info', area: 'dmarc', title: 'the initial (MOERA) domain has no DMARC record with p=' },
+  AUTODISCOVER_MISSING: { severity: 'warning', area: 'autodiscover', title: 'no autodiscover CNAME' },
+  AUTODISCOVER_NOT_M365: { severity: 'warning', area: 'autodiscover', title: 'autodiscover points elsewhere' },
+  VERIFICATION_TXT_ABSENT: { severity: 'info', area: 'verification', title: 'no MS=ms######## record (fine once verified)' },
+  MSOID_PRESENT: { severity: 'warning', area: 'verification', title: 'an msoid CNAME outside 21Vianet' },
+  SMTP_UNREACHABLE: { severity: 'error', area: 'smtp', title: 'TCP connection refused or unreachable' },
+  SMTP_TIMEOUT: { severity: 'error', area: 'smtp', title: 'no connection or no banner within the timeout' },
+  SMTP_NO_STARTTLS: { severity: 'error', area: 'smtp', title: 'STARTTLS not offered' },
+  SMTP_TLS_WEAK: { severity: 'error', area: 'smtp', title: 'TLS below 1.2 negotiated' },
+  SMTP_TLS_CERT_INVALID: { severity: 'error', area: 'smtp', title: 'certificate does not verify for the host' },
+  SMTP_NO_AUTH: { severity: 'warning', area: 'smtp', title: 'no AUTH mechanisms after STARTTLS' },
+  SMTP_AUTH_FAILED: { severity: 'error', area: 'smtp', title: 'the optional AUTH test was rejected' },
+  SMTP_AUTH_DISABLED: { severity: 'error', area: 'smtp', title: 'SMTP AUTH disabled for the tenant (5.7.139)' },
+  // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
+  DKIM_SELECTOR_KEY: { severity: 'info', area: 'dkim', title: 'an extra selector given with --selector was checked' },
+  DMARC_UNKNOWN_TAG: { severity: 'info', area: 'dmarc', title: 'the record has tags DMARC does not define (ignored)' },
+  DMARC_LEGACY_TAG: { severity: 'info', area: 'dmarc', title: 'the record uses tags RFC 9989 removed (pct, rf, ri)' },
+  VERIFICATION_TXT_MALFORMED: { severity: 'info', area: 'verification', title: 'an MS= record that is not MS=ms followed by 8 digits' },
+  SMTP_BANNER_NOT_M365: { severity: 'info', area: 'smtp', title: "the banner is not Microsoft's though Microsoft's host was the target" },
+  SMTP_AUTH_OTHER: { severity: 'info', area: 'smtp', title: 'the AUTH test got another reply (see explain)' },
+} as const satisfies Record<string, CatalogEntry>;
+
+export type FindingCode = keyof typeof CATALOG;
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  area: Area;
+  /** One sentence a person understands. */
+  message: string;
+  /** The record or answer that shows it (data from DNS/SMTP: renderers escape it). */
+  evidence?: string;
+  /** What to publish or change. */
+  fix?: string;
+}
+
+/** Builds a finding with the catalog's severity and area. */
+export function finding(
+  code: FindingCode,
+  message: string,
+  extra: { evidence?: string | undefined; fix?: string | undefined } = {},
+): Finding {
+  const entry: CatalogEntry = CATALOG[code];
+  const f: Finding = { code, severity: entry.severity, area: entry.area, message };
+  if (extra.evidence !== undefined) f.evidence = extra.evidence;
+  if (extra.fix !== undefined) f.fix = extra.fix;
+  return f;
+}
+
+export function isFindingCode(s: string): s is FindingCode {
+  return Object.prototype.hasOwnProperty.call(CATALOG, s);
+}
