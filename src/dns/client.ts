@@ -1,0 +1,190 @@
+import { Resolver } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { classifyDnsError } from './errors.js';
+import type { DnsAnswer, DnsClient, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
+
+export interface DnsClientOptions {
+  /** `ADDR`, `ADDR:PORT` or `[V6]:PORT`; default: the system resolvers. */
+  servers?: readonly string[] | undefined;
+  /** Deadline of one attempt, enforced here (c-ares adapts its own timers). */
+  timeoutMs?: number | undefined;
+  /** Further attempts after a failed one; each goes to the next server. */
+  retries?: number | undefined;
+  /** Cap on queries sent per second (0 or undefined: no cap). */
+  qps?: number | undefined;
+  /** Most answers kept in the cache (least recently used go first). */
+  cacheSize?: number | undefined;
+}
+
+export const DEFAULT_TIMEOUT_MS = 3000;
+export const DEFAULT_RETRIES = 2;
+/** Enough for every shared include tree of a large batch; bounded so memory stays flat in N. */
+export const DEFAULT_CACHE_SIZE = 50_000;
+
+type Final = DnsAnswer<unknown>;
+
+/** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null. */
+export function parseServerAddress(input: string): string | null {
+  const s = input.trim();
+  const bracket = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s);
+  if (bracket) {
+    const [, host = '', port] = bracket;
+    if (isIP(host) !== 6 || !validPort(port)) return null;
+    return port ? `[${host}]:${port}` : host;
+  }
+  if (isIP(s) === 6) return s;
+  const v4 = /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
+  if (v4) {
+    const [, host = '', port] = v4;
+    if (isIP(host) !== 4 || !validPort(port)) return null;
+    return port ? `${host}:${port}` : host;
+  }
+  return null;
+}
+
+function validPort(port: string | undefined): boolean {
+  if (port === undefined) return true;
+  const n = Number(port);
+  return Number.isInteger(n) && n >= 1 && n <= 65535;
+}
+
+/** A name c-ares would reject, or that cannot exist: answered NXDOMAIN without a query. */
+function unqueryable(name: string): boolean {
+  if (name === '' || name.length > 253) return true;
+  return name.split('.').some((l) => l.length === 0 || l.length > 63);
+}
+
+/**
+ * The production DnsClient over node:dns/promises. One Resolver per server
+ * with tries: 1, so that this client owns timeouts and retries; answers are
+ * cached per run by (name, type) and queries in flight are shared, so a batch
+ * asks for spf.protection.outlook.com once. TEMPFAIL is never cached.
+ */
+export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
+  const timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
+  const cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
+  const resolverOptions = { timeout: timeoutMs, tries: 1 };
+
+  let servers: string[];
+  if (options.servers && options.servers.length > 0) {
+    servers = options.servers.map((s) => {
+      const parsed = parseServerAddress(s);
+      if (parsed === null) throw new TypeError(`not a DNS server address: ${JSON.stringify(s)} (use ADDR, ADDR:PORT or [IPv6]:PORT)`);
+      return parsed;
+    });
+  } else {
+    servers = new Resolver().getServers();
+  }
+  const resolvers = servers.map((s) => {
+    const r = new Resolver(resolverOptions);
+    r.setServers([s]);
+    return r;
+  });
+  if (resolvers.length === 0) resolvers.push(new Resolver(resolverOptions));
+
+  const cache = new Map<string, Final>();
+  const inFlight = new Map<string, Promise<Final>>();
+  const seen = new Set<string>();
+  const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
+  const pace = createPacer(options.qps ?? 0);
+
+  async function attempt(resolver: Resolver, name: string, type: RRType): Promise<Final> {
+    await pace();
+    stats.queries++;
+    const query = ask(resolver, name, type).then(
+      (records): Final => (records.length > 0 ? { kind: 'records', records } : { kind: 'nodata' }),
+      (err: unknown): Final => classifyDnsError(err),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<Final>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' }), timeoutMs);
+    });
+    try {
+      return await Promise.race([query, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function lookup(name: string, type: RRType): Promise<Final> {
+    let last: Final = { kind: 'tempfail', reason: 'other', code: 'ENOSERVER' };
+    for (let i = 0; i <= retries; i++) {
+      const resolver = resolvers[i % resolvers.length] as Resolver;
+      last = await attempt(resolver, name, type);
+      if (last.kind !== 'tempfail') return last;
+    }
+    stats.tempfails++;
+    return last;
+  }
+
+  return {
+    resolve<T extends RRType>(rawName: string, type: T): Promise<DnsAnswer<RecordTypes[T]>> {
+      const name = rawName.toLowerCase().replace(/\.$/, '');
+      const key = `${type} ${name}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        stats.unique++;
+      }
+      if (unqueryable(name)) return Promise.resolve({ kind: 'nxdomain' });
+      const cached = cache.get(key);
+      if (cached) {
+        stats.cacheHits++;
+        cache.delete(key);
+        cache.set(key, cached);
+        return Promise.resolve(cached as DnsAnswer<RecordTypes[T]>);
+      }
+      const pending = inFlight.get(key);
+      if (pending) {
+        stats.cacheHits++;
+        return pending as Promise<DnsAnswer<RecordTypes[T]>>;
+      }
+      const p = lookup(name, type).then((answer) => {
+        inFlight.delete(key);
+        if (answer.kind !== 'tempfail') {
+          cache.set(key, answer);
+          if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
+        }
+        return answer;
+      });
+      inFlight.set(key, p);
+      return p as Promise<DnsAnswer<RecordTypes[T]>>;
+    },
+    stats: () => ({ ...stats }),
+  };
+}
+
+async function ask(resolver: Resolver, name: string, type: RRType): Promise<unknown[]> {
+  switch (type) {
+    case 'A':
+      return resolver.resolve4(name);
+    case 'AAAA':
+      return resolver.resolve6(name);
+    case 'CNAME':
+      return resolver.resolveCname(name);
+    case 'MX':
+      return (await resolver.resolveMx(name)).map(
+        (r): MxRecord => ({ exchange: r.exchange.toLowerCase().replace(/\.$/, ''), priority: r.priority }),
+      );
+    case 'TXT':
+      return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
+    case 'PTR':
+      return resolver.resolvePtr(name);
+    case 'NS':
+      return resolver.resolveNs(name);
+  }
+}
+
+/** Spaces queries at most `qps` a second (resolvers that rate-limit drop the rest). */
+function createPacer(qps: number): () => Promise<void> {
+  if (!(qps > 0)) return () => Promise.resolve();
+  const interval = 1000 / qps;
+  let next = 0;
+  return () => {
+    const now = Date.now();
+    const at = Math.max(now, next);
+    next = at + interval;
+    const wait = at - now;
+    return wait <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, wait));
+  };
+}

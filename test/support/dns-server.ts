@@ -1,0 +1,303 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
+import * as packet from 'dns-packet';
+import { ZoneStore, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
+
+/**
+ * A loopback DNS server for tests, the demo and the benchmark: UDP and TCP
+ * on one port of 127.0.0.1, answering from a ZoneStore with a recursive
+ * resolver's view (CNAMEs chased, NXDOMAIN vs NODATA). Answers over 512 bytes
+ * (or the client's EDNS size) are truncated over UDP so the client retries
+ * over TCP, as real servers do. Faults can be injected per name: no answer,
+ * SERVFAIL, REFUSED, truncation with no TCP behind it, extra latency; and a
+ * share of all UDP queries can be dropped (seeded, so runs repeat).
+ */
+export type Fault = 'timeout' | 'servfail' | 'refused' | 'truncate-no-tcp';
+
+export interface DnsServerOptions {
+  /** Load every `<origin>.zone` here. */
+  zoneDir?: string;
+  zones?: ZoneStore;
+  /** Added before every answer. */
+  latencyMs?: number;
+  /** Share (0..1) of UDP queries silently dropped. */
+  dropRate?: number;
+  /** Seed of the drop decisions. */
+  seed?: number;
+  host?: '127.0.0.1' | '::1';
+}
+
+export interface DnsServerStats {
+  udpQueries: number;
+  tcpQueries: number;
+  /** UDP answers sent with the TC bit (the client must ask again over TCP). */
+  truncated: number;
+  dropped: number;
+  /** Distinct (name, type) pairs asked. */
+  unique: number;
+  /** How often each (name, type) was asked, over UDP. */
+  perQuery: Map<string, number>;
+}
+
+export interface TestDnsServer {
+  port: number;
+  address: string;
+  /** `127.0.0.1:PORT`, for createDnsClient({ servers }) and --dns-server. */
+  server: string;
+  zones: ZoneStore;
+  addZone(origin: string, text: string): void;
+  addRecord(name: string, type: ServedType, data: RecordData): void;
+  /** Injects (or with null clears) a fault for a name, for every type or one. */
+  setFault(name: string, fault: Fault | null, type?: string): void;
+  /** Extra latency for one name (e.g. 2-second answers). */
+  setLatency(name: string, ms: number | null): void;
+  setDropRate(rate: number): void;
+  stats(): DnsServerStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
+
+const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
+const DEFAULT_UDP_SIZE = 512;
+
+export async function startDnsServer(options: DnsServerOptions = {}): Promise<TestDnsServer> {
+  const zones = options.zones ?? new ZoneStore();
+  if (options.zoneDir) zones.loadDir(options.zoneDir);
+  const host = options.host ?? '127.0.0.1';
+  const faults = new Map<string, Fault>();
+  const latencies = new Map<string, number>();
+  let dropRate = options.dropRate ?? 0;
+  let rng = mulberry32(options.seed ?? 1);
+  const stats = freshStats();
+  const seen = new Set<string>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const faultFor = (name: string, type: string): Fault | undefined =>
+    faults.get(`${name} ${type}`) ?? faults.get(`${name} *`);
+
+  function count(q: packet.Question, proto: 'udp' | 'tcp'): void {
+    const key = `${q.name.toLowerCase()} ${q.type}`;
+    if (proto === 'udp') {
+      stats.udpQueries++;
+      stats.perQuery.set(key, (stats.perQuery.get(key) ?? 0) + 1);
+    } else stats.tcpQueries++;
+    if (!seen.has(key)) {
+      seen.add(key);
+      stats.unique++;
+    }
+  }
+
+  /** The response for one query, or null to stay silent. */
+  function answer(query: packet.Packet, proto: 'udp' | 'tcp'): Buffer | null {
+    const q = query.questions?.[0];
+    if (!q) return null;
+    count(q, proto);
+    const name = q.name.toLowerCase().replace(/\.$/, '');
+    const fault = faultFor(name, q.type);
+    if (fault === 'timeout') return null;
+    if (fault === 'truncate-no-tcp' && proto === 'tcp') return null;
+    const base = {
+      type: 'response' as const,
+      id: query.id ?? 0,
+      questions: [q],
+      answers: [] as packet.Answer[],
+      authorities: [] as packet.Answer[],
+    };
+    if (fault === 'servfail' || fault === 'refused') {
+      return packet.encode({ ...base, flags: flags(fault === 'servfail' ? RCODE.SERVFAIL : RCODE.REFUSED) });
+    }
+    const result = zones.lookup(name, q.type);
+    const response: packet.Packet = {
+      ...base,
+      flags: flags(RCODE[result.rcode]),
+      answers: result.answers.map(toAnswer),
+      authorities: result.soa && result.answers.length === 0 ? [toAnswer(result.soa)] : [],
+    };
+    const buf = packet.encode(response);
+    const limit = Math.max(DEFAULT_UDP_SIZE, ednsSize(query));
+    if (proto === 'udp' && (buf.length > limit || fault === 'truncate-no-tcp')) {
+      stats.truncated++;
+      return packet.encode({ ...base, flags: flags(RCODE[result.rcode]) | packet.TRUNCATED_RESPONSE });
+    }
+    return buf;
+  }
+
+  function delayFor(query: packet.Packet): number {
+    const q = query.questions?.[0];
+    const extra = q ? latencies.get(q.name.toLowerCase().replace(/\.$/, '')) : undefined;
+    return (options.latencyMs ?? 0) + (extra ?? 0);
+  }
+
+  function later(ms: number, fn: () => void): void {
+    if (ms <= 0) return fn();
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  }
+
+  const onMessage = (udp: Socket, msg: Buffer, rinfo: RemoteInfo): void => {
+    let query: packet.Packet;
+    try {
+      query = packet.decode(msg);
+    } catch {
+      return;
+    }
+    if (dropRate > 0 && rng() < dropRate) {
+      stats.dropped++;
+      return;
+    }
+    const out = answer(query, 'udp');
+    if (out) later(delayFor(query), () => udp.send(out, rinfo.port, rinfo.address, () => undefined));
+  };
+  const makeUdp = (): Socket => {
+    const sock = createSocket(host === '::1' ? 'udp6' : 'udp4');
+    sock.on('message', (msg: Buffer, rinfo: RemoteInfo) => onMessage(sock, msg, rinfo));
+    return sock;
+  };
+  const tcpSockets = new Set<TcpSocket>();
+  const tcp: Server = createServer((sock) => {
+    tcpSockets.add(sock);
+    sock.on('close', () => tcpSockets.delete(sock));
+    sock.on('error', () => undefined);
+    let buffered = Buffer.alloc(0);
+    sock.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2) {
+        const len = buffered.readUInt16BE(0);
+        if (buffered.length < 2 + len) break;
+        const msg = buffered.subarray(2, 2 + len);
+        buffered = buffered.subarray(2 + len);
+        let query: packet.Packet;
+        try {
+          query = packet.decode(msg);
+        } catch {
+          sock.destroy();
+          return;
+        }
+        const out = answer(query, 'tcp');
+        if (!out) {
+          sock.destroy();
+          return;
+        }
+        const framed = Buffer.alloc(2 + out.length);
+        framed.writeUInt16BE(out.length, 0);
+        out.copy(framed, 2);
+        later(delayFor(query), () => {
+          if (!sock.destroyed) sock.write(framed);
+        });
+      }
+    });
+  });
+
+  const { udp, port } = await bindBoth(makeUdp, tcp, host);
+  const display = host === '::1' ? `[::1]:${port}` : `${host}:${port}`;
+
+  return {
+    port,
+    address: host,
+    server: display,
+    zones,
+    addZone: (origin, text) => void zones.addZone(origin, text),
+    addRecord: (name, type, data) => void zones.addRecord(name, type, data),
+    setFault(name, fault, type) {
+      const key = `${name.toLowerCase().replace(/\.$/, '')} ${type ?? '*'}`;
+      if (fault === null) faults.delete(key);
+      else faults.set(key, fault);
+    },
+    setLatency(name, ms) {
+      const n = name.toLowerCase().replace(/\.$/, '');
+      if (ms === null) latencies.delete(n);
+      else latencies.set(n, ms);
+    },
+    setDropRate(rate) {
+      dropRate = rate;
+      rng = mulberry32(options.seed ?? 1);
+    },
+    stats: () => ({ ...stats, perQuery: new Map(stats.perQuery) }),
+    resetStats() {
+      Object.assign(stats, freshStats());
+      seen.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        for (const s of tcpSockets) s.destroy();
+        udp.close();
+        tcp.close(() => resolve());
+      }),
+  };
+}
+
+function freshStats(): DnsServerStats {
+  return { udpQueries: 0, tcpQueries: 0, truncated: 0, dropped: 0, unique: 0, perQuery: new Map() };
+}
+
+function flags(rcode: number): number {
+  return packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | rcode;
+}
+
+function ednsSize(query: packet.Packet): number {
+  const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+  return opt?.udpPayloadSize ?? 0;
+}
+
+function toAnswer(r: StoredRecord): packet.Answer {
+  const base = { name: r.name, ttl: r.ttl, class: 'IN' as const };
+  switch (r.type) {
+    case 'TXT':
+      return { ...base, type: 'TXT', data: (r.data as string[]).map((s) => Buffer.from(s, 'latin1')) };
+    case 'MX': {
+      const d = r.data as { priority: number; exchange: string };
+      return { ...base, type: 'MX', data: { preference: d.priority, exchange: d.exchange } };
+    }
+    case 'SOA':
+      return { ...base, type: 'SOA', data: r.data as packet.SoaData };
+    case 'SRV': {
+      const d = r.data as { priority: number; weight: number; port: number; target: string };
+      return { ...base, type: 'SRV', data: d };
+    }
+    default:
+      return { ...base, type: r.type, data: r.data as string } as packet.Answer;
+  }
+}
+
+/** Binds UDP to a free port, then TCP to the same one (retrying if TCP's is taken). */
+async function bindBoth(makeUdp: () => Socket, tcp: Server, host: string): Promise<{ udp: Socket; port: number }> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const udp = makeUdp();
+    const port = await new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(0, host, () => {
+        udp.off('error', reject);
+        resolve(udp.address().port);
+      });
+    });
+    const ok = await new Promise<boolean>((resolve) => {
+      const onError = (): void => resolve(false);
+      tcp.once('error', onError);
+      tcp.listen(port, host, () => {
+        tcp.off('error', onError);
+        resolve(true);
+      });
+    });
+    if (ok) return { udp, port };
+    await new Promise<void>((r) => udp.close(() => r()));
+  }
+  throw new Error('could not bind the test DNS server to a loopback port');
+}
+
+/** A small seeded PRNG so that drop patterns repeat from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export { ZoneStore };
