@@ -1,0 +1,158 @@
+import { checkDkim, type DkimSection } from '../dkim/check.js';
+import { checkDmarc, type DmarcSection } from '../dmarc/check.js';
+import type { DnsClient } from '../dns/types.js';
+import { normalizeDomain } from '../domain/normalize.js';
+import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from '../m365/autodiscover.js';
+import { CLOUD_ENDPOINTS, cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
+import { checkMx, type MxSection } from '../m365/mx.js';
+import { checkVerification, type VerificationSection } from '../m365/verification.js';
+import { checkSpf, type SpfSection } from '../spf/check.js';
+import { finding, type Finding } from './catalog.js';
+import type { AuditContext } from './context.js';
+import { gradeOf, scoreOf, type Grade } from './score.js';
+import { tempfailFinding } from './status.js';
+
+/** The audit of one domain. JSON field names are part of the contract (DESIGN.md). */
+export interface DomainReport {
+  /** The ASCII form audited, or null when the input is not a domain name. */
+  domain: string | null;
+  /** The input as given. */
+  input: string;
+  score: number;
+  grade: Grade;
+  cloud: Cloud;
+  /** The initial-domain prefix (e.g. contoso for contoso.onmicrosoft.com), or null. */
+  tenant: string | null;
+  findings: Finding[];
+  mx: MxSection | null;
+  spf: SpfSection | null;
+  dkim: DkimSection | null;
+  dmarc: DmarcSection | null;
+  autodiscover: AutodiscoverSection | null;
+  verification: VerificationSection | null;
+  /** Plain notes that are not findings. */
+  notes: string[];
+  timing: { ms: number; queries: number };
+  /** Extra columns of a batch CSV row, carried through. */
+  meta?: Record<string, string>;
+}
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+/**
+ * Audits one domain: MX, SPF, DKIM, DMARC, autodiscover, verification.
+ * Never throws for anything a domain's DNS can contain; a lookup that fails
+ * makes its area unknown (DNS_TEMPFAIL), never missing.
+ */
+export async function auditDomain(ctx: AuditContext, input: string): Promise<DomainReport> {
+  const started = Date.now();
+  const counted = countingClient(ctx.dns);
+  const c: AuditContext = { ...ctx, dns: counted.client };
+  const norm = normalizeDomain(input);
+  const base = (domain: string | null): DomainReport => ({
+    domain, input, score: 0, grade: 'not-ready', cloud: ctx.cloud ?? 'worldwide', tenant: ctx.tenant ?? null,
+    findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null, notes: [],
+    timing: { ms: 0, queries: 0 },
+  });
+  const finish = (report: DomainReport): DomainReport => {
+    report.findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+    report.grade = gradeOf(report.findings);
+    report.score = scoreOf(report.findings);
+    report.timing = { ms: Date.now() - started, queries: counted.count() };
+    return report;
+  };
+
+  if (!norm.ok) {
+    const r = base(null);
+    r.findings.push(finding('DOMAIN_INVALID', `"${input}" is not a valid domain name: ${norm.reason}.`, { evidence: input, fix: 'Give a domain name such as contoso.com.' }));
+    return finish(r);
+  }
+  const domain = norm.domain;
+  const report = base(domain);
+
+  // Phase 1: what does not depend on the cloud, asked in parallel.
+  const [mx, dkim, apexTxt, autodiscoverTarget] = await Promise.all([
+    checkMx(c, domain),
+    checkDkim(c, domain),
+    c.dns.resolve(domain, 'TXT'),
+    lookupAutodiscoverTarget(c, domain),
+  ]);
+  if (mx.section.nxdomain || apexTxt.kind === 'nxdomain') {
+    report.findings.push(finding('DOMAIN_NOT_FOUND', `${domain} does not exist (NXDOMAIN).`, { evidence: `${domain}: NXDOMAIN`, fix: 'Check the spelling, or register and delegate the domain first.' }));
+    return finish(report);
+  }
+  const cloud = ctx.cloud ?? detectCloud(mx.section, dkim.section, apexTxt.kind === 'records' ? apexTxt.records : [], autodiscoverTarget.kind === 'records' ? autodiscoverTarget.records[0] : undefined);
+  const tenant = dkim.section.tenant ?? ctx.tenant ?? null;
+  report.cloud = cloud;
+  report.tenant = tenant;
+
+  // Phase 2: checks that need the cloud or the tenant.
+  const [spf, dmarc, autodiscover, verification] = await Promise.all([
+    checkSpf(c, domain, { cloud }),
+    checkDmarc(c, domain, { tenant, cloud }),
+    checkAutodiscover(c, domain, cloud),
+    checkVerification(c, domain, cloud),
+  ]);
+  report.mx = mx.section;
+  report.spf = spf.section;
+  report.dkim = dkim.section;
+  report.dmarc = dmarc.section;
+  report.autodiscover = autodiscover.section;
+  report.verification = verification.section;
+  // The apex TXT is asked by SPF and verification alike: one DNS_TEMPFAIL per failed query.
+  report.findings = dedupeTempfails([...mx.findings, ...spf.findings, ...dkim.findings, ...dmarc.findings, ...autodiscover.findings, ...verification.findings]);
+  if (apexTxt.kind === 'tempfail' && !report.findings.some((f) => f.code === 'DNS_TEMPFAIL' && f.evidence?.startsWith(`${domain} TXT`))) {
+    report.findings.push(tempfailFinding(domain, 'TXT', apexTxt));
+  }
+  const notes = (dkim.section as { notes?: string[] }).notes;
+  if (Array.isArray(notes)) report.notes.push(...notes);
+  return finish(report);
+}
+
+/**
+ * The cloud from the MX, DKIM targets, SPF include and autodiscover
+ * (DESIGN): GCC High and DoD share suffixes, so gcc-high unless autodiscover
+ * points at the DoD host. Worldwide when nothing says otherwise.
+ */
+export function detectCloud(mx: MxSection, dkim: DkimSection, apexTxt: readonly string[], autodiscoverTarget: string | undefined): Cloud {
+  let cloud: Cloud | null = mx.cloud ?? dkim.cloud ?? null;
+  if (!cloud) {
+    for (const r of apexTxt) {
+      if (!/^v=spf1(\s|$)/i.test(r)) continue;
+      for (const m of r.matchAll(/\binclude:([^\s]+)/gi)) {
+        const c = cloudOfSpfInclude(m[1] as string);
+        if (c && c !== 'worldwide') cloud = c;
+        else if (c && !cloud) cloud = c;
+      }
+    }
+  }
+  cloud ??= 'worldwide';
+  if (cloud === 'gcc-high' && autodiscoverTarget?.toLowerCase().replace(/\.$/, '') === CLOUD_ENDPOINTS.dod.autodiscover) return 'dod';
+  return cloud;
+}
+
+function dedupeTempfails(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    if (f.code !== 'DNS_TEMPFAIL') return true;
+    const key = f.evidence ?? f.message;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Counts the lookups one domain's audit asks for (answered from cache or not). */
+function countingClient(dns: DnsClient): { client: DnsClient; count: () => number } {
+  let n = 0;
+  return {
+    client: {
+      resolve: (name, type) => {
+        n++;
+        return dns.resolve(name, type);
+      },
+      stats: () => dns.stats(),
+    },
+    count: () => n,
+  };
+}

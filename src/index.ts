@@ -1,0 +1,21 @@
+/** The public library API of m365audit. */
+export { auditDomain, detectCloud, type DomainReport } from './audit/audit.js';
+export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type Finding, type FindingCode, type Severity } from './audit/catalog.js';
+export type { AuditContext, CheckResult } from './audit/context.js';
+export { gradeOf, scoreOf, type Grade } from './audit/score.js';
+export type { AreaStatus } from './audit/status.js';
+export { createDnsClient, parseServerAddress, type DnsClientOptions } from './dns/client.js';
+export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
+export type { DnsAnswer, DnsClient, DnsStats, MxRecord, RRType } from './dns/types.js';
+export { normalizeDomain, organizationalDomain, type NormalizedDomain } from './domain/normalize.js';
+export { CLOUD_ENDPOINTS, CLOUDS, type Cloud } from './m365/clouds.js';
+export type { MxSection, MxHost } from './m365/mx.js';
+export type { AutodiscoverSection } from './m365/autodiscover.js';
+export type { VerificationSection } from './m365/verification.js';
+export type { SpfSection } from './spf/check.js';
+export type { DkimSection } from './dkim/check.js';
+export type { DmarcSection } from './dmarc/check.js';
+export { renderJson, renderJsonLine } from './report/json.js';
+export { renderTable } from './report/table.js';
+export { cleanText } from './report/sanitize.js';
+export { VERSION } from './version.js';

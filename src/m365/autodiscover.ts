@@ -1,0 +1,54 @@
+import { finding, type Finding } from '../audit/catalog.js';
+import type { AuditContext, CheckResult } from '../audit/context.js';
+import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
+import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
+
+export interface AutodiscoverSection {
+  status: AreaStatus;
+  name: string;
+  /** First CNAME hop, or null. */
+  target: string | null;
+  /** Addresses when autodiscover is an A record (usually on-premises Exchange). */
+  addresses: string[];
+  expected: string;
+}
+
+const MICROSOFT_AUTODISCOVER = new Set(Object.values(CLOUD_ENDPOINTS).map((e) => e.autodiscover));
+
+/** The autodiscover CNAME target (first hop only: Microsoft's own names chain further). */
+export async function lookupAutodiscoverTarget(ctx: AuditContext, domain: string) {
+  return ctx.dns.resolve(`autodiscover.${domain}`, 'CNAME');
+}
+
+export function isMicrosoftAutodiscover(target: string): boolean {
+  return MICROSOFT_AUTODISCOVER.has(target.toLowerCase().replace(/\.$/, ''));
+}
+
+export async function checkAutodiscover(ctx: AuditContext, domain: string, cloud: Cloud): Promise<CheckResult<AutodiscoverSection>> {
+  const name = `autodiscover.${domain}`;
+  const expected = CLOUD_ENDPOINTS[cloud].autodiscover;
+  const findings: Finding[] = [];
+  const section: AutodiscoverSection = { status: 'pass', name, target: null, addresses: [], expected };
+  const fix = `Publish ${name} CNAME ${expected}.`;
+  const cname = await lookupAutodiscoverTarget(ctx, domain);
+  if (cname.kind === 'tempfail') {
+    findings.push(tempfailFinding(name, 'CNAME', cname));
+  } else if (cname.kind === 'records') {
+    section.target = (cname.records[0] ?? '').toLowerCase().replace(/\.$/, '');
+    const ok = section.target === expected || (cloud === 'gcc-high' && section.target === CLOUD_ENDPOINTS.dod.autodiscover);
+    if (!ok) {
+      findings.push(finding('AUTODISCOVER_NOT_M365', `${name} points to ${section.target}, not to ${expected}; Outlook will not find Exchange Online by itself (fine during a hybrid migration).`, { evidence: `${name} CNAME ${section.target}`, fix }));
+    }
+  } else {
+    const a = cname.kind === 'nodata' ? await ctx.dns.resolve(name, 'A') : cname;
+    if (a.kind === 'tempfail') findings.push(tempfailFinding(name, 'A', a));
+    else if (a.kind === 'records') {
+      section.addresses = a.records;
+      findings.push(finding('AUTODISCOVER_NOT_M365', `${name} is an address record (${a.records.join(', ')}), usually on-premises Exchange, not a CNAME to ${expected}.`, { evidence: `${name} A ${a.records.join(' ')}`, fix }));
+    } else {
+      findings.push(finding('AUTODISCOVER_MISSING', `${name} does not exist, so Outlook cannot find the mailbox settings automatically.`, { fix }));
+    }
+  }
+  section.status = statusFrom(findings);
+  return { section, findings };
+}
