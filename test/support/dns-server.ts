@@ -47,7 +47,7 @@ export interface TestDnsServer {
   zones: ZoneStore;
   addZone(origin: string, text: string): void;
   addRecord(name: string, type: ServedType, data: RecordData): void;
-  /** Injects (or with null clears) a fault for a name, for every type or one. */
+  /** Injects (or with null clears) a fault for a name (`*.example` for every name below it), for every type or one. */
   setFault(name: string, fault: Fault | null, type?: string): void;
   /** Extra latency for one name (e.g. 2-second answers). */
   setLatency(name: string, ms: number | null): void;
@@ -72,8 +72,18 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
   const seen = new Set<string>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const faultFor = (name: string, type: string): Fault | undefined =>
-    faults.get(`${name} ${type}`) ?? faults.get(`${name} *`);
+  /** The fault for a name: its own, else one set on `*.ancestor` (covers the whole subtree). */
+  const faultFor = (name: string, type: string): Fault | undefined => {
+    const own = faults.get(`${name} ${type}`) ?? faults.get(`${name} *`);
+    if (own || faults.size === 0) return own;
+    const labels = name.split('.');
+    for (let i = 1; i < labels.length; i++) {
+      const wild = `*.${labels.slice(i).join('.')}`;
+      const f = faults.get(`${wild} ${type}`) ?? faults.get(`${wild} *`);
+      if (f) return f;
+    }
+    return undefined;
+  };
 
   function count(q: packet.Question, proto: 'udp' | 'tcp'): void {
     const key = `${q.name.toLowerCase()} ${q.type}`;

@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestDnsServer } from '../support/dns-server.js';
+import { runCli } from '../support/cli.js';
+import { startFixtureServer } from '../support/fixtures.js';
+
+let server: TestDnsServer;
+beforeAll(async () => {
+  server = await startFixtureServer();
+});
+afterAll(() => server.close());
+
+const dnsArgs = () => ['--dns-server', server.server, '--timeout', '1000', '--retries', '0', '--no-probe'];
+
+interface Doc {
+  schemaVersion: number;
+  tool: { name: string; version: string };
+  domains: { domain: string | null; input: string; grade: string; score: number; cloud: string; findings: { code: string; severity: string }[] }[];
+  probe: unknown;
+}
+
+describe('m365audit check (built binary)', () => {
+  it('prints the DESIGN JSON document with the right codes and exit 0 for a ready domain', async () => {
+    const r = await runCli(['check', 'ready.test', ...dnsArgs(), '--format', 'json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout) as Doc;
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.tool.name).toBe('m365audit');
+    expect(doc.probe).toBeNull();
+    expect(doc.domains).toHaveLength(1);
+    expect(doc.domains[0]).toMatchObject({ domain: 'ready.test', input: 'ready.test', grade: 'ready', score: 100, cloud: 'worldwide' });
+    for (const key of ['tenant', 'findings', 'mx', 'spf', 'dkim', 'dmarc', 'autodiscover', 'verification', 'timing']) expect(doc.domains[0]).toHaveProperty(key);
+  });
+
+  it('exits 1 when a domain has an error finding, in input order, one report per argument', async () => {
+    const r = await runCli(['check', 'mx-none.test', 'ready.test', 'nonexistent.test', ...dnsArgs(), '--format', 'json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as Doc;
+    expect(doc.domains.map((d) => d.domain)).toEqual(['mx-none.test', 'ready.test', 'nonexistent.test']);
+    expect(doc.domains[0]?.findings.map((f) => f.code)).toContain('MX_MISSING');
+    expect(doc.domains[2]?.findings.map((f) => f.code)).toEqual(['DOMAIN_NOT_FOUND']);
+  });
+
+  it('moves the threshold with --fail-on', async () => {
+    expect((await runCli(['check', 'mx-none.test', ...dnsArgs(), '--fail-on', 'never'])).code).toBe(0);
+    expect((await runCli(['check', 'mx-multi.test', ...dnsArgs(), '--fail-on', 'error', '--format', 'json'])).code).toBe(1);
+    const warnOnly = await runCli(['check', 'mx-dnssec.test', ...dnsArgs(), '--fail-on', 'warning', '--format', 'json']);
+    const doc = JSON.parse(warnOnly.stdout) as Doc;
+    const severities = new Set(doc.domains[0]?.findings.map((f) => f.severity));
+    expect(warnOnly.code).toBe(severities.has('error') || severities.has('warning') ? 1 : 0);
+  });
+
+  it('renders the table with one row per domain and the findings with fixes', async () => {
+    const r = await runCli(['check', 'ready.test', 'mx-none.test', ...dnsArgs()]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/│ ready\.test\s+│ ready\s+│ 100\s+│/);
+    expect(r.stdout).toMatch(/│ mx-none\.test\s+│ not-ready/);
+    expect(r.stdout).toContain('MX_MISSING');
+    expect(r.stdout).toContain('fix: Publish MX 0 mx-none-test.mail.protection.outlook.com');
+    expect(r.stdout).not.toMatch(/\x1b\[/);
+  });
+
+  it('writes --output to a file and nothing to stdout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365audit-'));
+    const file = join(dir, 'out.json');
+    const r = await runCli(['check', 'ready.test', ...dnsArgs(), '--format', 'json', '--output', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect((JSON.parse(readFileSync(file, 'utf8')) as Doc).domains[0]?.grade).toBe('ready');
+  });
+
+  it('audits garbage as DOMAIN_INVALID without a stack trace', async () => {
+    const r = await runCli(['check', 'not a domain', '192.0.2.1', ...dnsArgs(), '--format', 'json']);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as Doc;
+    expect(doc.domains.map((d) => d.findings.map((f) => f.code))).toEqual([['DOMAIN_INVALID'], ['DOMAIN_INVALID']]);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each([
+    [['check', 'ready.test', '--bogus']],
+    [['check']],
+    [['check', 'ready.test', '--timeout', 'soon']],
+    [['check', 'ready.test', '--dns-server', 'dns.google']],
+    [['check', 'ready.test', '--cloud', 'mars']],
+    [['check', 'ready.test', '--format', 'pdf']],
+    [['frobnicate']],
+  ])('exits 2 with one line and no stack trace for %j', async (args) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(Did you mean'));
+    expect(lines).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports a domain whose every query times out as unknown within a few seconds (--timeout 500)', async () => {
+    server.setFault('allfail.test', 'timeout');
+    server.setFault('*.allfail.test', 'timeout');
+    const r = await runCli(['check', 'allfail.test', '--dns-server', server.server, '--timeout', '500', '--no-probe', '--format', 'json']);
+    server.setFault('allfail.test', null);
+    server.setFault('*.allfail.test', null);
+    const doc = JSON.parse(r.stdout) as Doc;
+    expect(doc.domains[0]?.grade).toBe('unknown');
+    expect(r.code).toBe(1);
+    // 500 ms x (2 retries + 1) x a chain of at most 2 dependent lookups, plus node start-up.
+    expect(r.ms).toBeLessThan(6000);
+  });
+
+  it('prints its version and help with exit 0', async () => {
+    const v = await runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = await runCli(['check', '--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('--dns-server');
+  });
+});
+
+describe('m365audit demo', () => {
+  it('prints a table with a ready and a not-ready domain, offline', async () => {
+    const r = await runCli(['demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/│ contoso\.example\s+│ ready\s+│/);
+    expect(r.stdout).toMatch(/│ tailspin\.example\s+│ not-ready\s+│/);
+    expect(r.stdout).toMatch(/│ fabrikam\.example\s+│ needs-work\s+│/);
+    expect(r.stderr).toContain('127.0.0.1');
+  });
+});
