@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { TOOL_NAME, VERSION } from '../version.js';
+import { batchCommand } from './commands/batch.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { UsageError } from './common.js';
@@ -11,7 +12,7 @@ export function buildProgram(): Command {
     .description('Audit mail domains for Microsoft 365: SPF, DKIM, DMARC, MX, autodiscover, verification, SMTP submission.')
     .version(VERSION)
     .showSuggestionAfterError(true);
-  for (const cmd of [checkCommand(), demoCommand()]) program.addCommand(cmd);
+  for (const cmd of [checkCommand(), batchCommand(), demoCommand()]) program.addCommand(cmd);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

@@ -85,7 +85,6 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 
   const cache = new Map<string, Final>();
   const inFlight = new Map<string, Promise<Final>>();
-  const seen = new Set<string>();
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
   const pace = createPacer(options.qps ?? 0);
 
@@ -122,10 +121,6 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     resolve<T extends RRType>(rawName: string, type: T): Promise<DnsAnswer<RecordTypes[T]>> {
       const name = rawName.toLowerCase().replace(/\.$/, '');
       const key = `${type} ${name}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        stats.unique++;
-      }
       if (unqueryable(name)) return Promise.resolve({ kind: 'nxdomain' });
       const cached = cache.get(key);
       if (cached) {
@@ -139,6 +134,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
         stats.cacheHits++;
         return pending as Promise<DnsAnswer<RecordTypes[T]>>;
       }
+      // No set of every key seen: memory stays flat in the number of domains.
+      stats.unique++;
       const p = lookup(name, type).then((answer) => {
         inFlight.delete(key);
         if (answer.kind !== 'tempfail') {

@@ -33,7 +33,7 @@ export type DnsAnswer<R> =
 export interface DnsStats {
   /** Queries sent to a resolver (every attempt, every retry). */
   queries: number;
-  /** Distinct (name, type) pairs asked through this client. */
+  /** Lookups fetched from a resolver rather than joined to one in flight or served from the cache. */
   unique: number;
   /** Answers served from the cache or joined to a query in flight. */
   cacheHits: number;

@@ -63,3 +63,53 @@ export function topAction(report: DomainReport): string {
   if (!f) return '';
   return f.fix ?? f.message;
 }
+
+/** Counts per grade and the most frequent findings of a run. */
+export interface RunSummary {
+  domains: number;
+  grades: Record<'ready' | 'needs-work' | 'unknown' | 'not-ready', number>;
+  /** Most frequent finding codes, most frequent first. */
+  topFindings: { code: string; severity: string; domains: number }[];
+}
+
+export function createSummary(): { add(report: DomainReport): void; result(top?: number): RunSummary } {
+  const grades: RunSummary['grades'] = { ready: 0, 'needs-work': 0, unknown: 0, 'not-ready': 0 };
+  const counts = new Map<string, { severity: string; domains: number }>();
+  let domains = 0;
+  return {
+    add(report) {
+      domains++;
+      grades[report.grade]++;
+      for (const code of new Set(report.findings.map((f) => f.code))) {
+        const severity = report.findings.find((f) => f.code === code)?.severity ?? 'info';
+        const c = counts.get(code) ?? { severity, domains: 0 };
+        c.domains++;
+        counts.set(code, c);
+      }
+    },
+    result(top = 10) {
+      const topFindings = [...counts.entries()]
+        .map(([code, c]) => ({ code, severity: c.severity, domains: c.domains }))
+        .sort((a, b) => b.domains - a.domains || a.code.localeCompare(b.code))
+        .slice(0, top);
+      return { domains, grades: { ...grades }, topFindings };
+    },
+  };
+}
+
+export function summarize(reports: readonly DomainReport[]): RunSummary {
+  const s = createSummary();
+  for (const r of reports) s.add(r);
+  return s.result();
+}
+
+/** The summary as plain text lines (for the terminal table). */
+export function renderSummaryText(s: RunSummary): string {
+  const g = s.grades;
+  const lines = [`Summary: ${s.domains} domains: ${g.ready} ready, ${g['needs-work']} needs-work, ${g['not-ready']} not-ready, ${g.unknown} unknown`];
+  if (s.topFindings.length > 0) {
+    lines.push('Most frequent findings:');
+    for (const f of s.topFindings) lines.push(`  ${String(f.domains).padStart(6)}  ${f.code} (${f.severity})`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,149 @@
+import { createReadStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { access, constants } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import type { DomainReport } from '../../audit/audit.js';
+import type { AuditContext } from '../../audit/context.js';
+import { readBatchInput } from '../../batch/input.js';
+import { DEFAULT_CONCURRENCY, runBatch } from '../../batch/run.js';
+import type { Cloud } from '../../m365/clouds.js';
+import { renderJson, renderJsonLine } from '../../report/json.js';
+import { createSummary, renderSummaryText } from '../../report/summary.js';
+import { renderTable } from '../../report/table.js';
+import { addDnsOptions, cloudOption, dnsClientFromOptions, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+
+export const BATCH_FORMATS = ['table', 'json', 'jsonl'] as const;
+
+interface BatchOptions extends DnsCliOptions {
+  cloud?: Cloud;
+  format: (typeof BATCH_FORMATS)[number];
+  output?: string;
+  concurrency: number;
+  progress?: boolean;
+  probe: boolean;
+  probeHost?: string;
+  failOn: FailOn;
+  color?: boolean;
+  stats?: boolean;
+}
+
+export function batchCommand(): Command {
+  const cmd = new Command('batch')
+    .description('audit a list of domains: one a line, or a CSV with a domain column (and optionally tenant); - reads stdin')
+    .argument('<file>', 'input file, or - for stdin');
+  addDnsOptions(cmd)
+    .addOption(cloudOption())
+    .addOption(new Option('--format <format>', 'output format (jsonl streams one report a line)').choices([...BATCH_FORMATS]).default('table'))
+    .option('--output <file>', 'write the result to a file instead of stdout')
+    .option('--concurrency <n>', `domains audited at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
+    .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
+    .option('--progress', 'show progress on stderr even when it is not a terminal')
+    .option('--stats', 'print DNS and memory statistics to stderr at the end')
+    .option('--no-probe', 'skip the SMTP submission probe')
+    .option('--probe-host <host[:port]>', 'probe this SMTP endpoint instead of the cloud default')
+    .addOption(failOnOption())
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .action(async (file: string, opts: BatchOptions) => {
+      const input = await openInput(file);
+      const dns = dnsClientFromOptions(opts);
+      const ctx: AuditContext = { dns, cloud: opts.cloud };
+      const out: Writable = opts.output ? createWriteStream(opts.output) : process.stdout;
+      const summary = createSummary();
+      const collected: DomainReport[] = [];
+      let worst: 0 | 1 = 0;
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        if (controller.signal.aborted) process.exit(130);
+        process.stderr.write('\nm365audit: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const bar = progressBar(opts, file);
+      const started = Date.now();
+      try {
+        const result = await runBatch(ctx, readBatchInput(input), {
+          concurrency: opts.concurrency,
+          signal: controller.signal,
+          onReport: async (report) => {
+            summary.add(report);
+            if (exitCodeFor(report.findings, opts.failOn) === 1) worst = 1;
+            if (opts.format === 'jsonl') await write(out, renderJsonLine(report));
+            else collected.push(report);
+          },
+          onProgress: (done) => bar?.update(done),
+        });
+        bar?.stop();
+        if (result.done === 0 && !result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+        if (opts.format === 'json') await write(out, renderJson(collected, null));
+        else if (opts.format === 'table') {
+          await write(out, renderTable(collected, { color: !opts.output && useColor(opts) }));
+          await write(out, `\n${renderSummaryText(summary.result())}`);
+        }
+        if (opts.stats) {
+          const s = dns.stats();
+          const secs = (Date.now() - started) / 1000;
+          process.stderr.write(`stats: ${result.done} domains in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${s.queries} queries, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`);
+        }
+        if (result.internalErrors > 0) {
+          process.stderr.write(`m365audit: ${result.internalErrors} rows failed inside m365audit (see their notes)\n`);
+          process.exitCode = 3;
+        } else process.exitCode = result.interrupted ? 130 : worst;
+      } finally {
+        bar?.stop();
+        process.off('SIGINT', onSigint);
+        if (out !== process.stdout) await new Promise<void>((r) => out.end(r));
+      }
+    });
+  return cmd;
+}
+
+async function openInput(file: string): Promise<Readable> {
+  if (file === '-') return process.stdin;
+  try {
+    await access(file, constants.R_OK);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const stream = createReadStream(file);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot read ${file}: ${err.code ?? err.message}`)));
+  });
+  return stream;
+}
+
+function write(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(text, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+function progressBar(opts: BatchOptions, file: string): cliProgress.SingleBar | null {
+  if (!opts.progress && !process.stderr.isTTY) return null;
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: '{value}/{total} domains | {rate}/s | ETA {eta_formatted}',
+      noTTYOutput: Boolean(opts.progress && !process.stderr.isTTY),
+      notTTYSchedule: 1000,
+      hideCursor: false,
+      etaBuffer: 200,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let total = 0;
+  bar.start(0, 0, { rate: '0' });
+  const t0 = Date.now();
+  const update = bar.update.bind(bar);
+  bar.update = ((value: number) => update(value, { rate: (value / Math.max(0.001, (Date.now() - t0) / 1000)).toFixed(1) })) as typeof bar.update;
+  if (file !== '-') {
+    // Count the rows once, cheaply, for the ETA; the audit itself streams.
+    void (async () => {
+      for await (const _row of readBatchInput(createReadStream(file))) total++;
+      bar.setTotal(total);
+    })().catch(() => undefined);
+  }
+  return bar;
+}

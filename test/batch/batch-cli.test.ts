@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../support/cli.js';
+import type { TestDnsServer } from '../support/dns-server.js';
+import { startFixtureServer } from '../support/fixtures.js';
+
+let server: TestDnsServer;
+let dir: string;
+beforeAll(async () => {
+  server = await startFixtureServer();
+  dir = mkdtempSync(join(tmpdir(), 'm365audit-batch-'));
+});
+afterAll(() => server.close());
+
+const dnsArgs = () => ['--dns-server', server.server, '--timeout', '1000', '--retries', '0', '--no-probe'];
+interface Row { domain: string | null; input: string; grade: string; findings: { code: string }[]; meta?: Record<string, string> }
+const parseLines = (s: string): Row[] => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+
+describe('m365audit batch (built binary)', () => {
+  it('gives exactly one row per input line, in order: garbage, duplicates, comments, CRLF, BOM', async () => {
+    const file = join(dir, 'list.txt');
+    const lines = ['ready.test', 'mx-none.test', 'not a domain', 'ready.test', '192.0.2.1', 'https://ready.test/x', 'nonexistent.test', 'bücher.example', '\x1b[31mevil.test'];
+    writeFileSync(file, `\uFEFF# tenants\r\n${lines.join('\r\n')}\r\n\r\n`);
+    const r = await runCli(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '4']);
+    expect(r.code).toBe(1);
+    const out = parseLines(r.stdout);
+    expect(out.map((x) => x.input)).toEqual(lines);
+    expect(out.map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test', null, 'ready.test', null, 'ready.test', 'nonexistent.test', 'xn--bcher-kva.example', null]);
+    expect(out[0]?.grade).toBe('ready');
+    expect(out[3]?.grade).toBe('ready');
+    expect(out[2]?.findings.map((f) => f.code)).toEqual(['DOMAIN_INVALID']);
+    expect(out[6]?.findings.map((f) => f.code)).toEqual(['DOMAIN_NOT_FOUND']);
+  });
+
+  it('keeps input order under concurrency when early rows are slow', async () => {
+    server.setLatency('ready.test', 300);
+    const file = join(dir, 'order.txt');
+    const list = ['ready.test', ...Array.from({ length: 30 }, (_, i) => `n${i}.nonexistent.test`), 'ready.test'];
+    writeFileSync(file, list.join('\n'));
+    const r = await runCli(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '16']);
+    server.setLatency('ready.test', null);
+    expect(parseLines(r.stdout).map((x) => x.input)).toEqual(list);
+  });
+
+  it('reads a CSV with extra columns into meta and a tenant column', async () => {
+    const file = join(dir, 'clients.csv');
+    writeFileSync(file, 'client,domain,tenant\r\nReady Inc,ready.test,readytest\r\n"Gateway, Ltd",mx-gateway.test,\r\n');
+    const r = await runCli(['batch', file, ...dnsArgs(), '--format', 'jsonl']);
+    const out = parseLines(r.stdout);
+    expect(out.map((x) => [x.domain, x.meta])).toEqual([['ready.test', { client: 'Ready Inc' }], ['mx-gateway.test', { client: 'Gateway, Ltd' }]]);
+  });
+
+  it('reads stdin with -', async () => {
+    const r = await runCli(['batch', '-', ...dnsArgs(), '--format', 'json'], { input: 'ready.test\nmx-none.test\n' });
+    const doc = JSON.parse(r.stdout) as { domains: Row[] };
+    expect(doc.domains.map((d) => d.domain)).toEqual(['ready.test', 'mx-none.test']);
+    expect(r.code).toBe(1);
+  });
+
+  it('prints a summary after the table', async () => {
+    const r = await runCli(['batch', '-', ...dnsArgs()], { input: 'ready.test\nmx-none.test\nready.test\n' });
+    expect(r.stdout).toContain('Summary: 3 domains: 2 ready, 0 needs-work, 1 not-ready, 0 unknown');
+    expect(r.stdout).toMatch(/\n\s+1\s+MX_MISSING \(error\)/);
+  });
+
+  it.each([
+    [['batch', '/nonexistent/file.txt'], 'cannot read /nonexistent/file.txt: ENOENT'],
+    [['batch', 'EMPTY'], 'no domains in'],
+    [['batch', '-', '--concurrency', '0'], '--concurrency'],
+  ])('exits 2 with one line for %j', async (args, message) => {
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, '');
+    const r = await runCli(args.map((a) => (a === 'EMPTY' ? empty : a)).concat(args[1] === '-' ? [] : dnsArgs()));
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+  });
+
+  it('on SIGINT flushes whole JSON lines only and exits 130', async () => {
+    server.setLatency('slowrow.test', 400);
+    server.setLatency('_dmarc.slowrow.test', 400);
+    const file = join(dir, 'sigint.txt');
+    writeFileSync(file, Array.from({ length: 400 }, (_, i) => (i % 2 ? 'ready.test' : `r${i}.slowrow.test`)).join('\n'));
+    const child = spawn(process.execPath, [CLI, 'batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const firstLine = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: string) => {
+        stdout += d;
+        if (stdout.includes('\n')) resolve();
+      });
+    });
+    await firstLine;
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    server.setLatency('slowrow.test', null);
+    server.setLatency('_dmarc.slowrow.test', null);
+    expect(code).toBe(130);
+    expect(stdout.endsWith('\n')).toBe(true);
+    const out = parseLines(stdout);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.length).toBeLessThan(400);
+    out.forEach((row, i) => expect(row.input).toBe(i % 2 ? 'ready.test' : `r${i}.slowrow.test`));
+  });
+});
