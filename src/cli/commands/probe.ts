@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import type { Cloud } from '../../m365/clouds.js';
+import { CLOUD_ENDPOINTS } from '../../m365/clouds.js';
+import { cleanText } from '../../report/sanitize.js';
+import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
+import { renderProbeJson, renderProbeTable } from '../../smtp/render.js';
+import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
+import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type FailOn } from '../common.js';
+import { TOOL_NAME } from '../../version.js';
+
+/** The environment variable that carries the AUTH test password (never argv). */
+export const PASSWORD_ENV = 'M365AUDIT_SMTP_PASSWORD';
+
+export interface ProbeCliOptions {
+  cloud?: Cloud;
+  tls?: boolean;
+  timeout?: number;
+  format: 'table' | 'json';
+  output?: string;
+  tlsCa?: string;
+  insecure?: boolean;
+  authUser?: string;
+  passwordStdin?: boolean;
+  trace?: boolean;
+  failOn: FailOn;
+  color?: boolean;
+}
+
+export function probeCommand(): Command {
+  return new Command('probe')
+    .description("check SMTP submission: TCP, banner, EHLO, STARTTLS, TLS version and certificate, AUTH mechanisms (default: the cloud's submission host, port 587)")
+    .argument('[host[:port]]', 'SMTP endpoint: host, host:port or [IPv6]:port')
+    .addOption(cloudOption())
+    .option('--tls', `implicit TLS from the first byte (default port ${IMPLICIT_TLS_PORT}) instead of STARTTLS`)
+    .option('--timeout <ms>', `deadline of each wait in ms (default ${DEFAULT_PROBE_TIMEOUT_MS}); the whole probe gets three times that`, positiveInt('--timeout'))
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--output <file>', 'write the result to a file instead of stdout')
+    .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file')
+    .option('--insecure', 'carry on past a certificate that does not verify (still reported), and allow the AUTH test over it')
+    .option('--auth-user <user>', `test AUTH LOGIN as this user; the password comes from ${PASSWORD_ENV} or --password-stdin`)
+    .option('--password-stdin', 'read the AUTH test password from stdin')
+    .option('--trace', 'print the SMTP conversation to stderr (the password is masked)')
+    .addOption(failOnOption())
+    .option('--no-color', 'no colour (also NO_COLOR)')
+    .action(async (target: string | undefined, opts: ProbeCliOptions) => {
+      const result = await runProbe(target, opts);
+      const text = opts.format === 'json' ? renderProbeJson(result) : renderProbeTable(result, { color: !opts.output && useColor(opts) });
+      await emit(text, opts);
+      if (result.auth?.outcome === 'not-sent') {
+        process.stderr.write(`${TOOL_NAME}: credentials not sent: ${cleanText(result.auth.reason ?? 'the connection is not safe')}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      process.exitCode = exitCodeFor(result.findings, opts.failOn);
+    });
+}
+
+/** Options to probe arguments; throws UsageError for bad input. */
+export async function probeOptionsFromCli(target: string | undefined, opts: ProbeCliOptions): Promise<ProbeOptions> {
+  const cloud: Cloud = opts.cloud ?? 'worldwide';
+  const defaultPort = opts.tls ? IMPLICIT_TLS_PORT : SUBMISSION_PORT;
+  const endpoint = parseEndpoint(target ?? CLOUD_ENDPOINTS[cloud].smtpHost, defaultPort);
+  if (!endpoint) throw new UsageError(`not a host or host:port: ${JSON.stringify(cleanText(target ?? ''))}`);
+  const probe: ProbeOptions = {
+    host: endpoint.host,
+    port: endpoint.port,
+    tls: opts.tls ? 'implicit' : 'starttls',
+    timeoutMs: opts.timeout ?? DEFAULT_PROBE_TIMEOUT_MS,
+    insecure: opts.insecure === true,
+  };
+  if (opts.tlsCa) probe.ca = await readCa(opts.tlsCa);
+  if (opts.passwordStdin && !opts.authUser) throw new UsageError('--password-stdin needs --auth-user');
+  if (opts.authUser !== undefined) {
+    if (opts.authUser.trim() === '' || /[\r\n]/.test(opts.authUser)) throw new UsageError('--auth-user needs a user name');
+    const password = opts.passwordStdin ? await readStdinPassword() : process.env[PASSWORD_ENV];
+    if (!password) throw new UsageError(`--auth-user needs a password: set ${PASSWORD_ENV} or pass it on stdin with --password-stdin`);
+    if (/[\r\n]/.test(password)) throw new UsageError('the password must be a single line');
+    probe.auth = { user: opts.authUser, password };
+  }
+  if (opts.trace) probe.onTranscript = traceLine;
+  return probe;
+}
+
+export async function runProbe(target: string | undefined, opts: ProbeCliOptions): Promise<ProbeResult> {
+  return probeSmtp(await probeOptionsFromCli(target, opts));
+}
+
+function traceLine(line: TranscriptLine): void {
+  const out = line.text.split('\n').map((l) => `${line.dir}: ${cleanText(l)}`).join('\n');
+  process.stderr.write(`${out}\n`);
+}
+
+async function readCa(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read --tls-ca ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca ${file} holds no PEM certificate`);
+  return text;
+}
+
+/** The whole of stdin, less one trailing newline (as `echo` and here-strings add it). */
+async function readStdinPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > 64 * 1024) throw new UsageError('stdin is too long for a password');
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

@@ -1,0 +1,88 @@
+/**
+ * `host`, `host:port`, `[v6]:port` or a bare IPv6 address, as given to
+ * `probe` and `--probe-host`. Pure; null for anything else.
+ */
+import { isIP } from 'node:net';
+import { CLOUD_ENDPOINTS } from '../m365/clouds.js';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export const SUBMISSION_PORT = 587;
+/** RFC 8314 implicit-TLS submission port (Microsoft 365 does not serve it). */
+export const IMPLICIT_TLS_PORT = 465;
+export const SMTP_PORT = 25;
+
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;
+
+function validHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const h = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (h.length === 0 || h.length > 253) return false;
+  return h.split('.').every((l) => LABEL.test(l));
+}
+
+function validPort(s: string): number | null {
+  if (!/^\d{1,5}$/.test(s)) return null;
+  const n = Number(s);
+  return n >= 1 && n <= 65535 ? n : null;
+}
+
+/** Parses an endpoint; the host is lower-cased without a trailing dot. */
+export function parseEndpoint(input: string, defaultPort: number): Endpoint | null {
+  const s = input.trim();
+  if (s.length === 0 || s.length > 300) return null;
+  let host: string;
+  let port = defaultPort;
+  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
+  if (bracket) {
+    host = bracket[1] ?? '';
+    if (isIP(host) !== 6) return null;
+    if (bracket[2] !== undefined) {
+      const p = validPort(bracket[2]);
+      if (p === null) return null;
+      port = p;
+    }
+  } else if ((s.match(/:/g) ?? []).length > 1) {
+    host = s;
+    if (isIP(host) !== 6) return null;
+  } else {
+    const i = s.indexOf(':');
+    host = i === -1 ? s : s.slice(0, i);
+    if (i !== -1) {
+      const p = validPort(s.slice(i + 1));
+      if (p === null) return null;
+      port = p;
+    }
+  }
+  host = host.toLowerCase().replace(/\.$/, '');
+  return validHost(host) ? { host, port } : null;
+}
+
+/** `host:port`, `[v6]:port`: a stable key for de-duplication and display. */
+export function endpointKey(e: Endpoint): string {
+  const host = e.host.toLowerCase().replace(/\.$/, '');
+  return isIP(host) === 6 ? `[${host}]:${e.port}` : `${host}:${e.port}`;
+}
+
+/** Microsoft-operated mail suffixes: a probe of these expects Microsoft's banner. */
+const MICROSOFT_SUFFIXES = ['office365.com', 'outlook.com', 'office365.us', 'outlook.cn'];
+
+export function isMicrosoftSmtpHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (Object.values(CLOUD_ENDPOINTS).some((c) => c.smtpHost === h)) return true;
+  return MICROSOFT_SUFFIXES.some((s) => h === s || h.endsWith(`.${s}`));
+}
+
+/**
+ * Microsoft's greeting (reference §8): `220 <name>.outlook.office365.com
+ * Microsoft ESMTP MAIL Service ready at <date>` (newer ones end in a
+ * bracketed hex id; MX hosts say `<name>.mail.protection.outlook.com`).
+ */
+const MICROSOFT_BANNER = /^220[ -]\S+\.(?:office365\.com|outlook\.com|office365\.us|outlook\.cn) Microsoft ESMTP MAIL Service ready at \S/i;
+
+export function isMicrosoftBanner(banner: string): boolean {
+  return MICROSOFT_BANNER.test(banner.split('\n')[0] ?? '');
+}

@@ -1,0 +1,140 @@
+/**
+ * Renderers for probe results and code explanations. Pure: data in, string
+ * out. Every string that came from a server (banner, EHLO, replies,
+ * certificate names) goes through the shared sanitizer, so no terminal
+ * escape reaches the terminal.
+ */
+import Table from 'cli-table3';
+import type { Finding } from '../audit/catalog.js';
+import { cleanText } from '../report/sanitize.js';
+import type { CodeExplanation } from './codes.js';
+import type { ProbeResult } from './types.js';
+
+export interface RenderOptions {
+  color?: boolean;
+}
+
+const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
+type Paint = keyof typeof ANSI;
+
+function paint(color: boolean | undefined, code: Paint, s: string): string {
+  return color ? `${ANSI[code]}${s}${ANSI.reset}` : s;
+}
+
+function table(rows: [string, string][], color: boolean | undefined): string {
+  const t = new Table({ style: { head: [], border: [], compact: false }, wordWrap: true, colWidths: [16, 84] });
+  for (const [k, v] of rows) t.push([paint(color, 'bold', k), v]);
+  return t.toString();
+}
+
+const SEVERITY = { error: ['✗ error  ', 'red'], warning: ['! warning', 'yellow'], info: ['i info   ', 'dim'] } as const;
+
+export function renderFindingLines(findings: readonly Finding[], color?: boolean): string[] {
+  const lines: string[] = [];
+  for (const f of findings) {
+    const [label, c] = SEVERITY[f.severity];
+    lines.push(`  ${paint(color, c, label)} ${f.code}: ${cleanText(f.message)}`);
+    if (f.evidence) lines.push(`      evidence: ${cleanText(f.evidence)}`);
+    if (f.fix) lines.push(`      fix: ${cleanText(f.fix)}`);
+  }
+  return lines;
+}
+
+const list = (xs: readonly string[] | null): string => (xs === null ? '—' : xs.length === 0 ? '(none)' : xs.map(cleanText).join(', '));
+const ms = (n: number | null): string => (n === null ? '—' : `${n} ms`);
+
+/** The verdict of one probe in a few words (for a table beside domain results). */
+export function probeVerdict(r: ProbeResult): 'ok' | 'warning' | 'failed' {
+  if (r.findings.some((f) => f.severity === 'error')) return 'failed';
+  if (r.findings.some((f) => f.severity === 'warning')) return 'warning';
+  return 'ok';
+}
+
+/** A key/value table of one probe, then its findings. */
+export function renderProbeTable(r: ProbeResult, options: RenderOptions = {}): string {
+  const { color } = options;
+  const endpoint = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
+  const verdict = probeVerdict(r);
+  const rows: [string, string][] = [
+    ['Endpoint', `${cleanText(endpoint)} (${r.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`],
+    ['Result', paint(color, verdict === 'ok' ? 'green' : verdict === 'warning' ? 'yellow' : 'red', verdict)],
+    ['Reachable', r.reachable ? 'yes' : 'no'],
+    ['Banner', r.banner === null ? '—' : cleanText(r.banner)],
+  ];
+  if (r.tls === 'starttls') {
+    rows.push(['EHLO', list(r.ehlo.beforeTls)]);
+    rows.push(['STARTTLS', r.starttls === null ? '—' : r.starttls ? 'offered' : 'not offered']);
+  }
+  rows.push(['TLS', r.tlsVersion ? `${cleanText(r.tlsVersion)} ${cleanText(r.cipher ?? '')}`.trim() : '—']);
+  const c = r.certificate;
+  if (c) {
+    rows.push(['Certificate', [
+      `${c.verified ? paint(color, 'green', 'verified') : paint(color, 'red', `not verified (${cleanText(c.error ?? 'unknown')})`)}`,
+      `subject: ${cleanText(c.subject) || '—'}`,
+      `issuer: ${cleanText(c.issuer) || '—'}`,
+      `names: ${c.altNames.length ? c.altNames.map(cleanText).join(' ') : '—'}`,
+      `valid: ${c.validFrom ?? '?'} to ${c.validTo ?? '?'}`,
+      `sha256: ${cleanText(c.fingerprint256)}`,
+    ].join('\n')]);
+  }
+  rows.push(['EHLO after TLS', list(r.ehlo.afterTls)]);
+  rows.push(['AUTH', list(r.authMechanisms)]);
+  if (r.auth) {
+    const a = r.auth;
+    const detail = a.reply ? `: ${cleanText(a.reply)}` : a.reason ? ` (${cleanText(a.reason)})` : '';
+    rows.push(['AUTH test', `${cleanText(a.user)} via ${a.mechanism}: ${a.outcome}${detail}`]);
+  }
+  rows.push(['Timing', `connect ${ms(r.timing.connectMs)}, banner ${ms(r.timing.bannerMs)}, TLS ${ms(r.timing.tlsMs)}, total ${ms(r.timing.totalMs)}`]);
+  const lines = [table(rows, color)];
+  lines.push(r.findings.length === 0 ? '  no findings' : renderFindingLines(r.findings, color).join('\n'));
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per probe, for a summary under a domain table (check/batch). */
+export function renderProbeSummary(results: readonly ProbeResult[], options: RenderOptions = {}): string {
+  const lines: string[] = [];
+  for (const r of results) {
+    const endpoint = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
+    const v = probeVerdict(r);
+    const facts = [
+      r.reachable ? 'reachable' : 'unreachable',
+      r.tlsVersion ? cleanText(r.tlsVersion) : null,
+      r.certificate ? (r.certificate.verified ? 'certificate ok' : 'certificate invalid') : null,
+      r.authMechanisms ? `AUTH ${r.authMechanisms.length ? r.authMechanisms.map(cleanText).join(' ') : 'none'}` : null,
+    ].filter((x): x is string => x !== null);
+    lines.push(`SMTP ${cleanText(endpoint)}: ${paint(options.color, v === 'ok' ? 'green' : v === 'warning' ? 'yellow' : 'red', v)} (${facts.join(', ')})`);
+    lines.push(...renderFindingLines(r.findings, options.color));
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+export function renderProbeJson(r: ProbeResult): string {
+  return `${JSON.stringify(r, null, 2)}\n`;
+}
+
+/** Explanations, one block each. */
+export function renderExplanationsTable(items: readonly CodeExplanation[], options: RenderOptions = {}): string {
+  const { color } = options;
+  const blocks = items.map((e) => {
+    const code = [e.replyCode, e.enhancedCode].filter((x) => x !== null).join(' ');
+    const rows: [string, string][] = [
+      ['Code', `${code}${e.id && e.id !== e.enhancedCode ? ` (catalog ${e.id})` : ''}${e.sender === 'gmail' ? ' — Gmail, not Microsoft' : e.sender === 'microsoft' ? ' — Microsoft 365' : ''}`],
+      ['Title', cleanText(e.title)],
+      ['Meaning', cleanText(e.meaning)],
+    ];
+    if (e.cause) rows.push(['Likely cause', cleanText(e.cause)]);
+    if (e.fix) rows.push(['Fix', cleanText(e.fix)]);
+    if (e.cls) rows.push(['Class', `${e.cls.code}: ${e.cls.name}`]);
+    if (e.subject) rows.push(['Subject', `${e.subject.code}: ${e.subject.name}`]);
+    if (e.detail && e.source === 'catalog') rows.push(['RFC detail', e.detail]);
+    if (e.replyCode !== null && e.replyMeaning && e.enhancedCode !== null) rows.push(['Reply code', `${e.replyCode}: ${e.replyMeaning}`]);
+    if (e.finding) rows.push(['Probe finding', e.finding]);
+    if (e.related.length) rows.push(['See also', e.related.join(', ')]);
+    return `${paint(color, 'bold', cleanText(e.input))}\n${table(rows, color)}`;
+  });
+  return `${blocks.join('\n\n')}\n`;
+}
+
+export function renderExplanationsJson(items: readonly CodeExplanation[]): string {
+  return `${JSON.stringify({ explanations: items }, null, 2)}\n`;
+}

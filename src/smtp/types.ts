@@ -1,0 +1,88 @@
+/**
+ * The SMTP probe's result (DESIGN.md: `probe --format json` prints it, and
+ * `check`/`batch` put it under `probe`). Field names are a contract.
+ */
+import type { Finding } from '../audit/catalog.js';
+
+export type TlsMode = 'starttls' | 'implicit';
+
+export interface CertificateInfo {
+  /** `CN=smtp.office365.com, O=Microsoft Corporation, …` */
+  subject: string;
+  issuer: string;
+  /** DNS and IP names from subjectAltName. */
+  altNames: string[];
+  /** ISO 8601, or null when the certificate's date does not parse. */
+  validFrom: string | null;
+  validTo: string | null;
+  /** SHA-256 fingerprint, colon-separated hex as Node gives it. */
+  fingerprint256: string;
+  /** The chain verified against the trusted CAs and the name matched the host. */
+  verified: boolean;
+  /** Node/OpenSSL's verification error code (`ERR_TLS_CERT_ALTNAME_INVALID`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …). */
+  error: string | null;
+}
+
+export type AuthOutcome =
+  /** 235: the credentials were accepted. */
+  | 'accepted'
+  /** 535 (5.7.3 and the like): the credentials were rejected. */
+  | 'rejected'
+  /** 5.7.139: SMTP AUTH is switched off or blocked by policy. */
+  | 'disabled'
+  /** Another reply (530 5.7.57, 550 5.7.30, 504 …). */
+  | 'other'
+  /** Credentials were not sent: no TLS, or TLS that did not verify (see `reason`). */
+  | 'not-sent'
+  /** The server does not offer AUTH LOGIN after TLS. */
+  | 'not-offered'
+  /** The exchange broke off (timeout or closed connection). */
+  | 'incomplete';
+
+export interface AuthTestResult {
+  user: string;
+  mechanism: 'LOGIN';
+  outcome: AuthOutcome;
+  /** The server's final reply to the AUTH exchange (secrets redacted). */
+  reply: string | null;
+  enhancedCode: string | null;
+  /** Why credentials were not sent, or what broke the exchange. */
+  reason: string | null;
+}
+
+export interface ProbeTiming {
+  connectMs: number | null;
+  bannerMs: number | null;
+  tlsMs: number | null;
+  totalMs: number;
+}
+
+export interface ProbeResult {
+  host: string;
+  port: number;
+  tls: TlsMode;
+  /** The TCP connection was established. */
+  reachable: boolean;
+  /** The greeting reply as received (`220 … Microsoft ESMTP MAIL Service ready at …`). */
+  banner: string | null;
+  /** EHLO keywords before and after TLS (`SIZE 157286400`, `STARTTLS`, `AUTH LOGIN XOAUTH2`). */
+  ehlo: { beforeTls: string[] | null; afterTls: string[] | null };
+  /** STARTTLS offered (null with implicit TLS, or when EHLO was not reached). */
+  starttls: boolean | null;
+  /** As Node names it: `TLSv1.3`, `TLSv1.2`, `TLSv1.1`, `TLSv1`. */
+  tlsVersion: string | null;
+  cipher: string | null;
+  certificate: CertificateInfo | null;
+  /** SASL mechanisms offered after TLS (null when TLS was not reached). */
+  authMechanisms: string[] | null;
+  /** The optional AUTH test, when credentials were given. */
+  auth: AuthTestResult | null;
+  findings: Finding[];
+  timing: ProbeTiming;
+}
+
+export interface TranscriptLine {
+  /** C: client, S: server, *: an event (connect, TLS). */
+  dir: 'C' | 'S' | '*';
+  text: string;
+}
