@@ -18,8 +18,10 @@ export interface DnsClientOptions {
 
 export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_RETRIES = 2;
-/** Enough for every shared include tree of a large batch; bounded so memory stays flat in N. */
-export const DEFAULT_CACHE_SIZE = 50_000;
+/** Holds every shared tree and the names of the ~256 domains in flight; bounded so memory stays flat in N. */
+export const DEFAULT_CACHE_SIZE = 10_000;
+/** Queries one c-ares channel sends before it is replaced (see createDnsClient). */
+const CHANNEL_QUERIES = 3;
 
 type Final = DnsAnswer<unknown>;
 
@@ -64,7 +66,14 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
   const cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
-  const resolverOptions = { timeout: timeoutMs, tries: 1 };
+  // c-ares (1.34 in Node 20) keeps per-server latency metrics and, after 3
+  // answers, times queries out at 5x their average with a 250 ms floor, far
+  // below --timeout. A loaded event loop then turns slow answers into early
+  // ETIMEOUTs and duplicate queries (7% extra at 2,000 domains, measured).
+  // A channel that has sent fewer than 3 queries uses the configured timeout,
+  // so each Resolver is retired after CHANNEL_QUERIES queries (about 23 µs to
+  // make a new one) and this client keeps the deadline it was given.
+  const resolverOptions = { timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs };
 
   let servers: string[];
   if (options.servers && options.servers.length > 0) {
@@ -76,12 +85,17 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   } else {
     servers = new Resolver().getServers();
   }
-  const resolvers = servers.map((s) => {
-    const r = new Resolver(resolverOptions);
-    r.setServers([s]);
-    return r;
-  });
-  if (resolvers.length === 0) resolvers.push(new Resolver(resolverOptions));
+  const pools = (servers.length > 0 ? servers : [null]).map((server) => ({ server, resolver: null as Resolver | null, uses: 0 }));
+  const resolverFor = (attemptNo: number): Resolver => {
+    const pool = pools[attemptNo % pools.length] as (typeof pools)[number];
+    if (!pool.resolver || pool.uses >= CHANNEL_QUERIES) {
+      pool.resolver = new Resolver(resolverOptions);
+      if (pool.server !== null) pool.resolver.setServers([pool.server]);
+      pool.uses = 0;
+    }
+    pool.uses++;
+    return pool.resolver;
+  };
 
   const cache = new Map<string, Final>();
   const inFlight = new Map<string, Promise<Final>>();
@@ -109,8 +123,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   async function lookup(name: string, type: RRType): Promise<Final> {
     let last: Final = { kind: 'tempfail', reason: 'other', code: 'ENOSERVER' };
     for (let i = 0; i <= retries; i++) {
-      const resolver = resolvers[i % resolvers.length] as Resolver;
-      last = await attempt(resolver, name, type);
+      last = await attempt(resolverFor(i), name, type);
       if (last.kind !== 'tempfail') return last;
     }
     stats.tempfails++;

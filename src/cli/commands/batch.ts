@@ -12,6 +12,7 @@ import type { Cloud } from '../../m365/clouds.js';
 import { renderJson, renderJsonLine } from '../../report/json.js';
 import { createSummary, renderSummaryText } from '../../report/summary.js';
 import { renderTable } from '../../report/table.js';
+import { createGcHint } from '../memory.js';
 import { addDnsOptions, cloudOption, dnsClientFromOptions, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
 
 export const BATCH_FORMATS = ['table', 'json', 'jsonl'] as const;
@@ -61,6 +62,7 @@ export function batchCommand(): Command {
       };
       process.on('SIGINT', onSigint);
       const bar = progressBar(opts, file);
+      const gcHint = createGcHint();
       const started = Date.now();
       try {
         const result = await runBatch(ctx, readBatchInput(input), {
@@ -72,7 +74,10 @@ export function batchCommand(): Command {
             if (opts.format === 'jsonl') await write(out, renderJsonLine(report));
             else collected.push(report);
           },
-          onProgress: (done) => bar?.update(done),
+          onProgress: (done) => {
+            bar?.update(done);
+            gcHint?.(done);
+          },
         });
         bar?.stop();
         if (result.done === 0 && !result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);

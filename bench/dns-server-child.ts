@@ -1,0 +1,29 @@
+/**
+ * The benchmark's DNS server, in its own process so that the batch's peak
+ * RSS is measured alone. Parent talks over the IPC channel:
+ * receives { n, latencyMs }, answers { port }, then { stats } on request.
+ */
+import { fileURLToPath } from 'node:url';
+import { startDnsServer } from '../test/support/dns-server.js';
+import { ZoneStore } from '../test/support/zone-store.js';
+import { buildSyntheticZones } from './synthetic.js';
+
+const infra = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../fixtures/infra/' : '../fixtures/infra/', import.meta.url));
+
+process.on('message', async (msg: { n?: number; latencyMs?: number; stats?: boolean; reset?: boolean }) => {
+  if (msg.n !== undefined) {
+    const zones = buildSyntheticZones(msg.n, new ZoneStore().loadDir(infra));
+    server = await startDnsServer({ zones, latencyMs: msg.latencyMs ?? 20 });
+    process.send?.({ port: server.port, server: server.server });
+  } else if (msg.reset && server) {
+    server.resetStats();
+    process.send?.({ reset: true });
+  } else if (msg.stats && server) {
+    const s = server.stats();
+    process.send?.({ stats: { udpQueries: s.udpQueries, tcpQueries: s.tcpQueries, truncated: s.truncated, unique: s.unique, dropped: s.dropped } });
+  }
+});
+let server: Awaited<ReturnType<typeof startDnsServer>> | undefined;
+process.on('disconnect', () => {
+  void server?.close().then(() => process.exit(0));
+});

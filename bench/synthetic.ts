@@ -1,0 +1,53 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ZoneStore } from '../test/support/zone-store.js';
+
+/**
+ * N synthetic tenant domains for the benchmark, a realistic mix:
+ * 40% ready; 20% with several shared SPF includes; 20% without DKIM;
+ * 20% on p=none with an external report address (one authorization lookup
+ * each). Shared trees (spf.protection.outlook.com, _spf.google.com, the
+ * report provider) are the same names for every domain, as in real batches.
+ */
+export function syntheticDomain(i: number): string {
+  return `tenant${i}.bench.test`;
+}
+
+export function buildSyntheticZones(n: number, base: ZoneStore): ZoneStore {
+  const keys = [0, 1, 2, 3].map(() => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+  });
+  const z = base;
+  z.addZone('bench.test', '$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n');
+  z.addRecord('_spf.google.com', 'TXT', 'v=spf1 include:_netblocks.google.com include:_netblocks2.google.com -all');
+  z.addRecord('_netblocks.google.com', 'TXT', 'v=spf1 ip4:35.190.247.0/24 ip4:64.233.160.0/19 ip4:66.102.0.0/20 -all');
+  z.addRecord('_netblocks2.google.com', 'TXT', 'v=spf1 ip6:2001:4860:4000::/36 ip6:2404:6800:4000::/36 -all');
+  z.addRecord('servers.mcsv.net', 'TXT', 'v=spf1 ip4:205.201.128.0/20 ip4:198.2.128.0/18 -all');
+  z.addRecord('_dmarc.reports.example', 'TXT', 'v=DMARC1; p=reject');
+  z.addRecord('*._report._dmarc.reports.example', 'TXT', 'v=DMARC1');
+  for (let i = 0; i < n; i++) {
+    const d = syntheticDomain(i);
+    const token = d.replace(/\./g, '-');
+    const tenant = `tenant${i}`;
+    const kind = i % 5; // 0,1 ready; 2 includes; 3 no DKIM; 4 p=none + external rua
+    z.addRecord(d, 'MX', { priority: 0, exchange: `${token}.mail.protection.outlook.com` });
+    z.addRecord(`${token}.mail.protection.outlook.com`, 'A', '52.101.68.9');
+    z.addRecord(d, 'TXT', kind === 2
+      ? 'v=spf1 include:spf.protection.outlook.com include:_spf.google.com include:servers.mcsv.net -all'
+      : 'v=spf1 include:spf.protection.outlook.com -all');
+    z.addRecord(d, 'TXT', `MS=ms${String(10000000 + i).slice(-8)}`);
+    z.addRecord(`autodiscover.${d}`, 'CNAME', 'autodiscover.outlook.com');
+    if (kind !== 3) {
+      for (const s of [1, 2]) {
+        const target = `selector${s}-${token}._domainkey.${tenant}.onmicrosoft.com`;
+        z.addRecord(`selector${s}._domainkey.${d}`, 'CNAME', target);
+        z.addRecord(target, 'TXT', keys[(i + s) % keys.length] as string);
+      }
+      z.addRecord(`_dmarc.${tenant}.onmicrosoft.com`, 'TXT', 'v=DMARC1; p=reject');
+    }
+    z.addRecord(`_dmarc.${d}`, 'TXT', kind === 4
+      ? 'v=DMARC1; p=none; rua=mailto:agg@reports.example'
+      : `v=DMARC1; p=reject; rua=mailto:dmarc@${d}`);
+  }
+  return z;
+}

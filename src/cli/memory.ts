@@ -1,0 +1,29 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/**
+ * Keeps a long batch's memory flat. Each audit's objects outlive a few
+ * scavenges (256 domains are in flight), so V8 promotes them and lets the old
+ * generation grow to ~100 MiB of garbage before collecting: peak RSS rose
+ * from 117 MiB (2,000 domains) to 158 MiB (10,000) with a live set of 11 MiB.
+ * A full collection every GC_EVERY rows keeps it at ~110 MiB whatever N, for
+ * no measurable loss of speed (bench: 7.8 s vs 7.9 s for 10,000 domains).
+ * Returns null where the runtime does not allow it.
+ */
+export const GC_EVERY = 1000;
+
+export function createGcHint(every = GC_EVERY): ((rowsDone: number) => void) | null {
+  let gc: (() => void) | null = null;
+  try {
+    setFlagsFromString('--expose-gc');
+    const fn = runInNewContext('gc') as unknown;
+    if (typeof fn === 'function') gc = fn as () => void;
+  } catch {
+    return null;
+  }
+  if (!gc) return null;
+  const collect = gc;
+  return (rowsDone) => {
+    if (rowsDone > 0 && rowsDone % every === 0) collect();
+  };
+}
