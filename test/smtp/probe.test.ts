@@ -1,0 +1,329 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isMicrosoftBanner } from '../../src/smtp/endpoint.js';
+import { createEndpointProber, probeEndpoints, probeSmtp, type ProbeOptions } from '../../src/smtp/probe.js';
+import type { ProbeResult, TranscriptLine } from '../../src/smtp/types.js';
+import {
+  createTestCertificates,
+  MICROSOFT_AUTH_REPLIES,
+  startHostileSmtpServer,
+  startMicrosoftLikeSmtpServer,
+  type HostileKind,
+  type MicrosoftLikeOptions,
+  type TestSmtpServer,
+} from '../support/smtp-servers.js';
+
+const USER = 'printer@contoso.com';
+const PASSWORD = 'Tr0ub4dor&3-horse-battery';
+const PASSWORD_B64 = Buffer.from(PASSWORD).toString('base64');
+/** Hostile servers are judged with a short wait so the suite stays fast. */
+const SHORT = 800;
+
+const codes = (r: ProbeResult): string[] => r.findings.map((f) => f.code);
+const FORBIDDEN = ['MAIL', 'RCPT', 'DATA', 'BDAT'];
+
+const servers: TestSmtpServer[] = [];
+async function microsoft(opts: MicrosoftLikeOptions = {}): Promise<TestSmtpServer> {
+  const s = await startMicrosoftLikeSmtpServer({ credentials: { user: USER, password: PASSWORD }, ...opts });
+  servers.push(s);
+  return s;
+}
+async function hostile(kind: HostileKind, opts: Parameters<typeof startHostileSmtpServer>[1] = {}): Promise<TestSmtpServer> {
+  const s = await startHostileSmtpServer(kind, opts);
+  servers.push(s);
+  return s;
+}
+function probe(s: TestSmtpServer, opts: Partial<ProbeOptions> = {}): Promise<ProbeResult> {
+  return probeSmtp({ host: s.host, port: s.port, ca: s.caPem || undefined, timeoutMs: 2000, ...opts });
+}
+
+let ms: TestSmtpServer;
+beforeAll(async () => {
+  ms = await microsoft();
+});
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+describe('probeSmtp against the Microsoft-like endpoint', () => {
+  it('reads banner, EHLO before and after STARTTLS, TLS and AUTH mechanisms', async () => {
+    const r = await probe(ms, { expectMicrosoft: true });
+    expect(r.findings).toEqual([]);
+    expect(r.reachable).toBe(true);
+    expect(r.banner).toMatch(/^220 MW4PR03CA0001\.outlook\.office365\.com Microsoft ESMTP MAIL Service ready at .+ \[[0-9A-F]+\]$/);
+    expect(isMicrosoftBanner(r.banner ?? '')).toBe(true);
+    expect(r.ehlo.beforeTls).toEqual(['SIZE 157286400', 'PIPELINING', 'DSN', 'ENHANCEDSTATUSCODES', 'STARTTLS', '8BITMIME', 'BINARYMIME', 'CHUNKING', 'SMTPUTF8']);
+    expect(r.ehlo.afterTls).toEqual(['SIZE 157286400', 'PIPELINING', 'DSN', 'ENHANCEDSTATUSCODES', 'AUTH LOGIN XOAUTH2', '8BITMIME', 'BINARYMIME', 'CHUNKING', 'SMTPUTF8']);
+    expect(r.starttls).toBe(true);
+    expect(r.authMechanisms).toEqual(['LOGIN', 'XOAUTH2']);
+    expect(['TLSv1.2', 'TLSv1.3']).toContain(r.tlsVersion);
+    expect(r.cipher).toMatch(/\w/);
+    expect(r.certificate).toMatchObject({ subject: 'CN=localhost', verified: true, error: null });
+    expect(r.certificate?.altNames).toContain('127.0.0.1');
+    expect(r.certificate?.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(Date.parse(r.certificate?.validTo ?? '')).toBeGreaterThan(Date.now());
+    expect(r.auth).toBeNull();
+    expect(r.timing.connectMs).toBeGreaterThanOrEqual(0);
+    expect(r.timing.bannerMs).toBeGreaterThanOrEqual(0);
+    expect(r.timing.tlsMs).toBeGreaterThanOrEqual(0);
+    expect(r.timing.totalMs).toBeGreaterThanOrEqual(r.timing.tlsMs ?? 0);
+  });
+
+  it('speaks implicit TLS with --tls', async () => {
+    const s = await microsoft({ tls: 'implicit' });
+    const r = await probe(s, { tls: 'implicit' });
+    expect(r.findings).toEqual([]);
+    expect(r.tls).toBe('implicit');
+    expect(r.starttls).toBeNull();
+    expect(r.ehlo.beforeTls).toBeNull();
+    expect(r.authMechanisms).toEqual(['LOGIN', 'XOAUTH2']);
+    expect(r.certificate?.verified).toBe(true);
+  });
+
+  it('reports a certificate from an untrusted CA and stops, or carries on with insecure', async () => {
+    const r = await probe(ms, { ca: undefined });
+    expect(codes(r)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(r.certificate?.verified).toBe(false);
+    expect(r.certificate?.error).toMatch(/UNABLE_TO_VERIFY|SELF_SIGNED|LOCAL_ISSUER/);
+    expect(r.authMechanisms).toBeNull();
+    const insecure = await probe(ms, { ca: undefined, insecure: true });
+    expect(codes(insecure)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(insecure.authMechanisms).toEqual(['LOGIN', 'XOAUTH2']);
+  });
+
+  it('verifies the certificate against the host name (SNI name that the certificate does not hold)', async () => {
+    const r = await probe(ms, { servername: 'smtp.office365.com' });
+    expect(codes(r)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(r.certificate?.error).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('reports an expired certificate', async () => {
+    const certificates = await createTestCertificates({ notBefore: new Date(Date.now() - 10 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    const s = await microsoft({ certificates });
+    const r = await probe(s);
+    expect(codes(r)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(r.certificate?.error).toBe('CERT_HAS_EXPIRED');
+  });
+
+  it('flags a banner that is not Microsoft\'s when a Microsoft host is the target', async () => {
+    const s = await microsoft({ greeting: 'mail.example.net ESMTP Postfix' });
+    const r = await probe(s, { expectMicrosoft: true });
+    expect(codes(r)).toEqual(['SMTP_BANNER_NOT_M365']);
+    expect(r.findings[0]?.severity).toBe('info');
+    expect(r.findings[0]?.evidence).toBe('220 mail.example.net ESMTP Postfix');
+    // A loopback address is not a Microsoft host: no expectation by default.
+    expect(codes(await probe(s))).toEqual([]);
+  });
+
+  it('never sends MAIL, RCPT or DATA', async () => {
+    const s = await microsoft();
+    await probe(s, { auth: { user: USER, password: PASSWORD } });
+    expect(s.commands()).toEqual(['EHLO', 'STARTTLS', 'EHLO', 'AUTH', 'AUTH', 'AUTH', 'QUIT']);
+    expect(s.commands().filter((c) => FORBIDDEN.includes(c))).toEqual([]);
+  });
+});
+
+describe('the AUTH LOGIN test', () => {
+  const auth = { user: USER, password: PASSWORD };
+
+  it('accepts good credentials: user after the first 334, password after the second', async () => {
+    const s = await microsoft();
+    const lines: TranscriptLine[] = [];
+    const r = await probe(s, { auth, onTranscript: (l) => lines.push(l) });
+    expect(r.findings).toEqual([]);
+    expect(r.auth).toEqual({ user: USER, mechanism: 'LOGIN', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null });
+    expect(s.authAttempts()).toEqual([{ method: 'LOGIN', user: USER, accepted: true }]);
+    const client = lines.filter((l) => l.dir === 'C').map((l) => l.text);
+    expect(client).toEqual(['EHLO [127.0.0.1]', 'STARTTLS', 'EHLO [127.0.0.1]', 'AUTH LOGIN', `${Buffer.from(USER).toString('base64')} (user name)`, '*** (password, hidden)', 'QUIT']);
+    const all = JSON.stringify([r, lines]);
+    expect(all).not.toContain(PASSWORD);
+    expect(all).not.toContain(PASSWORD_B64);
+  });
+
+  it('gives SMTP_AUTH_FAILED for 535 5.7.3', async () => {
+    const s = await microsoft();
+    const r = await probe(s, { auth: { user: USER, password: 'wrong-password-123' } });
+    expect(codes(r)).toEqual(['SMTP_AUTH_FAILED']);
+    expect(r.auth).toMatchObject({ outcome: 'rejected', enhancedCode: '5.7.3' });
+    expect(r.auth?.reply).toMatch(/^535 5\.7\.3 Authentication unsuccessful/);
+  });
+
+  it('gives SMTP_AUTH_DISABLED for 535 5.7.139, both wordings', async () => {
+    for (const reply of [MICROSOFT_AUTH_REPLIES.disabled, MICROSOFT_AUTH_REPLIES.securityDefaults]) {
+      const s = await microsoft({ auth: reply });
+      const r = await probe(s, { auth });
+      expect(codes(r)).toEqual(['SMTP_AUTH_DISABLED']);
+      expect(r.auth).toMatchObject({ outcome: 'disabled', enhancedCode: '5.7.139' });
+      expect(r.findings[0]?.fix).toMatch(/SmtpClientAuthenticationDisabled|OAuth/);
+    }
+  });
+
+  it('gives SMTP_AUTH_OTHER with its meaning for 550 5.7.30', async () => {
+    const s = await microsoft({ auth: MICROSOFT_AUTH_REPLIES.basicRetired });
+    const r = await probe(s, { auth });
+    expect(codes(r)).toEqual(['SMTP_AUTH_OTHER']);
+    expect(r.auth?.outcome).toBe('other');
+    expect(r.findings[0]?.message).toMatch(/Basic authentication is not supported/);
+  });
+
+  it('scrubs the password from a server reply that echoes it', async () => {
+    const s = await microsoft({ auth: { code: 535, text: `5.7.3 Authentication unsuccessful for ${PASSWORD} (${PASSWORD_B64})` } });
+    const lines: TranscriptLine[] = [];
+    const r = await probe(s, { auth, onTranscript: (l) => lines.push(l) });
+    expect(codes(r)).toEqual(['SMTP_AUTH_FAILED']);
+    const all = JSON.stringify([r, lines]);
+    expect(all).not.toContain(PASSWORD);
+    expect(all).not.toContain(PASSWORD_B64);
+    expect(r.auth?.reply).toBe('535 5.7.3 Authentication unsuccessful for *** (***)');
+  });
+
+  it('does not send credentials over TLS that did not verify', async () => {
+    const s = await microsoft();
+    const r = await probe(s, { auth, ca: undefined });
+    expect(r.auth).toMatchObject({ outcome: 'not-sent' });
+    expect(r.auth?.reason).toMatch(/did not verify/);
+    expect(s.commands()).not.toContain('AUTH');
+    expect(s.authAttempts()).toEqual([]);
+    // insecure: sent anyway, the certificate still reported.
+    const r2 = await probe(s, { auth, ca: undefined, insecure: true });
+    expect(codes(r2)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(r2.auth?.outcome).toBe('accepted');
+  });
+
+  it('does not send credentials in clear when STARTTLS is missing', async () => {
+    const s = await hostile('no-starttls');
+    const r = await probe(s, { auth });
+    expect(codes(r)).toEqual(['SMTP_NO_STARTTLS']);
+    expect(r.auth?.outcome).toBe('not-sent');
+    expect(s.commands()).toEqual(['EHLO', 'QUIT']);
+  });
+
+  it('does not send credentials over TLS below 1.2 unless insecure', async () => {
+    const s = await hostile('tls-legacy');
+    const r = await probe(s, { auth });
+    expect(codes(r)).toEqual(['SMTP_TLS_WEAK']);
+    expect(r.auth?.outcome).toBe('not-sent');
+    expect(s.commands()).not.toContain('AUTH');
+  });
+});
+
+describe('probeSmtp against hostile servers: each gives its finding within the timeout', () => {
+  const within = async (s: TestSmtpServer, opts: Partial<ProbeOptions> = {}): Promise<ProbeResult> => {
+    const started = Date.now();
+    const r = await probe(s, { timeoutMs: SHORT, ...opts });
+    expect(Date.now() - started).toBeLessThan(SHORT + 500);
+    return r;
+  };
+
+  it('silent after accept: SMTP_TIMEOUT', async () => {
+    const r = await within(await hostile('silent'));
+    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
+    expect(r.reachable).toBe(true);
+    expect(r.banner).toBeNull();
+  });
+
+  it('connection refused: SMTP_UNREACHABLE', async () => {
+    const r = await within(await hostile('refused'));
+    expect(codes(r)).toEqual(['SMTP_UNREACHABLE']);
+    expect(r.reachable).toBe(false);
+    expect(r.findings[0]?.evidence).toBe('ECONNREFUSED');
+  });
+
+  it('no TCP connection within the timeout: SMTP_TIMEOUT', async () => {
+    // A socket that never connects stands in for a filtered port (no blackhole on loopback).
+    const r = await within(ms, { connect: () => new net.Socket() });
+    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
+    expect(r.reachable).toBe(false);
+    expect(r.findings[0]?.message).toMatch(/no TCP connection/);
+  });
+
+  it('no STARTTLS: SMTP_NO_STARTTLS', async () => {
+    const r = await within(await hostile('no-starttls'));
+    expect(codes(r)).toEqual(['SMTP_NO_STARTTLS']);
+    expect(r.starttls).toBe(false);
+    expect(r.ehlo.beforeTls).toEqual(['PIPELINING', 'AUTH LOGIN PLAIN', '8BITMIME']);
+    expect(r.authMechanisms).toBeNull();
+  });
+
+  it.each(['TLSv1', 'TLSv1.1'] as const)('TLS only %s: SMTP_TLS_WEAK', async (legacyVersion) => {
+    const r = await within(await hostile('tls-legacy', { legacyVersion }));
+    expect(codes(r)).toEqual(['SMTP_TLS_WEAK']);
+    expect(r.tlsVersion).toBe(legacyVersion);
+    expect(r.certificate?.verified).toBe(true);
+  });
+
+  it('a banner at one byte a second: SMTP_TIMEOUT', async () => {
+    const r = await within(await hostile('slow-banner', { intervalMs: 1000 }));
+    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
+    expect(r.banner).toBeNull();
+  });
+
+  it('an endless line: SMTP_TIMEOUT (no usable banner), cut off early', async () => {
+    const r = await within(await hostile('endless-line'));
+    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
+    expect(r.findings[0]?.message).toMatch(/4096 bytes/);
+    expect(r.findings[0]?.evidence).toBe('A'.repeat(80));
+    expect(r.timing.totalMs).toBeLessThan(SHORT);
+  });
+
+  it('garbage lines: tolerated around a multi-line banner and EHLO reply', async () => {
+    const r = await within(await hostile('garbage'));
+    expect(r.banner).toBe('220-mx.hostile.test ESMTP\n220 ready');
+    expect(r.ehlo.beforeTls).toEqual(['PIPELINING', '8BITMIME', 'SIZE 1000000']);
+    expect(codes(r)).toEqual(['SMTP_NO_STARTTLS']);
+  });
+
+  it('closing on EHLO: SMTP_TIMEOUT naming the close', async () => {
+    const r = await within(await hostile('early-close'));
+    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
+    expect(r.findings[0]?.message).toMatch(/closed while waiting for the EHLO reply/);
+  });
+
+  it('a 554 greeting: SMTP_UNREACHABLE with the greeting as evidence', async () => {
+    const r = await within(await hostile('refuse-session'));
+    expect(codes(r)).toEqual(['SMTP_UNREACHABLE']);
+    expect(r.findings[0]?.evidence).toMatch(/^554 5\.7\.1 Service unavailable/);
+  });
+
+  it('keeps the overall deadline even when each wait is long', async () => {
+    const s = await hostile('silent');
+    const started = Date.now();
+    const r = await probe(s, { timeoutMs: 5000, deadlineMs: 300 });
+    expect(Date.now() - started).toBeLessThan(800);
+    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
+    expect(r.findings[0]?.message).toMatch(/overall deadline/);
+  });
+
+  it('none of them was sent MAIL, RCPT or DATA', () => {
+    for (const s of servers) expect(s.commands().filter((c) => FORBIDDEN.includes(c))).toEqual([]);
+  });
+});
+
+describe('probeEndpoints', () => {
+  it('probes each distinct endpoint once per run', async () => {
+    const s = await microsoft();
+    const results = await probeEndpoints(
+      [
+        { host: '127.0.0.1', port: s.port },
+        { host: '127.0.0.1.', port: s.port },
+        { host: '127.0.0.1', port: s.port },
+      ],
+      { ca: s.caPem, timeoutMs: 2000 },
+    );
+    expect(results).toHaveLength(1);
+    expect(s.commands().filter((c) => c === 'STARTTLS')).toHaveLength(1);
+  });
+
+  it('shares in-flight and finished probes through one prober, and never sends credentials to port 25', async () => {
+    const s = await microsoft();
+    // Port 25 cannot be bound in a test; the socket factory sends it to the loopback server.
+    const prober = createEndpointProber({ ca: s.caPem, timeoutMs: 2000, auth: { user: USER, password: PASSWORD }, connect: (t) => net.connect({ host: t.host, port: t.port === 25 ? s.port : t.port }) });
+    const [a, b] = await Promise.all([prober.probe({ host: '127.0.0.1', port: 25 }), prober.probe({ host: '127.0.0.1', port: 25 })]);
+    expect(a).toBe(b);
+    expect(a?.auth).toBeNull();
+    expect(s.authAttempts()).toEqual([]);
+    const sub = await prober.probe({ host: '127.0.0.1', port: s.port });
+    expect(sub.auth?.outcome).toBe('accepted');
+    expect(await prober.results()).toHaveLength(2);
+  });
+});
