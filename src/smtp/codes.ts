@@ -160,7 +160,7 @@ export const SMTP_CODES: readonly CodeEntry[] = [
     fix: 'Create the recipient (or set the accepted domain to InternalRelay), or fix the MX and add and verify the domain in the tenant.',
     variants: [
       {
-        pattern: /AS\(201806281\)|access denied/i,
+        pattern: /AS\(201806281\)|recipient address rejected/i,
         title: 'Recipient address rejected: Access denied (DBEB)',
         meaning: 'Directory-based edge blocking rejected a recipient that is not in the directory.',
         cause: 'The recipient address does not exist as a mailbox, contact, group or proxy address in the tenant.',
