@@ -21,8 +21,9 @@ function paint(color: boolean | undefined, code: Paint, s: string): string {
   return color ? `${ANSI[code]}${s}${ANSI.reset}` : s;
 }
 
+/** Two columns that fit an 80-column terminal. */
 function table(rows: [string, string][], color: boolean | undefined): string {
-  const t = new Table({ style: { head: [], border: [], compact: false }, wordWrap: true, colWidths: [16, 84] });
+  const t = new Table({ style: { head: [], border: [], compact: false }, wordWrap: true, colWidths: [16, 62] });
   for (const [k, v] of rows) t.push([paint(color, 'bold', k), v]);
   return t.toString();
 }
@@ -74,7 +75,9 @@ export function renderProbeTable(r: ProbeResult, options: RenderOptions = {}): s
       `issuer: ${cleanText(c.issuer) || '—'}`,
       `names: ${c.altNames.length ? c.altNames.map(cleanText).join(' ') : '—'}`,
       `valid: ${c.validFrom ?? '?'} to ${c.validTo ?? '?'}`,
-      `sha256: ${cleanText(c.fingerprint256)}`,
+      // 95 characters do not fit the column in one piece: two rows of 16 bytes.
+      `sha256: ${cleanText(c.fingerprint256.slice(0, 48))}`,
+      ...(c.fingerprint256.length > 48 ? [`        ${cleanText(c.fingerprint256.slice(48))}`] : []),
     ].join('\n')]);
   }
   rows.push(['EHLO after TLS', list(r.ehlo.afterTls)]);
@@ -126,7 +129,6 @@ export function renderExplanationsTable(items: readonly CodeExplanation[], optio
     if (e.fix) rows.push(['Fix', cleanText(e.fix)]);
     if (e.cls) rows.push(['Class', `${e.cls.code}: ${e.cls.name}`]);
     if (e.subject) rows.push(['Subject', `${e.subject.code}: ${e.subject.name}`]);
-    if (e.detail && e.source === 'catalog') rows.push(['RFC detail', e.detail]);
     if (e.replyCode !== null && e.replyMeaning && e.enhancedCode !== null) rows.push(['Reply code', `${e.replyCode}: ${e.replyMeaning}`]);
     if (e.finding) rows.push(['Probe finding', e.finding]);
     if (e.related.length) rows.push(['See also', e.related.join(', ')]);
