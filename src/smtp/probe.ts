@@ -54,7 +54,7 @@ export interface ProbeOptions {
   ca?: string | Buffer | readonly (string | Buffer)[];
   /** Carry on past a certificate that does not verify (still reported). */
   insecure?: boolean;
-  /** Check the banner is Microsoft's (default: when host is a Microsoft host). */
+  /** Check the banner is Microsoft's (default: when host or servername is a Microsoft host). */
   expectMicrosoft?: boolean;
   /** Report SMTP_NO_AUTH when no AUTH follows TLS (default: not on port 25, where Microsoft's MX offers none). */
   expectAuth?: boolean;
@@ -325,7 +325,8 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const port = opts.port ?? (mode === 'implicit' ? IMPLICIT_TLS_PORT : SUBMISSION_PORT);
   const timeoutMs = Math.max(1, opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
   const deadline = started + (opts.deadlineMs ?? timeoutMs * DEADLINE_FACTOR);
-  const expectMicrosoft = opts.expectMicrosoft ?? isMicrosoftSmtpHost(host);
+  // An MX probed by address carries its name in servername: that name says whether Microsoft is expected.
+  const expectMicrosoft = opts.expectMicrosoft ?? (isMicrosoftSmtpHost(host) || (opts.servername !== undefined && isMicrosoftSmtpHost(opts.servername)));
   const expectAuth = opts.expectAuth ?? port !== 25;
   const verifyName = (opts.servername ?? host).toLowerCase();
   const where = net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;

@@ -327,3 +327,11 @@ describe('probeEndpoints', () => {
     expect(await prober.results()).toHaveLength(2);
   });
 });
+
+describe('Microsoft expectation from the name', () => {
+  it('expects Microsoft\'s banner when an MX probed by address names a Microsoft host in servername', async () => {
+    const s = await microsoft({ greeting: 'mx.gateway.example ESMTP' });
+    const r = await probe(s, { servername: 'contoso-com.mail.protection.outlook.com', insecure: true, expectAuth: false });
+    expect(codes(r)).toEqual(['SMTP_BANNER_NOT_M365', 'SMTP_TLS_CERT_INVALID']);
+  });
+});
