@@ -6,6 +6,7 @@ import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection }
 import { CLOUD_ENDPOINTS, cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
 import { checkMx, type MxSection } from '../m365/mx.js';
 import { checkVerification, type VerificationSection } from '../m365/verification.js';
+import type { ProbeResult } from '../smtp/types.js';
 import { checkSpf, type SpfSection } from '../spf/check.js';
 import { finding, type Finding } from './catalog.js';
 import type { AuditContext } from './context.js';
@@ -35,6 +36,8 @@ export interface DomainReport {
   timing: { ms: number; queries: number };
   /** Extra columns of a batch CSV row, carried through. */
   meta?: Record<string, string>;
+  /** The probe of this domain's MX host on port 25 (--probe-mx); never part of the score. */
+  mxProbe?: ProbeResult;
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;

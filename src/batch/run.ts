@@ -12,6 +12,8 @@ export interface BatchRunOptions {
   /** Called once per row, in input order. */
   onReport: (report: DomainReport, row: BatchRow) => void | Promise<void>;
   onProgress?: (done: number) => void;
+  /** Runs after a row's audit, before it is emitted (e.g. its MX probe). */
+  enrich?: (report: DomainReport) => Promise<void>;
 }
 
 export interface BatchRunResult {
@@ -64,6 +66,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
       let report: DomainReport;
       try {
         report = await auditDomain(rowCtx, row.input);
+        await options.enrich?.(report);
       } catch (err) {
         internalErrors++;
         report = failedReport(row, err);

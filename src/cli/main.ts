@@ -4,6 +4,9 @@ import { TOOL_NAME, VERSION } from '../version.js';
 import { batchCommand } from './commands/batch.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
+import { explainCommand } from './commands/explain.js';
+import { probeCommand } from './commands/probe.js';
+import { reportCommand } from './commands/report.js';
 import { UsageError } from './common.js';
 
 /** The commander program; thin: parse options, call the library, render. */
@@ -12,7 +15,7 @@ export function buildProgram(): Command {
     .description('Audit mail domains for Microsoft 365: SPF, DKIM, DMARC, MX, autodiscover, verification, SMTP submission.')
     .version(VERSION)
     .showSuggestionAfterError(true);
-  for (const cmd of [checkCommand(), batchCommand(), demoCommand()]) program.addCommand(cmd);
+  for (const cmd of [checkCommand(), batchCommand(), probeCommand(), explainCommand(), reportCommand(), demoCommand()]) program.addCommand(cmd);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

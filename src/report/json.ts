@@ -1,4 +1,5 @@
 import type { DomainReport } from '../audit/audit.js';
+import type { RunSummary } from './summary.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 
 export const SCHEMA_VERSION = 1;
@@ -8,11 +9,14 @@ export interface JsonDocument<P = unknown> {
   tool: { name: string; version: string };
   domains: DomainReport[];
   probe: P | null;
+  /** Counts per grade and the most frequent findings (batch only). */
+  summary?: RunSummary;
 }
 
 /** The DESIGN JSON document (JSON.stringify escapes every control character). */
-export function renderJson<P>(reports: readonly DomainReport[], probe: P | null = null): string {
+export function renderJson<P>(reports: readonly DomainReport[], probe: P | null = null, summary?: RunSummary): string {
   const doc: JsonDocument<P> = { schemaVersion: SCHEMA_VERSION, tool: { name: TOOL_NAME, version: VERSION }, domains: [...reports], probe };
+  if (summary) doc.summary = summary;
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 

@@ -1,11 +1,15 @@
 import Table from 'cli-table3';
 import type { DomainReport } from '../audit/audit.js';
 import type { Finding } from '../audit/catalog.js';
+import type { ProbeResult } from '../smtp/types.js';
+import { summarizeProbe } from './probe-summary.js';
 import { cleanText } from './sanitize.js';
 import { SUMMARY_AREAS, summarizeArea, type AreaSummary } from './summary.js';
 
 export interface TableOptions {
   color: boolean;
+  /** The run's SMTP submission probe, shown under the table. */
+  probe?: ProbeResult | null;
 }
 
 const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', cyan: '\x1b[36m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
@@ -48,7 +52,18 @@ export function renderTable(reports: readonly DomainReport[], options: TableOpti
     for (const n of r.notes) lines.push(`  note: ${cleanText(n)}`);
     parts.push(lines.join('\n'));
   }
+  if (options.probe) parts.push(renderProbeBlock(options.probe, color));
   return `${parts.join('\n\n')}\n`;
+}
+
+function renderProbeBlock(p: ProbeResult, color: boolean): string {
+  const s = summarizeProbe(p);
+  const lines = [`${paint(color, 'bold', 'SMTP probe')} ${cleanText(`${p.host}:${p.port}`)} (${p.tls}): ${paint(color, STATUS_COLOR[s.status], s.status)}`];
+  if (p.banner) lines.push(`  banner: ${cleanText(p.banner)}`);
+  if (p.tlsVersion) lines.push(`  TLS: ${cleanText(p.tlsVersion)}${p.cipher ? ` ${cleanText(p.cipher)}` : ''}`);
+  if (p.authMechanisms) lines.push(`  AUTH after TLS: ${cleanText(p.authMechanisms.join(' ') || 'none')}`);
+  for (const f of p.findings) lines.push(...renderFinding(f, color));
+  return lines.join('\n');
 }
 
 const SEVERITY_LABEL = { error: ['✗ error  ', 'red'], warning: ['! warning', 'yellow'], info: ['i info   ', 'dim'] } as const;

@@ -2,29 +2,27 @@ import { createReadStream } from 'node:fs';
 import { createWriteStream } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { readBatchInput } from '../../batch/input.js';
 import { DEFAULT_CONCURRENCY, runBatch } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
-import { renderJson, renderJsonLine } from '../../report/json.js';
-import { createSummary, renderSummaryText } from '../../report/summary.js';
-import { renderTable } from '../../report/table.js';
+import { renderJsonLine } from '../../report/json.js';
+import { renderReports, type Format } from '../../report/render.js';
 import { createGcHint } from '../memory.js';
 import { addDnsOptions, cloudOption, dnsClientFromOptions, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
+import { allFindings, csvRowsOption, formatOption, renderProbeNote } from './check.js';
 
-export const BATCH_FORMATS = ['table', 'json', 'jsonl'] as const;
-
-interface BatchOptions extends DnsCliOptions {
+interface BatchOptions extends DnsCliOptions, RunProbeOptions {
   cloud?: Cloud;
-  format: (typeof BATCH_FORMATS)[number];
+  format: Format;
+  csvRows?: 'domains' | 'findings';
   output?: string;
   concurrency: number;
   progress?: boolean;
-  probe: boolean;
-  probeHost?: string;
   failOn: FailOn;
   color?: boolean;
   stats?: boolean;
@@ -36,23 +34,24 @@ export function batchCommand(): Command {
     .argument('<file>', 'input file, or - for stdin');
   addDnsOptions(cmd)
     .addOption(cloudOption())
-    .addOption(new Option('--format <format>', 'output format (jsonl streams one report a line)').choices([...BATCH_FORMATS]).default('table'))
+    .addOption(formatOption())
+    .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--concurrency <n>', `domains audited at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
     .option('--progress', 'show progress on stderr even when it is not a terminal')
-    .option('--stats', 'print DNS and memory statistics to stderr at the end')
-    .option('--no-probe', 'skip the SMTP submission probe')
-    .option('--probe-host <host[:port]>', 'probe this SMTP endpoint instead of the cloud default')
+    .option('--stats', 'print DNS and memory statistics to stderr at the end');
+  addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (file: string, opts: BatchOptions) => {
       const input = await openInput(file);
+      const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
       const ctx: AuditContext = { dns, cloud: opts.cloud };
       const out: Writable = opts.output ? createWriteStream(opts.output) : process.stdout;
-      const summary = createSummary();
       const collected: DomainReport[] = [];
+      let probeClouds: DomainReport[] = [];
       let worst: 0 | 1 = 0;
       const controller = new AbortController();
       const onSigint = (): void => {
@@ -68,11 +67,14 @@ export function batchCommand(): Command {
         const result = await runBatch(ctx, readBatchInput(input), {
           concurrency: opts.concurrency,
           signal: controller.signal,
+          enrich: (report) => prober.attachMx(report, dns),
           onReport: async (report) => {
-            summary.add(report);
-            if (exitCodeFor(report.findings, opts.failOn) === 1) worst = 1;
-            if (opts.format === 'jsonl') await write(out, renderJsonLine(report));
-            else collected.push(report);
+            if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;
+            if (opts.format === 'jsonl') {
+              await write(out, renderJsonLine(report));
+              // The cloud of the first few rows picks the submission probe's host.
+              if (probeClouds.length < 100) probeClouds.push({ ...report, findings: [] });
+            } else collected.push(report);
           },
           onProgress: (done) => {
             bar?.update(done);
@@ -81,10 +83,13 @@ export function batchCommand(): Command {
         });
         bar?.stop();
         if (result.done === 0 && !result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
-        if (opts.format === 'json') await write(out, renderJson(collected, null));
-        else if (opts.format === 'table') {
-          await write(out, renderTable(collected, { color: !opts.output && useColor(opts) }));
-          await write(out, `\n${renderSummaryText(summary.result())}`);
+        const probe = await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
+        probeClouds = [];
+        if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
+        if (opts.format === 'jsonl') {
+          if (probe) process.stderr.write(renderProbeNote(probe));
+        } else {
+          await write(out, renderReports(opts.format, collected, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows, summary: true }));
         }
         if (opts.stats) {
           const s = dns.stats();

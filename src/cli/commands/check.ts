@@ -2,23 +2,29 @@ import { Command, Option } from 'commander';
 import { auditDomain, type DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import type { Cloud } from '../../m365/clouds.js';
-import { renderJson } from '../../report/json.js';
-import { renderTable } from '../../report/table.js';
+import { FORMATS, renderReports, type Format } from '../../report/render.js';
+import type { ProbeResult } from '../../smtp/types.js';
 import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, exitCodeFor, failOnOption, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
 
-export interface CheckOptions extends DnsCliOptions {
+export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
   cloud?: Cloud;
-  format: 'table' | 'json';
+  format: Format;
+  csvRows?: 'domains' | 'findings';
   output?: string;
-  probe: boolean;
-  probeHost?: string;
   failOn: FailOn;
   color?: boolean;
   tenant?: string;
   selector?: string[];
 }
 
-export const CHECK_FORMATS = ['table', 'json'] as const;
+export function formatOption(): Option {
+  return new Option('--format <format>', 'output format').choices([...FORMATS]).default('table');
+}
+
+export function csvRowsOption(): Option {
+  return new Option('--csv-rows <rows>', 'csv: one row per domain, or one row per finding').choices(['domains', 'findings']).default('domains');
+}
 
 export function checkCommand(): Command {
   const cmd = new Command('check')
@@ -26,25 +32,43 @@ export function checkCommand(): Command {
     .argument('<domain...>', 'domains (URLs and e-mail addresses are audited as their host)');
   addDnsOptions(cmd)
     .addOption(cloudOption())
-    .addOption(new Option('--format <format>', 'output format').choices([...CHECK_FORMATS]).default('table'))
+    .addOption(formatOption())
+    .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com), before the DKIM CNAMEs exist')
-    .option('--selector <name>', 'also check this DKIM selector (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
-    .option('--no-probe', 'skip the SMTP submission probe')
-    .option('--probe-host <host[:port]>', 'probe this SMTP endpoint instead of the cloud default')
+    .option('--selector <name>', 'also check this DKIM selector (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v]);
+  addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (domains: string[], opts: CheckOptions) => {
       const ctx: AuditContext = { dns: dnsClientFromOptions(opts), cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
-      const reports = await runChecks(ctx, domains);
-      const text = opts.format === 'json' ? renderJson(reports, null) : renderTable(reports, { color: !opts.output && useColor(opts) });
+      const prober = await createRunProber(opts);
+      const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns));
+      const probe = await prober.submission(reports);
+      const text = renderReports(opts.format, reports, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows });
       await emit(text, opts);
-      process.exitCode = exitCodeFor(reports.flatMap((r) => r.findings), opts.failOn);
+      if (probe && opts.format === 'jsonl') process.stderr.write(renderProbeNote(probe));
+      process.exitCode = exitCodeFor(allFindings(reports, probe), opts.failOn);
     });
   return cmd;
 }
 
-/** Audits in input order, a few at a time. */
-export async function runChecks(ctx: AuditContext, domains: readonly string[]): Promise<DomainReport[]> {
-  return Promise.all(domains.map((d) => auditDomain(ctx, d)));
+/** Audits every domain at once (a handful on the command line); reports in input order. */
+export async function runChecks(ctx: AuditContext, domains: readonly string[], enrich?: (r: DomainReport) => Promise<void>): Promise<DomainReport[]> {
+  return Promise.all(domains.map(async (d) => {
+    const r = await auditDomain(ctx, d);
+    await enrich?.(r);
+    return r;
+  }));
+}
+
+/** Domain findings and probe findings: the exit code counts both (DESIGN). */
+export function allFindings(reports: readonly DomainReport[], probe: ProbeResult | null): { severity: string }[] {
+  return [...reports.flatMap((r) => [...r.findings, ...(r.mxProbe?.findings ?? [])]), ...(probe?.findings ?? [])];
+}
+
+/** jsonl keeps stdout to one report a line: the probe goes to stderr as text. */
+export function renderProbeNote(p: ProbeResult): string {
+  const codes = p.findings.map((f) => f.code).join(', ') || 'no findings';
+  return `probe ${p.host}:${p.port}: ${p.reachable ? 'reachable' : 'unreachable'}${p.tlsVersion ? `, ${p.tlsVersion}` : ''}; ${codes}\n`;
 }

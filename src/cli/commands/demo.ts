@@ -1,12 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { startDnsServer } from '../../../test/support/dns-server.js';
+import { startMicrosoftLikeSmtpServer } from '../../../test/support/smtp-servers.js';
 import { ZoneStore } from '../../../test/support/zone-store.js';
 import type { AuditContext } from '../../audit/context.js';
 import { createDnsClient } from '../../dns/client.js';
-import { renderJson } from '../../report/json.js';
-import { renderTable } from '../../report/table.js';
+import { FORMATS, renderReports, type Format } from '../../report/render.js';
 import { useColor } from '../common.js';
+import { createRunProber } from '../run-probes.js';
 import { runChecks } from './check.js';
 
 /** fixtures/ relative to this file, in src/ (tests) and dist/src/ (built) alike. */
@@ -20,19 +21,21 @@ export const DEMO_DOMAINS = ['contoso.example', 'fabrikam.example', 'tailspin.ex
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('the whole check offline, on bundled zones served from a loopback DNS server')
-    .option('--format <format>', 'table or json', 'table')
+    .description('the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365')
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('table'))
     .option('--no-color', 'no colour (also NO_COLOR)')
-    .action(async (opts: { format: string; color?: boolean }) => {
+    .action(async (opts: { format: Format; color?: boolean }) => {
       const zones = new ZoneStore().loadDir(fixturesDir('infra')).loadDir(fixturesDir('demo'));
-      const dns = await startDnsServer({ zones });
+      const [dns, smtp] = await Promise.all([startDnsServer({ zones }), startMicrosoftLikeSmtpServer()]);
       try {
+        process.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains from a loopback DNS server at ${dns.server}, SMTP probe of a loopback endpoint at ${smtp.host}:${smtp.port}; nothing leaves this machine.\n`);
         const ctx: AuditContext = { dns: createDnsClient({ servers: [dns.server], timeoutMs: 2000, retries: 1 }) };
-        process.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains served from a loopback DNS server at ${dns.server}; nothing leaves this machine.\n`);
+        const prober = await createRunProber({ probe: true, probeHost: `${smtp.host}:${smtp.port}`, caPem: smtp.caPem, probeTimeout: 5000 });
         const reports = await runChecks(ctx, DEMO_DOMAINS);
-        process.stdout.write(opts.format === 'json' ? renderJson(reports, null) : renderTable(reports, { color: useColor(opts) }));
+        const probe = await prober.submission(reports);
+        process.stdout.write(renderReports(opts.format, reports, probe, { color: useColor(opts), summary: true }));
       } finally {
-        await dns.close();
+        await Promise.all([dns.close(), smtp.close()]);
       }
     });
 }

@@ -1,0 +1,107 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import type { DomainReport } from '../audit/audit.js';
+import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
+import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
+import type { DnsClient } from '../dns/types.js';
+import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
+import type { ProbeResult } from '../smtp/types.js';
+import { positiveInt, UsageError } from './common.js';
+
+export interface RunProbeOptions {
+  probe: boolean;
+  probeHost?: string;
+  probeMx?: boolean;
+  probeTimeout?: number;
+  /** Port of the MX probe (default 25). */
+  probeMxPort?: number;
+  tlsCa?: string;
+  /** A CA given as PEM text rather than a file (the demo's loopback endpoint). */
+  caPem?: string;
+  insecure?: boolean;
+  cloud?: Cloud;
+}
+
+/** The probe options shared by check and batch. */
+export function addProbeOptions(cmd: Command): Command {
+  return cmd
+    .option('--no-probe', 'skip the SMTP submission probe')
+    .option('--probe-host <host[:port]>', "probe this SMTP endpoint instead of the cloud's submission host (port 587)")
+    .option('--probe-mx', "also probe each domain's MX host on port 25 (STARTTLS, no AUTH)")
+    .option('--probe-mx-port <port>', 'port of the MX probe (default 25; for relays and tests)', positiveInt('--probe-mx-port'))
+    .option('--probe-timeout <ms>', `deadline of each SMTP wait (default ${DEFAULT_PROBE_TIMEOUT_MS})`, positiveInt('--probe-timeout'))
+    .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file for the probes')
+    .option('--insecure', 'carry on past a certificate that does not verify (still reported)');
+}
+
+export interface RunProber {
+  /** The submission probe: --probe-host, else the cloud's submission host (the run's most common cloud). */
+  submission(reports: readonly DomainReport[]): Promise<ProbeResult | null>;
+  /**
+   * Probes the domain's MX host on port 25 (each distinct host once per run)
+   * and attaches it. The host's address comes from the audit's own DnsClient,
+   * so --dns-server applies to the probe as it does to the audit.
+   */
+  attachMx(report: DomainReport, dns: DnsClient): Promise<void>;
+}
+
+/**
+ * One probe per distinct endpoint per run (createEndpointProber de-duplicates):
+ * the submission host once, each MX host once however many domains share it.
+ * Probe findings never change a domain's score or grade.
+ */
+export async function createRunProber(opts: RunProbeOptions): Promise<RunProber> {
+  const explicit = opts.probeHost ? parseEndpoint(opts.probeHost, SUBMISSION_PORT) : null;
+  if (opts.probeHost && !explicit) throw new UsageError(`--probe-host: not a host[:port]: ${JSON.stringify(opts.probeHost)}`);
+  let ca: string | undefined = opts.caPem;
+  if (opts.tlsCa) {
+    try {
+      ca = await readFile(opts.tlsCa, 'utf8');
+    } catch (err) {
+      throw new UsageError(`cannot read --tls-ca ${opts.tlsCa}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+  }
+  const prober = createEndpointProber({ timeoutMs: opts.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_MS, ca, insecure: opts.insecure });
+  const timeoutMs = opts.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const mxProbes = new Map<string, Promise<ProbeResult>>();
+  let submission: Promise<ProbeResult> | null = null;
+  if (opts.probe && explicit) submission = prober.probe({ host: explicit.host, port: explicit.port });
+  else if (opts.probe && opts.cloud) submission = prober.probe({ host: CLOUD_ENDPOINTS[opts.cloud].smtpHost, port: SUBMISSION_PORT });
+  return {
+    async submission(reports) {
+      if (!opts.probe) return null;
+      if (!submission) {
+        const cloud = mostCommonCloud(reports);
+        submission = prober.probe({ host: CLOUD_ENDPOINTS[cloud].smtpHost, port: SUBMISSION_PORT });
+      }
+      return submission;
+    },
+    async attachMx(report, dns) {
+      if (!opts.probeMx || !report.mx) return;
+      const host = report.mx.m365Host ?? report.mx.hosts.find((h) => h.kind !== 'null')?.exchange;
+      if (!host) return;
+      const port = opts.probeMxPort ?? SMTP_PORT;
+      let p = mxProbes.get(host);
+      if (!p) {
+        p = (async () => {
+          const a = await dns.resolve(host, 'A');
+          const address = a.kind === 'records' ? a.records[0] : undefined;
+          // No address: probe by name, so the result says why (unreachable) in the probe's own terms.
+          return probeSmtp({ host: address ?? host, servername: host, port, timeoutMs, ca, insecure: opts.insecure, expectAuth: false });
+        })();
+        mxProbes.set(host, p);
+      }
+      const result = await p;
+      report.mxProbe = { ...result, host };
+    },
+  };
+}
+
+function mostCommonCloud(reports: readonly DomainReport[]): Cloud {
+  const counts = new Map<Cloud, number>();
+  for (const r of reports) if (r.domain) counts.set(r.cloud, (counts.get(r.cloud) ?? 0) + 1);
+  let best: Cloud = 'worldwide';
+  let n = 0;
+  for (const [c, k] of counts) if (k > n) [best, n] = [c, k];
+  return best;
+}

@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import type { TestDnsServer } from '../support/dns-server.js';
+import { startFixtureServer } from '../support/fixtures.js';
+import { startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
+
+let server: TestDnsServer;
+let smtp: TestSmtpServer;
+let dir: string;
+let caFile: string;
+beforeAll(async () => {
+  [server, smtp] = await Promise.all([startFixtureServer(), startMicrosoftLikeSmtpServer()]);
+  dir = mkdtempSync(join(tmpdir(), 'm365audit-formats-'));
+  caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, smtp.caPem);
+});
+afterAll(() => Promise.all([server.close(), smtp.close()]));
+
+const dns = () => ['--dns-server', server.server, '--timeout', '1000', '--retries', '0'];
+const DOMAINS = ['ready.test', 'mx-none.test', 'not a domain'];
+
+interface Probe { host: string; port: number; reachable: boolean; tlsVersion: string | null; findings: { code: string; severity: string }[] }
+
+describe('output formats of check', () => {
+  it('markdown: a readiness table with one row per domain and findings per domain', async () => {
+    const r = await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'markdown']);
+    expect(r.code).toBe(1);
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('| '));
+    expect(rows).toHaveLength(DOMAINS.length + 2);
+    expect(rows[2]).toMatch(/^\| ready\.test \| Ready \| 100 \|/);
+    expect(r.stdout).toContain('### mx-none.test: Not ready');
+    expect(r.stdout).toContain('- **error** `MX_MISSING`');
+  });
+
+  it('csv: one row per domain with a findings column; one per finding on request', async () => {
+    const r = await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'csv']);
+    const rows = parse(r.stdout) as string[][];
+    expect(rows.map((x) => x[0])).toEqual(['domain', 'ready.test', 'mx-none.test', '']);
+    expect(rows[3]?.[rows[0]!.indexOf('findings')]).toBe('DOMAIN_INVALID');
+    const perFinding = parse((await runCli(['check', 'mx-none.test', ...dns(), '--no-probe', '--format', 'csv', '--csv-rows', 'findings'])).stdout) as string[][];
+    expect(perFinding.slice(1).map((x) => x[4])).toContain('MX_MISSING');
+  });
+
+  it('jsonl: one report a line and nothing else on stdout', async () => {
+    const r = await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'jsonl']);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines.map((l) => (JSON.parse(l) as { input: string }).input)).toEqual(DOMAINS);
+  });
+});
+
+describe('the SMTP probe in check', () => {
+  it('probes --probe-host once, trusting --tls-ca, shown in JSON and not deducted from scores', async () => {
+    const r = await runCli(['check', 'ready.test', 'mx-none.test', ...dns(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--format', 'json']);
+    const doc = JSON.parse(r.stdout) as { domains: { score: number }[]; probe: Probe };
+    expect(doc.probe).toMatchObject({ host: '127.0.0.1', port: smtp.port, reachable: true, tlsVersion: 'TLSv1.3' });
+    expect(doc.probe.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(doc.domains[0]?.score).toBe(100);
+    expect(smtp.commands().filter((c) => c === 'EHLO')).toHaveLength(2);
+  });
+
+  it('an unreachable submission endpoint makes the exit code 1 but leaves the grade alone', async () => {
+    const r = await runCli(['check', 'ready.test', ...dns(), '--probe-host', '127.0.0.1:9', '--probe-timeout', '1000', '--format', 'json']);
+    const doc = JSON.parse(r.stdout) as { domains: { grade: string }[]; probe: Probe };
+    expect(doc.probe.reachable).toBe(false);
+    expect(doc.probe.findings.map((f) => f.code)).toContain('SMTP_UNREACHABLE');
+    expect(doc.domains[0]?.grade).toBe('ready');
+    expect(r.code).toBe(1);
+  });
+
+  it('--probe-mx probes the MX host at the address the audit resolved', async () => {
+    const r = await runCli(['check', 'probe-mx.test', ...dns(), '--no-probe', '--probe-mx', '--probe-mx-port', String(smtp.port), '--insecure', '--format', 'json']);
+    const doc = JSON.parse(r.stdout) as { domains: { mxProbe?: Probe }[] };
+    expect(doc.domains[0]?.mxProbe).toMatchObject({ host: 'mx.probe-mx.test', port: smtp.port, reachable: true });
+    expect(doc.domains[0]?.mxProbe?.findings.map((f) => f.code)).toContain('SMTP_TLS_CERT_INVALID');
+  });
+});
+
+describe('m365audit report', () => {
+  it('re-renders a saved JSON run and a saved JSONL run without DNS', async () => {
+    const json = join(dir, 'run.json');
+    const jsonl = join(dir, 'run.jsonl');
+    await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'json', '--output', json]);
+    await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'jsonl', '--output', jsonl]);
+    const md = await runCli(['report', json, '--format', 'markdown']);
+    expect(md.code).toBe(1);
+    expect(md.stdout.split('\n').filter((l) => l.startsWith('| '))).toHaveLength(5);
+    const csv = await runCli(['report', jsonl, '--format', 'csv']);
+    expect((parse(csv.stdout) as string[][]).map((x) => x[1])).toEqual(['input', ...DOMAINS]);
+    const again = await runCli(['report', '-', '--format', 'json'], { input: readFileSync(json, 'utf8') });
+    expect((JSON.parse(again.stdout) as { domains: unknown[] }).domains).toEqual((JSON.parse(readFileSync(json, 'utf8')) as { domains: unknown[] }).domains);
+  });
+
+  it.each([
+    ['{"not":"a run"}', 'not a saved m365audit run'],
+    ['{"domains":[{"input":"x"}]}', 'domains[0]'],
+    ['garbage\n', 'line 1 is not JSON'],
+    ['', 'empty'],
+  ])('refuses %j with one line and exit 2', async (input, message) => {
+    const r = await runCli(['report', '-'], { input });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+  });
+});
