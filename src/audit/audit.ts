@@ -1,6 +1,6 @@
 import { checkDkim, type DkimSection } from '../dkim/check.js';
 import { checkDmarc, type DmarcSection } from '../dmarc/check.js';
-import type { DnsClient } from '../dns/types.js';
+import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { normalizeDomain } from '../domain/normalize.js';
 import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from '../m365/autodiscover.js';
 import { CLOUD_ENDPOINTS, cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
@@ -145,14 +145,25 @@ function dedupeTempfails(findings: Finding[]): Finding[] {
   });
 }
 
-/** Counts the lookups one domain's audit asks for (answered from cache or not). */
+/**
+ * The DnsClient one domain's audit sees: counts the lookups it asks for, and
+ * remembers a lookup that failed (after its retries) for the rest of this
+ * audit, so that SPF and the verification check do not each wait out the
+ * same failing apex TXT again. The shared client never caches failures.
+ */
 function countingClient(dns: DnsClient): { client: DnsClient; count: () => number } {
   let n = 0;
+  const failed = new Map<string, DnsAnswer<never>>();
   return {
     client: {
-      resolve: (name, type) => {
+      resolve: async (name, type) => {
         n++;
-        return dns.resolve(name, type);
+        const key = `${type} ${name.toLowerCase().replace(/\.$/, '')}`;
+        const known = failed.get(key);
+        if (known) return known;
+        const answer = await dns.resolve(name, type);
+        if (answer.kind === 'tempfail') failed.set(key, answer);
+        return answer;
       },
       stats: () => dns.stats(),
     },

@@ -9,11 +9,12 @@ export type CsvRows = 'domains' | 'findings';
 /**
  * A cell a spreadsheet would run as a formula (= + - @, and tab or CR that
  * some apps strip first) gets a leading apostrophe (OWASP CSV injection).
- * Control characters become spaces. Quoting is csv-stringify's (RFC 4180).
+ * Control characters (line breaks too: one record, one line) and bidi
+ * overrides become spaces. Quoting is csv-stringify's (RFC 4180).
  */
 export function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const s = String(value).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, ' ');
+  const s = String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ');
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
