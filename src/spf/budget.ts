@@ -1,0 +1,122 @@
+/**
+ * The one place that enforces RFC 7208 4.6.4 during evaluation: a resolver
+ * decorator over the DnsClient that counts DNS-querying terms (at most 10),
+ * void lookups (at most 2), and caps the MX names (more than 10 is a
+ * permerror) and PTR names (only the first 10 are used) of one mechanism.
+ * Every query check_host() makes goes through it, so no path can run past
+ * the limits.
+ */
+import type { DnsAnswer, DnsClient, MxRecord, RecordTypes, RRType } from '../dns/types.js';
+
+export const MAX_DNS_LOOKUPS = 10;
+export const MAX_VOID_LOOKUPS = 2;
+export const MAX_MX_NAMES = 10;
+export const MAX_PTR_NAMES = 10;
+
+export interface SpfLimits {
+  lookups: number;
+  voidLookups: number;
+  mxNames: number;
+  ptrNames: number;
+}
+
+export const SPF_LIMITS: Readonly<SpfLimits> = {
+  lookups: MAX_DNS_LOOKUPS,
+  voidLookups: MAX_VOID_LOOKUPS,
+  mxNames: MAX_MX_NAMES,
+  ptrNames: MAX_PTR_NAMES,
+};
+
+/** A limit was crossed: check_host() ends in permerror with this reason. */
+export interface LimitBreach {
+  breach: 'lookups' | 'void' | 'mx';
+  reason: string;
+}
+
+export type BudgetAnswer<R> = DnsAnswer<R> | { kind: 'breach'; breach: LimitBreach };
+
+/** One logged query, for explaining a result. */
+export interface SpfQuery {
+  name: string;
+  type: RRType;
+  kind: DnsAnswer<unknown>['kind'];
+  counted: 'void' | 'no';
+}
+
+export interface SpfResolver {
+  /** DNS-querying terms charged so far. */
+  readonly lookups: number;
+  /** Void answers (NXDOMAIN, or NOERROR with no records) counted so far. */
+  readonly voidLookups: number;
+  /** Charges one DNS-querying term (include, a, mx, ptr, exists, redirect); a breach past the limit. */
+  chargeTerm(term: string): LimitBreach | null;
+  /**
+   * One query. `countVoid` for a term's own lookup (A/AAAA of a, MX of mx,
+   * PTR of ptr, A of exists, TXT of include/redirect targets); not for the
+   * addresses of MX and PTR names, the %{p} macro or the exp= text.
+   */
+  resolve<T extends RRType>(name: string, type: T, countVoid: boolean): Promise<BudgetAnswer<RecordTypes[T]>>;
+  /** The exchange names of an MX answer to look up, or a breach when there are too many. */
+  mxNames(records: readonly MxRecord[]): string[] | LimitBreach;
+  /** The PTR names to check: the first ten, the rest ignored (RFC 7208 4.6.4). */
+  ptrNames(records: readonly string[]): string[];
+  /** The first failed query (TEMPFAIL), kept to name it in a DNS_TEMPFAIL finding. */
+  readonly tempfail: { name: string; type: RRType; answer: DnsAnswer<never> & { kind: 'tempfail' } } | null;
+  readonly queries: readonly SpfQuery[];
+}
+
+/** Queries one evaluation may log; past this the log stops growing (the counts go on). */
+const MAX_LOGGED = 512;
+
+export function createSpfResolver(dns: DnsClient, limits: SpfLimits = SPF_LIMITS): SpfResolver {
+  let lookups = 0;
+  let voids = 0;
+  let tempfail: SpfResolver['tempfail'] = null;
+  const queries: SpfQuery[] = [];
+  return {
+    get lookups() {
+      return lookups;
+    },
+    get voidLookups() {
+      return voids;
+    },
+    get tempfail() {
+      return tempfail;
+    },
+    queries,
+    chargeTerm(term) {
+      lookups++;
+      if (lookups > limits.lookups) {
+        return { breach: 'lookups', reason: `"${term}" is DNS-querying term ${lookups}, over the limit of ${limits.lookups} (RFC 7208 4.6.4)` };
+      }
+      return null;
+    },
+    async resolve<T extends RRType>(name: string, type: T, countVoid: boolean): Promise<BudgetAnswer<RecordTypes[T]>> {
+      const answer = await dns.resolve(name, type);
+      const isVoid = answer.kind === 'nxdomain' || answer.kind === 'nodata' || (answer.kind === 'records' && answer.records.length === 0);
+      if (queries.length < MAX_LOGGED) queries.push({ name, type, kind: answer.kind, counted: countVoid && isVoid ? 'void' : 'no' });
+      if (answer.kind === 'tempfail' && !tempfail) tempfail = { name, type, answer };
+      if (countVoid && isVoid) {
+        voids++;
+        if (voids > limits.voidLookups) {
+          return { kind: 'breach', breach: { breach: 'void', reason: `the ${type} lookup of ${name} is void lookup ${voids}, over the limit of ${limits.voidLookups} (RFC 7208 4.6.4)` } };
+        }
+      }
+      return answer;
+    },
+    mxNames(records) {
+      if (records.length > limits.mxNames) {
+        return { breach: 'mx', reason: `the MX answer has ${records.length} names, over the limit of ${limits.mxNames} (RFC 7208 4.6.4)` };
+      }
+      // A null MX ("." or empty) names no host (RFC 7505).
+      return records.map((r) => r.exchange.replace(/\.$/, '')).filter((n) => n !== '');
+    },
+    ptrNames(records) {
+      return records.slice(0, limits.ptrNames).map((n) => n.replace(/\.$/, ''));
+    },
+  };
+}
+
+export function isBreach(x: unknown): x is LimitBreach {
+  return typeof x === 'object' && x !== null && 'breach' in x && !Array.isArray(x);
+}
