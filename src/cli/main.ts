@@ -5,6 +5,7 @@ import { batchCommand } from './commands/batch.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
 import { explainCommand } from './commands/explain.js';
+import { planCommand } from './commands/plan.js';
 import { probeCommand } from './commands/probe.js';
 import { reportCommand } from './commands/report.js';
 import { UsageError } from './common.js';
@@ -15,7 +16,7 @@ export function buildProgram(): Command {
     .description('Audit mail domains for Microsoft 365: SPF, DKIM, DMARC, MX, autodiscover, verification, SMTP submission.')
     .version(VERSION)
     .showSuggestionAfterError(true);
-  for (const cmd of [checkCommand(), batchCommand(), probeCommand(), explainCommand(), reportCommand(), demoCommand()]) program.addCommand(cmd);
+  for (const cmd of [checkCommand(), batchCommand(), probeCommand(), explainCommand(), reportCommand(), planCommand(), demoCommand()]) program.addCommand(cmd);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;

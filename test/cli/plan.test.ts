@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mergeSpfInclude, type Plan } from '../../src/m365/plan.js';
+import { zoneTxt } from '../../src/report/plan.js';
+import { runCli } from '../support/cli.js';
+import type { TestDnsServer } from '../support/dns-server.js';
+import { startFixtureServer } from '../support/fixtures.js';
+import { parseCharacterStrings } from '../support/zone-store.js';
+
+let server: TestDnsServer;
+beforeAll(async () => {
+  server = await startFixtureServer();
+});
+afterAll(() => server.close());
+
+async function plan(domain: string, tenant: string, format = 'json'): Promise<{ code: number | null; stdout: string; plan: Plan | null }> {
+  const r = await runCli(['plan', domain, '--tenant', tenant, '--dns-server', server.server, '--timeout', '1000', '--retries', '0', '--format', format]);
+  return { code: r.code, stdout: r.stdout, plan: format === 'json' ? (JSON.parse(r.stdout) as Plan) : null };
+}
+const byArea = (p: Plan) => Object.fromEntries(p.rows.map((r) => [`${r.area}:${r.name}`, r]));
+
+describe('m365audit plan', () => {
+  it('a domain that does not exist yet gets the full plan, every row add', async () => {
+    const { plan: p, code } = await plan('fresh-domain.test', 'fresh');
+    expect(code).toBe(0);
+    expect(p!.exists).toBe(false);
+    expect(p!.rows.map((r) => [r.type, r.name, r.status])).toEqual([
+      ['MX', 'fresh-domain.test', 'add'],
+      ['TXT', 'fresh-domain.test', 'add'],
+      ['CNAME', 'selector1._domainkey.fresh-domain.test', 'add'],
+      ['CNAME', 'selector2._domainkey.fresh-domain.test', 'add'],
+      ['TXT', '_dmarc.fresh-domain.test', 'add'],
+      ['CNAME', 'autodiscover.fresh-domain.test', 'add'],
+    ]);
+    const rows = byArea(p!);
+    expect(rows['mx:fresh-domain.test']).toMatchObject({ value: 'fresh-domain-test.mail.protection.outlook.com', priority: 0 });
+    expect(rows['spf:fresh-domain.test']?.value).toBe('v=spf1 include:spf.protection.outlook.com -all');
+    expect(rows['dkim:selector1._domainkey.fresh-domain.test']?.value).toBe('selector1-fresh-domain-test._domainkey.fresh.onmicrosoft.com');
+    expect(rows['dmarc:_dmarc.fresh-domain.test']?.value).toBe('v=DMARC1; p=none; rua=mailto:dmarc-reports@fresh-domain.test');
+    expect(rows['autodiscover:autodiscover.fresh-domain.test']?.value).toBe('autodiscover.outlook.com');
+  });
+
+  it('a Google-hosted domain: SPF merged (kept mechanisms, include before ~all), MX to change, lookups counted', async () => {
+    const { plan: p } = await plan('google.plan.test', 'googletenant');
+    const rows = byArea(p!);
+    expect(rows['spf:google.plan.test']).toMatchObject({
+      status: 'change',
+      value: 'v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all',
+      current: ['v=spf1 include:_spf.google.com ~all'],
+    });
+    expect(rows['spf:google.plan.test']?.notes).toContain('5 DNS lookups in the merged tree (limit 10).');
+    expect(rows['mx:google.plan.test']).toMatchObject({ status: 'change', value: 'google-plan-test.mail.protection.outlook.com', current: ['1 aspmx.l.google.com', '5 alt1.aspmx.l.google.com'] });
+    expect(rows['dmarc:_dmarc.google.plan.test']?.status).toBe('add');
+    expect(p!.warnings).toEqual([]);
+  });
+
+  it('a ready domain has nothing to change', async () => {
+    const { plan: p } = await plan('ready.test', 'readytest');
+    expect(p!.rows.map((r) => r.status)).toEqual(['present', 'present', 'present', 'present', 'present', 'present']);
+  });
+
+  it('prints a zone snippet whose records parse back to the planned values', async () => {
+    const { stdout, code } = await plan('google.plan.test', 'googletenant', 'zone');
+    expect(code).toBe(0);
+    expect(stdout).toContain('$ORIGIN google.plan.test.');
+    expect(stdout).toMatch(/^@ +3600 IN MX +0 google-plan-test\.mail\.protection\.outlook\.com\. ; change/m);
+    expect(stdout).toMatch(/^selector1\._domainkey +3600 IN CNAME selector1-google-plan-test\._domainkey\.googletenant\.onmicrosoft\.com\. ; add$/m);
+    const spfLine = stdout.split('\n').find((l) => l.includes('IN TXT') && l.includes('v=spf1'))!;
+    const quoted = /IN TXT +((?:"(?:[^"\\]|\\.)*" ?)+)/.exec(spfLine)?.[1] ?? '';
+    expect(parseCharacterStrings(quoted).join('')).toBe('v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all');
+  });
+
+  it('prints the table with values whole', async () => {
+    const { stdout } = await plan('google.plan.test', 'googletenant', 'table');
+    expect(stdout).toContain('v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all');
+    expect(stdout).toContain('selector2-google-plan-test._domainkey.googletenant.onmicrosoft.com');
+  });
+
+  it.each([
+    [['plan', 'contoso.test'], 'tenant'],
+    [['plan', 'not a domain', '--tenant', 'x'], 'not a domain name'],
+    [['plan', 'contoso.test', '--tenant', 'bad tenant!'], '--tenant'],
+  ])('refuses %j with exit 2', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
+
+describe('mergeSpfInclude', () => {
+  const inc = 'spf.protection.outlook.com';
+  it.each([
+    [null, 'v=spf1 include:spf.protection.outlook.com -all', true],
+    ['v=spf1 -all', 'v=spf1 include:spf.protection.outlook.com -all', true],
+    ['v=spf1 ip4:192.0.2.1 ~all', 'v=spf1 ip4:192.0.2.1 include:spf.protection.outlook.com ~all', true],
+    ['v=spf1 include:spf.protection.outlook.com -all', 'v=spf1 include:spf.protection.outlook.com -all', false],
+    ['v=spf1 +include:SPF.Protection.Outlook.com -all', 'v=spf1 +include:SPF.Protection.Outlook.com -all', false],
+    ['v=spf1 ~include:spf.protection.outlook.com -all', 'v=spf1 include:spf.protection.outlook.com -all', true],
+    ['v=spf1 mx redirect=_spf.example.com', 'v=spf1 mx include:spf.protection.outlook.com redirect=_spf.example.com', true],
+    ['v=spf1 mx', 'v=spf1 mx include:spf.protection.outlook.com', true],
+  ])('%j -> %j', (record, value, changed) => {
+    expect(mergeSpfInclude(record, inc)).toEqual({ value, changed });
+  });
+  it('never adds the include twice (idempotent)', () => {
+    const once = mergeSpfInclude('v=spf1 a mx ~all', inc).value;
+    expect(mergeSpfInclude(once, inc)).toEqual({ value: once, changed: false });
+  });
+});
+
+describe('zoneTxt', () => {
+  it.each(['plain', 'with "quotes" and \\ backslash', 'x'.repeat(600), 'ünïcode \u0001 ctl'])('round-trips %j', (v) => {
+    expect(Buffer.from(parseCharacterStrings(zoneTxt(v)).join(''), 'latin1').toString('utf8')).toBe(v);
+  });
+});
