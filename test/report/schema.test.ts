@@ -1,0 +1,193 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2020Module, { type ValidateFunction } from 'ajv/dist/2020.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CATALOG } from '../../src/audit/catalog.js';
+import { renderJson, renderJsonLine } from '../../src/report/json.js';
+import { summarize } from '../../src/report/summary.js';
+import type { ProbeResult } from '../../src/smtp/types.js';
+import { runCli } from '../support/cli.js';
+import type { TestDnsServer } from '../support/dns-server.js';
+import { FIXTURES, startFixtureServer } from '../support/fixtures.js';
+import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
+import { MICROSOFT_AUTH_REPLIES, startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
+
+const SCHEMA_FILE = new URL('../../schema/report.schema.json', import.meta.url);
+const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as { $id: string; $defs: Record<string, { enum?: string[] }> };
+const ID = schema.$id;
+
+/** RFC 3339 date-time (the one format the schema uses); ajv-formats is not a dependency. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+// ajv is CommonJS: under NodeNext its class is the module's `default` (module.exports.default is the class too).
+const Ajv2020 = Ajv2020Module.default;
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+ajv.addFormat('date-time', { type: 'string', validate: (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)) });
+ajv.addSchema(schema);
+const get = (ref: string): ValidateFunction => {
+  const v = ajv.getSchema(ref);
+  if (!v) throw new Error(`no schema at ${ref}`);
+  return v;
+};
+const validateDoc = get(ID);
+const validateLine = get(`${ID}#/$defs/JsonlLine`);
+const validateReport = get(`${ID}#/$defs/DomainReport`);
+const validateProbe = get(`${ID}#/$defs/ProbeResult`);
+
+/** Asserts validity with ajv's errors in the failure message. */
+function expectValid(v: ValidateFunction, data: unknown, what: string): void {
+  const ok = v(data);
+  expect(ok, `${what}: ${ajv.errorsText(v.errors, { separator: '\n' })}`).toBe(true);
+}
+
+const ZONES = readdirSync(`${FIXTURES}zones`).filter((f) => f.endsWith('.zone')).map((f) => f.slice(0, -'.zone'.length)).sort();
+
+let dns: TestDnsServer;
+let smtp: TestSmtpServer;
+let dir: string;
+let caFile: string;
+beforeAll(async () => {
+  [dns, smtp] = await Promise.all([startFixtureServer(), startMicrosoftLikeSmtpServer({ auth: MICROSOFT_AUTH_REPLIES.disabled })]);
+  // timeout.test's zone says so: its TXT lookups time out, giving DNS_TEMPFAIL and unknown sections.
+  dns.setFault('timeout.test', 'timeout', 'TXT');
+  dir = await mkdtemp(join(tmpdir(), 'm365audit-schema-'));
+  caFile = join(dir, 'ca.pem');
+  await writeFile(caFile, smtp.caPem);
+}, 30_000);
+afterAll(async () => {
+  await Promise.all([dns?.close(), smtp?.close()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+const dnsArgs = (): string[] => ['--dns-server', dns.server, '--timeout', '300', '--retries', '0'];
+const INPUTS = [...ZONES, 'nonexistent.test', 'not a domain!', ''];
+
+describe('schema/report.schema.json', () => {
+  it('is a valid draft 2020-12 schema that compiles in strict mode', () => {
+    expect((schema as { $schema?: string }).$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    expect(ajv.validateSchema(schema)).toBe(true);
+  });
+
+  it('lists exactly the catalog codes, severities and areas', () => {
+    const defs = schema.$defs;
+    expect(defs.FindingCode?.enum).toEqual(Object.keys(CATALOG));
+    for (const code of Object.keys(CATALOG)) expect(code).toMatch(/^[A-Z][A-Z0-9_]+$/);
+    const entries = Object.values(CATALOG);
+    expect(new Set(defs.Severity?.enum)).toEqual(new Set(entries.map((e) => e.severity)));
+    for (const e of entries) expect(defs.Area?.enum).toContain(e.area);
+  });
+
+  it('(a) check --format json over every fixture zone, a missing domain and invalid inputs', async () => {
+    const r = await runCli(['check', ...INPUTS, ...dnsArgs(), '--no-probe', '--format', 'json'], { timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout) as { domains: { grade: string; findings: { code: string }[]; spf: { status: string } | null }[]; probe: unknown };
+    expectValid(validateDoc, doc, 'check --format json');
+    expect(doc.domains).toHaveLength(INPUTS.length);
+    expect(doc.probe).toBeNull();
+    // The run covers the failure paths too: NXDOMAIN, invalid input, a failed lookup (an unknown section).
+    const grades = new Set(doc.domains.map((d) => d.grade));
+    expect(grades).toContain('ready');
+    expect(grades).toContain('not-ready');
+    expect(doc.domains.some((d) => d.spf?.status === 'unknown')).toBe(true);
+    const codes = new Set(doc.domains.flatMap((d) => d.findings.map((f) => f.code)));
+    for (const c of ['DOMAIN_INVALID', 'DOMAIN_NOT_FOUND', 'DNS_TEMPFAIL', 'MX_MISSING']) expect(codes).toContain(c);
+  }, 60_000);
+
+  it('(a) check --format json with the submission probe and --probe-mx', async () => {
+    const r = await runCli(['check', 'ready.test', 'probe-mx.test', ...dnsArgs(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile,
+      '--probe-mx', '--probe-mx-port', String(smtp.port), '--insecure', '--format', 'json']);
+    const doc = JSON.parse(r.stdout) as { probe: ProbeResult | null; domains: { mxProbe?: ProbeResult }[] };
+    expectValid(validateDoc, doc, 'check with probes');
+    expect(doc.probe?.reachable).toBe(true);
+    expect(doc.domains[1]?.mxProbe?.host).toBe('mx.probe-mx.test');
+  });
+
+  it('(b) every line of batch - --format jsonl is a DomainReport; batch --format json is a document', async () => {
+    const input = [...INPUTS.filter((d) => d !== ''), '# a comment', 'https://ready.test/path', 'user@mx-none.test', 'a..b', '-', 'xn--', 'x'.repeat(300)].join('\n');
+    const r = await runCli(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'jsonl'], { input, timeoutMs: 60_000 });
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(INPUTS.length);
+    for (const [i, line] of lines.entries()) {
+      const value = JSON.parse(line) as unknown;
+      expectValid(validateLine, value, `jsonl line ${i + 1}`);
+      expectValid(validateReport, value, `jsonl line ${i + 1} as DomainReport`);
+    }
+    const j = await runCli(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'json'], { input: 'ready.test\nmx-none.test\nnot a domain!\n' });
+    const doc = JSON.parse(j.stdout) as { summary?: { domains: number } };
+    expectValid(validateDoc, doc, 'batch --format json');
+    expect(doc.summary?.domains).toBe(3);
+  }, 60_000);
+
+  it('(c) demo --format json', async () => {
+    const r = await runCli(['demo', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { probe: ProbeResult | null; summary?: unknown };
+    expectValid(validateDoc, doc, 'demo --format json');
+    expect(doc.probe?.certificate?.verified).toBe(true);
+    expect(doc.summary).toBeDefined();
+  });
+
+  it('(d) probe --format json is a ProbeResult: Microsoft-like with an AUTH test, and hostile endpoints', async () => {
+    const servers = await Promise.all([startHostileSmtpServer('no-starttls'), startHostileSmtpServer('refused'), startHostileSmtpServer('garbage')]);
+    try {
+      const runs = [
+        runCli(['probe', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--auth-user', 'scanner@contoso.com', '--format', 'json'], { env: { M365AUDIT_SMTP_PASSWORD: 'not-the-password' } }),
+        runCli(['probe', `${smtp.host}:${smtp.port}`, '--format', 'json']),
+        ...servers.map((s) => runCli(['probe', `${s.host}:${s.port}`, '--timeout', '2000', '--format', 'json'])),
+      ];
+      const results = (await Promise.all(runs)).map((r) => JSON.parse(r.stdout) as ProbeResult);
+      for (const [i, p] of results.entries()) expectValid(validateProbe, p, `probe ${i}`);
+      expect(results[0]?.auth?.outcome).toBe('disabled');
+      expect(results[1]?.certificate?.verified).toBe(false);
+      expect(results[2]?.findings.map((f) => f.code)).toContain('SMTP_NO_STARTTLS');
+      expect(results[3]?.reachable).toBe(false);
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  }, 30_000);
+
+  it('renderJson and renderJsonLine output validates, hostile strings and all', () => {
+    const reports = HOSTILE_STRINGS.map((_, i) => hostileReport(i));
+    expectValid(validateDoc, JSON.parse(renderJson(reports, null, summarize(reports))), 'renderJson');
+    for (const r of reports) expectValid(validateLine, JSON.parse(renderJsonLine(r)), `renderJsonLine ${r.domain}`);
+  });
+
+  it('rejects what is not a report: the schema can fail', async () => {
+    const r = await runCli(['check', 'ready.test', 'mx-none.test', ...dnsArgs(), '--no-probe', '--format', 'json']);
+    const good = JSON.parse(r.stdout) as Record<string, unknown> & { domains: Record<string, unknown>[] };
+    expectValid(validateDoc, good, 'baseline');
+    const mutate = (f: (d: typeof good) => void): unknown => {
+      const copy = structuredClone(good);
+      f(copy);
+      return copy;
+    };
+    const first = (d: typeof good): Record<string, unknown> => d.domains[0] as Record<string, unknown>;
+    const bad: [string, unknown][] = [
+      ['no schemaVersion', mutate((d) => delete d.schemaVersion)],
+      ['schemaVersion 2', mutate((d) => (d.schemaVersion = 2))],
+      ['an unknown grade', mutate((d) => (first(d).grade = 'excellent'))],
+      ['a score over 100', mutate((d) => (first(d).score = 101))],
+      ['a fractional score', mutate((d) => (first(d).score = 99.5))],
+      ['an unknown cloud', mutate((d) => (first(d).cloud = 'mars'))],
+      ['no findings list', mutate((d) => delete first(d).findings)],
+      ['no probe key', mutate((d) => delete d.probe)],
+      ['an extra top-level field', mutate((d) => (d.extra = true))],
+      ['a section without status', mutate((d) => delete (first(d).mx as Record<string, unknown>).status)],
+      ['a section with an unknown status', mutate((d) => ((first(d).spf as Record<string, unknown>).status = 'missing'))],
+      ['an unknown finding code', mutate((d) => ((d.domains[1]?.findings as Record<string, unknown>[])[0]!.code = 'MX_GONE'))],
+      ['a lower-case finding code', mutate((d) => ((d.domains[1]?.findings as Record<string, unknown>[])[0]!.code = 'mx_missing'))],
+      ['an unknown severity', mutate((d) => ((d.domains[1]?.findings as Record<string, unknown>[])[0]!.severity = 'fatal'))],
+      ['a finding with an extra field', mutate((d) => ((d.domains[1]?.findings as Record<string, unknown>[])[0]!.extra = 1))],
+      ['a non-string meta value', mutate((d) => (first(d).meta = { n: 1 }))],
+      ['a probe of the wrong shape', mutate((d) => (d.probe = { host: 'x' }))],
+    ];
+    for (const [what, doc] of bad) expect(validateDoc(doc), what).toBe(false);
+    const line = good.domains[0];
+    expectValid(validateLine, line, 'baseline line');
+    expect(validateLine({ ...line, grade: 'excellent' })).toBe(false);
+    expect(validateLine({ ...line, domain: 5 })).toBe(false);
+    expect(validateProbe({ host: 'x', port: 0, tls: 'starttls' })).toBe(false);
+  });
+});
