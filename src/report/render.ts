@@ -1,12 +1,13 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { renderCsv, type CsvRows } from './csv.js';
+import { renderHtml } from './html.js';
 import { renderJson, renderJsonLine } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { summarize, renderSummaryText } from './summary.js';
 import { renderTable } from './table.js';
 
-export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown'] as const;
+export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
@@ -27,6 +28,8 @@ export function renderReports(format: Format, reports: readonly DomainReport[], 
       return renderCsv(reports, probe, options.csvRows);
     case 'markdown':
       return renderMarkdown(reports, probe);
+    case 'html':
+      return renderHtml(reports, probe);
     case 'table':
       return `${renderTable(reports, { color: options.color, probe })}${options.summary ? `\n${renderSummaryText(summarize(reports))}` : ''}`;
   }

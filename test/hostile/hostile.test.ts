@@ -89,7 +89,7 @@ describe('batch over the hostile zones with 30% query loss', () => {
     expect(ms).toBeLessThan(TIMEOUT_MS * (RETRIES + 1) * LONGEST_CHAIN + STARTUP_SLACK_MS);
   });
 
-  it.each(['table', 'json', 'csv', 'markdown', 'jsonl'])('lets no control character into %s output', async (format) => {
+  it.each(['table', 'json', 'csv', 'markdown', 'jsonl', 'html'])('lets no control character into %s output', async (format) => {
     const saved = join(dir, 'saved.jsonl');
     writeFileSync(saved, jsonl);
     const r = await runCli(['report', saved, '--format', format]);
