@@ -305,42 +305,71 @@ function renderSpf(section: unknown): string {
   const record = str(section.record);
   const shown = records.length > 0 ? records : record ? [record] : [];
   lines.push(shown.length === 0 ? '<p>No SPF record.</p>' : shown.map((r) => `<p><code>${escapeHtml(r)}</code></p>`).join('\n'));
-  const counts: string[] = [];
+  const facts: string[] = [];
   const lookups = num(section.lookups);
   const voids = num(section.voidLookups);
-  if (lookups !== null) counts.push(`<dt>DNS lookups</dt><dd>${lookups} of 10</dd>`);
-  if (voids !== null) counts.push(`<dt>Void lookups</dt><dd>${voids} of 2</dd>`);
-  if (counts.length > 0) lines.push(`<dl class="facts">${counts.join('')}</dl>`);
+  // complete: false means an include was not followed, so the counts are a lower bound.
+  const atLeast = section.complete === false ? 'at least ' : '';
+  if (lookups !== null) facts.push(`<dt>DNS lookups</dt><dd>${atLeast}${lookups} of 10</dd>`);
+  if (voids !== null) facts.push(`<dt>Void lookups</dt><dd>${atLeast}${voids} of 2</dd>`);
+  const m365 = isObj(section.m365Include) ? section.m365Include : null;
+  if (m365) {
+    const path = strs(m365.path);
+    const where = m365.direct === true ? 'in the record itself' : path.length > 0 ? `nested: ${path.map((p) => `<code>${escapeHtml(p)}</code>`).join(' › ')}` : 'nested';
+    facts.push(`<dt>Microsoft include</dt><dd><code>${escapeHtml(m365.term ?? m365.host)}</code> ${where}</dd>`);
+  } else if (section.m365Include === null && shown.length > 0) {
+    facts.push('<dt>Microsoft include</dt><dd>not in the tree</dd>');
+  }
+  const allQ = str(section.allQualifier);
+  if (allQ) facts.push(`<dt>Policy</dt><dd><code>${escapeHtml(`${allQ}all`)}</code>${str(section.allDomain) ? ` in the record of <code>${escapeHtml(section.allDomain)}</code>` : ''}</dd>`);
+  const samples = Array.isArray(section.m365Samples) ? section.m365Samples.filter(isObj) : [];
+  if (samples.length > 0) {
+    facts.push(`<dt>Exchange Online check_host()</dt><dd><ul>${samples.map((x) => {
+      const result = str(x.result) ?? '?';
+      const st = result === 'pass' ? 'pass' : result === 'temperror' ? 'unknown' : 'fail';
+      return `<li><code>${escapeHtml(x.ip)}</code> (from <code>${escapeHtml(x.source)}</code>): ${statusCell({ status: st, text: result })}${str(x.reason) ? ` ${escapeHtml(x.reason)}` : ''}</li>`;
+    }).join('')}</ul></dd>`);
+  }
+  const senderId = strs(section.senderIdRecords);
+  if (senderId.length > 0) facts.push(`<dt>Sender ID records</dt><dd>${senderId.map((r) => `<code>${escapeHtml(r)}</code>`).join(' ')}</dd>`);
+  if (facts.length > 0) lines.push(`<dl class="facts">${facts.join('')}</dl>`);
   if (section.tree !== undefined && section.tree !== null) {
     const tree = renderSpfNode(section.tree, 0, new Set());
-    if (tree) lines.push('<p class="muted">Include tree (lookups each record spends itself):</p>', `<ul class="tree">${tree}</ul>`);
+    if (tree) lines.push('<p class="muted">Include tree, with the lookups each record spends itself:</p>', `<ul class="tree">${tree}</ul>`);
   }
-  lines.push(renderFacts(section, 0, ['status', 'record', 'records', 'lookups', 'voidLookups', 'tree']));
+  lines.push(renderFacts(section, 0, ['status', 'record', 'records', 'lookups', 'voidLookups', 'complete', 'tree', 'm365Include', 'allQualifier', 'allDomain', 'm365Samples', 'senderIdRecords']));
   return lines.join('\n');
 }
 
 /**
- * One node of the SPF include tree. The node shape comes from the SPF
- * analysis (record, own lookups, children); names are read loosely so a
- * saved run from another version still draws. Depth and cycles are bounded:
- * the data may come from a file.
+ * One node of the SPF include tree (src/spf/analyze.ts SpfTreeNode: domain,
+ * the term that leads here, record, status, own and total lookups,
+ * children). Read loosely, so a saved run from another version still
+ * draws; depth and cycles are bounded because the data may come from a file.
  */
 function renderSpfNode(node: unknown, depth: number, seen: Set<unknown>): string {
   if (!isObj(node) || seen.has(node)) return '';
   seen.add(node);
   if (depth > MAX_TREE_DEPTH) return '<li class="muted">… deeper includes not shown</li>';
-  const name = str(node.domain) ?? str(node.name) ?? str(node.target) ?? '';
-  const via = str(node.mechanism) ?? str(node.via) ?? str(node.kind);
+  const name = str(node.domain) ?? str(node.name) ?? '';
+  const term = str(node.term);
   const record = str(node.record);
-  const lookups = num(node.lookups) ?? num(node.ownLookups);
-  const error = str(node.error) ?? str(node.problem);
+  const lookups = num(node.lookups);
+  const total = num(node.totalLookups);
+  const voids = num(node.voidLookups);
+  const status = str(node.status);
+  const problem = status && status !== 'ok' ? status : str(node.error);
   const bits = [];
-  if (via) bits.push(`<span class="muted">${escapeHtml(via)}</span>`);
+  if (term) bits.push(`<span class="muted">${escapeHtml(term)} →</span>`);
   bits.push(`<strong>${escapeHtml(name) || '(record)'}</strong>`);
-  if (lookups !== null) bits.push(`<span class="lookups">${lookups} ${lookups === 1 ? 'lookup' : 'lookups'}</span>`);
+  if (lookups !== null) {
+    const below = total !== null && total !== lookups ? `, ${total} with its includes` : '';
+    const voided = voids ? `, ${voids} void` : '';
+    bits.push(`<span class="lookups">${lookups} ${lookups === 1 ? 'lookup' : 'lookups'}${below}${voided}</span>`);
+  }
   if (record) bits.push(`<code>${escapeHtml(record)}</code>`);
-  else if (!error) bits.push('<span class="muted">no record</span>');
-  if (error) bits.push(`<span class="st st-fail">${escapeHtml(error)}</span>`);
+  if (problem) bits.push(`<span class="st st-${problem === 'tempfail' ? 'unknown' : 'fail'}">${escapeHtml(problem)}${str(node.detail) ? `: ${escapeHtml(node.detail)}` : ''}</span>`);
+  else if (!record) bits.push('<span class="muted">no record</span>');
   const children = Array.isArray(node.children) ? node.children.map((c) => renderSpfNode(c, depth + 1, seen)).filter((x) => x !== '') : [];
   return `<li>${bits.join(' ')}${children.length > 0 ? `<ul>${children.join('')}</ul>` : ''}</li>`;
 }

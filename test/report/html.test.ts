@@ -65,12 +65,16 @@ function richReport(): DomainReport {
   const spf = {
     status: 'pass', record: 'v=spf1 include:spf.protection.outlook.com include:_spf.vendor.example -all', records: ['v=spf1 include:spf.protection.outlook.com include:_spf.vendor.example -all'],
     lookups: 4, voidLookups: 0,
+    complete: true, allQualifier: '-', allDomain: 'rich.example', senderIdRecords: [],
+    m365Include: { host: 'spf.protection.outlook.com', via: 'include', qualifier: '+', depth: 1, direct: true, path: ['rich.example'], term: 'include:spf.protection.outlook.com' },
+    m365Samples: [{ ip: '40.92.0.0', source: 'ip4:40.92.0.0/15', result: 'pass', reason: 'matched', explanation: null }],
     tree: {
-      domain: 'rich.example', record: 'v=spf1 include:spf.protection.outlook.com include:_spf.vendor.example -all', lookups: 2,
+      domain: 'rich.example', via: 'root', term: null, qualifier: null, status: 'ok', detail: null,
+      record: 'v=spf1 include:spf.protection.outlook.com include:_spf.vendor.example -all', lookups: 2, totalLookups: 4, voidLookups: 0, all: '-',
       children: [
-        { domain: 'spf.protection.outlook.com', record: 'v=spf1 ip4:40.92.0.0/15 -all', lookups: 0, children: [] },
-        { domain: '_spf.vendor.example', record: 'v=spf1 include:<script>alert("tree")</script> -all', lookups: 1, children: [
-          { domain: '<script>alert("tree")</script>', record: null, lookups: 0, children: [], error: 'no SPF record' },
+        { domain: 'spf.protection.outlook.com', via: 'include', term: 'include:spf.protection.outlook.com', qualifier: '+', status: 'ok', detail: null, record: 'v=spf1 ip4:40.92.0.0/15 -all', lookups: 0, totalLookups: 0, voidLookups: 0, all: '-', children: [] },
+        { domain: '_spf.vendor.example', via: 'include', term: 'include:_spf.vendor.example', qualifier: '+', status: 'ok', detail: null, record: 'v=spf1 include:<script>alert("tree")</script> -all', lookups: 1, totalLookups: 2, voidLookups: 1, all: '-', children: [
+          { domain: '<script>alert("tree")</script>', via: 'include', term: 'include:<script>alert("tree")</script>', qualifier: '+', status: 'nxdomain', detail: 'the name does not exist', record: null, lookups: 0, totalLookups: 0, voidLookups: 0, all: null, children: [] },
         ] },
       ],
     },
@@ -169,12 +173,16 @@ describe('renderHtml: structure', () => {
     expect(card).toContain(`<h3 id="domain-${n}-h">rich.example</h3>`);
     const tree = /<ul class="tree">([\s\S]*?)<\/ul>\n/.exec(card)?.[1] ?? '';
     expect(tree.match(/<li>/g)).toHaveLength(4);
-    expect(tree).toMatch(/<strong>rich\.example<\/strong> <span class="lookups">2 lookups<\/span>/);
-    expect(tree).toMatch(/<strong>_spf\.vendor\.example<\/strong> <span class="lookups">1 lookup<\/span>/);
+    expect(tree).toMatch(/<strong>rich\.example<\/strong> <span class="lookups">2 lookups, 4 with its includes<\/span>/);
+    expect(tree).toMatch(/include:_spf\.vendor\.example →<\/span> <strong>_spf\.vendor\.example<\/strong> <span class="lookups">1 lookup, 2 with its includes, 1 void<\/span>/);
+    expect(tree).toContain('<span class="st st-fail">nxdomain: the name does not exist</span>');
     expect(tree).toContain('<strong>&lt;script&gt;alert(&quot;tree&quot;)&lt;/script&gt;</strong>');
     // Nesting: the vendor include's child sits inside a nested list.
     expect(tree).toMatch(/_spf\.vendor\.example<\/strong>.*?<ul><li>.*?alert/);
     expect(card).toContain('<dt>DNS lookups</dt><dd>4 of 10</dd>');
+    expect(card).toContain('<dt>Microsoft include</dt><dd><code>include:spf.protection.outlook.com</code> in the record itself</dd>');
+    expect(card).toContain('<dt>Policy</dt><dd><code>-all</code> in the record of <code>rich.example</code></dd>');
+    expect(card).toMatch(/<li><code>40\.92\.0\.0<\/code> \(from <code>ip4:40\.92\.0\.0\/15<\/code>\): <span class="st st-pass">/);
     expect(card).toContain('<strong>RSA, 2048 bits</strong>');
     expect(card).toContain('<strong>RSA, 1024 bits</strong>');
     expect(card).toContain('<dt>format</dt><dd><code>legacy</code></dd>');

@@ -182,6 +182,8 @@ describe('schema/report.schema.json', () => {
       ['a finding with an extra field', mutate((d) => ((d.domains[1]?.findings as Record<string, unknown>[])[0]!.extra = 1))],
       ['a non-string meta value', mutate((d) => (first(d).meta = { n: 1 }))],
       ['a probe of the wrong shape', mutate((d) => (d.probe = { host: 'x' }))],
+      ['an SPF tree node with negative lookups', mutate((d) => ((first(d).spf as { tree: Record<string, unknown> }).tree = { domain: 'ready.test', record: null, lookups: -1, children: [] }))],
+      ['an SPF tree node without children', mutate((d) => ((first(d).spf as { tree: Record<string, unknown> }).tree = { domain: 'ready.test', record: null, lookups: 0 }))],
     ];
     for (const [what, doc] of bad) expect(validateDoc(doc), what).toBe(false);
     const line = good.domains[0];
