@@ -7,6 +7,7 @@ import {
   type M365Include, type M365Sample, type SpfFailedQuery, type SpfTreeNode,
 } from './analyze.js';
 import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
+import { describePath, type CheckHostResult } from './evaluate.js';
 import { visible } from './macro.js';
 import { isSenderIdRecord, isSpfRecord, parseSpf, type Qualifier } from './parse.js';
 
@@ -172,39 +173,55 @@ export async function checkSpf(ctx: AuditContext, domain: string, hints: { cloud
     }));
   }
 
-  // The Microsoft include.
+  // The Microsoft include, and check_host() for Microsoft 365's own outbound addresses.
   section.m365Include = findM365Include(tree.tree, include);
   const m = section.m365Include;
+  let sampleRuns: { sample: M365Sample; run: CheckHostResult }[] = [];
+  if (samples.kind === 'tempfail') tempfail(samples.query);
+  else sampleRuns = await checkM365Samples(ctx.dns, domain, samples.addresses);
+  section.m365Samples = sampleRuns.map((r) => r.sample);
+  for (const r of sampleRuns) if (r.run.result === 'temperror' && r.run.tempfail) tempfail(r.run.tempfail);
+  const notPass = sampleRuns.filter((r) => r.run.result !== 'pass' && r.run.result !== 'temperror');
+  const measured = describeSamples(notPass);
+
   if (!m) {
     const partial = tree.complete ? '' : ' in the part of the tree that could be followed';
-    findings.push(finding('SPF_NO_M365_INCLUDE', `The SPF record of ${domain} does not include ${include}, directly or nested${partial}, so mail from Exchange Online is not authorized.`, {
+    const result = measured ? `; check_host() for Exchange Online outbound ${measured}` : '';
+    // One finding for one cause: a sample that fails for want of the include is said here, not again as SPF_M365_NOT_PASS.
+    findings.push(finding('SPF_NO_M365_INCLUDE', `The SPF record of ${domain} does not include ${include}, directly or nested${partial}, so mail from Exchange Online is not authorized${result}.`, {
       evidence: record, fix: `Add include:${include} before the "all" term, e.g. "${canonical}".`,
     }));
-  } else if (m.qualifier !== '+') {
-    const where = m.direct ? `the record of ${domain}` : `the record of ${m.path[m.path.length - 1] ?? domain} (nested: ${m.path.join(' > ')})`;
-    const meaning = m.qualifier === '-' ? 'fail' : m.qualifier === '~' ? 'softfail' : 'neutral';
-    findings.push(finding('SPF_M365_INCLUDE_QUALIFIED', `${where} has "${visible(m.term, 80)}": the "${m.qualifier}" qualifier makes mail from Exchange Online ${meaning} instead of pass (RFC 7208 4.6.2).`, {
-      evidence: record, fix: `Write it as include:${include}, without a qualifier.`,
-    }));
-  }
-
-  // check_host() for Microsoft 365's own outbound addresses.
-  if (samples.kind === 'tempfail') {
-    tempfail(samples.query);
   } else {
-    const runs = await checkM365Samples(ctx.dns, domain, samples.addresses);
-    section.m365Samples = runs.map((r) => r.sample);
-    const bad = runs.filter((r) => r.run.result !== 'pass');
-    for (const r of bad) if (r.run.result === 'temperror' && r.run.tempfail) tempfail(r.run.tempfail);
-    const notPass = bad.filter((r) => r.run.result !== 'temperror');
+    if (m.qualifier !== '+') {
+      const where = m.direct ? `The record of ${domain}` : `The record of ${m.path[m.path.length - 1] ?? domain} (nested: ${m.path.join(' > ')})`;
+      const meaning = m.qualifier === '-' ? 'fail' : m.qualifier === '~' ? 'softfail' : 'neutral';
+      findings.push(finding('SPF_M365_INCLUDE_QUALIFIED', `${where} has "${visible(m.term, 80)}": the "${m.qualifier}" qualifier makes mail from Exchange Online ${meaning} instead of pass (RFC 7208 4.6.2, 5.2).`, {
+        evidence: record, fix: `Write it as include:${include}, without a qualifier.`,
+      }));
+    }
     if (notPass.length > 0) {
-      const list = notPass.map((r) => `${r.sample.ip} (first address of ${visible(r.sample.source, 80)}) gives ${r.run.result}: ${r.run.reason}`).join('; ');
-      findings.push(finding('SPF_M365_NOT_PASS', `check_host() for Exchange Online outbound addresses does not give pass for ${domain}: ${list} (RFC 7208 4).`, {
-        evidence: record, fix: `Make sure include:${include} is reached before any term that fails these addresses and that the record stays within ${MAX_DNS_LOOKUPS} lookups, e.g. "${canonical}".`,
+      findings.push(finding('SPF_M365_NOT_PASS', `check_host() for Exchange Online outbound mail does not give pass for ${domain}: ${measured} (RFC 7208 4).`, {
+        evidence: record, fix: `Make sure include:${include} (without qualifier) is reached before any term that fails these addresses, and that the tree stays within ${MAX_DNS_LOOKUPS} lookups and ${MAX_VOID_LOOKUPS} void lookups.`,
       }));
     }
   }
   return done();
+}
+
+/** "40.92.0.0 and 2a01:111:f400:: (first addresses of …) give softfail: …", samples with the same outcome said once. */
+function describeSamples(runs: readonly { sample: M365Sample; run: CheckHostResult }[]): string {
+  const groups = new Map<string, { sample: M365Sample; run: CheckHostResult }[]>();
+  for (const r of runs) {
+    const key = `${r.run.result}\n${r.run.reason}\n${describePath(r.run.path)}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((g) => {
+    const first = g[0] as { sample: M365Sample; run: CheckHostResult };
+    const ips = g.map((r) => r.sample.ip).join(' and ');
+    const sources = g.map((r) => visible(r.sample.source, 80)).join(' and ');
+    const path = first.run.path.length > 1 ? ` [${describePath(first.run.path)}]` : '';
+    return `address${g.length > 1 ? 'es' : ''} ${ips} (first address${g.length > 1 ? 'es' : ''} of ${sources}) ${g.length > 1 ? 'give' : 'gives'} ${first.run.result}: ${first.run.reason}${path}`;
+  }).join('; ');
 }
 
 function brokenWhy(node: SpfTreeNode): string | null {

@@ -154,7 +154,7 @@ async function evaluate(run: Run, domain: string, wantExplanation: boolean, dept
     const inner = await evaluate(run, target, wantExplanation, depth + 1);
     const path = [{ domain, term: redirect.text }, ...inner.path];
     // RFC 7208 6.1: a redirect to a domain with no SPF record is a permerror.
-    if (inner.result === 'none') return end('permerror', `redirect=${target}: ${inner.reason} (RFC 7208 6.1)`, path);
+    if (inner.result === 'none') return end('permerror', `${inner.reason}; a redirect to a domain without a policy is a permerror (RFC 7208 6.1)`, path);
     return { ...inner, path };
   }
   return end('neutral', `no mechanism in the record of ${domain} matched and it has no redirect, so the default is neutral (RFC 7208 4.7)`);
@@ -210,9 +210,11 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
         case 'temperror':
           return { kind: 'end', outcome: { ...inner, path: [{ domain, term: mech.text }, ...inner.path] } };
         case 'none':
-        case 'permerror':
+        case 'permerror': {
           // RFC 7208 5.2: none and permerror of the included domain are a permerror.
-          return { kind: 'end', outcome: { result: 'permerror', reason: `include:${target} gives ${inner.result}: ${inner.reason} (RFC 7208 5.2)`, explanation: null, path: [{ domain, term: mech.text }, ...inner.path] } };
+          const reason = inner.result === 'none' ? `${inner.reason}; an included domain without a policy is a permerror (RFC 7208 5.2)` : inner.reason;
+          return { kind: 'end', outcome: { result: 'permerror', reason, explanation: null, path: [{ domain, term: mech.text }, ...inner.path] } };
+        }
       }
       break;
     }
@@ -326,6 +328,13 @@ async function explain(run: Run, domain: string, tokens: readonly MacroToken[]):
   const parsed = parseMacroString(txt.records[0] as string, 'explanation');
   if (!parsed.ok) return null;
   return expandMacros(parsed.tokens, values(run, domain));
+}
+
+/** The path of a result in a few words: "include:a > include:b > ip4:…"; long paths keep their ends. */
+export function describePath(path: readonly SpfStep[]): string {
+  const terms = path.map((p) => visible(p.term, 60));
+  const shown = terms.length > 5 ? [...terms.slice(0, 2), '…', ...terms.slice(-2)] : terms;
+  return shown.join(' > ');
 }
 
 /**

@@ -1,0 +1,54 @@
+import { Command, Option } from 'commander';
+import { normalizeDomain } from '../../domain/normalize.js';
+import type { Cloud } from '../../m365/clouds.js';
+import { cleanText } from '../../report/sanitize.js';
+import { spfIdentity } from '../../spf/evaluate.js';
+import { parseClientIp } from '../../spf/ip.js';
+import { renderSpfJson, renderSpfTable } from '../../spf/render.js';
+import { auditSpf, type SpfRequest } from '../../spf/report.js';
+import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, exitCodeFor, failOnOption, UsageError, type DnsCliOptions, type FailOn } from '../common.js';
+
+export interface SpfCliOptions extends DnsCliOptions {
+  ip?: string;
+  sender?: string;
+  helo?: string;
+  cloud?: Cloud;
+  format: 'table' | 'json';
+  output?: string;
+  failOn: FailOn;
+}
+
+export function spfCommand(): Command {
+  const cmd = new Command('spf')
+    .description('RFC 7208 check_host() for a client address, with the include tree, lookup counts and the Microsoft 365 SPF checks')
+    .argument('[domain]', "the domain whose policy is checked (default: --sender's domain, or --helo for an empty sender)")
+    .option('--ip <ip>', 'the SMTP client address to evaluate (IPv4 or IPv6); without it, analysis and findings only')
+    .option('--sender <addr>', 'MAIL FROM (default postmaster@<domain>; "" is the null sender, checked as postmaster@<helo>)')
+    .option('--helo <name>', 'HELO/EHLO name, for the %{h} macro (default: the domain)')
+    .addOption(cloudOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--output <file>', 'write the result to a file instead of stdout')
+    .addOption(failOnOption());
+  addDnsOptions(cmd);
+  return cmd.action(async (domain: string | undefined, opts: SpfCliOptions) => {
+    const req = spfRequestFromCli(domain, opts);
+    const report = await auditSpf({ dns: dnsClientFromOptions(opts) }, req);
+    await emit(opts.format === 'json' ? renderSpfJson(report) : renderSpfTable(report), opts);
+    process.exitCode = exitCodeFor(report.findings, opts.failOn);
+  });
+}
+
+/** Options to a request; throws UsageError for bad input. */
+export function spfRequestFromCli(domainArg: string | undefined, opts: SpfCliOptions): SpfRequest {
+  if (opts.ip !== undefined && !parseClientIp(opts.ip)) throw new UsageError(`--ip: not an IP address: ${JSON.stringify(cleanText(opts.ip))}`);
+  let target = domainArg;
+  if (target === undefined) {
+    if (opts.sender === undefined) throw new UsageError('give a domain, or --sender (the domain is then the sender\'s)');
+    if (opts.sender === '' && !opts.helo) throw new UsageError('an empty --sender (the null sender) needs --helo: the domain is then the HELO name');
+    target = spfIdentity(opts.sender, opts.helo ?? '').domain;
+  }
+  const norm = normalizeDomain(target);
+  if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(cleanText(target))} (${norm.reason})`);
+  const sender = opts.sender === undefined ? undefined : opts.sender === '' ? `postmaster@${opts.helo ?? norm.domain}` : opts.sender;
+  return { domain: norm.domain, ip: opts.ip, sender, helo: opts.helo, cloud: opts.cloud };
+}
