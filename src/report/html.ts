@@ -513,8 +513,10 @@ function severityBadge(severity: unknown): string {
 
 /** A status as mark and words: colour helps, but the mark and text carry it alone (print, colour blindness). */
 function statusCell(s: AreaSummary | { status: 'pass' | 'warn' | 'fail' | 'n/a'; text: string }): string {
-  const mark = STATUS_MARK[s.status];
-  return `<span class="st st-${s.status === 'n/a' ? 'na' : s.status}">${mark ? `<span class="mark" aria-hidden="true">${mark}</span> ` : ''}${escapeHtml(s.text)}</span>`;
+  // The status is copied from the section, which a saved run may fill with anything: only known values become a class.
+  const status: AreaSummary['status'] = Object.prototype.hasOwnProperty.call(STATUS_MARK, s.status) ? s.status : 'unknown';
+  const mark = STATUS_MARK[status];
+  return `<span class="st st-${status === 'n/a' ? 'na' : status}">${mark ? `<span class="mark" aria-hidden="true">${mark}</span> ` : ''}${escapeHtml(s.text)}</span>`;
 }
 
 /**

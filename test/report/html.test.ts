@@ -227,10 +227,19 @@ describe('renderHtml: structure', () => {
   it('survives a saved run with wrong types and an include loop', () => {
     const loop: Record<string, unknown> = { domain: 'loop.example', record: 'v=spf1 include:loop.example', lookups: 1, children: [] };
     (loop.children as unknown[]).push(loop);
-    const odd = { ...hostileReport(1), spf: { status: 'weird', record: 5, records: 'x', tree: loop }, dkim: { status: 'pass', selectors: 'none' }, notes: 'x', timing: null } as unknown as DomainReport;
+    const odd = {
+      ...hostileReport(1), grade: '"><b>', score: '<i>', cloud: '<u>',
+      mx: { status: '" onmouseover="x', hosts: [{ exchange: 5, priority: '<s>', kind: '"><p>' }] },
+      spf: { status: 'weird', record: 5, records: 'x', tree: loop }, dkim: { status: 'pass', selectors: 'none' },
+      dmarc: { status: 'warn', record: '<q>', tags: { '<k>': ['<v>', { deep: { deeper: { deepest: '<x>' } } }] } },
+      findings: [{ code: '<c>', severity: '"><em>', area: 'x', message: '<m>' }], notes: 'x', timing: null,
+    } as unknown as DomainReport;
     const out = renderHtml([odd], null);
     expect(out.match(/<strong>loop\.example<\/strong>/g)).toHaveLength(1);
     expect(checkTags(out).stray).toEqual([]);
+    // Classes come only from known values, whatever the file says.
+    for (const m of out.matchAll(/class="([^"]*)"/g)) expect(m[1]).toMatch(/^[a-z0-9 -]+$/);
+    expect(out).toContain('<span class="st st-unknown"><span class="mark" aria-hidden="true">?</span> &quot; onmouseover=&quot;x</span>');
   });
 
   it('escapeHtml leaves no markup character and no control character (property)', () => {
