@@ -26,6 +26,7 @@ interface BatchOptions extends DnsCliOptions, RunProbeOptions {
   failOn: FailOn;
   color?: boolean;
   stats?: boolean;
+  selector?: string[];
 }
 
 export function batchCommand(): Command {
@@ -40,7 +41,8 @@ export function batchCommand(): Command {
     .option('--concurrency <n>', `domains audited at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
     .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
     .option('--progress', 'show progress on stderr even when it is not a terminal')
-    .option('--stats', 'print DNS and memory statistics to stderr at the end');
+    .option('--stats', 'print DNS and memory statistics to stderr at the end')
+    .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v]);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -48,7 +50,7 @@ export function batchCommand(): Command {
       const input = await openInput(file);
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
-      const ctx: AuditContext = { dns, cloud: opts.cloud };
+      const ctx: AuditContext = { dns, cloud: opts.cloud, selectors: opts.selector };
       const out: Writable = opts.output ? createWriteStream(opts.output) : process.stdout;
       const collected: DomainReport[] = [];
       let probeClouds: DomainReport[] = [];
