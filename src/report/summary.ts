@@ -32,7 +32,7 @@ export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSumm
       if (codes.has('SPF_MULTIPLE')) return { status, text: 'multiple records' };
       if (codes.has('SPF_NO_M365_INCLUDE')) return { status, text: 'no M365 include' };
       const lookups = (report.spf as { lookups?: number } | null)?.lookups;
-      return { status, text: typeof lookups === 'number' ? `M365 include, ${lookups} lookups` : 'present' };
+      return { status, text: typeof lookups === 'number' ? `M365 include, ${lookups} lookup${lookups === 1 ? '' : 's'}` : 'present' };
     }
     case 'dkim': {
       if (codes.has('DKIM_MISSING')) return { status, text: 'missing' };
