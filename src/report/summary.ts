@@ -12,18 +12,20 @@ export interface AreaSummary {
 
 /** The one-cell summary of an area, shared by every renderer. */
 export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSummary {
+  // Saved runs (m365audit report) may have been edited: read sections defensively.
   const section = report[area];
-  if (!section) return { status: 'n/a', text: '—' };
+  if (!section || typeof section !== 'object') return { status: 'n/a', text: '—' };
   const codes = new Set(report.findings.filter((f) => f.area === area).map((f) => f.code));
-  const status = section.status;
+  const status = (['pass', 'warn', 'fail', 'unknown'] as const).find((x) => x === section.status) ?? 'unknown';
   if (status === 'unknown') return { status, text: 'unknown (lookup failed)' };
   switch (area) {
     case 'mx': {
       const mx = report.mx;
       if (!mx) break;
       if (codes.has('MX_MISSING')) return { status, text: 'missing' };
-      if (mx.m365Host) return { status, text: mx.hosts.some((h) => h.kind === 'm365-dnssec' && h.exchange === mx.m365Host) ? 'M365 (mx.microsoft)' : 'M365' };
-      if (codes.has('MX_GATEWAY')) return { status, text: `gateway (${mx.hosts.find((h) => h.kind === 'gateway')?.gateway ?? '?'})` };
+      const hosts = Array.isArray(mx.hosts) ? mx.hosts : [];
+      if (mx.m365Host) return { status, text: hosts.some((h) => h.kind === 'm365-dnssec' && h.exchange === mx.m365Host) ? 'M365 (mx.microsoft)' : 'M365' };
+      if (codes.has('MX_GATEWAY')) return { status, text: `gateway (${String(hosts.find((h) => h.kind === 'gateway')?.gateway ?? '?')})` };
       if (codes.has('MX_DEPRECATED')) return { status, text: 'retired endpoint' };
       return { status, text: 'not M365' };
     }
@@ -37,13 +39,15 @@ export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSumm
     case 'dkim': {
       if (codes.has('DKIM_MISSING')) return { status, text: 'missing' };
       if (codes.has('DKIM_NO_KEY')) return { status, text: 'CNAMEs, no key yet' };
-      const n = report.dkim?.selectors.filter((s) => s.target).length ?? 0;
+      const selectors = Array.isArray(report.dkim?.selectors) ? report.dkim.selectors : [];
+      const n = selectors.filter((s) => s?.target).length;
       return { status, text: `${n}/2 selectors` };
     }
     case 'dmarc': {
       if (codes.has('DMARC_MISSING')) return { status, text: 'missing' };
       if (codes.has('DMARC_SYNTAX')) return { status, text: 'invalid' };
-      const policy = /(?:^|;)\s*p\s*=\s*([a-z]+)/i.exec(report.dmarc?.record ?? '')?.[1];
+      const record = report.dmarc?.record;
+      const policy = /(?:^|;)\s*p\s*=\s*([a-z]+)/i.exec(typeof record === 'string' ? record : '')?.[1];
       return { status, text: policy ? `p=${policy.toLowerCase()}` : 'no policy' };
     }
     case 'autodiscover': {

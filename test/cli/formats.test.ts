@@ -107,3 +107,20 @@ describe('m365audit report', () => {
     expect(r.stderr).toContain(message);
   });
 });
+
+describe('m365audit report on an edited file', () => {
+  it('renders sections of the wrong shape without crashing', async () => {
+    const r = await runCli(['check', 'ready.test', ...dns(), '--no-probe', '--format', 'json']);
+    const doc = JSON.parse(r.stdout) as { domains: Record<string, unknown>[] };
+    const d = doc.domains[0]!;
+    d.mx = { status: 'bogus', hosts: 'not a list' };
+    d.dkim = { status: 'pass', selectors: 42 };
+    d.dmarc = { status: 'pass', record: { p: 'reject' } };
+    d.spf = 'a string';
+    for (const format of ['table', 'markdown', 'csv', 'html']) {
+      const out = await runCli(['report', '-', '--format', format], { input: JSON.stringify(doc) });
+      expect(out.stderr).toBe('');
+      expect(out.code).toBe(0);
+    }
+  });
+});
