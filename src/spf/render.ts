@@ -26,7 +26,7 @@ export function renderSpfTable(report: SpfReport): string {
   const row = (label: string, value: string): void => void lines.push(`${label.padEnd(13)}${value}`);
   row('SPF', cleanText(report.domain));
   if (report.records.length > 1) report.records.forEach((r, i) => row(i === 0 ? 'Records' : '', cleanText(r)));
-  else row('Record', report.record === null ? '(none)' : cleanText(report.record));
+  else row('Record', report.record !== null ? cleanText(report.record) : report.status === 'unknown' ? '(unknown: the lookup failed)' : '(none)');
   if (report.ip !== null) {
     row('check_host', `ip ${cleanText(report.ip)}, sender ${cleanText(report.sender ?? '')}, helo ${cleanText(report.helo ?? '')}`);
     row('Result', report.result ?? '');
@@ -36,7 +36,7 @@ export function renderSpfTable(report: SpfReport): string {
   }
   const atLeast = report.complete ? '' : 'at least ';
   const spent = report.evaluation ? `; this check used ${report.evaluation.lookups} and ${report.evaluation.voidLookups} void` : '';
-  row('Lookups', `${atLeast}${report.lookups} of ${MAX_DNS_LOOKUPS} in the tree, ${report.voidLookups} void of ${MAX_VOID_LOOKUPS}${spent}`);
+  if (report.tree?.status === 'ok') row('Lookups', `${atLeast}${report.lookups} of ${MAX_DNS_LOOKUPS} in the tree, ${report.voidLookups} void of ${MAX_VOID_LOOKUPS}${spent}`);
   const m = report.m365Include;
   const analysed = report.tree?.status === 'ok';
   row('Microsoft', !analysed ? '— (no single valid record to analyse)' : m
