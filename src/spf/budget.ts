@@ -56,8 +56,13 @@ export interface SpfResolver {
    * addresses of MX and PTR names, the %{p} macro or the exp= text.
    */
   resolve<T extends RRType>(name: string, type: T, countVoid: boolean): Promise<BudgetAnswer<RecordTypes[T]>>;
-  /** The exchange names of an MX answer to look up, or a breach when there are too many. */
-  mxNames(records: readonly MxRecord[]): string[] | LimitBreach;
+  /**
+   * The exchange names of an MX answer whose addresses may be looked up: the
+   * first ten by preference. `breach` is set when there are more: the
+   * mechanism is a permerror unless one of the ten already matched (RFC 7208
+   * 4.6.4 limits the address lookups, so a match within them stands).
+   */
+  mxNames(records: readonly MxRecord[]): { names: string[]; breach: LimitBreach | null };
   /** The PTR names to check: the first ten, the rest ignored (RFC 7208 4.6.4). */
   ptrNames(records: readonly string[]): string[];
   /** The first failed query (TEMPFAIL), kept to name it in a DNS_TEMPFAIL finding. */
@@ -105,18 +110,16 @@ export function createSpfResolver(dns: DnsClient, limits: SpfLimits = SPF_LIMITS
       return answer;
     },
     mxNames(records) {
-      if (records.length > limits.mxNames) {
-        return { breach: 'mx', reason: `the MX answer has ${records.length} names, over the limit of ${limits.mxNames} (RFC 7208 4.6.4)` };
-      }
+      const sorted = [...records].sort((a, b) => a.priority - b.priority);
+      const breach: LimitBreach | null = records.length > limits.mxNames
+        ? { breach: 'mx', reason: `the MX answer has ${records.length} names, and the address lookups of more than ${limits.mxNames} are over the limit (RFC 7208 4.6.4)` }
+        : null;
       // A null MX ("." or empty) names no host (RFC 7505).
-      return records.map((r) => r.exchange.replace(/\.$/, '')).filter((n) => n !== '');
+      const names = sorted.slice(0, limits.mxNames).map((r) => r.exchange.replace(/\.$/, '')).filter((n) => n !== '');
+      return { names, breach };
     },
     ptrNames(records) {
       return records.slice(0, limits.ptrNames).map((n) => n.replace(/\.$/, ''));
     },
   };
-}
-
-export function isBreach(x: unknown): x is LimitBreach {
-  return typeof x === 'object' && x !== null && 'breach' in x && !Array.isArray(x);
 }

@@ -6,7 +6,7 @@
  * always ends within the limits.
  */
 import type { DnsAnswer, DnsClient, RRType } from '../dns/types.js';
-import { createSpfResolver, isBreach, SPF_LIMITS, type LimitBreach, type SpfLimits, type SpfQuery, type SpfResolver } from './budget.js';
+import { createSpfResolver, SPF_LIMITS, type LimitBreach, type SpfLimits, type SpfQuery, type SpfResolver } from './budget.js';
 import { addressMatches, networkMatches, parseClientIp, type ClientIp } from './ip.js';
 import { expandMacros, parseMacroString, visible, type MacroToken, type MacroValues } from './macro.js';
 import { effectiveRedirect, isSpfRecord, parseSpf, type Qualifier, type SpfMechanism, type SpfRecord } from './parse.js';
@@ -233,8 +233,7 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
       if (mx.kind === 'breach') return breachEnd(mx.breach);
       if (mx.kind === 'tempfail') return tempEnd(target, 'MX', mx);
       if (mx.kind !== 'records') return { kind: 'nomatch' };
-      const names = run.r.mxNames(mx.records);
-      if (isBreach(names)) return breachEnd(names);
+      const { names, breach: tooMany } = run.r.mxNames(mx.records);
       const type = run.ip.family === 4 ? 'A' : 'AAAA';
       // Asked together: the answers are independent, and the DnsClient shares equal queries.
       const answers = await Promise.all(names.map((n) => run.r.resolve(n, type, false)));
@@ -244,7 +243,7 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
         if (a.kind === 'tempfail') return tempEnd(names[i] ?? '', type, a);
         if (a.kind === 'records' && a.records.some((addr) => addressMatches(run.ip, addr, prefixFor(run.ip, mech)))) return { kind: 'match' };
       }
-      return { kind: 'nomatch' };
+      return tooMany ? breachEnd(tooMany) : { kind: 'nomatch' };
     }
     case 'ptr': {
       if (target === null) return { kind: 'nomatch' };

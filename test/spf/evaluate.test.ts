@@ -30,12 +30,15 @@ describe('the budget-keeping resolver', () => {
     expect(r.voidLookups).toBe(3);
   });
 
-  it('caps MX names (over 10 is a breach) and PTR names (the first 10)', () => {
+  it('caps MX names (the ten most preferred; more is a breach unless one matches) and PTR names (the first 10)', () => {
     const r = createSpfResolver(dns({}));
     const mx = (n: number) => Array.from({ length: n }, (_, i) => ({ priority: i, exchange: `mx${i}.example.` }));
-    expect(r.mxNames(mx(10))).toHaveLength(10);
-    expect(r.mxNames(mx(11))).toMatchObject({ breach: 'mx' });
-    expect(r.mxNames([{ priority: 0, exchange: '' }, { priority: 0, exchange: '.' }])).toEqual([]);
+    expect(r.mxNames(mx(10))).toMatchObject({ breach: null });
+    expect(r.mxNames(mx(10)).names).toHaveLength(10);
+    const eleven = r.mxNames([...mx(11)].reverse());
+    expect(eleven.breach).toMatchObject({ breach: 'mx' });
+    expect(eleven.names).toEqual(Array.from({ length: 10 }, (_, i) => `mx${i}.example`));
+    expect(r.mxNames([{ priority: 0, exchange: '' }, { priority: 0, exchange: '.' }]).names).toEqual([]);
     expect(r.ptrNames(Array.from({ length: 12 }, (_, i) => `h${i}.example.`))).toEqual(Array.from({ length: 10 }, (_, i) => `h${i}.example`));
   });
 });
@@ -113,5 +116,24 @@ describe('addresses', () => {
     expect(firstAddress(4, '40.92.1.2', 15)).toBe('40.92.0.0');
     expect(firstAddress(6, '2a01:111:f403:f0ff::1', 52)).toBe('2a01:111:f403:f000::');
     expect(firstAddress(6, '::1.2.3.4', 128)).toBe('::102:304');
+  });
+});
+
+describe('the MX limit (RFC 7208 4.6.4)', () => {
+  const table = (matchAt: number): Record<string, MemoryName> => {
+    const t: Record<string, MemoryName> = { 'example.com': { TXT: ['v=spf1 mx -all'], MX: [] } };
+    for (let i = 1; i <= 11; i++) {
+      t['example.com']?.MX?.push({ priority: i, exchange: `mx${i}.example.com` });
+      t[`mx${i}.example.com`] = { A: [i === matchAt ? '192.0.2.1' : `198.51.100.${i}`] };
+    }
+    return t;
+  };
+  it('passes when one of the ten most preferred names matches, even with eleven', async () => {
+    expect((await check(dns(table(3)), '192.0.2.1')).result).toBe('pass');
+  });
+  it('is a permerror when none of them matches and there are more than ten', async () => {
+    const r = await check(dns(table(11)), '192.0.2.1');
+    expect(r.result).toBe('permerror');
+    expect(r.reason).toContain('11 names');
   });
 });
