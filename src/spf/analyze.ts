@@ -14,7 +14,7 @@ import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
 import { checkHost, type CheckHostResult, type SpfResult } from './evaluate.js';
 import { firstAddress } from './ip.js';
 import { hasMacros } from './macro.js';
-import { allMechanism, effectiveRedirect, isLookupTerm, isSpfRecord, parseSpf, type Qualifier, type SpfMechanism, type SpfModifier, type SpfRecord } from './parse.js';
+import { allMechanism, effectiveRedirect, isLookupTerm, isSpfRecord, parseSpfShared, type Qualifier, type SpfMechanism, type SpfModifier, type SpfRecord } from './parse.js';
 
 export type SpfNodeStatus =
   /** A valid v=spf1 record. */
@@ -126,7 +126,7 @@ export async function lookupSpfTree(dns: DnsClient, domain: string, record: stri
   root.record = record;
   const parsed = new Map<SpfTreeNode, SpfRecord>();
   const out: SpfTree = { tree: root, lookups: 0, voidLookups: 0, voidQueries: [], complete: true, tempfails: [], parsed };
-  const rootRecord = parseSpf(record);
+  const rootRecord = parseSpfShared(record);
   if (rootRecord.errors.length > 0) {
     const e = rootRecord.errors[0];
     root.status = 'syntax';
@@ -243,7 +243,7 @@ async function fetchChild(dns: DnsClient, child: SpfTreeNode, parent: SpfTreeNod
     child.detail = `${spf.length} v=spf1 records`;
     return null;
   }
-  const record = parseSpf(child.record);
+  const record = parseSpfShared(child.record);
   const e = record.errors[0];
   if (e) {
     child.status = 'syntax';
@@ -341,7 +341,7 @@ export async function lookupM365Samples(dns: DnsClient, host: string): Promise<S
     if (a.kind !== 'records') return null;
     const spf = a.records.filter(isSpfRecord);
     if (spf.length !== 1) return null;
-    const rec = parseSpf(spf[0] as string);
+    const rec = parseSpfShared(spf[0] as string);
     if (rec.errors.length > 0) return null;
     for (const m of rec.mechanisms) {
       if ((m.name === 'ip4' && !found.v4) || (m.name === 'ip6' && !found.v6)) {

@@ -9,7 +9,7 @@ import {
 import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
 import { describePath, type CheckHostResult } from './evaluate.js';
 import { visible } from './macro.js';
-import { isSenderIdRecord, isSpfRecord, parseSpf, type Qualifier } from './parse.js';
+import { isSenderIdRecord, isSpfRecord, parseSpfShared, type Qualifier } from './parse.js';
 
 export interface SpfSection {
   status: AreaStatus;
@@ -86,7 +86,7 @@ export async function checkSpf(ctx: AuditContext, domain: string, hints: { cloud
     return done();
   }
   const record = section.record as string;
-  const parsed = parseSpf(record);
+  const parsed = parseSpfShared(record);
   const syntax = parsed.errors[0];
   if (syntax) {
     const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';

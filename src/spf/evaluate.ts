@@ -9,7 +9,7 @@ import type { DnsAnswer, DnsClient, RRType } from '../dns/types.js';
 import { createSpfResolver, SPF_LIMITS, type LimitBreach, type SpfLimits, type SpfQuery, type SpfResolver } from './budget.js';
 import { addressMatches, networkMatches, parseClientIp, type ClientIp } from './ip.js';
 import { expandMacros, parseMacroString, visible, type MacroToken, type MacroValues } from './macro.js';
-import { effectiveRedirect, isSpfRecord, parseSpf, type Qualifier, type SpfMechanism, type SpfRecord } from './parse.js';
+import { effectiveRedirect, isSpfRecord, parseSpfShared, type Qualifier, type SpfMechanism, type SpfRecord } from './parse.js';
 
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
 export const SPF_RESULTS: readonly SpfResult[] = ['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror'];
@@ -171,7 +171,7 @@ async function lookupRecord(run: Run, domain: string, depth: number): Promise<{ 
   const spf = answer.records.filter(isSpfRecord);
   if (spf.length === 0) return end('none', `${domain} publishes no v=spf1 record (RFC 7208 4.5)`);
   if (spf.length > 1) return end('permerror', `${domain} publishes ${spf.length} v=spf1 records (RFC 7208 4.5)`);
-  const record = parseSpf(spf[0] as string);
+  const record = parseSpfShared(spf[0] as string);
   const err = record.errors[0];
   if (err) return end('permerror', `the record of ${domain} has a syntax error at position ${err.position}: ${err.message}`);
   return { record };

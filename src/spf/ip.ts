@@ -55,14 +55,28 @@ export function parseIPv6(s: string): ipaddr.IPv6 {
   return v6;
 }
 
+/** Parsed networks and answers kept for reuse: a batch meets the same Microsoft ranges in every domain. */
+const ADDRESS_CACHE_SIZE = 4096;
+const v4Cache = new Map<string, ipaddr.IPv4 | null>();
+const v6Cache = new Map<string, ipaddr.IPv6 | null>();
+
+function cached<T>(cache: Map<string, T | null>, key: string, parse: () => T | null): T | null {
+  let v = cache.get(key);
+  if (v === undefined) {
+    if (cache.size >= ADDRESS_CACHE_SIZE) cache.clear();
+    v = parse();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+const v4 = (s: string): ipaddr.IPv4 | null => cached(v4Cache, s, () => (ipaddr.IPv4.isValidFourPartDecimal(s) ? ipaddr.IPv4.parse(s) : null));
+const v6 = (s: string): ipaddr.IPv6 | null => cached(v6Cache, s, () => (ipaddr.IPv6.isValid(s) && !s.includes('%') ? parseIPv6(s) : null));
+
 /** Whether an address from DNS (A or AAAA answer) lies in the client's network of `prefix` bits. */
 export function addressMatches(client: ClientIp, candidate: string, prefix: number): boolean {
-  if (client.family === 4) {
-    if (!ipaddr.IPv4.isValidFourPartDecimal(candidate)) return false;
-    return client.addr.match(ipaddr.IPv4.parse(candidate), prefix);
-  }
-  if (!ipaddr.IPv6.isValid(candidate) || candidate.includes('%')) return false;
-  return client.addr.match(parseIPv6(candidate), prefix);
+  const other = client.family === 4 ? v4(candidate) : v6(candidate);
+  return other !== null && client.addr.match(other, prefix);
 }
 
 /** ip4/ip6 mechanism match; a mechanism of the other family never matches (RFC 7208 5.6). */

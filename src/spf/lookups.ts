@@ -1,6 +1,6 @@
 import type { AuditContext } from '../audit/context.js';
 import { lookupSpfTree } from './analyze.js';
-import { parseSpf } from './parse.js';
+import { parseSpfShared } from './parse.js';
 
 /**
  * DNS-querying terms (RFC 7208 4.6.4) in the include tree of a record that
@@ -9,7 +9,7 @@ import { parseSpf } from './parse.js';
  * limit the walk stops, so a count over 10 may be a lower bound.
  */
 export async function countSpfLookups(ctx: AuditContext, domain: string, record: string): Promise<number | null> {
-  if (parseSpf(record).errors.length > 0) return null;
+  if (parseSpfShared(record).errors.length > 0) return null;
   const tree = await lookupSpfTree(ctx.dns, domain, record);
   return tree.tempfails.some((q) => q.type === 'TXT') ? null : tree.lookups;
 }

@@ -10,7 +10,7 @@ import { cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
 import type { M365Include, M365Sample, SpfTreeNode } from './analyze.js';
 import { checkSpf } from './check.js';
 import { checkHost, type SpfResult, type SpfStep } from './evaluate.js';
-import { isSpfRecord, parseSpf, type Qualifier } from './parse.js';
+import { isSpfRecord, parseSpfShared, type Qualifier } from './parse.js';
 
 export interface SpfRequest {
   domain: string;
@@ -103,7 +103,7 @@ async function detectCloudFromSpf(ctx: AuditContext, domain: string): Promise<Cl
   const txt = await ctx.dns.resolve(domain, 'TXT');
   if (txt.kind !== 'records') return 'worldwide';
   for (const r of txt.records.filter(isSpfRecord)) {
-    for (const m of parseSpf(r).mechanisms) {
+    for (const m of parseSpfShared(r).mechanisms) {
       const c = m.name === 'include' && m.domainSpec ? cloudOfSpfInclude(m.domainSpec) : null;
       if (c) return c;
     }
