@@ -116,8 +116,8 @@ export async function checkSpf(ctx: AuditContext, domain: string, hints: { cloud
   // Lookup limits.
   if (tree.lookups > MAX_DNS_LOOKUPS) {
     const atLeast = tree.complete ? '' : 'at least ';
-    findings.push(finding('SPF_TOO_MANY_LOOKUPS', `The SPF tree of ${domain} needs ${atLeast}${tree.lookups} DNS-querying terms (include, a, mx, ptr, exists, redirect); ${RFC_LIMIT} allows ${MAX_DNS_LOOKUPS}, so receivers give permerror.`, {
-      evidence: `${record} (lookups: ${perNode(tree.tree)})`,
+    findings.push(finding('SPF_TOO_MANY_LOOKUPS', `The SPF tree of ${domain} needs ${atLeast}${tree.lookups} DNS-querying terms (include, a, mx, ptr, exists, redirect: ${perNode(tree.tree)}); ${RFC_LIMIT} allows ${MAX_DNS_LOOKUPS}, so receivers give permerror.`, {
+      evidence: record,
       fix: `Bring it to ${MAX_DNS_LOOKUPS} or fewer: replace includes of senders you no longer use, or of fixed servers, with ip4:/ip6: ranges, and drop a, mx and ptr terms that no sender needs; keep include:${include}.`,
     }));
   }
