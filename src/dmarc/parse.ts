@@ -102,6 +102,7 @@ export function parseDmarcRecord(input: string): DmarcRecord {
   for (const [i, segment] of segments.entries()) {
     if (i === 0) {
       seen.set('v', 'DMARC1');
+      rec.tags.v = 'DMARC1';
       continue;
     }
     const m = TAG.exec(segment);
