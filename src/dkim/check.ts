@@ -178,8 +178,9 @@ export async function checkDkim(ctx: AuditContext, domain: string): Promise<Chec
   }
 
   // Keys behind the targets.
-  const withTarget = pair.filter((l) => l.facts.target !== null);
-  for (const l of withTarget) keyFindings(l.facts, findings);
+  for (const l of pair) if (l.facts.target !== null) keyFindings(l.facts, findings);
+  // Whether keys are published yet is asked of Microsoft's targets only: a wrong target is already an error.
+  const withTarget = pair.filter((l, i) => l.facts.target !== null && parsed[i] !== null);
   const keyed = withTarget.filter((l) => l.facts.key.status !== 'missing' && l.facts.key.status !== 'unknown');
   const keysKnown = withTarget.every((l) => l.facts.key.status !== 'unknown');
   if (withTarget.length > 0 && keysKnown && keyed.length === 0) {

@@ -33,7 +33,8 @@ export function parseDkimTarget(target: string): DkimTarget | null {
   const m = TARGET.exec(canonName(target));
   if (!m) return null;
   const [, n, token, tenant, suffix, partition] = m as unknown as [string, string, string, string, string, string | undefined];
-  if (token.length > 63 || tenant.length > 63) return null;
+  // DNS labels hold 63 octets: `selectorN-<token>` and the tenant are one label each.
+  if (`selector${n}-${token}`.length > 63 || tenant.length > 63) return null;
   return {
     format: partition === undefined ? 'legacy' : 'new',
     selector: n === '1' ? 1 : 2,
