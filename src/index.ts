@@ -28,3 +28,8 @@ export { parseSavedRun } from './report/load.js';
 export { probeSmtp, probeEndpoints, createEndpointProber, type ProbeOptions } from './smtp/probe.js';
 export type { ProbeResult, CertificateInfo, AuthTestResult } from './smtp/types.js';
 export { explainCode, SMTP_CODES, type CodeExplanation } from './smtp/codes.js';
+export { checkHost, spfIdentity, type SpfResult, type CheckHostResult } from './spf/evaluate.js';
+export { parseSpf, isSpfRecord } from './spf/parse.js';
+export { lookupSpfTree, type SpfTreeNode } from './spf/analyze.js';
+export { countSpfLookups } from './spf/lookups.js';
+export { planDomain, mergeSpfInclude, type Plan, type PlanRow } from './m365/plan.js';

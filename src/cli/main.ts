@@ -8,6 +8,7 @@ import { explainCommand } from './commands/explain.js';
 import { planCommand } from './commands/plan.js';
 import { probeCommand } from './commands/probe.js';
 import { reportCommand } from './commands/report.js';
+import { spfCommand } from './commands/spf.js';
 import { UsageError } from './common.js';
 
 /** The commander program; thin: parse options, call the library, render. */
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .description('Audit mail domains for Microsoft 365: SPF, DKIM, DMARC, MX, autodiscover, verification, SMTP submission.')
     .version(VERSION)
     .showSuggestionAfterError(true);
-  for (const cmd of [checkCommand(), batchCommand(), probeCommand(), explainCommand(), reportCommand(), planCommand(), demoCommand()]) program.addCommand(cmd);
+  for (const cmd of [checkCommand(), batchCommand(), spfCommand(), probeCommand(), explainCommand(), reportCommand(), planCommand(), demoCommand()]) program.addCommand(cmd);
   program.exitOverride();
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
