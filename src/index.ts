@@ -33,3 +33,8 @@ export { parseSpf, isSpfRecord } from './spf/parse.js';
 export { lookupSpfTree, type SpfTreeNode } from './spf/analyze.js';
 export { countSpfLookups } from './spf/lookups.js';
 export { planDomain, mergeSpfInclude, type Plan, type PlanRow } from './m365/plan.js';
+export { parseDkimKey, evaluateDkimKey, decodeDkimPublicKey } from './dkim/key.js';
+export { parseDkimTarget, expectedDkimTargets, normalizeTenant } from './dkim/target.js';
+export { parseDmarcRecord, dmarcVerdict } from './dmarc/parse.js';
+export { parseDmarcUri, parseDmarcUriList } from './dmarc/uri.js';
+export { discoverDmarcPolicy, dmarcWalkNames } from './dmarc/discover.js';

@@ -74,17 +74,23 @@ export async function auditDomain(ctx: AuditContext, input: string): Promise<Dom
   const report = base(domain);
 
   // Phase 1: what does not depend on the cloud, asked in parallel.
-  const [mx, dkim, apexTxt, autodiscoverTarget] = await Promise.all([
+  const [mx, firstDkim, apexTxt, autodiscoverTarget] = await Promise.all([
     checkMx(c, domain),
     checkDkim(c, domain),
     c.dns.resolve(domain, 'TXT'),
     lookupAutodiscoverTarget(c, domain),
   ]);
+  let dkim = firstDkim;
   if (mx.section.nxdomain || apexTxt.kind === 'nxdomain') {
     report.findings.push(finding('DOMAIN_NOT_FOUND', `${domain} does not exist (NXDOMAIN).`, { evidence: `${domain}: NXDOMAIN`, fix: 'Check the spelling, or register and delegate the domain first.' }));
     return finish(report);
   }
   const cloud = ctx.cloud ?? detectCloud(mx.section, dkim.section, apexTxt.kind === 'records' ? apexTxt.records : [], autodiscoverTarget.kind === 'records' ? autodiscoverTarget.records[0] : undefined);
+  if (ctx.tenant && !ctx.cloud && !dkim.section.cloud && cloud !== 'worldwide') {
+    // --tenant's expected DKIM targets depend on the cloud, known only now
+    // (e.g. GCC High from the MX): check again; every answer is cached.
+    dkim = await checkDkim({ ...c, cloud }, domain);
+  }
   const tenant = dkim.section.tenant ?? ctx.tenant ?? null;
   report.cloud = cloud;
   report.tenant = tenant;
@@ -107,8 +113,7 @@ export async function auditDomain(ctx: AuditContext, input: string): Promise<Dom
   if (apexTxt.kind === 'tempfail' && !report.findings.some((f) => f.code === 'DNS_TEMPFAIL' && f.evidence?.startsWith(`${domain} TXT`))) {
     report.findings.push(tempfailFinding(domain, 'TXT', apexTxt));
   }
-  const notes = (dkim.section as { notes?: string[] }).notes;
-  if (Array.isArray(notes)) report.notes.push(...notes);
+  report.notes.push(...dkim.section.notes, ...dmarc.section.notes);
   return finish(report);
 }
 

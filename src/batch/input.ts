@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
+import { normalizeTenant } from '../dkim/target.js';
 
 /** One input row of a batch: exactly one report comes out for each. */
 export interface BatchRow {
@@ -77,10 +78,7 @@ function parseCsvLine(line: string): string[] | null {
   }
 }
 
-/** `contoso`, `contoso.onmicrosoft.com` or `contoso.onmicrosoft.us` -> `contoso`. */
+/** `contoso`, `contoso.onmicrosoft.com` or `contoso.onmicrosoft.us` -> `contoso`; '' for anything else. */
 export function tenantPrefix(cell: string): string {
-  const t = cell.trim().toLowerCase();
-  if (!t) return '';
-  const prefix = t.split('.')[0] ?? '';
-  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) ? prefix : '';
+  return normalizeTenant(cell) ?? '';
 }

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from '../dns/client.js';
 import type { DnsClient } from '../dns/types.js';
+import { normalizeTenant } from '../dkim/target.js';
 import { CLOUDS } from '../m365/clouds.js';
 
 /** Thrown from an action for bad input: one line on stderr, exit 2. */
@@ -74,4 +75,20 @@ export function exitCodeFor(findings: readonly { severity: string }[], failOn: F
   if (failOn === 'never') return 0;
   const hit = findings.some((f) => f.severity === 'error' || (failOn === 'warning' && f.severity === 'warning'));
   return hit ? 1 : 0;
+}
+
+/** --tenant: `contoso` or `contoso.onmicrosoft.com` (.us, .partner.onmschina.cn) -> `contoso`. */
+export function parseTenant(value: string): string {
+  const t = normalizeTenant(value);
+  if (t === null) throw new InvalidArgumentError('expected an initial-domain prefix such as contoso (or contoso.onmicrosoft.com).');
+  return t;
+}
+
+/** --selector NAME, repeatable: a DKIM selector is one or more DNS labels. */
+export function collectSelector(value: string, previous: string[] | undefined): string[] {
+  const v = value.trim().toLowerCase();
+  if (!/^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/.test(v) || v.length > 200) {
+    throw new InvalidArgumentError('expected a DKIM selector such as s1 or google (letters, digits, - and _).');
+  }
+  return [...(previous ?? []), v];
 }

@@ -46,9 +46,15 @@ export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSumm
     case 'dmarc': {
       if (codes.has('DMARC_MISSING')) return { status, text: 'missing' };
       if (codes.has('DMARC_SYNTAX')) return { status, text: 'invalid' };
-      const record = report.dmarc?.record;
-      const policy = /(?:^|;)\s*p\s*=\s*([a-z]+)/i.exec(typeof record === 'string' ? record : '')?.[1];
-      return { status, text: policy ? `p=${policy.toLowerCase()}` : 'no policy' };
+      // The policy receivers apply to this name (inherited sp/np, t=y included), else the record's p=.
+      const d = report.dmarc as { record?: unknown; policy?: unknown; enforced?: unknown; policyTag?: unknown } | null;
+      const enforced = typeof d?.enforced === 'string' ? d.enforced : null;
+      const policy = typeof d?.policy === 'string' ? d.policy : null;
+      const tag = typeof d?.policyTag === 'string' && d.policyTag !== 'p' && d.policyTag !== 'implied' ? d.policyTag : 'p';
+      if (policy) return { status, text: `${tag}=${policy}${enforced && enforced !== policy ? ` (applied as ${enforced}, t=y)` : ''}` };
+      const record = d?.record;
+      const fromRecord = /(?:^|;)\s*p\s*=\s*([a-z]+)/i.exec(typeof record === 'string' ? record : '')?.[1];
+      return { status, text: fromRecord ? `p=${fromRecord.toLowerCase()}` : 'no policy' };
     }
     case 'autodiscover': {
       if (codes.has('AUTODISCOVER_MISSING')) return { status, text: 'missing' };

@@ -133,4 +133,22 @@ describe('auditDomain on loopback fixture zones', () => {
     server.setFault('allfail.test', null);
     server.setFault('*.allfail.test', null);
   });
+
+  it('shows the expected DKIM targets of --tenant for the cloud detected from the MX (GCC High)', async () => {
+    const dns = createDnsClient({ servers: [server.server], timeoutMs: 1000, retries: 0 });
+    const r = await auditDomain({ dns, tenant: 'gcctenant' }, 'gcc.test');
+    expect(r.cloud).toBe('gcc-high');
+    expect(r.tenant).toBe('gcctenant');
+    expect(r.dkim?.expected).toEqual({
+      tenant: 'gcctenant',
+      cloud: 'gcc-high',
+      targets: ['selector1-gcc-test._domainkey.gcctenant.onmicrosoft.us', 'selector2-gcc-test._domainkey.gcctenant.onmicrosoft.us'],
+    });
+  });
+
+  it('puts the DKIM note (DNS cannot prove signing is on) into notes, not findings', async () => {
+    const r = await audit('ready.test');
+    expect(r.notes.some((n) => /DNS cannot prove/i.test(n))).toBe(true);
+    expect(r.findings.some((f) => /DNS cannot prove/i.test(f.message))).toBe(false);
+  });
 });

@@ -87,6 +87,8 @@ describe('m365audit check (built binary)', () => {
     [['check', 'ready.test', '--dns-server', 'dns.google']],
     [['check', 'ready.test', '--cloud', 'mars']],
     [['check', 'ready.test', '--format', 'pdf']],
+    [['check', 'ready.test', '--tenant', 'bad tenant!']],
+    [['check', 'ready.test', '--selector', 'a b']],
     [['frobnicate']],
   ])('exits 2 with one line and no stack trace for %j', async (args) => {
     const r = await runCli(args);

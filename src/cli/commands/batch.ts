@@ -12,7 +12,7 @@ import type { Cloud } from '../../m365/clouds.js';
 import { renderJsonLine } from '../../report/json.js';
 import { renderReports, type Format } from '../../report/render.js';
 import { createGcHint } from '../memory.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import { addDnsOptions, cloudOption, collectSelector, dnsClientFromOptions, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
 import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
 import { allFindings, csvRowsOption, formatOption, renderProbeNote } from './check.js';
 
@@ -42,7 +42,7 @@ export function batchCommand(): Command {
     .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .option('--stats', 'print DNS and memory statistics to stderr at the end')
-    .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v]);
+    .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', collectSelector);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')

@@ -5,7 +5,7 @@ import type { AuditContext } from '../../audit/context.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderReports, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, exitCodeFor, failOnOption, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import { addDnsOptions, cloudOption, collectSelector, parseTenant, dnsClientFromOptions, emit, exitCodeFor, failOnOption, useColor, type DnsCliOptions, type FailOn } from '../common.js';
 import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
 
 export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
@@ -36,8 +36,8 @@ export function checkCommand(): Command {
     .addOption(formatOption())
     .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
-    .option('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com), before the DKIM CNAMEs exist')
-    .option('--selector <name>', 'also check this DKIM selector (repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v]);
+    .option('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com), before the DKIM CNAMEs exist', parseTenant)
+    .option('--selector <name>', 'also check this DKIM selector (repeatable)', collectSelector);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')

@@ -4,7 +4,7 @@ import type { Cloud } from '../../m365/clouds.js';
 import { planDomain } from '../../m365/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
 import { countSpfLookups } from '../../spf/lookups.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, UsageError, type DnsCliOptions } from '../common.js';
+import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, parseTenant, UsageError, type DnsCliOptions } from '../common.js';
 
 export const PLAN_FORMATS = ['table', 'zone', 'json', 'markdown'] as const;
 
@@ -12,7 +12,7 @@ export function planCommand(): Command {
   const cmd = new Command('plan')
     .description('the records to publish for Microsoft 365, each marked present, change or add against live DNS')
     .argument('<domain>', 'the domain')
-    .requiredOption('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com)');
+    .requiredOption('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com)', parseTenant);
   addDnsOptions(cmd)
     .addOption(cloudOption())
     .addOption(new Option('--format <format>', 'output format').choices([...PLAN_FORMATS]).default('table'))
@@ -20,8 +20,7 @@ export function planCommand(): Command {
     .action(async (input: string, opts: DnsCliOptions & { tenant: string; cloud?: Cloud; format: (typeof PLAN_FORMATS)[number]; output?: string }) => {
       const norm = normalizeDomain(input);
       if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(input)} (${norm.reason})`);
-      const tenant = opts.tenant.trim().toLowerCase().replace(/\.(onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn)$/, '');
-      if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(tenant)) throw new UsageError(`--tenant: not an initial-domain prefix: ${JSON.stringify(opts.tenant)}`);
+      const tenant = opts.tenant;
       const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, countSpfLookups });
       const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format];
       await emit(render(plan), opts);
