@@ -1,7 +1,7 @@
 import { checkDkim, type DkimSection } from '../dkim/check.js';
 import { checkDmarc, type DmarcSection } from '../dmarc/check.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
-import { normalizeDomain } from '../domain/normalize.js';
+import { canonicalName, normalizeDomain } from '../domain/normalize.js';
 import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from '../m365/autodiscover.js';
 import { CLOUD_ENDPOINTS, cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
 import { checkMx, type MxSection } from '../m365/mx.js';
@@ -135,7 +135,7 @@ export function detectCloud(mx: MxSection, dkim: DkimSection, apexTxt: readonly 
     }
   }
   cloud ??= 'worldwide';
-  if (cloud === 'gcc-high' && autodiscoverTarget?.toLowerCase().replace(/\.$/, '') === CLOUD_ENDPOINTS.dod.autodiscover) return 'dod';
+  if (cloud === 'gcc-high' && (autodiscoverTarget === undefined ? undefined : canonicalName(autodiscoverTarget)) === CLOUD_ENDPOINTS.dod.autodiscover) return 'dod';
   return cloud;
 }
 
@@ -163,7 +163,7 @@ function countingClient(dns: DnsClient): { client: DnsClient; count: () => numbe
     client: {
       resolve: async (name, type) => {
         n++;
-        const key = `${type} ${name.toLowerCase().replace(/\.$/, '')}`;
+        const key = `${type} ${canonicalName(name)}`;
         const known = failed.get(key);
         if (known) return known;
         const answer = await dns.resolve(name, type);

@@ -1,4 +1,5 @@
 import { CLOUD_ENDPOINTS, cloudOfInitialSuffix, dashed, type Cloud } from '../m365/clouds.js';
+import { canonicalName } from '../domain/normalize.js';
 
 /**
  * Microsoft 365's DKIM CNAME targets (reference §3). Two forms, either valid:
@@ -25,7 +26,7 @@ export interface DkimTarget {
 const TARGET = /^selector([12])-([a-z0-9-]+)\._domainkey\.([a-z0-9-]+)\.(onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn|([a-z])-v1\.dkim\.mail\.microsoft)$/;
 
 export function canonName(name: string): string {
-  return String(name).toLowerCase().replace(/\.$/, '');
+  return canonicalName(String(name));
 }
 
 /** Parses a CNAME target; null when it matches neither Microsoft form. Pure. */

@@ -2,11 +2,12 @@ import { finding, type Finding } from '../audit/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
-import { organizationalDomain } from '../domain/normalize.js';
+import { canonicalName, organizationalDomain } from '../domain/normalize.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { discoverDmarcPolicy, type AppliedDmarc, type DmarcDiscovery, type DmarcLevel, type DmarcLevelResult } from './discover.js';
 import { hasValidRua, parseDmarcRecord, type DmarcAlignment, type DmarcPolicy, type DmarcRecord } from './parse.js';
 import type { DmarcUri } from './uri.js';
+import { normalizeTenant } from '../dkim/target.js';
 
 /** A report URI with what the audit found out about its destination. */
 export interface DmarcReportUri extends DmarcUri {
@@ -75,10 +76,10 @@ export async function checkDmarc(
   domain: string,
   hints: { tenant: string | null; cloud: Cloud },
 ): Promise<CheckResult<DmarcSection>> {
-  const d = domain.toLowerCase().replace(/\.$/, '');
+  const d = canonicalName(domain);
   const findings: Finding[] = [];
   const notes: string[] = [];
-  const tenant = tenantPrefix(hints.tenant);
+  const tenant = normalizeTenant(hints.tenant);
   const moeraName = tenant ? `_dmarc.${tenant}.${CLOUD_ENDPOINTS[hints.cloud].initialDomainSuffix}` : null;
   const [disc, moeraAnswer] = await Promise.all([
     discoverDmarcPolicy(ctx.dns, d),
@@ -342,9 +343,4 @@ function firstError(rec: DmarcRecord | undefined): string {
   return rec?.issues.find((i) => i.level === 'error')?.message ?? 'it does not parse';
 }
 
-/** The tenant prefix from a hint (`contoso` or `contoso.onmicrosoft.com`); null when it is not a DNS label. */
-function tenantPrefix(tenant: string | null): string | null {
-  if (!tenant) return null;
-  const t = tenant.trim().toLowerCase().replace(/\.$/, '').replace(/\.(onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn)$/, '');
-  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(t) ? t : null;
-}
+

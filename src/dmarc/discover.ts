@@ -1,5 +1,6 @@
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { parseDmarcRecord, type DmarcRecord } from './parse.js';
+import { canonicalName } from '../domain/normalize.js';
 
 /**
  * DMARC policy discovery by the RFC 9989 DNS Tree Walk (4.10, 4.10.1):
@@ -54,7 +55,7 @@ export interface DmarcDiscovery {
 
 /** The names a policy discovery for `domain` may ask about, in order: itself, then the walk (at most 8 in all). Pure. */
 export function dmarcWalkNames(domain: string): string[] {
-  const labels = domain.toLowerCase().replace(/\.$/, '').split('.').filter((l) => l !== '');
+  const labels = canonicalName(domain).split('.').filter((l) => l !== '');
   if (labels.length === 0) return [];
   const names = [labels.join('.')];
   // RFC 9989 4.10 step 4: fewer than 8 labels lose one; 8 or more are cut until 7 remain.

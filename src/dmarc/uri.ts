@@ -1,4 +1,4 @@
-import { normalizeDomain } from '../domain/normalize.js';
+import { canonicalName, normalizeDomain } from '../domain/normalize.js';
 
 /**
  * One report URI of a DMARC rua= or ruf= list (RFC 9989 4.7: a URI per
@@ -81,7 +81,7 @@ function parseMailto(out: DmarcUri, rest: string): DmarcUri {
   // normalizeDomain also accepts URLs and addresses; here the host must be a bare name (IDN allowed).
   const norm = normalizeDomain(host);
   const ascii = /^[\x00-\x7f]*$/.test(host);
-  if (!norm.ok || (ascii && norm.domain !== host.toLowerCase().replace(/\.$/, ''))) {
+  if (!norm.ok || (ascii && norm.domain !== canonicalName(host))) {
     return { ...out, problem: `"${host}" in ${out.uri} is not a valid mail domain` };
   }
   return { ...out, address: `${local}@${norm.domain}`, domain: norm.domain, valid: true };

@@ -2,6 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { classifyDnsError } from './errors.js';
 import type { DnsAnswer, DnsClient, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export interface DnsClientOptions {
   /** `ADDR`, `ADDR:PORT` or `[V6]:PORT`; default: the system resolvers. */
@@ -132,7 +133,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 
   return {
     resolve<T extends RRType>(rawName: string, type: T): Promise<DnsAnswer<RecordTypes[T]>> {
-      const name = rawName.toLowerCase().replace(/\.$/, '');
+      const name = canonicalName(rawName);
       const key = `${type} ${name}`;
       if (unqueryable(name)) return Promise.resolve({ kind: 'nxdomain' });
       const cached = cache.get(key);
@@ -205,7 +206,7 @@ async function ask(resolver: Resolver, name: string, type: RRType): Promise<unkn
       return resolver.resolveCname(name);
     case 'MX':
       return (await resolver.resolveMx(name)).map(
-        (r): MxRecord => ({ exchange: r.exchange.toLowerCase().replace(/\.$/, ''), priority: r.priority }),
+        (r): MxRecord => ({ exchange: canonicalName(r.exchange), priority: r.priority }),
       );
     case 'TXT':
       return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));

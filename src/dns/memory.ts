@@ -1,4 +1,5 @@
 import type { DnsAnswer, DnsClient, DnsStats, RecordTypes, RRType } from './types.js';
+import { canonicalName } from '../domain/normalize.js';
 
 /** Records of one name, by type; `timeout` makes every type with no entry time out. */
 export interface MemoryName {
@@ -23,7 +24,7 @@ const MAX_CNAME_CHAIN = 16;
  */
 export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsClient {
   const names = new Map<string, MemoryName>();
-  for (const [k, v] of Object.entries(table)) names.set(canon(k), v);
+  for (const [k, v] of Object.entries(table)) names.set(canonicalName(k), v);
   const known = new Set<string>();
   for (const k of names.keys()) {
     const labels = k.split('.');
@@ -33,7 +34,7 @@ export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsCli
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
 
   function answer<T extends RRType>(name: string, type: T): DnsAnswer<RecordTypes[T]> {
-    let current = canon(name);
+    let current = canonicalName(name);
     const visited = new Set<string>();
     for (let hop = 0; hop <= MAX_CNAME_CHAIN; hop++) {
       const entry = names.get(current);
@@ -47,7 +48,7 @@ export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsCli
       } else if (entry.CNAME !== undefined) {
         if (visited.has(current)) return { kind: 'nxdomain' };
         visited.add(current);
-        current = canon(entry.CNAME);
+        current = canonicalName(entry.CNAME);
         continue;
       }
       if (entry.timeout) return { kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' };
@@ -58,7 +59,7 @@ export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsCli
 
   return {
     async resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<RecordTypes[T]>> {
-      const key = `${canon(name)}/${type}`;
+      const key = `${canonicalName(name)}/${type}`;
       if (!seen.has(key)) {
         seen.add(key);
         stats.unique++;
@@ -72,6 +73,3 @@ export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsCli
   };
 }
 
-function canon(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}

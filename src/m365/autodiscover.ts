@@ -2,6 +2,7 @@ import { finding, type Finding } from '../audit/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export interface AutodiscoverSection {
   status: AreaStatus;
@@ -21,7 +22,7 @@ export async function lookupAutodiscoverTarget(ctx: AuditContext, domain: string
 }
 
 export function isMicrosoftAutodiscover(target: string): boolean {
-  return MICROSOFT_AUTODISCOVER.has(target.toLowerCase().replace(/\.$/, ''));
+  return MICROSOFT_AUTODISCOVER.has(canonicalName(target));
 }
 
 export async function checkAutodiscover(ctx: AuditContext, domain: string, cloud: Cloud): Promise<CheckResult<AutodiscoverSection>> {
@@ -34,7 +35,7 @@ export async function checkAutodiscover(ctx: AuditContext, domain: string, cloud
   if (cname.kind === 'tempfail') {
     findings.push(tempfailFinding(name, 'CNAME', cname));
   } else if (cname.kind === 'records') {
-    section.target = (cname.records[0] ?? '').toLowerCase().replace(/\.$/, '');
+    section.target = canonicalName((cname.records[0] ?? ''));
     const ok = section.target === expected || (cloud === 'gcc-high' && section.target === CLOUD_ENDPOINTS.dod.autodiscover);
     if (!ok) {
       findings.push(finding('AUTODISCOVER_NOT_M365', `${name} points to ${section.target}, not to ${expected}; Outlook will not find Exchange Online by itself (fine during a hybrid migration).`, { evidence: `${name} CNAME ${section.target}`, fix }));

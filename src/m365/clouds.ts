@@ -3,6 +3,7 @@
  * GCC shares the worldwide endpoints; GCC High and DoD share their suffixes,
  * told apart only by the DoD autodiscover host.
  */
+import { canonicalName } from '../domain/normalize.js';
 export type Cloud = 'worldwide' | 'gcc-high' | 'dod' | 'china';
 export const CLOUDS: readonly Cloud[] = ['worldwide', 'gcc-high', 'dod', 'china'];
 
@@ -58,7 +59,7 @@ export const M365_SPF_INCLUDES: readonly string[] = [
 
 /** The cloud a Microsoft SPF include belongs to (gcc-high for the .us one). */
 export function cloudOfSpfInclude(host: string): Cloud | null {
-  const h = host.toLowerCase().replace(/\.$/, '');
+  const h = canonicalName(host);
   if (h === CLOUD_ENDPOINTS.worldwide.spfInclude) return 'worldwide';
   if (h === CLOUD_ENDPOINTS['gcc-high'].spfInclude) return 'gcc-high';
   if (h === CLOUD_ENDPOINTS.china.spfInclude) return 'china';

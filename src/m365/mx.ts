@@ -2,6 +2,7 @@ import { finding, type Finding } from '../audit/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import { dashed, type Cloud } from './clouds.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export type MxKind = 'm365' | 'm365-dnssec' | 'deprecated' | 'gateway' | 'null' | 'other';
 
@@ -74,7 +75,7 @@ const GATEWAYS: readonly [suffix: string, vendor: string][] = [
 ];
 
 export function classifyMxHost(exchange: string, priority: number): MxHost {
-  const host = exchange.toLowerCase().replace(/\.$/, '');
+  const host = canonicalName(exchange);
   if (host === '') return { exchange: host, priority, kind: 'null' };
   if (DEPRECATED.has(host) || DEPRECATED_PATTERNS.some((p) => p.test(host))) return { exchange: host, priority, kind: 'deprecated' };
   const legacy = LEGACY.exec(host);

@@ -2,6 +2,7 @@ import type { AuditContext } from '../audit/context.js';
 import type { DnsAnswer } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, type Cloud } from './clouds.js';
 import { classifyMxHost, expectedMxHost } from './mx.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export type PlanStatus = 'present' | 'change' | 'add' | 'unknown';
 
@@ -122,7 +123,7 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
   for (const [n, answer] of [[1, s1], [2, s2]] as const) {
     const name = `selector${n}._domainkey.${domain}`;
     const value = `selector${n}-${dashed(domain)}._domainkey.${tenant}.${ep.initialDomainSuffix}`;
-    const current = valuesOf(answer).map((v) => v.toLowerCase().replace(/\.$/, ''));
+    const current = valuesOf(answer).map((v) => canonicalName(v));
     const newForm = new RegExp(`^selector${n}-[a-z0-9-]+\\._domainkey\\.${tenant}\\.[a-z]-v1\\.dkim\\.mail\\.microsoft$`);
     const ok = current.some((c) => c === value || newForm.test(c));
     rows.push({
@@ -145,7 +146,7 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
   });
 
   // Autodiscover: an address record there (on-premises Exchange) must give way to the CNAME.
-  const adCurrent = valuesOf(autod).map((v) => v.toLowerCase().replace(/\.$/, ''));
+  const adCurrent = valuesOf(autod).map((v) => canonicalName(v));
   const adAddress = autod.kind === 'nodata' ? await dns.resolve(`autodiscover.${domain}`, 'A') : null;
   const adAddresses = adAddress ? valuesOf(adAddress) : [];
   let adStatus: PlanStatus = 'add';

@@ -2,6 +2,7 @@ import { finding, type Finding } from '../audit/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import type { Cloud } from './clouds.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export interface VerificationSection {
   status: AreaStatus;
@@ -32,7 +33,7 @@ export async function checkVerification(ctx: AuditContext, domain: string, cloud
   }
   if (msoid.kind === 'tempfail') findings.push(tempfailFinding(`msoid.${domain}`, 'CNAME', msoid));
   else if (msoid.kind === 'records') {
-    section.msoid = (msoid.records[0] ?? '').toLowerCase().replace(/\.$/, '');
+    section.msoid = canonicalName((msoid.records[0] ?? ''));
     if (cloud !== 'china') {
       findings.push(finding('MSOID_PRESENT', `msoid.${domain} is a CNAME; outside 21Vianet it breaks Office activation ("isn't in our system").`, { evidence: `msoid.${domain} CNAME ${section.msoid}`, fix: `Remove the msoid.${domain} CNAME.` }));
     } else if (section.msoid !== CHINA_MSOID) {

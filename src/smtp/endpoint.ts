@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { CLOUD_ENDPOINTS } from '../m365/clouds.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export interface Endpoint {
   host: string;
@@ -57,13 +58,13 @@ export function parseEndpoint(input: string, defaultPort: number): Endpoint | nu
       port = p;
     }
   }
-  host = host.toLowerCase().replace(/\.$/, '');
+  host = canonicalName(host);
   return validHost(host) ? { host, port } : null;
 }
 
 /** `host:port`, `[v6]:port`: a stable key for de-duplication and display. */
 export function endpointKey(e: Endpoint): string {
-  const host = e.host.toLowerCase().replace(/\.$/, '');
+  const host = canonicalName(e.host);
   return isIP(host) === 6 ? `[${host}]:${e.port}` : `${host}:${e.port}`;
 }
 
@@ -71,7 +72,7 @@ export function endpointKey(e: Endpoint): string {
 const MICROSOFT_SUFFIXES = ['office365.com', 'outlook.com', 'office365.us', 'outlook.cn'];
 
 export function isMicrosoftSmtpHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/\.$/, '');
+  const h = canonicalName(host);
   if (Object.values(CLOUD_ENDPOINTS).some((c) => c.smtpHost === h)) return true;
   return MICROSOFT_SUFFIXES.some((s) => h === s || h.endsWith(`.${s}`));
 }

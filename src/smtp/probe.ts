@@ -29,6 +29,7 @@ import { explainCode } from './codes.js';
 import { IMPLICIT_TLS_PORT, isMicrosoftBanner, isMicrosoftSmtpHost, SUBMISSION_PORT } from './endpoint.js';
 import { authMechanisms, createReplyParser, ehloCapabilities, formatReply, hasCapability, type ReplyError, type SmtpReply } from './reply.js';
 import type { AuthTestResult, CertificateInfo, ProbeResult, TlsMode, TranscriptLine } from './types.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 /** Waits in a full probe with AUTH: about ten; three timeouts' worth bounds a crawling server. */
@@ -321,7 +322,7 @@ function scrub<T>(value: T, secrets: readonly string[]): T {
 export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const started = Date.now();
   const mode: TlsMode = opts.tls ?? 'starttls';
-  const host = opts.host.toLowerCase().replace(/\.$/, '');
+  const host = canonicalName(opts.host);
   const port = opts.port ?? (mode === 'implicit' ? IMPLICIT_TLS_PORT : SUBMISSION_PORT);
   const timeoutMs = Math.max(1, opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
   const deadline = started + (opts.deadlineMs ?? timeoutMs * DEADLINE_FACTOR);
@@ -632,7 +633,7 @@ export function createEndpointProber(opts: SharedProbeOptions = {}): { probe(e: 
   };
   return {
     probe(e: EndpointProbe): Promise<ProbeResult> {
-      const host = e.host.toLowerCase().replace(/\.$/, '');
+      const host = canonicalName(e.host);
       const mode = e.tls ?? 'starttls';
       const key = `${mode}:${host}:${e.port}`;
       const existing = seen.get(key);

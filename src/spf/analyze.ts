@@ -15,6 +15,7 @@ import { checkHost, type CheckHostResult, type SpfResult } from './evaluate.js';
 import { firstAddress } from './ip.js';
 import { hasMacros } from './macro.js';
 import { allMechanism, effectiveRedirect, isLookupTerm, isSpfRecord, parseSpfShared, type Qualifier, type SpfMechanism, type SpfModifier, type SpfRecord } from './parse.js';
+import { canonicalName } from '../domain/normalize.js';
 
 export type SpfNodeStatus =
   /** A valid v=spf1 record. */
@@ -93,9 +94,6 @@ interface Walk {
 /** Void-probe lookups (A of a/exists, MX of mx) per tree: receivers evaluate at most 10 terms plus the one that breaks. */
 const MAX_VOID_PROBES = MAX_DNS_LOOKUPS + 1;
 
-function canon(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}
 
 function emptyNode(domain: string, via: SpfTreeNode['via'], term: SpfMechanism | SpfModifier | null): SpfTreeNode {
   return {
@@ -112,7 +110,7 @@ function ownLookups(record: SpfRecord): number {
 
 /** A target written without macros, as a name; null when it cannot be one. */
 function literalTarget(spec: string): string | null {
-  const name = canon(spec);
+  const name = canonicalName(spec);
   if (name === '' || name.length > 253) return null;
   return name.split('.').every((l) => l.length > 0 && l.length <= 63) ? name : null;
 }
@@ -122,7 +120,7 @@ function literalTarget(spec: string): string | null {
  * Never throws; failed lookups are listed, never taken as missing records.
  */
 export async function lookupSpfTree(dns: DnsClient, domain: string, record: string): Promise<SpfTree> {
-  const root = emptyNode(canon(domain), 'root', null);
+  const root = emptyNode(canonicalName(domain), 'root', null);
   root.record = record;
   const parsed = new Map<SpfTreeNode, SpfRecord>();
   const out: SpfTree = { tree: root, lookups: 0, voidLookups: 0, voidQueries: [], complete: true, tempfails: [], parsed };
@@ -285,14 +283,14 @@ export interface M365Include {
 
 /** The shallowest place the Microsoft include sits in the tree, or null. */
 export function findM365Include(root: SpfTreeNode, host: string): M365Include | null {
-  const want = canon(host);
+  const want = canonicalName(host);
   let level: { node: SpfTreeNode; path: string[] }[] = [{ node: root, path: [] }];
   for (let depth = 1; level.length > 0; depth++) {
     const next: typeof level = [];
     for (const { node, path } of level) {
       const here = [...path, node.domain];
       for (const c of node.children) {
-        if (canon(c.domain) === want && c.via !== 'root') {
+        if (canonicalName(c.domain) === want && c.via !== 'root') {
           return { host: want, via: c.via as 'include' | 'redirect', qualifier: c.qualifier ?? '+', depth, direct: depth === 1, path: here, term: c.term ?? '' };
         }
         next.push({ node: c, path: here });
@@ -361,7 +359,7 @@ export async function lookupM365Samples(dns: DnsClient, host: string): Promise<S
     }
     return null;
   };
-  const failed = await visit(canon(host), 1);
+  const failed = await visit(canonicalName(host), 1);
   if (failed) return { kind: 'tempfail', query: failed };
   return { kind: 'ok', addresses: [found.v4, found.v6].filter((x): x is { ip: string; source: string } => x !== undefined) };
 }
