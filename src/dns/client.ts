@@ -1,6 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { classifyDnsError } from './errors.js';
+import { needsRawQuery, rawQuery } from './raw.js';
 import type { DnsAnswer, DnsClient, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
 import { canonicalName } from '../domain/normalize.js';
 
@@ -87,6 +88,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     servers = new Resolver().getServers();
   }
   const pools = (servers.length > 0 ? servers : [null]).map((server) => ({ server, resolver: null as Resolver | null, uses: 0 }));
+  const systemServers = (): string[] => new Resolver().getServers();
   const resolverFor = (attemptNo: number): Resolver => {
     const pool = pools[attemptNo % pools.length] as (typeof pools)[number];
     if (!pool.resolver || pool.uses >= CHANNEL_QUERIES) {
@@ -97,17 +99,27 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     pool.uses++;
     return pool.resolver;
   };
+  // A name node:dns would rewrite goes out byte for byte through rawQuery.
+  const rawAsk = (attemptNo: number, name: string, type: RRType): Promise<unknown[]> => {
+    const server = pools[attemptNo % pools.length]?.server ?? systemServers()[0];
+    if (server === undefined) return Promise.reject(Object.assign(new Error('no DNS server'), { code: 'ECONNREFUSED' }));
+    return rawQuery(server, name, type, timeoutMs);
+  };
 
   const cache = createAnswerCache(cacheSize);
   const inFlight = new Map<string, Promise<Final>>();
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
   const pace = createPacer(options.qps ?? 0);
 
-  async function attempt(resolver: Resolver, name: string, type: RRType): Promise<Final> {
+  async function attempt(attemptNo: number, name: string, type: RRType): Promise<Final> {
     await pace();
     stats.queries++;
-    const query = ask(resolver, name, type).then(
-      (records): Final => (records.length > 0 ? { kind: 'records', records } : { kind: 'nodata' }),
+    const rows = needsRawQuery(name) ? rawAsk(attemptNo, name, type) : ask(resolverFor(attemptNo), name, type);
+    const query = rows.then(
+      (raw): Final => {
+        const records = shape(type, raw);
+        return records.length > 0 ? { kind: 'records', records } : { kind: 'nodata' };
+      },
       (err: unknown): Final => classifyDnsError(err),
     );
     let timer: NodeJS.Timeout | undefined;
@@ -123,8 +135,10 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 
   async function lookup(name: string, type: RRType): Promise<Final> {
     let last: Final = { kind: 'tempfail', reason: 'other', code: 'ENOSERVER' };
-    for (let i = 0; i <= retries; i++) {
-      last = await attempt(resolverFor(i), name, type);
+    // Every configured server gets a try, even with --retries 0.
+    const attempts = Math.max(retries + 1, pools.length);
+    for (let i = 0; i < attempts; i++) {
+      last = await attempt(i, name, type);
       if (last.kind !== 'tempfail') return last;
     }
     stats.tempfails++;
@@ -196,7 +210,8 @@ function createAnswerCache(size: number): { get(key: string): Final | undefined;
   };
 }
 
-async function ask(resolver: Resolver, name: string, type: RRType): Promise<unknown[]> {
+/** Records as node:dns gives them (rawQuery gives the same shapes). */
+function ask(resolver: Resolver, name: string, type: RRType): Promise<unknown[]> {
   switch (type) {
     case 'A':
       return resolver.resolve4(name);
@@ -205,16 +220,23 @@ async function ask(resolver: Resolver, name: string, type: RRType): Promise<unkn
     case 'CNAME':
       return resolver.resolveCname(name);
     case 'MX':
-      return (await resolver.resolveMx(name)).map(
-        (r): MxRecord => ({ exchange: canonicalName(r.exchange), priority: r.priority }),
-      );
+      return resolver.resolveMx(name);
     case 'TXT':
-      return (await resolver.resolveTxt(name)).map((chunks) => chunks.join(''));
+      return resolver.resolveTxt(name);
     case 'PTR':
       return resolver.resolvePtr(name);
     case 'NS':
       return resolver.resolveNs(name);
   }
+}
+
+/** node:dns shapes → ours: MX exchanges canonical, the strings of a TXT record joined. */
+function shape(type: RRType, rows: unknown[]): unknown[] {
+  if (type === 'MX') {
+    return (rows as { exchange: string; priority: number }[]).map((r): MxRecord => ({ exchange: canonicalName(r.exchange), priority: r.priority }));
+  }
+  if (type === 'TXT') return (rows as string[][]).map((chunks) => chunks.join(''));
+  return rows;
 }
 
 /** Spaces queries at most `qps` a second (resolvers that rate-limit drop the rest). */

@@ -88,6 +88,10 @@ describe('auditDomain on loopback fixture zones', () => {
     expect(r.domain).toBe('xn--bcher-kva.example');
     expect(r.input).toBe('bücher.example');
     expect(r.mx?.m365Host).toBe('xn--bcher-kva-example.mail.protection.outlook.com');
+    // node:dns passes names through domainToASCII, which turns this MX host
+    // (not valid punycode, but a valid LDH name) into "": it must still resolve.
+    expect(codes(r)).not.toContain('MX_HOST_UNRESOLVED');
+    expect(codes(r)).not.toContain('DNS_TEMPFAIL');
   });
 
   it.each(['https://ready.test/owa/', 'postmaster@ready.test', 'READY.TEST.'])('audits %s as its host', async (input) => {

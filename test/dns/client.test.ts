@@ -122,12 +122,85 @@ describe('DnsClient through node:dns against the loopback server', () => {
     expect(c.stats().queries).toBe(2);
   });
 
+  it('tries each server once even with retries 0', async () => {
+    const c = createDnsClient({ servers: ['127.0.0.1:9', server.server], timeoutMs: 400, retries: 0 });
+    expect(await c.resolve('mx.dns.test', 'A')).toEqual({ kind: 'records', records: ['192.0.2.1'] });
+    expect(c.stats().queries).toBe(2);
+    server.setFault('servfail2.dns.test', 'servfail');
+    server.resetStats();
+    const both = createDnsClient({ servers: [server.server, server.server], timeoutMs: 400, retries: 0 });
+    expect((await both.resolve('servfail2.dns.test', 'TXT')).kind).toBe('tempfail');
+    expect(server.stats().perQuery.get('servfail2.dns.test TXT')).toBe(2);
+    server.setFault('servfail2.dns.test', null);
+  });
+
   it('answers NXDOMAIN for names that cannot exist without asking', async () => {
     server.resetStats();
     const c = client();
     expect(await c.resolve(`${'a'.repeat(64)}.dns.test`, 'TXT')).toEqual({ kind: 'nxdomain' });
     expect(await c.resolve('a..dns.test', 'TXT')).toEqual({ kind: 'nxdomain' });
     expect(server.stats().udpQueries).toBe(0);
+  });
+});
+
+// node:dns runs names through the URL host parser: these come out as "" (a
+// query for the root) or changed, so the client sends them itself.
+describe('names node:dns would rewrite (IDN MX hosts, macro-expanded names)', () => {
+  const RAW = 'xn--bcher-kva-example.raw.dns.test';
+  beforeAll(() => {
+    server.addRecord(RAW, 'A', '192.0.2.9');
+    server.addRecord(RAW, 'MX', { priority: 5, exchange: 'MX.dns.test' });
+    server.addRecord('xn--alias.raw.dns.test', 'CNAME', 'mx.dns.test');
+    server.addRecord('a*b.raw.dns.test', 'TXT', 'star');
+    // Odd bytes and an answer over 512 bytes: UDP truncated, then TCP.
+    const odd = ['caf\xe9 \x00\x1b[31m', 'q'.repeat(600)].map((s) => s.replace(/\\x([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
+    server.addRecord('odd.dns.test', 'TXT', odd);
+    server.addRecord('xn--odd.raw.dns.test', 'TXT', odd);
+  });
+
+  it('resolves them exactly, with the record types node:dns would give', async () => {
+    server.resetStats();
+    const c = client();
+    expect(await c.resolve(RAW, 'A')).toEqual({ kind: 'records', records: ['192.0.2.9'] });
+    expect(await c.resolve(RAW, 'MX')).toEqual({ kind: 'records', records: [{ exchange: 'mx.dns.test', priority: 5 }] });
+    expect(await c.resolve('xn--alias.raw.dns.test', 'A')).toEqual({ kind: 'records', records: ['192.0.2.1'] });
+    expect(await c.resolve('xn--alias.raw.dns.test', 'CNAME')).toEqual({ kind: 'records', records: ['mx.dns.test'] });
+    expect(await c.resolve('a*b.raw.dns.test', 'TXT')).toEqual({ kind: 'records', records: ['star'] });
+    expect(server.stats().perQuery.get(`${RAW} A`)).toBe(1);
+    expect(server.stats().perQuery.has(' A')).toBe(false);
+  });
+
+  it('keeps NXDOMAIN and NODATA apart', async () => {
+    const c = client();
+    expect(await c.resolve('xn--nope.raw.dns.test', 'A')).toEqual({ kind: 'nxdomain' });
+    expect(await c.resolve(RAW, 'TXT')).toEqual({ kind: 'nodata' });
+  });
+
+  it('decodes TXT as node:dns does, over TCP after truncation', async () => {
+    server.resetStats();
+    const c = client();
+    const viaNode = await c.resolve('odd.dns.test', 'TXT');
+    const viaRaw = await c.resolve('xn--odd.raw.dns.test', 'TXT');
+    expect(viaRaw.kind).toBe('records');
+    expect(viaRaw).toEqual(viaNode);
+    expect(server.stats().truncated).toBe(2);
+    expect(server.stats().tcpQueries).toBe(2);
+  });
+
+  it('maps timeout and SERVFAIL to tempfail, retries, and tries the next server', async () => {
+    server.setFault('xn--t.raw.dns.test', 'timeout');
+    server.setFault('xn--s.raw.dns.test', 'servfail');
+    server.resetStats();
+    const c = client({ timeoutMs: 300, retries: 1 });
+    expect(await c.resolve('xn--t.raw.dns.test', 'A')).toEqual({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' });
+    expect(await c.resolve('xn--s.raw.dns.test', 'A')).toEqual({ kind: 'tempfail', reason: 'servfail', code: 'ESERVFAIL' });
+    expect(server.stats().perQuery.get('xn--t.raw.dns.test A')).toBe(2);
+    expect(server.stats().perQuery.get('xn--s.raw.dns.test A')).toBe(2);
+    server.setFault('xn--t.raw.dns.test', null);
+    server.setFault('xn--s.raw.dns.test', null);
+    const two = createDnsClient({ servers: ['127.0.0.1:9', server.server], timeoutMs: 400, retries: 1 });
+    expect(await two.resolve(RAW, 'A')).toEqual({ kind: 'records', records: ['192.0.2.9'] });
+    expect(two.stats().queries).toBe(2);
   });
 });
 

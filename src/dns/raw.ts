@@ -1,0 +1,173 @@
+import { randomInt } from 'node:crypto';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { domainToASCII } from 'node:url';
+import * as packet from 'dns-packet';
+import type { RRType } from './types.js';
+import { canonicalName } from '../domain/normalize.js';
+
+/**
+ * node:dns passes every name through the WHATWG URL host parser before c-ares
+ * sees it. Valid DNS names that are not valid URL hosts come out changed or as
+ * "" (which c-ares then sends as a query for the root): Microsoft's MX host for
+ * an IDN domain (`xn--bcher-kva-example.mail.protection.outlook.com` is not
+ * valid punycode), names with `*`, `%` or other bytes an SPF macro can expand
+ * to. Those names go out through this small client instead, byte for byte.
+ */
+export function needsRawQuery(name: string): boolean {
+  return domainToASCII(name) !== name;
+}
+
+const MAX_UDP = 4096;
+const MAX_CHASE = 16;
+
+class RawDnsError extends Error {
+  constructor(
+    readonly code: string,
+    name: string,
+  ) {
+    super(`${code} ${name}`);
+  }
+}
+
+/** `ADDR`, `ADDR:PORT`, `V6`, `[V6]:PORT` (as parseServerAddress writes them) → host and port. */
+export function splitServer(server: string): { host: string; port: number } {
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+  if (bracket) return { host: bracket[1] ?? '', port: Number(bracket[2] ?? 53) };
+  if (net.isIP(server) === 6) return { host: server, port: 53 };
+  const [host = '', port] = server.split(':');
+  return { host, port: Number(port ?? 53) };
+}
+
+/**
+ * One query, UDP first and TCP when the answer is truncated, against one
+ * server, within `timeoutMs`. Resolves to records shaped as node:dns gives
+ * them; rejects with the error codes node:dns uses (ENOTFOUND, ENODATA,
+ * ESERVFAIL, EREFUSED, ETIMEOUT, ...) so classifyDnsError reads both paths.
+ */
+export async function rawQuery(server: string, name: string, type: RRType, timeoutMs: number): Promise<unknown[]> {
+  const { host, port } = splitServer(server);
+  const id = randomInt(0, 65536);
+  const query: packet.Packet = {
+    type: 'query',
+    id,
+    flags: packet.RECURSION_DESIRED,
+    questions: [{ type, name, class: 'IN' }],
+  };
+  const deadline = Date.now() + timeoutMs;
+  let response = await udpExchange(host, port, packet.encode(query), id, name, timeoutMs);
+  if (((response.flags ?? 0) & packet.TRUNCATED_RESPONSE) !== 0) {
+    response = await tcpExchange(host, port, query, id, name, Math.max(1, deadline - Date.now()));
+  }
+  return readAnswer(response, name, type);
+}
+
+function readAnswer(response: packet.Packet, name: string, type: RRType): unknown[] {
+  switch ((response as { rcode?: string }).rcode) {
+    case 'NOERROR':
+      break;
+    case 'NXDOMAIN':
+      throw new RawDnsError('ENOTFOUND', name);
+    case 'SERVFAIL':
+      throw new RawDnsError('ESERVFAIL', name);
+    case 'REFUSED':
+      throw new RawDnsError('EREFUSED', name);
+    case 'FORMERR':
+      throw new RawDnsError('EFORMERR', name);
+    default:
+      throw new RawDnsError('EBADRESP', name);
+  }
+  const answers = response.answers ?? [];
+  // Follow the CNAME chain the resolver included, from the name asked for.
+  let owner = canonicalName(name);
+  for (let hop = 0; hop <= MAX_CHASE; hop++) {
+    const own = answers.filter((a) => canonicalName(a.name) === owner);
+    const matching = own.filter((a) => a.type === type);
+    if (matching.length > 0) return matching.map((a) => recordData(a, type));
+    const cname = own.find((a) => a.type === 'CNAME');
+    if (!cname || type === 'CNAME') break;
+    owner = canonicalName(String((cname as unknown as { data: unknown }).data));
+  }
+  throw new RawDnsError('ENODATA', name);
+}
+
+function recordData(a: packet.Answer, type: RRType): unknown {
+  const data = (a as unknown as { data: unknown }).data;
+  switch (type) {
+    case 'MX': {
+      const mx = data as { preference?: number; exchange: string };
+      return { exchange: mx.exchange, priority: mx.preference ?? 0 };
+    }
+    case 'TXT': {
+      const chunks = Array.isArray(data) ? data : [data];
+      // As node:dns gives them: one latin1 string per character string, joined by the caller.
+      return chunks.map((c: unknown) => (Buffer.isBuffer(c) ? c.toString('latin1') : String(c)));
+    }
+    default:
+      return String(data);
+  }
+}
+
+function udpExchange(host: string, port: number, message: Buffer, id: number, name: string, timeoutMs: number): Promise<packet.Packet> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
+    let done = false;
+    const finish = (err: Error | null, value?: packet.Packet): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.close();
+      if (err) reject(err);
+      else resolve(value as packet.Packet);
+    };
+    const timer = setTimeout(() => finish(new RawDnsError('ETIMEOUT', name)), timeoutMs);
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(new RawDnsError(err.code ?? 'ECONNREFUSED', name)));
+    socket.on('message', (msg, rinfo) => {
+      if (msg.length > MAX_UDP || rinfo.port !== port) return;
+      let decoded: packet.Packet;
+      try {
+        decoded = packet.decode(msg);
+      } catch {
+        return; // garbage is not an answer; keep waiting until the deadline
+      }
+      if (decoded.id !== id || decoded.type !== 'response') return;
+      finish(null, decoded);
+    });
+    socket.connect(port, host, () => socket.send(message));
+  });
+}
+
+function tcpExchange(host: string, port: number, query: packet.Packet, id: number, name: string, timeoutMs: number): Promise<packet.Packet> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    let buffered = Buffer.alloc(0);
+    let done = false;
+    const finish = (err: Error | null, value?: packet.Packet): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value as packet.Packet);
+    };
+    const timer = setTimeout(() => finish(new RawDnsError('ETIMEOUT', name)), timeoutMs);
+    socket.on('error', (err: NodeJS.ErrnoException) => finish(new RawDnsError(err.code ?? 'ECONNREFUSED', name)));
+    socket.on('close', () => finish(new RawDnsError('ECONNRESET', name)));
+    socket.on('connect', () => socket.write(packet.streamEncode(query)));
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      if (buffered.length < 2) return;
+      const length = buffered.readUInt16BE(0);
+      if (buffered.length < 2 + length) return;
+      let decoded: packet.Packet;
+      try {
+        decoded = packet.decode(buffered.subarray(2, 2 + length));
+      } catch {
+        finish(new RawDnsError('EBADRESP', name));
+        return;
+      }
+      if (decoded.id !== id) finish(new RawDnsError('EBADRESP', name));
+      else finish(null, decoded);
+    });
+  });
+}
