@@ -24,8 +24,23 @@ const TENANT_COLUMNS = ['tenant', 'tenant_prefix', 'tenant prefix', 'initial_dom
  * its own (csv-parse handles the quoting), so a stray quote cannot swallow the
  * lines after it: every other line yields exactly one row.
  */
-export async function* readBatchInput(stream: Readable): AsyncGenerator<BatchRow> {
+export async function* readBatchInput(stream: Readable, signal?: AbortSignal): AsyncGenerator<BatchRow> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  // Ends the rows at once on abort, even while waiting for a line that may never come (stdin).
+  const stop = (): void => {
+    lines.close();
+    stream.pause();
+  };
+  if (signal?.aborted) return;
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    yield* rows(lines);
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+async function* rows(lines: AsyncIterable<string>): AsyncGenerator<BatchRow> {
   let lineNo = 0;
   let header: { domainAt: number; tenantAt: number; names: string[] } | null | undefined;
   for await (const raw of lines) {

@@ -24,6 +24,12 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `m365audit batch list | head`: the reader left, so stop quietly, as Unix tools do.
+  // Any other stdout failure is one line, never a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') process.stderr.write(`${TOOL_NAME}: cannot write the output: ${err.code ?? err.message}\n`);
+    process.exit(err.code === 'EPIPE' ? (typeof process.exitCode === 'number' ? process.exitCode : 0) : 2);
+  });
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

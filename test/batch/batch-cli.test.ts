@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,56 @@ describe('m365audit batch (built binary)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
+  });
+
+  it('writes --output to the file, and fails in one line (exit 2) before any audit when it cannot', async () => {
+    const target = join(dir, 'out.jsonl');
+    const ok = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', target], { input: 'ready.test\nmx-none.test\n' });
+    expect(ok.code).toBe(1);
+    expect(ok.stdout).toBe('');
+    expect(parseLines(readFileSync(target, 'utf8')).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
+    server.resetStats();
+    const bad = await runCli(['batch', '-', ...dnsArgs(), '--output', join(dir, 'no-such-dir', 'x.csv')], { input: 'ready.test\n' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${join(dir, 'no-such-dir', 'x.csv')}: ENOENT`]);
+    expect(server.stats().udpQueries).toBe(0);
+    const none = join(dir, 'none.csv');
+    const empty = await runCli(['batch', '-', ...dnsArgs(), '--output', none], { input: '# nothing\n' });
+    expect(empty.code).toBe(2);
+    expect(existsSync(none)).toBe(false);
+  });
+
+  it('stops quietly when the reader of stdout goes away (| head), with no stack trace', async () => {
+    const file = join(dir, 'many.txt');
+    writeFileSync(file, Array.from({ length: 300 }, () => 'ready.test').join('\n'));
+    const child = spawn(process.execPath, [CLI, 'batch', file, ...dnsArgs(), '--format', 'jsonl'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('on SIGINT while stdin is still open, flushes the rows read and exits 130', async () => {
+    const child = spawn(process.execPath, [CLI, 'batch', '-', ...dnsArgs(), '--format', 'jsonl'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    const firstLine = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: string) => {
+        stdout += d;
+        if (stdout.includes('\n')) resolve();
+      });
+    });
+    child.stdin.write('ready.test\nmx-none.test\n'); // and the pipe stays open
+    await firstLine;
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(code).toBe(130);
+    expect(parseLines(stdout).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
   });
 
   it('on SIGINT flushes whole JSON lines only and exits 130', async () => {

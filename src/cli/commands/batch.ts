@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createWriteStream } from 'node:fs';
-import { access, constants } from 'node:fs/promises';
+import { access, constants, unlink } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -51,7 +51,9 @@ export function batchCommand(): Command {
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
       const ctx: AuditContext = { dns, cloud: opts.cloud, selectors: opts.selector };
-      const out: Writable = opts.output ? createWriteStream(opts.output) : process.stdout;
+      // Opened before any domain is audited: a bad --output fails in a second, not after the run.
+      const output = opts.output ? await openOutput(opts.output) : null;
+      const out: Writable = output?.stream ?? process.stdout;
       const collected: DomainReport[] = [];
       let probeClouds: DomainReport[] = [];
       let worst: 0 | 1 = 0;
@@ -66,7 +68,7 @@ export function batchCommand(): Command {
       const gcHint = createGcHint();
       const started = Date.now();
       try {
-        const result = await runBatch(ctx, readBatchInput(input), {
+        const result = await runBatch(ctx, readBatchInput(input, controller.signal), {
           concurrency: opts.concurrency,
           signal: controller.signal,
           enrich: (report) => prober.attachMx(report, dns),
@@ -84,7 +86,10 @@ export function batchCommand(): Command {
           },
         });
         bar?.stop();
-        if (result.done === 0 && !result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+        if (result.done === 0 && !result.interrupted) {
+          await output?.discard();
+          throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+        }
         const probe = await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
         probeClouds = [];
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
@@ -105,7 +110,7 @@ export function batchCommand(): Command {
       } finally {
         bar?.stop();
         process.off('SIGINT', onSigint);
-        if (out !== process.stdout) await new Promise<void>((r) => out.end(r));
+        await output?.close();
       }
     });
   return cmd;
@@ -126,9 +131,47 @@ async function openInput(file: string): Promise<Readable> {
   return stream;
 }
 
+interface OutputFile {
+  stream: Writable;
+  /** Removes the file again (nothing was written: no domains). */
+  discard(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens --output for writing, or fails with one line (exit 2). Write errors later also end as one line. */
+async function openOutput(path: string): Promise<OutputFile> {
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot write ${path}: ${err.code ?? err.message}`)));
+  });
+  let failure: NodeJS.ErrnoException | null = null;
+  // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
+  stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      if (stream.destroyed || stream.writableFinished) resolve();
+      else stream.end(() => resolve());
+    }).then(() => {
+      if (failure) throw new UsageError(`cannot write ${path}: ${failure.code ?? failure.message}`);
+    });
+  return {
+    stream,
+    close,
+    async discard() {
+      await close();
+      await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
 function write(out: Writable, text: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    out.write(text, (err) => (err ? reject(err) : resolve()));
+    if (out.destroyed) {
+      reject(new UsageError('cannot write the output: the stream is closed'));
+      return;
+    }
+    out.write(text, (err) => (err ? reject(err instanceof UsageError ? err : new UsageError(`cannot write the output: ${(err as NodeJS.ErrnoException).code ?? err.message}`)) : resolve()));
   });
 }
 
