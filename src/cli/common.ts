@@ -92,3 +92,18 @@ export function collectSelector(value: string, previous: string[] | undefined): 
   }
   return [...(previous ?? []), v];
 }
+
+/**
+ * First Ctrl-C: abort the controller (no new domain is started, those in
+ * flight finish within their timeouts, what is done is written, exit 130).
+ * Second Ctrl-C: exit 130 at once. Returns the function that removes the handler.
+ */
+export function interruptOnSigint(controller: AbortController): () => void {
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write('\nm365audit: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return () => process.off('SIGINT', onSigint);
+}

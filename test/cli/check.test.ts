@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDnsServer } from '../support/dns-server.js';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 let server: TestDnsServer;
@@ -119,6 +120,27 @@ describe('m365audit check (built binary)', () => {
     const h = await runCli(['check', '--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('--dns-server');
+  });
+
+  it('on SIGINT writes the domains that finished, in input order, and exits 130', async () => {
+    const names = Array.from({ length: 64 }, (_, i) => `c${i}.slowcheck.test`);
+    for (const n of names) server.setLatency(n, 300);
+    server.resetStats();
+    const child = spawn(process.execPath, [CLI, 'check', ...names, ...dnsArgs(), '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    // Wait until the 41st domain has started (the first wave of 32 is partly done), then interrupt.
+    while (![...server.stats().perQuery.keys()].some((k) => k.startsWith('c40.slowcheck.test '))) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGINT');
+    const code = await closed;
+    for (const n of names) server.setLatency(n, null);
+    expect(code).toBe(130);
+    const doc = JSON.parse(stdout) as Doc;
+    expect(doc.domains.length).toBeGreaterThanOrEqual(41);
+    expect(doc.domains.length).toBeLessThan(64);
+    expect(doc.domains.map((d) => d.input)).toEqual(names.slice(0, doc.domains.length));
+    expect(doc.probe).toBeNull();
   });
 });
 

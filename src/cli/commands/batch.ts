@@ -12,7 +12,7 @@ import type { Cloud } from '../../m365/clouds.js';
 import { renderJsonLine } from '../../report/json.js';
 import { renderReports, type Format } from '../../report/render.js';
 import { createGcHint } from '../memory.js';
-import { addDnsOptions, cloudOption, collectSelector, dnsClientFromOptions, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import { addDnsOptions, cloudOption, collectSelector, dnsClientFromOptions, exitCodeFor, failOnOption, interruptOnSigint, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
 import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
 import { allFindings, csvRowsOption, formatOption, renderProbeNote } from './check.js';
 
@@ -58,12 +58,7 @@ export function batchCommand(): Command {
       let probeClouds: DomainReport[] = [];
       let worst: 0 | 1 = 0;
       const controller = new AbortController();
-      const onSigint = (): void => {
-        if (controller.signal.aborted) process.exit(130);
-        process.stderr.write('\nm365audit: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
+      const stopListening = interruptOnSigint(controller);
       const bar = progressBar(opts, file);
       const gcHint = createGcHint();
       const started = Date.now();
@@ -109,7 +104,7 @@ export function batchCommand(): Command {
         } else process.exitCode = result.interrupted ? 130 : worst;
       } finally {
         bar?.stop();
-        process.off('SIGINT', onSigint);
+        stopListening();
         await output?.close();
       }
     });

@@ -5,7 +5,7 @@ import type { AuditContext } from '../../audit/context.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderReports, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
-import { addDnsOptions, cloudOption, collectSelector, parseTenant, dnsClientFromOptions, emit, exitCodeFor, failOnOption, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import { addDnsOptions, cloudOption, collectSelector, parseTenant, dnsClientFromOptions, emit, exitCodeFor, failOnOption, interruptOnSigint, useColor, type DnsCliOptions, type FailOn } from '../common.js';
 import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
 
 export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
@@ -44,12 +44,20 @@ export function checkCommand(): Command {
     .action(async (domains: string[], opts: CheckOptions) => {
       const ctx: AuditContext = { dns: dnsClientFromOptions(opts), cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
       const prober = await createRunProber(opts);
-      const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns));
-      const probe = await prober.submission(reports);
-      const text = renderReports(opts.format, reports, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows });
-      await emit(text, opts);
-      if (probe && opts.format === 'jsonl') process.stderr.write(renderProbeNote(probe));
-      process.exitCode = exitCodeFor(allFindings(reports, probe), opts.failOn);
+      const controller = new AbortController();
+      const stopListening = interruptOnSigint(controller);
+      try {
+        const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns), controller.signal);
+        const interrupted = controller.signal.aborted;
+        // Interrupted: write the domains that finished, without starting the submission probe.
+        const probe = interrupted ? null : await prober.submission(reports);
+        const text = renderReports(opts.format, reports, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows });
+        await emit(text, opts);
+        if (probe && opts.format === 'jsonl') process.stderr.write(renderProbeNote(probe));
+        process.exitCode = controller.signal.aborted ? 130 : exitCodeFor(allFindings(reports, probe), opts.failOn);
+      } finally {
+        stopListening();
+      }
     });
   return cmd;
 }
@@ -57,14 +65,19 @@ export function checkCommand(): Command {
 /** Domains of one `check` audited at once (a long argument list is a batch in disguise). */
 const CHECK_CONCURRENCY = 32;
 
-/** Audits the domains a few at a time; reports in input order. */
-export async function runChecks(ctx: AuditContext, domains: readonly string[], enrich?: (r: DomainReport) => Promise<void>): Promise<DomainReport[]> {
+/**
+ * Audits the domains a few at a time; reports in input order. Once `signal`
+ * is aborted no further domain is started: the result holds those that finished.
+ */
+export async function runChecks(ctx: AuditContext, domains: readonly string[], enrich?: (r: DomainReport) => Promise<void>, signal?: AbortSignal): Promise<DomainReport[]> {
   const limit = pLimit(CHECK_CONCURRENCY);
-  return Promise.all(domains.map((d) => limit(async () => {
+  const reports = await Promise.all(domains.map((d) => limit(async () => {
+    if (signal?.aborted) return null;
     const r = await auditDomain(ctx, d);
     await enrich?.(r);
     return r;
   })));
+  return reports.filter((r): r is DomainReport => r !== null);
 }
 
 /** Domain findings and probe findings: the exit code counts both (DESIGN). */
