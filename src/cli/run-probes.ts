@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DomainReport } from '../audit/audit.js';
+import { finding } from '../audit/catalog.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
 import type { DnsClient } from '../dns/types.js';
@@ -84,16 +85,39 @@ export async function createRunProber(opts: RunProbeOptions): Promise<RunProber>
       let p = mxProbes.get(host);
       if (!p) {
         p = (async () => {
-          const a = await dns.resolve(host, 'A');
-          const address = a.kind === 'records' ? a.records[0] : undefined;
-          // No address: probe by name, so the result says why (unreachable) in the probe's own terms.
-          return probeSmtp({ host: address ?? host, servername: host, port, timeoutMs, ca, insecure: opts.insecure, expectAuth: false });
+          const found = await addressOf(dns, host);
+          // No address through the audit's resolver: say so, rather than ask the system resolver behind --dns-server's back.
+          if (typeof found !== 'string') return unresolvedProbe(host, port, found);
+          return probeSmtp({ host: found, servername: host, port, timeoutMs, ca, insecure: opts.insecure, expectAuth: false });
         })();
         mxProbes.set(host, p);
       }
       const result = await p;
       report.mxProbe = { ...result, host };
     },
+  };
+}
+
+/** The host's first IPv4 address, else its first IPv6 one, else what the two lookups answered. */
+async function addressOf(dns: DnsClient, host: string): Promise<string | { a: string; aaaa: string }> {
+  const a = await dns.resolve(host, 'A');
+  if (a.kind === 'records' && a.records[0]) return a.records[0];
+  const aaaa = await dns.resolve(host, 'AAAA');
+  if (aaaa.kind === 'records' && aaaa.records[0]) return aaaa.records[0];
+  const say = (x: typeof a | typeof aaaa): string => (x.kind === 'tempfail' ? `temporary failure (${x.code})` : x.kind === 'nxdomain' ? 'NXDOMAIN' : 'no records');
+  return { a: say(a), aaaa: say(aaaa) };
+}
+
+/** The MX probe of a host with no address: not reachable, no socket opened. */
+function unresolvedProbe(host: string, port: number, why: { a: string; aaaa: string }): ProbeResult {
+  return {
+    host, port, tls: 'starttls', reachable: false, banner: null, ehlo: { beforeTls: null, afterTls: null },
+    starttls: null, tlsVersion: null, cipher: null, certificate: null, authMechanisms: null, auth: null,
+    findings: [finding('SMTP_UNREACHABLE', `${host}:${port}: the host name does not resolve, so it was not probed.`, {
+      evidence: `A: ${why.a}; AAAA: ${why.aaaa}`,
+      fix: 'Publish the MX host\'s address records (for Microsoft 365, the MX value from the admin center), or fix the MX record.',
+    })],
+    timing: { connectMs: null, bannerMs: null, tlsMs: null, totalMs: 0 },
   };
 }
 

@@ -78,6 +78,17 @@ describe('the SMTP probe in check', () => {
     expect(doc.domains[0]?.mxProbe).toMatchObject({ host: 'mx.probe-mx.test', port: smtp.port, reachable: true });
     expect(doc.domains[0]?.mxProbe?.findings.map((f) => f.code)).toContain('SMTP_TLS_CERT_INVALID');
   });
+
+  it('--probe-mx does not open a socket (or ask the system resolver) for an MX host without an address', async () => {
+    const r = await runCli(['check', 'mx-unresolved.test', ...dns(), '--no-probe', '--probe-mx', '--format', 'json']);
+    const doc = JSON.parse(r.stdout) as { domains: { mxProbe?: Probe & { timing: { connectMs: number | null } } }[] };
+    const probe = doc.domains[0]?.mxProbe;
+    expect(probe).toMatchObject({ host: 'mx-unresolved-test.mail.protection.outlook.com', port: 25, reachable: false, banner: null });
+    expect(probe?.timing.connectMs).toBeNull();
+    expect(probe?.findings).toHaveLength(1);
+    expect(probe?.findings[0]).toMatchObject({ code: 'SMTP_UNREACHABLE', evidence: 'A: NXDOMAIN; AAAA: NXDOMAIN' });
+    expect(r.code).toBe(1);
+  });
 });
 
 describe('m365audit report', () => {
