@@ -3,6 +3,7 @@ import type { DnsAnswer } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, type Cloud } from './clouds.js';
 import { classifyMxHost, expectedMxHost } from './mx.js';
 import { canonicalName } from '../domain/normalize.js';
+import { parseDkimTarget } from '../dkim/target.js';
 
 export type PlanStatus = 'present' | 'change' | 'add' | 'unknown';
 
@@ -124,15 +125,22 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
     const name = `selector${n}._domainkey.${domain}`;
     const value = `selector${n}-${dashed(domain)}._domainkey.${tenant}.${ep.initialDomainSuffix}`;
     const current = valuesOf(answer).map((v) => canonicalName(v));
-    const newForm = new RegExp(`^selector${n}-[a-z0-9-]+\\._domainkey\\.${tenant}\\.[a-z]-v1\\.dkim\\.mail\\.microsoft$`);
-    const ok = current.some((c) => c === value || newForm.test(c));
+    // A live target of either Microsoft form, for this selector and tenant (and, in the legacy
+    // form, this cloud), is kept as it is: Microsoft drops hyphens from the domain part and adds
+    // suffixes (`…-test01e`) by rules it does not document, so it cannot be rebuilt here.
+    const live = current.find((c) => {
+      const t = parseDkimTarget(c);
+      return t !== null && t.selector === n && t.tenant === tenant && (t.format === 'new' || t.cloud === cloud);
+    });
+    const notes = [
+      'Domains added since May 2025 get the newer form selectorN-<domain>._domainkey.<tenant>.<c>-v1.dkim.mail.microsoft: copy the exact values from the Defender portal or Get-DkimSigningConfig (Selector1CNAME, Selector2CNAME).',
+    ];
+    if (live && live !== value) notes.unshift('The live target is one of Microsoft\'s forms for this tenant: kept as published.');
     rows.push({
-      area: 'dkim', type: 'CNAME', name, value: current.find((c) => newForm.test(c)) ?? value,
-      status: failed(answer) ? 'unknown' : ok ? 'present' : current.length > 0 ? 'change' : 'add',
+      area: 'dkim', type: 'CNAME', name, value: live ?? value,
+      status: failed(answer) ? 'unknown' : live ? 'present' : current.length > 0 ? 'change' : 'add',
       current,
-      notes: [
-        'Domains added since May 2025 get the newer form selectorN-<domain>._domainkey.<tenant>.<c>-v1.dkim.mail.microsoft: copy the exact values from the Defender portal or Get-DkimSigningConfig (Selector1CNAME, Selector2CNAME).',
-      ],
+      notes,
     });
   }
 

@@ -53,6 +53,25 @@ describe('m365audit plan', () => {
     expect(p!.warnings).toEqual([]);
   });
 
+  it('keeps live DKIM targets of Microsoft\'s forms (suffixed legacy, new) as present; another tenant\'s are a change', async () => {
+    const dkim = (p: Plan) => p.rows.filter((r) => r.area === 'dkim').map((r) => [r.status, r.value]);
+    const suffixed = (await plan('dkim-suffix.test', 'dkim-fixtures')).plan!;
+    expect(dkim(suffixed)).toEqual([
+      ['present', 'selector1-dkim-suffix-test01e._domainkey.dkim-fixtures.onmicrosoft.com'],
+      ['present', 'selector2-dkim-suffix-test01e._domainkey.dkim-fixtures.onmicrosoft.com'],
+    ]);
+    const fresh = (await plan('dkim-ready-new.test', 'dkim-fixtures')).plan!;
+    expect(dkim(fresh)).toEqual([
+      ['present', 'selector1-dkim-ready-new-test._domainkey.dkim-fixtures.n-v1.dkim.mail.microsoft'],
+      ['present', 'selector2-dkim-ready-new-test._domainkey.dkim-fixtures.n-v1.dkim.mail.microsoft'],
+    ]);
+    const other = (await plan('dkim-suffix.test', 'othertenant')).plan!;
+    expect(dkim(other)).toEqual([
+      ['change', 'selector1-dkim-suffix-test._domainkey.othertenant.onmicrosoft.com'],
+      ['change', 'selector2-dkim-suffix-test._domainkey.othertenant.onmicrosoft.com'],
+    ]);
+  });
+
   it('a ready domain has nothing to change', async () => {
     const { plan: p } = await plan('ready.test', 'readytest');
     expect(p!.rows.map((r) => r.status)).toEqual(['present', 'present', 'present', 'present', 'present', 'present']);
