@@ -54,8 +54,9 @@ function validPort(port: string | undefined): boolean {
 
 /** A name c-ares would reject, or that cannot exist: answered NXDOMAIN without a query. */
 function unqueryable(name: string): boolean {
-  if (name === '' || name.length > 253) return true;
-  return name.split('.').some((l) => l.length === 0 || l.length > 63);
+  // Lengths in bytes, as on the wire: a raw name may carry non-ASCII bytes.
+  if (name === '' || Buffer.byteLength(name) > 253) return true;
+  return name.split('.').some((l) => l.length === 0 || Buffer.byteLength(l) > 63);
 }
 
 /**

@@ -55,9 +55,9 @@ export async function rawQuery(server: string, name: string, type: RRType, timeo
     questions: [{ type, name, class: 'IN' }],
   };
   const deadline = Date.now() + timeoutMs;
-  let response = await udpExchange(host, port, packet.encode(query), id, name, timeoutMs);
+  let response = await udpExchange(host, port, packet.encode(query), id, name, type, timeoutMs);
   if (((response.flags ?? 0) & packet.TRUNCATED_RESPONSE) !== 0) {
-    response = await tcpExchange(host, port, query, id, name, Math.max(1, deadline - Date.now()));
+    response = await tcpExchange(host, port, query, id, name, type, Math.max(1, deadline - Date.now()));
   }
   return readAnswer(response, name, type);
 }
@@ -108,20 +108,54 @@ function recordData(a: packet.Answer, type: RRType): unknown {
   }
 }
 
-function udpExchange(host: string, port: number, message: Buffer, id: number, name: string, timeoutMs: number): Promise<packet.Packet> {
+type Settle = (err: Error | null, answer?: packet.Packet) => void;
+
+/**
+ * One exchange within `timeoutMs`: `run` opens a socket, wires it to
+ * `settle` and returns how to close it. The deadline, the close and any
+ * error (thrown or emitted) all end in `settle`, once.
+ */
+function exchange(name: string, timeoutMs: number, run: (settle: Settle) => () => void): Promise<packet.Packet> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
+    let close: (() => void) | null = null;
     let done = false;
-    const finish = (err: Error | null, value?: packet.Packet): void => {
+    const settle: Settle = (err, answer) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      socket.close();
-      if (err) reject(err);
-      else resolve(value as packet.Packet);
+      try {
+        close?.();
+      } catch {
+        // already closed
+      }
+      if (err || !answer) reject(err ?? new RawDnsError('EBADRESP', name));
+      else resolve(answer);
     };
-    const timer = setTimeout(() => finish(new RawDnsError('ETIMEOUT', name)), timeoutMs);
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(new RawDnsError(err.code ?? 'ECONNREFUSED', name)));
+    const timer = setTimeout(() => settle(new RawDnsError('ETIMEOUT', name)), timeoutMs);
+    try {
+      close = run(settle);
+      if (done) close();
+    } catch (err) {
+      settle(rawError(err, name));
+    }
+  });
+}
+
+function rawError(err: unknown, name: string): RawDnsError {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : 'ECONNREFUSED';
+  return new RawDnsError(code, name);
+}
+
+/** An answer to this query: its ID, the response bit and the same question. */
+function answers(decoded: packet.Packet, id: number, name: string, type: RRType): boolean {
+  const q = decoded.questions?.[0];
+  return decoded.id === id && decoded.type === 'response' && q !== undefined && q.type === type && canonicalName(q.name) === canonicalName(name);
+}
+
+function udpExchange(host: string, port: number, message: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<packet.Packet> {
+  return exchange(name, timeoutMs, (settle) => {
+    const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
+    socket.on('error', (err) => settle(rawError(err, name)));
     socket.on('message', (msg, rinfo) => {
       if (msg.length > MAX_UDP || rinfo.port !== port) return;
       let decoded: packet.Packet;
@@ -130,44 +164,37 @@ function udpExchange(host: string, port: number, message: Buffer, id: number, na
       } catch {
         return; // garbage is not an answer; keep waiting until the deadline
       }
-      if (decoded.id !== id || decoded.type !== 'response') return;
-      finish(null, decoded);
+      if (answers(decoded, id, name, type)) settle(null, decoded);
     });
-    socket.connect(port, host, () => socket.send(message));
+    // A failed connect (EACCES, EINVAL, ENETUNREACH) comes to this callback, not to 'error'.
+    socket.connect(port, host, (err?: Error) => {
+      if (err) settle(rawError(err, name));
+      else socket.send(message, (sendErr) => sendErr && settle(rawError(sendErr, name)));
+    });
+    return () => socket.close();
   });
 }
 
-function tcpExchange(host: string, port: number, query: packet.Packet, id: number, name: string, timeoutMs: number): Promise<packet.Packet> {
-  return new Promise((resolve, reject) => {
+function tcpExchange(host: string, port: number, query: packet.Packet, id: number, name: string, type: RRType, timeoutMs: number): Promise<packet.Packet> {
+  return exchange(name, timeoutMs, (settle) => {
     const socket = net.connect({ host, port });
     let buffered = Buffer.alloc(0);
-    let done = false;
-    const finish = (err: Error | null, value?: packet.Packet): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(value as packet.Packet);
-    };
-    const timer = setTimeout(() => finish(new RawDnsError('ETIMEOUT', name)), timeoutMs);
-    socket.on('error', (err: NodeJS.ErrnoException) => finish(new RawDnsError(err.code ?? 'ECONNREFUSED', name)));
-    socket.on('close', () => finish(new RawDnsError('ECONNRESET', name)));
+    socket.on('error', (err) => settle(rawError(err, name)));
+    socket.on('close', () => settle(new RawDnsError('ECONNRESET', name)));
     socket.on('connect', () => socket.write(packet.streamEncode(query)));
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       if (buffered.length < 2) return;
       const length = buffered.readUInt16BE(0);
       if (buffered.length < 2 + length) return;
-      let decoded: packet.Packet;
+      let decoded: packet.Packet | null = null;
       try {
         decoded = packet.decode(buffered.subarray(2, 2 + length));
       } catch {
-        finish(new RawDnsError('EBADRESP', name));
-        return;
+        // fall through: not an answer
       }
-      if (decoded.id !== id) finish(new RawDnsError('EBADRESP', name));
-      else finish(null, decoded);
+      settle(decoded && answers(decoded, id, name, type) ? null : new RawDnsError('EBADRESP', name), decoded ?? undefined);
     });
+    return () => socket.destroy();
   });
 }
