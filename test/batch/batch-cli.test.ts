@@ -19,6 +19,23 @@ const dnsArgs = () => ['--dns-server', server.server, '--timeout', '1000', '--re
 interface Row { domain: string | null; input: string; grade: string; findings: { code: string }[]; meta?: Record<string, string> }
 const parseLines = (s: string): Row[] => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
 
+/** Starts the CLI with piped stdout; `firstLine` settles once a whole line has come out. */
+function spawnCli(args: string[], stdin: 'ignore' | 'pipe') {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  const out = child.stdout;
+  if (!out) throw new Error('stdout is not piped');
+  let stdout = '';
+  out.setEncoding('utf8');
+  const firstLine = new Promise<void>((resolve) => {
+    out.on('data', (d: string) => {
+      stdout += d;
+      if (stdout.includes('\n')) resolve();
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  return { child, firstLine, exited, stdout: () => stdout };
+}
+
 describe('m365audit batch (built binary)', () => {
   it('gives exactly one row per input line, in order: garbage, duplicates, comments, CRLF, BOM', async () => {
     const file = join(dir, 'list.txt');
@@ -96,6 +113,28 @@ describe('m365audit batch (built binary)', () => {
     expect(existsSync(none)).toBe(false);
   });
 
+  it('never harms a file it did not write: no domains keeps it, the input file and directories are refused', async () => {
+    const kept = join(dir, 'kept.csv');
+    writeFileSync(kept, 'precious\n');
+    const empty = await runCli(['batch', '-', ...dnsArgs(), '--output', kept], { input: '# nothing\n' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr.trim()).toBe('m365audit: no domains in standard input');
+    expect(readFileSync(kept, 'utf8')).toBe('precious\n');
+
+    const list = join(dir, 'self.txt');
+    writeFileSync(list, 'ready.test\n');
+    server.resetStats();
+    const self = await runCli(['batch', list, ...dnsArgs(), '--output', list]);
+    expect(self.code).toBe(2);
+    expect(self.stderr.trim().split('\n')).toEqual([`m365audit: --output ${list} is the input file; write the result elsewhere`]);
+    expect(readFileSync(list, 'utf8')).toBe('ready.test\n');
+    expect(server.stats().udpQueries).toBe(0);
+
+    const isDir = await runCli(['batch', '-', ...dnsArgs(), '--output', dir], { input: 'ready.test\n' });
+    expect(isDir.code).toBe(2);
+    expect(isDir.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${dir}: EISDIR`]);
+  });
+
   it('stops quietly when the reader of stdout goes away (| head), with no stack trace', async () => {
     const file = join(dir, 'many.txt');
     writeFileSync(file, Array.from({ length: 300 }, () => 'ready.test').join('\n'));
@@ -109,24 +148,16 @@ describe('m365audit batch (built binary)', () => {
   });
 
   it('on SIGINT while stdin is still open, flushes the rows read and exits 130', async () => {
-    const child = spawn(process.execPath, [CLI, 'batch', '-', ...dnsArgs(), '--format', 'jsonl'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    const firstLine = new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: string) => {
-        stdout += d;
-        if (stdout.includes('\n')) resolve();
-      });
-    });
-    child.stdin.write('ready.test\nmx-none.test\n'); // and the pipe stays open
-    await firstLine;
+    const run = spawnCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl'], 'pipe');
+    run.child.stdin?.write('ready.test\nmx-none.test\n'); // and the pipe stays open
+    await run.firstLine;
     await new Promise((r) => setTimeout(r, 200));
     const t0 = Date.now();
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    run.child.kill('SIGINT');
+    const code = await run.exited;
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(code).toBe(130);
-    expect(parseLines(stdout).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
+    expect(parseLines(run.stdout()).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
   });
 
   it('on SIGINT flushes whole JSON lines only and exits 130', async () => {
@@ -134,18 +165,11 @@ describe('m365audit batch (built binary)', () => {
     server.setLatency('_dmarc.slowrow.test', 400);
     const file = join(dir, 'sigint.txt');
     writeFileSync(file, Array.from({ length: 400 }, (_, i) => (i % 2 ? 'ready.test' : `r${i}.slowrow.test`)).join('\n'));
-    const child = spawn(process.execPath, [CLI, 'batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8');
-    const firstLine = new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: string) => {
-        stdout += d;
-        if (stdout.includes('\n')) resolve();
-      });
-    });
-    await firstLine;
-    child.kill('SIGINT');
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const run = spawnCli(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '8'], 'ignore');
+    await run.firstLine;
+    run.child.kill('SIGINT');
+    const code = await run.exited;
+    const stdout = run.stdout();
     server.setLatency('slowrow.test', null);
     server.setLatency('_dmarc.slowrow.test', null);
     expect(code).toBe(130);

@@ -1,6 +1,6 @@
-import { createReadStream } from 'node:fs';
-import { createWriteStream } from 'node:fs';
-import { access, constants, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -51,9 +51,9 @@ export function batchCommand(): Command {
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
       const ctx: AuditContext = { dns, cloud: opts.cloud, selectors: opts.selector };
-      // Opened before any domain is audited: a bad --output fails in a second, not after the run.
-      const output = opts.output ? await openOutput(opts.output) : null;
-      const out: Writable = output?.stream ?? process.stdout;
+      // Checked before any domain is audited: a bad --output fails in a second, not after the run.
+      const output = opts.output ? await prepareOutput(opts.output, file) : null;
+      const emit = (text: string): Promise<void> => (output ? output.write(text) : write(process.stdout, text));
       const collected: DomainReport[] = [];
       let probeClouds: DomainReport[] = [];
       let worst: 0 | 1 = 0;
@@ -70,7 +70,7 @@ export function batchCommand(): Command {
           onReport: async (report) => {
             if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;
             if (opts.format === 'jsonl') {
-              await write(out, renderJsonLine(report));
+              await emit(renderJsonLine(report));
               // The cloud of the first few rows picks the submission probe's host.
               if (probeClouds.length < 100) probeClouds.push({ ...report, findings: [] });
             } else collected.push(report);
@@ -82,7 +82,7 @@ export function batchCommand(): Command {
         });
         bar?.stop();
         if (result.done === 0 && !result.interrupted) {
-          await output?.discard();
+          // Nothing was written, so an --output file is left as it was.
           throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
         }
         const probe = await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
@@ -91,7 +91,7 @@ export function batchCommand(): Command {
         if (opts.format === 'jsonl') {
           if (probe) process.stderr.write(renderProbeNote(probe));
         } else {
-          await write(out, renderReports(opts.format, collected, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows, summary: true }));
+          await emit(renderReports(opts.format, collected, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows, summary: true }));
         }
         if (opts.stats) {
           const s = dns.stats();
@@ -127,37 +127,63 @@ async function openInput(file: string): Promise<Readable> {
 }
 
 interface OutputFile {
-  stream: Writable;
-  /** Removes the file again (nothing was written: no domains). */
-  discard(): Promise<void>;
+  /** The first write creates (or truncates) the file. */
+  write(text: string): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Opens --output for writing, or fails with one line (exit 2). Write errors later also end as one line. */
-async function openOutput(path: string): Promise<OutputFile> {
-  const stream = createWriteStream(path);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot write ${path}: ${err.code ?? err.message}`)));
+/**
+ * Checks --output before the run, or fails with one line (exit 2): a
+ * directory, a file or directory we may not write, or the input file itself.
+ * The file is opened at the first write, so a run that writes nothing (no
+ * domains) leaves an existing file as it was. Write errors later also end as
+ * one line.
+ */
+async function prepareOutput(path: string, inputFile: string): Promise<OutputFile> {
+  const fail = (code: string): UsageError => new UsageError(`cannot write ${path}: ${code}`);
+  const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw fail(err.code ?? err.message);
   });
+  if (existing) {
+    if (existing.isDirectory()) throw fail('EISDIR');
+    const input = await inputStats(inputFile);
+    if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`--output ${path} is the input file; write the result elsewhere`);
+    if (existing.isFile()) await access(path, constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
+  } else {
+    await access(dirname(path), constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
+  }
+  let opened: Promise<Writable> | null = null;
   let failure: NodeJS.ErrnoException | null = null;
-  // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
-  stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
-  const close = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      if (stream.destroyed || stream.writableFinished) resolve();
-      else stream.end(() => resolve());
-    }).then(() => {
-      if (failure) throw new UsageError(`cannot write ${path}: ${failure.code ?? failure.message}`);
+  const open = (): Promise<Writable> =>
+    new Promise<Writable>((resolve, reject) => {
+      const stream = createWriteStream(path);
+      stream.once('open', () => resolve(stream));
+      stream.once('error', (err: NodeJS.ErrnoException) => reject(fail(err.code ?? err.message)));
+      // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
+      stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
     });
   return {
-    stream,
-    close,
-    async discard() {
-      await close();
-      await unlink(path).catch(() => undefined);
+    async write(text) {
+      opened ??= open();
+      await write(await opened, text);
+    },
+    async close() {
+      if (!opened) return;
+      const stream = await opened.catch(() => null);
+      if (stream && !stream.destroyed && !stream.writableFinished) await new Promise<void>((resolve) => stream.end(() => resolve()));
+      if (failure) throw fail(failure.code ?? failure.message);
     },
   };
+}
+
+/** The input file's identity, to refuse writing over it (stdin too, when it is a file). */
+async function inputStats(file: string): Promise<Stats | null> {
+  try {
+    return file === '-' ? fstatSync(0) : await stat(file);
+  } catch {
+    return null;
+  }
 }
 
 function write(out: Writable, text: string): Promise<void> {
