@@ -2,7 +2,7 @@ import { finding, type Finding } from '../audit/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
-import { CLOUD_ENDPOINTS, dashed, type Cloud } from '../m365/clouds.js';
+import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
 import { evaluateDkimKey, type DkimKeyFacts, type DkimKeyStatus } from './key.js';
 import { canonName, diagnoseDkimTarget, expectedDkimTargets, normalizeTenant, parseDkimTarget } from './target.js';
 
@@ -169,11 +169,14 @@ export async function checkDkim(ctx: AuditContext, domain: string): Promise<Chec
   }
   if (format === 'mixed') notes.push('One selector uses the legacy onmicrosoft target and the other the newer dkim.mail.microsoft target; Microsoft gives a domain one form, so check both values in Get-DkimSigningConfig.');
   if (format === 'new' || format === 'mixed') notes.push('The selectors use the newer selectorN-<domain>._domainkey.<tenant>.<c>-v1.dkim.mail.microsoft targets (domains added since May 2025); these targets do not name the cloud.');
-  if (given !== null) {
-    for (const [i, t] of parsed.entries()) {
-      if (t && t.tenant === given && t.token !== dashed(d)) {
-        notes.push(`The selector${i + 1} target's domain part is ${t.token}, not ${dashed(d)}: Microsoft adds suffixes at times, so compare with Get-DkimSigningConfig rather than building targets by hand.`);
-      }
+  for (const [i, t] of parsed.entries()) {
+    if (!t) continue;
+    if (!tokenMatches(t.token, d)) {
+      // Most often a value copied from another domain's setup: Microsoft signs this domain with
+      // the key behind its own target, so receivers following this CNAME get the wrong key.
+      notes.push(`The selector${i + 1} target's domain part is ${t.token}, which does not fit ${d} even allowing for Microsoft's suffixes: it looks like another domain's value. Copy Selector${i + 1}CNAME from Get-DkimSigningConfig -Identity ${d}.`);
+    } else if (given !== null && t.tenant === given && t.token !== dashed(d)) {
+      notes.push(`The selector${i + 1} target's domain part is ${t.token}, not ${dashed(d)}: Microsoft adds suffixes at times, so compare with Get-DkimSigningConfig rather than building targets by hand.`);
     }
   }
 

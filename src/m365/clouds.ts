@@ -78,3 +78,13 @@ export function cloudOfInitialSuffix(suffix: string): Cloud | null {
 export function dashed(domain: string): string {
   return domain.replace(/\./g, '-');
 }
+
+/**
+ * Whether a token (the MX host's first label, or the domain part of a DKIM
+ * target) fits the domain, allowing what Microsoft does without documenting
+ * it (reference §1): hyphens dropped from the domain, a short `0…` suffix.
+ */
+export function tokenMatches(token: string, domain: string): boolean {
+  const stripped = token.replace(/0[0-9a-z]{1,6}$/, '');
+  return [dashed(domain), dashed(domain.replace(/-/g, ''))].some((form) => token === form || stripped === form);
+}

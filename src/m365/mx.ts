@@ -1,7 +1,7 @@
 import { finding, type Finding } from '../audit/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
-import { dashed, type Cloud } from './clouds.js';
+import { dashed, tokenMatches, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
 
 export type MxKind = 'm365' | 'm365-dnssec' | 'deprecated' | 'gateway' | 'null' | 'other';
@@ -85,13 +85,6 @@ export function classifyMxHost(exchange: string, priority: number): MxHost {
   const gw = GATEWAYS.find(([suffix]) => host === suffix || host.endsWith(`.${suffix}`));
   if (gw) return { exchange: host, priority, kind: 'gateway', gateway: gw[1] };
   return { exchange: host, priority, kind: 'other' };
-}
-
-/** Whether an MX token fits the domain, allowing Microsoft's undocumented suffixes (reference §1). */
-export function tokenMatches(token: string, domain: string): boolean {
-  if (token === dashed(domain)) return true;
-  const expected = dashed(domain.replace(/-/g, ''));
-  return token === expected || token.replace(/0[0-9a-z]{1,6}$/, '') === expected;
 }
 
 export function expectedMxHost(domain: string, cloud: Cloud, tenant?: string | null): string {

@@ -65,6 +65,13 @@ describe('m365audit plan', () => {
       ['present', 'selector1-dkim-ready-new-test._domainkey.dkim-fixtures.n-v1.dkim.mail.microsoft'],
       ['present', 'selector2-dkim-ready-new-test._domainkey.dkim-fixtures.n-v1.dkim.mail.microsoft'],
     ]);
+    // Another domain's targets (copied values) under the same tenant: to change, with a note.
+    const copied = (await plan('dkim-copied.test', 'dkim-fixtures')).plan!;
+    expect(dkim(copied)).toEqual([
+      ['change', 'selector1-dkim-copied-test._domainkey.dkim-fixtures.onmicrosoft.com'],
+      ['change', 'selector2-dkim-copied-test._domainkey.dkim-fixtures.onmicrosoft.com'],
+    ]);
+    expect(copied.rows.find((r) => r.area === 'dkim')?.notes[0]).toBe('The live target\'s domain part dkim-ready-legacy-test does not fit dkim-copied.test: it looks like another domain\'s value.');
     const other = (await plan('dkim-suffix.test', 'othertenant')).plan!;
     expect(dkim(other)).toEqual([
       ['change', 'selector1-dkim-suffix-test._domainkey.othertenant.onmicrosoft.com'],

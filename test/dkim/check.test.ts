@@ -5,6 +5,7 @@ import { checkDkim, type DkimSection } from '../../src/dkim/check.js';
 import type { DkimKeyFacts } from '../../src/dkim/key.js';
 import { expectedDkimTargets, normalizeTenant, parseDkimTarget } from '../../src/dkim/target.js';
 import { createMemoryDnsClient, type MemoryName } from '../../src/dns/memory.js';
+import { tokenMatches } from '../../src/m365/clouds.js';
 import type { Finding } from '../../src/audit/catalog.js';
 
 /** Unit tests of the DKIM check against the in-memory DnsClient. */
@@ -127,6 +128,30 @@ describe('checkDkim', () => {
     expect((await run(zone(legacy(1), K2048, legacy(2, 'contoso', 'onmicrosoft.us'), K2048))).codes).toEqual(['DKIM_TENANT_MISMATCH']);
     expect((await run(zone(legacy(2), K2048, legacy(2), K2048))).codes).toEqual(['DKIM_TENANT_MISMATCH']);
     expect((await run(zone(legacy(1), K2048, legacy(2), K2048), { tenant: 'fabrikam' })).codes).toEqual(['DKIM_TENANT_MISMATCH']);
+  });
+
+  it('notes a target whose domain part fits another domain (a copied value), not a suffixed one', async () => {
+    const other = (n: 1 | 2): string => `selector${n}-fabrikam-net._domainkey.contoso.onmicrosoft.com`;
+    const copied = await run(zone(other(1), K2048, legacy(2), K2048));
+    expect(copied.codes).toEqual([]);
+    expect(copied.section.notes.filter((n) => n.includes('looks like another domain'))).toEqual([
+      'The selector1 target\'s domain part is fabrikam-net, which does not fit contoso.com even allowing for Microsoft\'s suffixes: it looks like another domain\'s value. Copy Selector1CNAME from Get-DkimSigningConfig -Identity contoso.com.',
+    ]);
+    const suffixed = await run(zone(legacy(1).replace('contoso-com', 'contoso-com01e'), K2048, fresh(2).replace('contoso-com', 'contoso-com03i'), K2048));
+    expect(suffixed.section.notes.some((n) => n.includes('looks like another domain'))).toBe(false);
+  });
+
+  it('tokenMatches allows dropped hyphens and Microsoft\'s 0… suffixes, nothing else', () => {
+    expect(tokenMatches('contoso-com', 'contoso.com')).toBe(true);
+    expect(tokenMatches('contoso-com01e', 'contoso.com')).toBe(true);
+    expect(tokenMatches('domainwithdash-com01e', 'domain-withdash.com')).toBe(true);
+    expect(tokenMatches('domain-withdash-com', 'domain-withdash.com')).toBe(true);
+    expect(tokenMatches('domain-withdash-com0i', 'domain-withdash.com')).toBe(true);
+    expect(tokenMatches('exclusive-jasonshadow-com03i', 'exclusive.jasonshadow.com')).toBe(true);
+    expect(tokenMatches('fabrikam-net', 'contoso.com')).toBe(false);
+    expect(tokenMatches('contoso-com-x', 'contoso.com')).toBe(false);
+    expect(tokenMatches('contoso-co', 'contoso.com')).toBe(false);
+    expect(tokenMatches('contoso-com0123456789', 'contoso.com')).toBe(false);
   });
 
   it('notes, but accepts, one selector in each form and two partitions', async () => {

@@ -32,6 +32,7 @@ describe('dkim-* zones over loopback DNS', () => {
     ['dkim-gcchigh.test', []],
     ['dkim-china.test', []],
     ['dkim-suffix.test', []],
+    ['dkim-copied.test', []],
     ['dkim-missing.test', ['DKIM_MISSING']],
     ['dkim-onesel.test', ['DKIM_SELECTOR_MISSING']],
     ['dkim-txt.test', ['DKIM_NOT_CNAME']],
