@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DomainReport } from '../audit/audit.js';
 import { finding } from '../audit/catalog.js';
+import { tempfailFinding } from '../audit/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
-import type { DnsClient } from '../dns/types.js';
+import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { positiveInt, UsageError } from './common.js';
@@ -98,25 +99,35 @@ export async function createRunProber(opts: RunProbeOptions): Promise<RunProber>
   };
 }
 
+type Unresolved = { a: DnsAnswer<string>; aaaa: DnsAnswer<string> };
+
 /** The host's first IPv4 address, else its first IPv6 one, else what the two lookups answered. */
-async function addressOf(dns: DnsClient, host: string): Promise<string | { a: string; aaaa: string }> {
+async function addressOf(dns: DnsClient, host: string): Promise<string | Unresolved> {
   const a = await dns.resolve(host, 'A');
   if (a.kind === 'records' && a.records[0]) return a.records[0];
   const aaaa = await dns.resolve(host, 'AAAA');
   if (aaaa.kind === 'records' && aaaa.records[0]) return aaaa.records[0];
-  const say = (x: typeof a | typeof aaaa): string => (x.kind === 'tempfail' ? `temporary failure (${x.code})` : x.kind === 'nxdomain' ? 'NXDOMAIN' : 'no records');
-  return { a: say(a), aaaa: say(aaaa) };
+  return { a, aaaa };
 }
 
-/** The MX probe of a host with no address: not reachable, no socket opened. */
-function unresolvedProbe(host: string, port: number, why: { a: string; aaaa: string }): ProbeResult {
+/**
+ * The MX probe of a host with no address, with no socket opened: not
+ * reachable when both lookups said so; unknown (DNS_TEMPFAIL) when one failed,
+ * since the host may well have an address.
+ */
+function unresolvedProbe(host: string, port: number, { a, aaaa }: Unresolved): ProbeResult {
+  const failed = a.kind === 'tempfail' ? { type: 'A' as const, answer: a } : aaaa.kind === 'tempfail' ? { type: 'AAAA' as const, answer: aaaa } : null;
+  const say = (x: DnsAnswer<string>): string => (x.kind === 'nxdomain' ? 'NXDOMAIN' : 'no records');
+  const found = failed
+    ? { ...tempfailFinding(host, failed.type, failed.answer), message: `${host}:${port} was not probed: the ${failed.type} lookup for it failed (${failed.answer.reason}).` }
+    : finding('SMTP_UNREACHABLE', `${host}:${port}: the host name does not resolve, so it was not probed.`, {
+        evidence: `A: ${say(a)}; AAAA: ${say(aaaa)}`,
+        fix: 'Publish the MX host\'s address records (for Microsoft 365, the MX value from the admin center), or fix the MX record.',
+      });
   return {
     host, port, tls: 'starttls', reachable: false, banner: null, ehlo: { beforeTls: null, afterTls: null },
     starttls: null, tlsVersion: null, cipher: null, certificate: null, authMechanisms: null, auth: null,
-    findings: [finding('SMTP_UNREACHABLE', `${host}:${port}: the host name does not resolve, so it was not probed.`, {
-      evidence: `A: ${why.a}; AAAA: ${why.aaaa}`,
-      fix: 'Publish the MX host\'s address records (for Microsoft 365, the MX value from the admin center), or fix the MX record.',
-    })],
+    findings: [found],
     timing: { connectMs: null, bannerMs: null, tlsMs: null, totalMs: 0 },
   };
 }

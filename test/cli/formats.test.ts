@@ -89,6 +89,21 @@ describe('the SMTP probe in check', () => {
     expect(probe?.findings[0]).toMatchObject({ code: 'SMTP_UNREACHABLE', evidence: 'A: NXDOMAIN; AAAA: NXDOMAIN' });
     expect(r.code).toBe(1);
   });
+
+  it('--probe-mx says DNS_TEMPFAIL, not unreachable, when the MX host\'s address lookup fails', async () => {
+    server.setFault('mx.probe-mx.test', 'servfail', 'A');
+    try {
+      const r = await runCli(['check', 'probe-mx.test', ...dns(), '--no-probe', '--probe-mx', '--probe-mx-port', String(smtp.port), '--format', 'json']);
+      const doc = JSON.parse(r.stdout) as { domains: { mxProbe?: Probe & { timing: { connectMs: number | null } } }[] };
+      const probe = doc.domains[0]?.mxProbe;
+      expect(probe?.timing.connectMs).toBeNull();
+      expect(probe?.findings).toEqual([
+        expect.objectContaining({ code: 'DNS_TEMPFAIL', evidence: 'mx.probe-mx.test A: ESERVFAIL', message: `mx.probe-mx.test:${smtp.port} was not probed: the A lookup for it failed (servfail).` }),
+      ]);
+    } finally {
+      server.setFault('mx.probe-mx.test', null, 'A');
+    }
+  });
 });
 
 describe('m365audit report', () => {
