@@ -25,13 +25,14 @@ const TENANT_COLUMNS = ['tenant', 'tenant_prefix', 'tenant prefix', 'initial_dom
  * lines after it: every other line yields exactly one row.
  */
 export async function* readBatchInput(stream: Readable, signal?: AbortSignal): AsyncGenerator<BatchRow> {
+  // Already aborted: no reader is attached, so the stream is left as it was.
+  if (signal?.aborted) return;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   // Ends the rows at once on abort, even while waiting for a line that may never come (stdin).
   const stop = (): void => {
     lines.close();
     stream.pause();
   };
-  if (signal?.aborted) return;
   signal?.addEventListener('abort', stop, { once: true });
   try {
     yield* rows(lines);

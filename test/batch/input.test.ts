@@ -9,6 +9,29 @@ async function rows(text: string | Buffer): Promise<BatchRow[]> {
 }
 
 describe('readBatchInput', () => {
+  it('stops on abort: none at all when already aborted (the stream untouched), at once while waiting for a line', async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    const untouched = new Readable({ read() {} });
+    untouched.push('contoso.com\n');
+    const none: BatchRow[] = [];
+    for await (const r of readBatchInput(untouched, aborted.signal)) none.push(r);
+    expect(none).toEqual([]);
+    expect(untouched.listenerCount('data')).toBe(0);
+    expect(untouched.readableFlowing).toBe(null);
+
+    // A stream that stays open after one line, as stdin does.
+    const open = new Readable({ read() {} });
+    open.push('contoso.com\n');
+    const controller = new AbortController();
+    const got: string[] = [];
+    for await (const r of readBatchInput(open, controller.signal)) {
+      got.push(r.input);
+      setTimeout(() => controller.abort(), 20);
+    }
+    expect(got).toEqual(['contoso.com']);
+  });
+
   it('reads a plain list: comments, blank lines, CRLF and BOM', async () => {
     const r = await rows('\uFEFFcontoso.com\r\n# a comment\r\n\r\n  fabrikam.com  \r\nnot a domain\r\ncontoso.com # trailing note\r\n');
     expect(r.map((x) => [x.line, x.input])).toEqual([[1, 'contoso.com'], [4, 'fabrikam.com'], [5, 'not a domain'], [6, 'contoso.com']]);
