@@ -109,13 +109,18 @@ function recordData(a: packet.Answer, type: RRType): unknown {
 }
 
 type Settle = (err: Error | null, answer?: packet.Packet) => void;
+/** A socket wired to `settle`: how to close it, and how to start the exchange (which may throw). */
+interface Wired {
+  close(): void;
+  start(): void;
+}
 
 /**
- * One exchange within `timeoutMs`: `run` opens a socket, wires it to
- * `settle` and returns how to close it. The deadline, the close and any
- * error (thrown or emitted) all end in `settle`, once.
+ * One exchange within `timeoutMs`: `wire` opens a socket and wires it to
+ * `settle`; `start` then sends. The deadline, the close and any error
+ * (thrown or emitted) all end in `settle`, once, and the socket is closed.
  */
-function exchange(name: string, timeoutMs: number, run: (settle: Settle) => () => void): Promise<packet.Packet> {
+function exchange(name: string, timeoutMs: number, wire: (settle: Settle) => Wired): Promise<packet.Packet> {
   return new Promise((resolve, reject) => {
     let close: (() => void) | null = null;
     let done = false;
@@ -133,8 +138,9 @@ function exchange(name: string, timeoutMs: number, run: (settle: Settle) => () =
     };
     const timer = setTimeout(() => settle(new RawDnsError('ETIMEOUT', name)), timeoutMs);
     try {
-      close = run(settle);
-      if (done) close();
+      const wired = wire(settle);
+      close = () => wired.close();
+      wired.start();
     } catch (err) {
       settle(rawError(err, name));
     }
@@ -146,10 +152,15 @@ function rawError(err: unknown, name: string): RawDnsError {
   return new RawDnsError(code, name);
 }
 
-/** An answer to this query: its ID, the response bit and the same question. */
+/**
+ * An answer to this query: its ID, the response bit and the same question;
+ * an error reply (REFUSED, FORMERR …) may come without the question.
+ */
 function answers(decoded: packet.Packet, id: number, name: string, type: RRType): boolean {
+  if (decoded.id !== id || decoded.type !== 'response') return false;
   const q = decoded.questions?.[0];
-  return decoded.id === id && decoded.type === 'response' && q !== undefined && q.type === type && canonicalName(q.name) === canonicalName(name);
+  if (q === undefined) return (decoded as { rcode?: string }).rcode !== 'NOERROR';
+  return q.type === type && canonicalName(q.name) === canonicalName(name);
 }
 
 function udpExchange(host: string, port: number, message: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<packet.Packet> {
@@ -166,18 +177,21 @@ function udpExchange(host: string, port: number, message: Buffer, id: number, na
       }
       if (answers(decoded, id, name, type)) settle(null, decoded);
     });
-    // A failed connect (EACCES, EINVAL, ENETUNREACH) comes to this callback, not to 'error'.
-    socket.connect(port, host, (err?: Error) => {
-      if (err) settle(rawError(err, name));
-      else socket.send(message, (sendErr) => sendErr && settle(rawError(sendErr, name)));
-    });
-    return () => socket.close();
+    return {
+      close: () => socket.close(),
+      // A failed connect (EACCES, EINVAL, ENETUNREACH) comes to this callback, not to 'error'.
+      start: () =>
+        socket.connect(port, host, (err?: Error) => {
+          if (err) settle(rawError(err, name));
+          else socket.send(message, (sendErr) => sendErr && settle(rawError(sendErr, name)));
+        }),
+    };
   });
 }
 
 function tcpExchange(host: string, port: number, query: packet.Packet, id: number, name: string, type: RRType, timeoutMs: number): Promise<packet.Packet> {
   return exchange(name, timeoutMs, (settle) => {
-    const socket = net.connect({ host, port });
+    const socket = new net.Socket();
     let buffered = Buffer.alloc(0);
     socket.on('error', (err) => settle(rawError(err, name)));
     socket.on('close', () => settle(new RawDnsError('ECONNRESET', name)));
@@ -195,6 +209,6 @@ function tcpExchange(host: string, port: number, query: packet.Packet, id: numbe
       }
       settle(decoded && answers(decoded, id, name, type) ? null : new RawDnsError('EBADRESP', name), decoded ?? undefined);
     });
-    return () => socket.destroy();
+    return { close: () => socket.destroy(), start: () => void socket.connect({ host, port }) };
   });
 }

@@ -1,3 +1,5 @@
+import dgram from 'node:dgram';
+import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsClient, parseServerAddress } from '../../src/dns/client.js';
 import { classifyDnsError } from '../../src/dns/errors.js';
@@ -205,12 +207,32 @@ describe('names node:dns would rewrite (IDN MX hosts, macro-expanded names)', ()
     expect(two.stats().queries).toBe(2);
   });
 
-  it('gives tempfail, not a crash, when the socket cannot reach the server', async () => {
+  it('gives tempfail at once, not a crash or a timeout, when the socket cannot reach the server', async () => {
     // A broadcast or link-local address fails in connect/send, not with a reply.
     for (const addr of ['255.255.255.255', '[fe80::1]:53']) {
-      const c = createDnsClient({ servers: [addr], timeoutMs: 300, retries: 0 });
+      const c = createDnsClient({ servers: [addr], timeoutMs: 3000, retries: 0 });
+      const t0 = Date.now();
       const answer = await c.resolve('xn--abc.raw.dns.test', 'A');
       expect(answer.kind).toBe('tempfail');
+      expect(answer.kind === 'tempfail' && answer.code).not.toBe('ETIMEOUT');
+      expect(Date.now() - t0).toBeLessThan(1500);
+    }
+  });
+
+  it('takes an error reply that leaves out the question (REFUSED with QDCOUNT 0) at once', async () => {
+    const refuser = dgram.createSocket('udp4');
+    refuser.on('message', (msg, rinfo) => {
+      const { id } = packet.decode(msg);
+      refuser.send(packet.encode({ type: 'response', id, flags: 5, questions: [] }), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((r) => refuser.bind(0, '127.0.0.1', r));
+    try {
+      const c = createDnsClient({ servers: [`127.0.0.1:${refuser.address().port}`], timeoutMs: 3000, retries: 0 });
+      const t0 = Date.now();
+      expect(await c.resolve('xn--abc.raw.dns.test', 'A')).toEqual({ kind: 'tempfail', reason: 'refused', code: 'EREFUSED' });
+      expect(Date.now() - t0).toBeLessThan(1500);
+    } finally {
+      refuser.close();
     }
   });
 });
