@@ -43,8 +43,10 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   let emitting: Promise<void> = Promise.resolve();
   const audits = new Set<Promise<void>>();
 
+  // The first failure to hand a report on (the output cannot be written) ends the run and is thrown at the end.
+  let failure: { error: unknown } | null = null;
   const drain = async (): Promise<void> => {
-    for (let next = ready.get(emitted); next; next = ready.get(emitted)) {
+    for (let next = ready.get(emitted); next && !failure; next = ready.get(emitted)) {
       ready.delete(emitted);
       emitted++;
       await options.onReport(next.report, next.row);
@@ -54,12 +56,12 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   };
 
   for await (const row of rows) {
-    if (options.signal?.aborted) break;
-    while (started - emitted >= window) {
+    if (options.signal?.aborted || failure) break;
+    while (started - emitted >= window && !failure) {
       await new Promise<void>((r) => (wake = r));
       wake = null;
     }
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted || failure) break;
     const index = started++;
     const rowCtx: AuditContext = row.tenant ? { ...ctx, tenant: row.tenant } : ctx;
     const p = limit(async () => {
@@ -73,14 +75,19 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
       }
       if (row.meta) report.meta = row.meta;
       ready.set(index, { report, row });
-      emitting = emitting.then(drain);
+      emitting = emitting.then(drain).catch((error: unknown) => {
+        failure ??= { error };
+        wake?.();
+      });
       await emitting;
     });
     audits.add(p);
-    void p.finally(() => audits.delete(p));
+    const forget = (): void => void audits.delete(p);
+    void p.then(forget, forget);
   }
   await Promise.all(audits);
   await emitting;
+  if (failure) throw (failure as { error: unknown }).error;
   return { done: emitted, interrupted: options.signal?.aborted ?? false, internalErrors };
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,31 @@ describe('m365audit batch (built binary)', () => {
     const isDir = await runCli(['batch', '-', ...dnsArgs(), '--output', dir], { input: 'ready.test\n' });
     expect(isDir.code).toBe(2);
     expect(isDir.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${dir}: EISDIR`]);
+    const slash = join(dir, 'new-dir') + '/';
+    const asDir = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', slash], { input: 'ready.test\n' });
+    expect([asDir.code, asDir.stderr.trim().split('\n')]).toEqual([2, [`m365audit: cannot write ${slash}: EISDIR`]]);
+    const dangling = join(dir, 'dangling.jsonl');
+    symlinkSync(join(dir, 'missing-dir', 'x.jsonl'), dangling);
+    const viaLink = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', dangling], { input: 'ready.test\n' });
+    expect([viaLink.code, viaLink.stderr.trim().split('\n')]).toEqual([2, [`m365audit: cannot write ${dangling}: ENOENT`]]);
+  });
+
+  it('a write that fails during the run (disk full) ends it in one line, exit 2, not a stack trace', async () => {
+    if (!existsSync('/dev/full')) return;
+    const r = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', '/dev/full'], { input: 'ready.test\nmx-none.test\n' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^m365audit: cannot write .*ENOSPC\n$/);
+  });
+
+  it('Ctrl-C before any row leaves an existing --output file as it was (exit 130)', async () => {
+    const kept = join(dir, 'kept-sigint.csv');
+    writeFileSync(kept, 'precious\n');
+    const run = spawnCli(['batch', '-', ...dnsArgs(), '--format', 'csv', '--output', kept], 'pipe');
+    await new Promise((r) => setTimeout(r, 1000)); // started and waiting on stdin
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(readFileSync(kept, 'utf8')).toBe('precious\n');
   });
 
   it('stops quietly when the reader of stdout goes away (| head), with no stack trace', async () => {

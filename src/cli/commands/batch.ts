@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node:fs';
-import { access, constants, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { access, constants, readlink, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -81,9 +81,11 @@ export function batchCommand(): Command {
           },
         });
         bar?.stop();
-        if (result.done === 0 && !result.interrupted) {
-          // Nothing was written, so an --output file is left as it was.
-          throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+        if (result.done === 0) {
+          // Nothing is written, so an --output file is left as it was.
+          if (!result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+          process.exitCode = 130;
+          return;
         }
         const probe = await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
         probeClouds = [];
@@ -151,7 +153,11 @@ async function prepareOutput(path: string, inputFile: string): Promise<OutputFil
     if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`--output ${path} is the input file; write the result elsewhere`);
     if (existing.isFile()) await access(path, constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
   } else {
-    await access(dirname(path), constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
+    // A name ending in / would be a directory; a dangling symlink creates its target, elsewhere.
+    if (path.endsWith('/') || path.endsWith(sep)) throw fail('EISDIR');
+    const link = await readlink(path).catch(() => null);
+    const created = link === null ? path : resolve(dirname(path), link);
+    await access(dirname(created), constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
   }
   let opened: Promise<Writable> | null = null;
   let failure: NodeJS.ErrnoException | null = null;
