@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { DomainReport } from '../audit/audit.js';
 import { finding } from '../audit/catalog.js';
 import { tempfailFinding } from '../audit/status.js';
+import { reachability } from '../report/probe-summary.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
@@ -94,6 +95,8 @@ export async function createRunProber(opts: RunProbeOptions): Promise<RunProber>
         mxProbes.set(host, p);
       }
       const result = await p;
+      // A failed lookup is not an answer: the next domain with this MX host asks again.
+      if (reachability(result) === 'not probed' && mxProbes.get(host) === p) mxProbes.delete(host);
       report.mxProbe = { ...result, host };
     },
   };

@@ -2,7 +2,7 @@ import type { DomainReport } from '../audit/audit.js';
 import { CATALOG, isFindingCode, type Finding } from '../audit/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
-import { probeForDomain, summarizeProbe } from './probe-summary.js';
+import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { cleanText } from './sanitize.js';
 import { createSummary, SUMMARY_AREAS, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
 
@@ -443,7 +443,7 @@ function renderProbe(p: ProbeResult, heading: 'h3' | 'h4', label = 'SMTP probe')
   const facts: string[] = [];
   const fact = (k: string, v: string): void => void facts.push(`<dt>${k}</dt><dd>${v}</dd>`);
   fact('Endpoint', `<code>${escapeHtml(`${p.host}:${p.port}`)}</code> (${escapeHtml(p.tls)})`);
-  fact('Reachable', p.reachable ? 'yes' : 'no');
+  fact('Reachable', reachableFact(p));
   if (p.banner) fact('Banner', `<code>${escapeHtml(p.banner)}</code>`);
   if (p.starttls !== null && p.starttls !== undefined) fact('STARTTLS', p.starttls ? 'offered' : 'not offered');
   if (p.tlsVersion) fact('TLS', `${escapeHtml(p.tlsVersion)}${p.cipher ? ` <code>${escapeHtml(p.cipher)}</code>` : ''}`);

@@ -1,6 +1,6 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
-import { probeForDomain, summarizeProbe } from './probe-summary.js';
+import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { cleanText } from './sanitize.js';
 import { SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
 
@@ -63,7 +63,7 @@ export function renderMarkdown(reports: readonly DomainReport[], probe: ProbeRes
   if (probe) {
     lines.push('', '### SMTP submission probe', '');
     lines.push(`- Endpoint: ${mdText(`${probe.host}:${probe.port}`)} (${probe.tls})`);
-    lines.push(`- Reachable: ${probe.reachable ? 'yes' : 'no'}${probe.banner ? `; banner: ${mdText(probe.banner)}` : ''}`);
+    lines.push(`- Reachable: ${reachableFact(probe)}${probe.banner ? `; banner: ${mdText(probe.banner)}` : ''}`);
     if (probe.tlsVersion) lines.push(`- TLS: ${mdText(probe.tlsVersion)}${probe.cipher ? ` (${mdText(probe.cipher)})` : ''}`);
     if (probe.authMechanisms) lines.push(`- AUTH after TLS: ${mdText(probe.authMechanisms.join(' ') || 'none')}`);
     for (const f of probe.findings) lines.push(`- **${f.severity}** \`${f.code}\`: ${mdText(f.message)}`);

@@ -1,6 +1,20 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 
+/**
+ * Whether the probe got as far as trying to connect: not when the host's
+ * address lookup failed (DNS_TEMPFAIL), which says nothing about reachability.
+ */
+export function reachability(p: ProbeResult): 'reachable' | 'unreachable' | 'not probed' {
+  if (p.reachable) return 'reachable';
+  return p.findings.some((f) => f.code === 'DNS_TEMPFAIL') ? 'not probed' : 'unreachable';
+}
+
+/** The "Reachable" fact of a probe: yes, no, or not probed (DNS lookup failed). */
+export function reachableFact(p: ProbeResult): string {
+  return { reachable: 'yes', unreachable: 'no', 'not probed': 'not probed (DNS lookup failed)' }[reachability(p)];
+}
+
 /** One cell for an SMTP probe: reachable, TLS version, AUTH, or the first error. */
 export function summarizeProbe(p: ProbeResult | null | undefined): { status: 'pass' | 'warn' | 'fail' | 'n/a'; text: string } {
   if (!p) return { status: 'n/a', text: 'not probed' };

@@ -9,6 +9,7 @@ import type { Finding } from '../audit/catalog.js';
 import { cleanText } from '../report/sanitize.js';
 import type { CodeExplanation } from './codes.js';
 import type { ProbeResult } from './types.js';
+import { reachability, reachableFact } from '../report/probe-summary.js';
 
 export interface RenderOptions {
   color?: boolean;
@@ -59,7 +60,7 @@ export function renderProbeTable(r: ProbeResult, options: RenderOptions = {}): s
   const rows: [string, string][] = [
     ['Endpoint', `${cleanText(endpoint)} (${r.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`],
     ['Result', paint(color, verdict === 'ok' ? 'green' : verdict === 'warning' ? 'yellow' : 'red', verdict)],
-    ['Reachable', r.reachable ? 'yes' : 'no'],
+    ['Reachable', reachableFact(r)],
     ['Banner', r.banner === null ? '—' : cleanText(r.banner)],
   ];
   if (r.tls === 'starttls') {
@@ -100,7 +101,7 @@ export function renderProbeSummary(results: readonly ProbeResult[], options: Ren
     const endpoint = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
     const v = probeVerdict(r);
     const facts = [
-      r.reachable ? 'reachable' : 'unreachable',
+      reachability(r),
       r.tlsVersion ? cleanText(r.tlsVersion) : null,
       r.certificate ? (r.certificate.verified ? 'certificate ok' : 'certificate invalid') : null,
       r.authMechanisms ? `AUTH ${r.authMechanisms.length ? r.authMechanisms.map(cleanText).join(' ') : 'none'}` : null,

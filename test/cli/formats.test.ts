@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DomainReport } from '../../src/audit/audit.js';
+import { createRunProber } from '../../src/cli/run-probes.js';
+import { createMemoryDnsClient } from '../../src/dns/memory.js';
+import { reachability, reachableFact } from '../../src/report/probe-summary.js';
 import { runCli } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
@@ -103,6 +107,19 @@ describe('the SMTP probe in check', () => {
     } finally {
       server.setFault('mx.probe-mx.test', null, 'A');
     }
+  });
+
+  it('--probe-mx asks again after a failed lookup: the next domain with that MX host is probed', async () => {
+    const prober = await createRunProber({ probe: false, probeMx: true, probeMxPort: smtp.port, probeTimeout: 2000 });
+    const report = (): DomainReport => ({ mx: { m365Host: 'mx.shared.test', hosts: [] } }) as unknown as DomainReport;
+    const first = report();
+    await prober.attachMx(first, createMemoryDnsClient({ 'mx.shared.test': { servfail: true } }));
+    expect(first.mxProbe?.findings.map((f) => f.code)).toEqual(['DNS_TEMPFAIL']);
+    expect(first.mxProbe && [reachability(first.mxProbe), reachableFact(first.mxProbe)]).toEqual(['not probed', 'not probed (DNS lookup failed)']);
+    const second = report();
+    await prober.attachMx(second, createMemoryDnsClient({ 'mx.shared.test': { A: ['127.0.0.1'] } }));
+    expect(second.mxProbe).toMatchObject({ host: 'mx.shared.test', reachable: true });
+    expect(second.mxProbe?.findings.map((f) => f.code)).not.toContain('DNS_TEMPFAIL');
   });
 });
 

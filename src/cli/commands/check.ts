@@ -5,6 +5,7 @@ import type { AuditContext } from '../../audit/context.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderReports, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
+import { reachability } from '../../report/probe-summary.js';
 import { addDnsOptions, cloudOption, collectSelector, parseTenant, dnsClientFromOptions, emit, exitCodeFor, failOnOption, interruptOnSigint, useColor, type DnsCliOptions, type FailOn } from '../common.js';
 import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
 
@@ -88,5 +89,5 @@ export function allFindings(reports: readonly DomainReport[], probe: ProbeResult
 /** jsonl keeps stdout to one report a line: the probe goes to stderr as text. */
 export function renderProbeNote(p: ProbeResult): string {
   const codes = p.findings.map((f) => f.code).join(', ') || 'no findings';
-  return `probe ${p.host}:${p.port}: ${p.reachable ? 'reachable' : 'unreachable'}${p.tlsVersion ? `, ${p.tlsVersion}` : ''}; ${codes}\n`;
+  return `probe ${p.host}:${p.port}: ${reachability(p)}${p.tlsVersion ? `, ${p.tlsVersion}` : ''}; ${codes}\n`;
 }
