@@ -129,13 +129,16 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
     // form, this cloud), is kept as it is: Microsoft drops hyphens from the domain part and adds
     // suffixes (`…-test01e`) by rules it does not document, so it cannot be rebuilt here.
     // The token must still fit this domain: another domain's target (a copied value) names its key, not this one's.
-    const ours = current.map((c) => ({ c, t: parseDkimTarget(c) })).filter(({ t }) => t !== null && t.selector === n && t.tenant === tenant && (t.format === 'new' || t.cloud === cloud));
-    const live = ours.find(({ t }) => t !== null && tokenMatches(t.token, domain))?.c;
+    const ours = current.flatMap((c) => {
+      const t = parseDkimTarget(c);
+      return t && t.selector === n && t.tenant === tenant && (t.format === 'new' || t.cloud === cloud) ? [{ c, t }] : [];
+    });
+    const live = ours.find(({ t }) => tokenMatches(t.token, domain))?.c;
     const notes = [
       'Domains added since May 2025 get the newer form selectorN-<domain>._domainkey.<tenant>.<c>-v1.dkim.mail.microsoft: copy the exact values from the Defender portal or Get-DkimSigningConfig (Selector1CNAME, Selector2CNAME).',
     ];
     if (live && live !== value) notes.unshift('The live target is one of Microsoft\'s forms for this tenant: kept as published.');
-    const foreign = live ? undefined : ours[0]?.t?.token;
+    const foreign = live ? undefined : ours[0]?.t.token;
     if (foreign) notes.unshift(`The live target's domain part ${foreign} does not fit ${domain}: it looks like another domain's value.`);
     rows.push({
       area: 'dkim', type: 'CNAME', name, value: live ?? value,
