@@ -14,10 +14,11 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/cli/**'],
+    ignores: ['src/cli/main.ts'],
     rules: {
-      // Only src/cli touches the process (DESIGN: the core returns data, the CLI does I/O).
-      'no-restricted-globals': ['error', { name: 'process', message: 'Only src/cli/ touches process.' }],
+      // Only src/cli/main.ts touches the process (DESIGN: the core returns data, the CLI does I/O
+      // through the CliIo it is given, so the same program runs in-process in the tests).
+      'no-restricted-globals': ['error', { name: 'process', message: 'Only src/cli/main.ts touches process; commands use their CliIo.' }],
       'no-console': 'error',
     },
   },

@@ -4,9 +4,11 @@ import { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddres
 import type { DnsClient } from '../dns/types.js';
 import { normalizeTenant } from '../dkim/target.js';
 import { CLOUDS } from '../m365/clouds.js';
+import { TOOL_NAME } from '../version.js';
+import { writeText, type CliIo, type CliRun } from './io.js';
+import { UsageError } from './usage.js';
 
-/** Thrown from an action for bad input: one line on stderr, exit 2. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export interface DnsCliOptions {
   dnsServer?: string[];
@@ -15,15 +17,23 @@ export interface DnsCliOptions {
   qps?: number;
 }
 
+/** Upper bounds of the numeric options: beyond them a value is a typo, not a wish. */
+export const MAX_TIMEOUT_MS = 60_000;
+export const MAX_RETRIES = 10;
+export const MAX_CONCURRENCY = 4096;
+
 function collect(value: string, previous: string[] | undefined): string[] {
   if (parseServerAddress(value) === null) throw new InvalidArgumentError('expected ADDR, ADDR:PORT or [IPv6]:PORT.');
   return [...(previous ?? []), value];
 }
 
-export function positiveInt(name: string, min = 1) {
+/** A whole number in [min, max]. */
+export function positiveInt(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number of at least ${min}.`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be a whole number of at least ${min}.` : `${name} must be a whole number from ${min} to ${max}.`);
+    }
     return n;
   };
 }
@@ -32,20 +42,37 @@ export function positiveInt(name: string, min = 1) {
 export function addDnsOptions(cmd: Command): Command {
   return cmd
     .option('--dns-server <addr>', 'resolver ADDR[:PORT] or [IPv6]:PORT; repeat for fallbacks (default: the system resolvers)', collect)
-    .option('--timeout <ms>', `deadline of one DNS attempt in ms (default ${DEFAULT_TIMEOUT_MS})`, positiveInt('--timeout'))
-    .option('--retries <n>', `further DNS attempts after a failure (default ${DEFAULT_RETRIES})`, positiveInt('--retries', 0));
+    .option('--timeout <ms>', `deadline of one DNS attempt in ms, at most ${MAX_TIMEOUT_MS} (default ${DEFAULT_TIMEOUT_MS})`, positiveInt('--timeout', 1, MAX_TIMEOUT_MS))
+    .option('--retries <n>', `further DNS attempts after a failure, at most ${MAX_RETRIES} (default ${DEFAULT_RETRIES})`, positiveInt('--retries', 0, MAX_RETRIES));
 }
 
 export function cloudOption(): Option {
   return new Option('--cloud <cloud>', 'Microsoft 365 cloud (default: detect, else worldwide)').choices([...CLOUDS]);
 }
 
+/**
+ * An option that takes one of `choices` and may be given once: commander
+ * would silently keep the last of two `--format`s. The default is applied by
+ * the caller (`opts.format ?? 'table'`) and shown in --help once.
+ */
+export function singleChoiceOption(flags: string, description: string, choices: readonly string[], defaultValue: string): Option {
+  let seen = false;
+  const name = flags.split(/[ ,]/)[0] ?? flags;
+  return new Option(flags, `${description} (default: ${defaultValue})`)
+    .argParser((value: string) => {
+      if (seen) throw new InvalidArgumentError(`${name} is given more than once.`);
+      seen = true;
+      if (!choices.includes(value)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+      return value;
+    });
+}
+
 export function dnsClientFromOptions(opts: DnsCliOptions): DnsClient {
   return createDnsClient({ servers: opts.dnsServer, timeoutMs: opts.timeout, retries: opts.retries, qps: opts.qps });
 }
 
-/** Writes a result to stdout, or to --output. */
-export async function emit(text: string, opts: { output?: string | undefined }): Promise<void> {
+/** Writes a result to the run's stdout, or to --output. */
+export async function emit(run: CliRun, text: string, opts: { output?: string | undefined }): Promise<void> {
   if (opts.output) {
     try {
       await writeFile(opts.output, text);
@@ -54,13 +81,18 @@ export async function emit(text: string, opts: { output?: string | undefined }):
     }
     return;
   }
-  await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+  await writeText(run.io.stdout, text);
+}
+
+/** One line on the run's stderr, with the tool's prefix. */
+export function warn(run: CliRun, message: string): void {
+  run.io.stderr.write(`${TOOL_NAME}: ${message}\n`);
 }
 
 /** Colour only on a TTY, and never with NO_COLOR or --no-color. */
-export function useColor(opts: { color?: boolean }, stream: NodeJS.WriteStream = process.stdout): boolean {
-  if (opts.color === false) return false;
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+export function useColor(io: CliIo, opts: { color?: boolean; output?: string | undefined }, stream: CliIo['stdout'] = io.stdout): boolean {
+  if (opts.color === false || opts.output) return false;
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
   return Boolean(stream.isTTY);
 }
 
@@ -98,12 +130,26 @@ export function collectSelector(value: string, previous: string[] | undefined): 
  * flight finish within their timeouts, what is done is written, exit 130).
  * Second Ctrl-C: exit 130 at once. Returns the function that removes the handler.
  */
-export function interruptOnSigint(controller: AbortController): () => void {
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nm365audit: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n');
+export function interruptOnSigint(run: CliRun, controller: AbortController): () => void {
+  return run.io.onInterrupt(() => {
+    if (controller.signal.aborted) run.io.exitNow(130);
+    run.io.stderr.write(`\n${TOOL_NAME}: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n`);
     controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  return () => process.off('SIGINT', onSigint);
+  });
+}
+
+/**
+ * Options that cannot go together are a usage error (exit 2, one line).
+ * `given` tells whether an option came from the command line (not a default).
+ */
+export function rejectConflicts(cmd: Command, pairs: readonly [string, string, string?][]): void {
+  const fromCli = (key: string): boolean => cmd.getOptionValueSource(key) === 'cli';
+  for (const [a, b, why] of pairs) {
+    if (fromCli(a) && fromCli(b)) throw new UsageError(`${flagOf(cmd, a)} cannot be used with ${flagOf(cmd, b)}${why ? `: ${why}` : ''}`);
+  }
+}
+
+function flagOf(cmd: Command, key: string): string {
+  const o = cmd.options.find((x) => x.attributeName() === key);
+  return o?.long ?? key;
 }

@@ -1,54 +1,28 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { TOOL_NAME, VERSION } from '../version.js';
-import { batchCommand } from './commands/batch.js';
-import { checkCommand } from './commands/check.js';
-import { demoCommand } from './commands/demo.js';
-import { explainCommand } from './commands/explain.js';
-import { planCommand } from './commands/plan.js';
-import { probeCommand } from './commands/probe.js';
-import { reportCommand } from './commands/report.js';
-import { spfCommand } from './commands/spf.js';
-import { UsageError } from './common.js';
+import { TOOL_NAME } from '../version.js';
+import type { CliIo } from './io.js';
+import { runProgram } from './program.js';
 
-/** The commander program; thin: parse options, call the library, render. */
-export function buildProgram(): Command {
-  const program = new Command(TOOL_NAME)
-    .description('Audit mail domains for Microsoft 365: SPF, DKIM, DMARC, MX, autodiscover, verification, SMTP submission.')
-    .version(VERSION)
-    .showSuggestionAfterError(true);
-  for (const cmd of [checkCommand(), batchCommand(), spfCommand(), probeCommand(), explainCommand(), reportCommand(), planCommand(), demoCommand()]) program.addCommand(cmd);
-  program.exitOverride();
-  for (const cmd of program.commands) cmd.exitOverride();
-  return program;
+/** The one place that touches `process`: the real streams, environment and signals. */
+function processIo(): CliIo {
+  return {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    onInterrupt(handler) {
+      process.on('SIGINT', handler);
+      return () => void process.off('SIGINT', handler);
+    },
+    exitNow: (code) => process.exit(code),
+    peakRssMiB: () => Math.round(process.resourceUsage().maxRSS / 1024),
+  };
 }
 
-async function main(argv: string[]): Promise<void> {
-  // `m365audit batch list | head`: the reader left, so stop quietly, as Unix tools do.
-  // Any other stdout failure is one line, never a stack trace.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') process.stderr.write(`${TOOL_NAME}: cannot write the output: ${err.code ?? err.message}\n`);
-    process.exit(err.code === 'EPIPE' ? (typeof process.exitCode === 'number' ? process.exitCode : 0) : 2);
-  });
-  const program = buildProgram();
-  try {
-    await program.parseAsync(argv);
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // commander has already printed its one-line message.
-      process.exitCode = err.exitCode === 0 ? 0 : 2;
-      return;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`${TOOL_NAME}: ${err.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${TOOL_NAME}: internal error: ${message.split('\n')[0]}\n`);
-    if (process.env.M365AUDIT_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
-    process.exitCode = 3;
-  }
-}
-
-await main(process.argv);
+// `m365audit batch list | head`: the reader left, so stop quietly, as Unix tools do.
+// Any other stdout failure is one line, never a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') process.stderr.write(`${TOOL_NAME}: cannot write the output: ${err.code ?? err.message}\n`);
+  process.exit(err.code === 'EPIPE' ? (typeof process.exitCode === 'number' ? process.exitCode : 0) : 2);
+});
+process.exitCode = await runProgram(process.argv.slice(2), processIo());

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { DomainReport } from '../audit/audit.js';
@@ -9,7 +10,8 @@ import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
 import type { ProbeResult } from '../smtp/types.js';
-import { positiveInt, UsageError } from './common.js';
+import { cleanText } from '../report/sanitize.js';
+import { positiveInt, rejectConflicts, UsageError } from './common.js';
 
 export interface RunProbeOptions {
   probe: boolean;
@@ -31,10 +33,43 @@ export function addProbeOptions(cmd: Command): Command {
     .option('--no-probe', 'skip the SMTP submission probe')
     .option('--probe-host <host[:port]>', "probe this SMTP endpoint instead of the cloud's submission host (port 587)")
     .option('--probe-mx', "also probe each domain's MX host on port 25 (STARTTLS, no AUTH)")
-    .option('--probe-mx-port <port>', 'port of the MX probe (default 25; for relays and tests)', positiveInt('--probe-mx-port'))
-    .option('--probe-timeout <ms>', `deadline of each SMTP wait (default ${DEFAULT_PROBE_TIMEOUT_MS})`, positiveInt('--probe-timeout'))
+    .option('--probe-mx-port <port>', 'port of the MX probe (default 25; for relays and tests)', positiveInt('--probe-mx-port', 1, 65535))
+    .option('--probe-timeout <ms>', `deadline of each SMTP wait, at most ${MAX_PROBE_TIMEOUT_MS} (default ${DEFAULT_PROBE_TIMEOUT_MS})`, positiveInt('--probe-timeout', 1, MAX_PROBE_TIMEOUT_MS))
     .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file for the probes')
     .option('--insecure', 'carry on past a certificate that does not verify (still reported)');
+}
+
+/** The probe's wait deadline, like --timeout, has an upper bound: beyond it a value is a typo. */
+export const MAX_PROBE_TIMEOUT_MS = 120_000;
+
+/** --no-probe with an option that only tunes the submission probe is a contradiction (exit 2). */
+export function rejectProbeConflicts(cmd: Command): void {
+  // --tls-ca and --insecure also serve --probe-mx, so they only conflict without it.
+  const mx = cmd.getOptionValue('probeMx') === true;
+  rejectConflicts(cmd, [
+    ['probe', 'probeHost', 'there is no submission probe to point elsewhere'],
+    ...(mx ? [] : ([
+      ['probe', 'tlsCa', 'no probe would use the CA (add --probe-mx to probe MX hosts)'],
+      ['probe', 'insecure', 'no probe would use it (add --probe-mx to probe MX hosts)'],
+    ] as [string, string, string][])),
+  ]);
+}
+
+/** A PEM file of CA certificates, or a usage error naming why not. */
+export async function readCaFile(file: string, flag = '--tls-ca'): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${flag} ${file} holds no PEM certificate`);
+  try {
+    new X509Certificate(text);
+  } catch {
+    throw new UsageError(`${flag} ${file}: the certificate does not parse`);
+  }
+  return text;
 }
 
 export interface RunProber {
@@ -55,15 +90,9 @@ export interface RunProber {
  */
 export async function createRunProber(opts: RunProbeOptions): Promise<RunProber> {
   const explicit = opts.probeHost ? parseEndpoint(opts.probeHost, SUBMISSION_PORT) : null;
-  if (opts.probeHost && !explicit) throw new UsageError(`--probe-host: not a host[:port]: ${JSON.stringify(opts.probeHost)}`);
+  if (opts.probeHost && !explicit) throw new UsageError(`--probe-host: not a host[:port]: ${JSON.stringify(cleanText(opts.probeHost))}`);
   let ca: string | undefined = opts.caPem;
-  if (opts.tlsCa) {
-    try {
-      ca = await readFile(opts.tlsCa, 'utf8');
-    } catch (err) {
-      throw new UsageError(`cannot read --tls-ca ${opts.tlsCa}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-  }
+  if (opts.tlsCa) ca = await readCaFile(opts.tlsCa);
   const prober = createEndpointProber({ timeoutMs: opts.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_MS, ca, insecure: opts.insecure });
   const timeoutMs = opts.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_MS;
   const mxProbes = new Map<string, Promise<ProbeResult>>();

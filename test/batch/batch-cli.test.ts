@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runCli } from '../support/cli.js';
+import { CLI, openStdin, runInProcess, startInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
@@ -20,7 +20,7 @@ interface Row { domain: string | null; input: string; grade: string; findings: {
 const parseLines = (s: string): Row[] => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
 
 /** Starts the CLI with piped stdout; `firstLine` settles once a whole line has come out. */
-function spawnCli(args: string[], stdin: 'ignore' | 'pipe') {
+function spawnCli(args: string[], stdin: 'ignore' | 'pipe') { // the built binary, for real signals
   const child = spawn(process.execPath, [CLI, ...args], { stdio: [stdin, 'pipe', 'pipe'] });
   const out = child.stdout;
   if (!out) throw new Error('stdout is not piped');
@@ -36,12 +36,12 @@ function spawnCli(args: string[], stdin: 'ignore' | 'pipe') {
   return { child, firstLine, exited, stdout: () => stdout };
 }
 
-describe('m365audit batch (built binary)', () => {
+describe('m365audit batch', () => {
   it('gives exactly one row per input line, in order: garbage, duplicates, comments, CRLF, BOM', async () => {
     const file = join(dir, 'list.txt');
     const lines = ['ready.test', 'mx-none.test', 'not a domain', 'ready.test', '192.0.2.1', 'https://ready.test/x', 'nonexistent.test', 'bücher.example', '\x1b[31mevil.test'];
     writeFileSync(file, `\uFEFF# tenants\r\n${lines.join('\r\n')}\r\n\r\n`);
-    const r = await runCli(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '4']);
+    const r = await runInProcess(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '4']);
     expect(r.code).toBe(1);
     const out = parseLines(r.stdout);
     expect(out.map((x) => x.input)).toEqual(lines);
@@ -57,7 +57,7 @@ describe('m365audit batch (built binary)', () => {
     const file = join(dir, 'order.txt');
     const list = ['ready.test', ...Array.from({ length: 30 }, (_, i) => `n${i}.nonexistent.test`), 'ready.test'];
     writeFileSync(file, list.join('\n'));
-    const r = await runCli(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '16']);
+    const r = await runInProcess(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '16']);
     server.setLatency('ready.test', null);
     expect(parseLines(r.stdout).map((x) => x.input)).toEqual(list);
   });
@@ -65,20 +65,20 @@ describe('m365audit batch (built binary)', () => {
   it('reads a CSV with extra columns into meta and a tenant column', async () => {
     const file = join(dir, 'clients.csv');
     writeFileSync(file, 'client,domain,tenant\r\nReady Inc,ready.test,readytest\r\n"Gateway, Ltd",mx-gateway.test,\r\n');
-    const r = await runCli(['batch', file, ...dnsArgs(), '--format', 'jsonl']);
+    const r = await runInProcess(['batch', file, ...dnsArgs(), '--format', 'jsonl']);
     const out = parseLines(r.stdout);
     expect(out.map((x) => [x.domain, x.meta])).toEqual([['ready.test', { client: 'Ready Inc' }], ['mx-gateway.test', { client: 'Gateway, Ltd' }]]);
   });
 
   it('reads stdin with -', async () => {
-    const r = await runCli(['batch', '-', ...dnsArgs(), '--format', 'json'], { input: 'ready.test\nmx-none.test\n' });
+    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'json'], { input: 'ready.test\nmx-none.test\n' });
     const doc = JSON.parse(r.stdout) as { domains: Row[] };
     expect(doc.domains.map((d) => d.domain)).toEqual(['ready.test', 'mx-none.test']);
     expect(r.code).toBe(1);
   });
 
   it('prints a summary after the table', async () => {
-    const r = await runCli(['batch', '-', ...dnsArgs()], { input: 'ready.test\nmx-none.test\nready.test\n' });
+    const r = await runInProcess(['batch', '-', ...dnsArgs()], { input: 'ready.test\nmx-none.test\nready.test\n' });
     expect(r.stdout).toContain('Summary: 3 domains: 2 ready, 0 needs-work, 1 not-ready, 0 unknown');
     expect(r.stdout).toMatch(/\n\s+1\s+MX_MISSING \(error\)/);
   });
@@ -90,7 +90,7 @@ describe('m365audit batch (built binary)', () => {
   ])('exits 2 with one line for %j', async (args, message) => {
     const empty = join(dir, 'empty.txt');
     writeFileSync(empty, '');
-    const r = await runCli(args.map((a) => (a === 'EMPTY' ? empty : a)).concat(args[1] === '-' ? [] : dnsArgs()));
+    const r = await runInProcess(args.map((a) => (a === 'EMPTY' ? empty : a)).concat(args[1] === '-' ? [] : dnsArgs()));
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
@@ -98,17 +98,17 @@ describe('m365audit batch (built binary)', () => {
 
   it('writes --output to the file, and fails in one line (exit 2) before any audit when it cannot', async () => {
     const target = join(dir, 'out.jsonl');
-    const ok = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', target], { input: 'ready.test\nmx-none.test\n' });
+    const ok = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', target], { input: 'ready.test\nmx-none.test\n' });
     expect(ok.code).toBe(1);
     expect(ok.stdout).toBe('');
     expect(parseLines(readFileSync(target, 'utf8')).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
     server.resetStats();
-    const bad = await runCli(['batch', '-', ...dnsArgs(), '--output', join(dir, 'no-such-dir', 'x.csv')], { input: 'ready.test\n' });
+    const bad = await runInProcess(['batch', '-', ...dnsArgs(), '--output', join(dir, 'no-such-dir', 'x.csv')], { input: 'ready.test\n' });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${join(dir, 'no-such-dir', 'x.csv')}: ENOENT`]);
     expect(server.stats().udpQueries).toBe(0);
     const none = join(dir, 'none.csv');
-    const empty = await runCli(['batch', '-', ...dnsArgs(), '--output', none], { input: '# nothing\n' });
+    const empty = await runInProcess(['batch', '-', ...dnsArgs(), '--output', none], { input: '# nothing\n' });
     expect(empty.code).toBe(2);
     expect(existsSync(none)).toBe(false);
   });
@@ -116,7 +116,7 @@ describe('m365audit batch (built binary)', () => {
   it('never harms a file it did not write: no domains keeps it, the input file and directories are refused', async () => {
     const kept = join(dir, 'kept.csv');
     writeFileSync(kept, 'precious\n');
-    const empty = await runCli(['batch', '-', ...dnsArgs(), '--output', kept], { input: '# nothing\n' });
+    const empty = await runInProcess(['batch', '-', ...dnsArgs(), '--output', kept], { input: '# nothing\n' });
     expect(empty.code).toBe(2);
     expect(empty.stderr.trim()).toBe('m365audit: no domains in standard input');
     expect(readFileSync(kept, 'utf8')).toBe('precious\n');
@@ -124,27 +124,27 @@ describe('m365audit batch (built binary)', () => {
     const list = join(dir, 'self.txt');
     writeFileSync(list, 'ready.test\n');
     server.resetStats();
-    const self = await runCli(['batch', list, ...dnsArgs(), '--output', list]);
+    const self = await runInProcess(['batch', list, ...dnsArgs(), '--output', list]);
     expect(self.code).toBe(2);
     expect(self.stderr.trim().split('\n')).toEqual([`m365audit: --output ${list} is the input file; write the result elsewhere`]);
     expect(readFileSync(list, 'utf8')).toBe('ready.test\n');
     expect(server.stats().udpQueries).toBe(0);
 
-    const isDir = await runCli(['batch', '-', ...dnsArgs(), '--output', dir], { input: 'ready.test\n' });
+    const isDir = await runInProcess(['batch', '-', ...dnsArgs(), '--output', dir], { input: 'ready.test\n' });
     expect(isDir.code).toBe(2);
     expect(isDir.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${dir}: EISDIR`]);
     const slash = join(dir, 'new-dir') + '/';
-    const asDir = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', slash], { input: 'ready.test\n' });
+    const asDir = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', slash], { input: 'ready.test\n' });
     expect([asDir.code, asDir.stderr.trim().split('\n')]).toEqual([2, [`m365audit: cannot write ${slash}: EISDIR`]]);
     const dangling = join(dir, 'dangling.jsonl');
     symlinkSync(join(dir, 'missing-dir', 'x.jsonl'), dangling);
-    const viaLink = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', dangling], { input: 'ready.test\n' });
+    const viaLink = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', dangling], { input: 'ready.test\n' });
     expect([viaLink.code, viaLink.stderr.trim().split('\n')]).toEqual([2, [`m365audit: cannot write ${dangling}: ENOENT`]]);
   });
 
   it('a write that fails during the run (disk full) ends it in one line, exit 2, not a stack trace', async () => {
     if (!existsSync('/dev/full')) return;
-    const r = await runCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', '/dev/full'], { input: 'ready.test\nmx-none.test\n' });
+    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', '/dev/full'], { input: 'ready.test\nmx-none.test\n' });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^m365audit: cannot write .*ENOSPC\n$/);
@@ -153,10 +153,10 @@ describe('m365audit batch (built binary)', () => {
   it('Ctrl-C before any row leaves an existing --output file as it was (exit 130)', async () => {
     const kept = join(dir, 'kept-sigint.csv');
     writeFileSync(kept, 'precious\n');
-    const run = spawnCli(['batch', '-', ...dnsArgs(), '--format', 'csv', '--output', kept], 'pipe');
-    await new Promise((r) => setTimeout(r, 1000)); // started and waiting on stdin
-    run.child.kill('SIGINT');
-    expect(await run.exited).toBe(130);
+    const run = startInProcess(['batch', '-', ...dnsArgs(), '--format', 'csv', '--output', kept], { stdin: openStdin() });
+    await run.interruptible; // started, listening for Ctrl-C, waiting on stdin
+    run.interrupt();
+    expect((await run.done).code).toBe(130);
     expect(readFileSync(kept, 'utf8')).toBe('precious\n');
   });
 
@@ -173,19 +173,17 @@ describe('m365audit batch (built binary)', () => {
   });
 
   it('on SIGINT while stdin is still open, flushes the rows read and exits 130', async () => {
-    const run = spawnCli(['batch', '-', ...dnsArgs(), '--format', 'jsonl'], 'pipe');
-    run.child.stdin?.write('ready.test\nmx-none.test\n'); // and the pipe stays open
-    await run.firstLine;
-    await new Promise((r) => setTimeout(r, 200));
-    const t0 = Date.now();
-    run.child.kill('SIGINT');
-    const code = await run.exited;
-    expect(Date.now() - t0).toBeLessThan(5000);
-    expect(code).toBe(130);
-    expect(parseLines(run.stdout()).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
+    const stdin = openStdin();
+    const run = startInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl'], { stdin });
+    stdin.write('ready.test\nmx-none.test\n'); // and the pipe stays open
+    await run.stdoutMatches(/^(?:[^\n]*\n){2}$/); // both rows written
+    run.interrupt();
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    expect(parseLines(r.stdout).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
   });
 
-  it('on SIGINT flushes whole JSON lines only and exits 130', async () => {
+  it('on SIGINT flushes whole JSON lines only and exits 130 (the built binary, a real signal)', async () => {
     server.setLatency('slowrow.test', 400);
     server.setLatency('_dmarc.slowrow.test', 400);
     const file = join(dir, 'sigint.txt');

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDnsServer } from '../support/dns-server.js';
-import { CLI, runCli } from '../support/cli.js';
+import { runCli, runInProcess, startInProcess } from '../support/cli.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 let server: TestDnsServer;
@@ -24,7 +23,7 @@ interface Doc {
 
 describe('m365audit check (built binary)', () => {
   it('prints the DESIGN JSON document with the right codes and exit 0 for a ready domain', async () => {
-    const r = await runCli(['check', 'ready.test', ...dnsArgs(), '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', ...dnsArgs(), '--format', 'json']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout) as Doc;
@@ -37,7 +36,7 @@ describe('m365audit check (built binary)', () => {
   });
 
   it('exits 1 when a domain has an error finding, in input order, one report per argument', async () => {
-    const r = await runCli(['check', 'mx-none.test', 'ready.test', 'nonexistent.test', ...dnsArgs(), '--format', 'json']);
+    const r = await runInProcess(['check', 'mx-none.test', 'ready.test', 'nonexistent.test', ...dnsArgs(), '--format', 'json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as Doc;
     expect(doc.domains.map((d) => d.domain)).toEqual(['mx-none.test', 'ready.test', 'nonexistent.test']);
@@ -46,16 +45,16 @@ describe('m365audit check (built binary)', () => {
   });
 
   it('moves the threshold with --fail-on', async () => {
-    expect((await runCli(['check', 'mx-none.test', ...dnsArgs(), '--fail-on', 'never'])).code).toBe(0);
-    expect((await runCli(['check', 'mx-multi.test', ...dnsArgs(), '--fail-on', 'error', '--format', 'json'])).code).toBe(1);
-    const warnOnly = await runCli(['check', 'mx-dnssec.test', ...dnsArgs(), '--fail-on', 'warning', '--format', 'json']);
+    expect((await runInProcess(['check', 'mx-none.test', ...dnsArgs(), '--fail-on', 'never'])).code).toBe(0);
+    expect((await runInProcess(['check', 'mx-multi.test', ...dnsArgs(), '--fail-on', 'error', '--format', 'json'])).code).toBe(1);
+    const warnOnly = await runInProcess(['check', 'mx-dnssec.test', ...dnsArgs(), '--fail-on', 'warning', '--format', 'json']);
     const doc = JSON.parse(warnOnly.stdout) as Doc;
     const severities = new Set(doc.domains[0]?.findings.map((f) => f.severity));
     expect(warnOnly.code).toBe(severities.has('error') || severities.has('warning') ? 1 : 0);
   });
 
   it('renders the table with one row per domain and the findings with fixes', async () => {
-    const r = await runCli(['check', 'ready.test', 'mx-none.test', ...dnsArgs()]);
+    const r = await runInProcess(['check', 'ready.test', 'mx-none.test', ...dnsArgs()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/│ ready\.test\s+│ ready\s+│ 100\s+│/);
     expect(r.stdout).toMatch(/│ mx-none\.test\s+│ not-ready/);
@@ -67,14 +66,14 @@ describe('m365audit check (built binary)', () => {
   it('writes --output to a file and nothing to stdout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'm365audit-'));
     const file = join(dir, 'out.json');
-    const r = await runCli(['check', 'ready.test', ...dnsArgs(), '--format', 'json', '--output', file]);
+    const r = await runInProcess(['check', 'ready.test', ...dnsArgs(), '--format', 'json', '--output', file]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect((JSON.parse(readFileSync(file, 'utf8')) as Doc).domains[0]?.grade).toBe('ready');
   });
 
   it('audits garbage as DOMAIN_INVALID without a stack trace', async () => {
-    const r = await runCli(['check', 'not a domain', '192.0.2.1', ...dnsArgs(), '--format', 'json']);
+    const r = await runInProcess(['check', 'not a domain', '192.0.2.1', ...dnsArgs(), '--format', 'json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as Doc;
     expect(doc.domains.map((d) => d.findings.map((f) => f.code))).toEqual([['DOMAIN_INVALID'], ['DOMAIN_INVALID']]);
@@ -92,7 +91,7 @@ describe('m365audit check (built binary)', () => {
     [['check', 'ready.test', '--selector', 'a b']],
     [['frobnicate']],
   ])('exits 2 with one line and no stack trace for %j', async (args) => {
-    const r = await runCli(args);
+    const r = await runInProcess(args);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(Did you mean'));
@@ -103,7 +102,7 @@ describe('m365audit check (built binary)', () => {
   it('reports a domain whose every query times out as unknown within a few seconds (--timeout 500)', async () => {
     server.setFault('allfail.test', 'timeout');
     server.setFault('*.allfail.test', 'timeout');
-    const r = await runCli(['check', 'allfail.test', '--dns-server', server.server, '--timeout', '500', '--no-probe', '--format', 'json']);
+    const r = await runInProcess(['check', 'allfail.test', '--dns-server', server.server, '--timeout', '500', '--no-probe', '--format', 'json']);
     server.setFault('allfail.test', null);
     server.setFault('*.allfail.test', null);
     const doc = JSON.parse(r.stdout) as Doc;
@@ -113,11 +112,11 @@ describe('m365audit check (built binary)', () => {
     expect(r.ms).toBeLessThan(6000);
   });
 
-  it('prints its version and help with exit 0', async () => {
+  it('prints its version and help with exit 0 (--version from the built binary)', async () => {
     const v = await runCli(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const h = await runCli(['check', '--help']);
+    const h = await runInProcess(['check', '--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('--dns-server');
   });
@@ -126,14 +125,12 @@ describe('m365audit check (built binary)', () => {
     const names = Array.from({ length: 160 }, (_, i) => `c${i}.slowcheck.test`);
     for (const n of names) server.setLatency(n, 300);
     server.resetStats();
-    const child = spawn(process.execPath, [CLI, 'check', ...names, ...dnsArgs(), '--format', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
     // 32 at a time, 300 ms each: once the 41st has started, the second wave is in flight. Interrupt.
-    while (![...server.stats().perQuery.keys()].some((k) => k.startsWith('c40.slowcheck.test '))) await new Promise((r) => setTimeout(r, 10));
-    child.kill('SIGINT');
-    const code = await closed;
+    const secondWave = server.nextQuery(/^c40\.slowcheck\.test /);
+    const run = startInProcess(['check', ...names, ...dnsArgs(), '--format', 'json']);
+    await secondWave;
+    run.interrupt();
+    const { code, stdout } = await run.done;
     for (const n of names) server.setLatency(n, null);
     expect(code).toBe(130);
     const doc = JSON.parse(stdout) as Doc;
@@ -146,7 +143,7 @@ describe('m365audit check (built binary)', () => {
 
 describe('m365audit demo', () => {
   it('prints a table with a ready and a not-ready domain, offline', async () => {
-    const r = await runCli(['demo']);
+    const r = await runInProcess(['demo']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/│ contoso\.example\s+│ ready\s+│/);
     expect(r.stdout).toMatch(/│ tailspin\.example\s+│ not-ready\s+│/);

@@ -7,7 +7,7 @@ import type { DomainReport } from '../../src/audit/audit.js';
 import { createRunProber } from '../../src/cli/run-probes.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
 import { reachability, reachableFact } from '../../src/report/probe-summary.js';
-import { runCli } from '../support/cli.js';
+import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 import { startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
@@ -31,7 +31,7 @@ interface Probe { host: string; port: number; reachable: boolean; tlsVersion: st
 
 describe('output formats of check', () => {
   it('markdown: a readiness table with one row per domain and findings per domain', async () => {
-    const r = await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'markdown']);
+    const r = await runInProcess(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'markdown']);
     expect(r.code).toBe(1);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('| '));
     expect(rows).toHaveLength(DOMAINS.length + 2);
@@ -41,16 +41,16 @@ describe('output formats of check', () => {
   });
 
   it('csv: one row per domain with a findings column; one per finding on request', async () => {
-    const r = await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'csv']);
+    const r = await runInProcess(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'csv']);
     const rows = parse(r.stdout) as string[][];
     expect(rows.map((x) => x[0])).toEqual(['domain', 'ready.test', 'mx-none.test', '']);
     expect(rows[3]?.[rows[0]!.indexOf('findings')]).toBe('DOMAIN_INVALID');
-    const perFinding = parse((await runCli(['check', 'mx-none.test', ...dns(), '--no-probe', '--format', 'csv', '--csv-rows', 'findings'])).stdout) as string[][];
+    const perFinding = parse((await runInProcess(['check', 'mx-none.test', ...dns(), '--no-probe', '--format', 'csv', '--csv-rows', 'findings'])).stdout) as string[][];
     expect(perFinding.slice(1).map((x) => x[4])).toContain('MX_MISSING');
   });
 
   it('jsonl: one report a line and nothing else on stdout', async () => {
-    const r = await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'jsonl']);
+    const r = await runInProcess(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'jsonl']);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines.map((l) => (JSON.parse(l) as { input: string }).input)).toEqual(DOMAINS);
@@ -59,7 +59,7 @@ describe('output formats of check', () => {
 
 describe('the SMTP probe in check', () => {
   it('probes --probe-host once, trusting --tls-ca, shown in JSON and not deducted from scores', async () => {
-    const r = await runCli(['check', 'ready.test', 'mx-none.test', ...dns(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', 'mx-none.test', ...dns(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--format', 'json']);
     const doc = JSON.parse(r.stdout) as { domains: { score: number }[]; probe: Probe };
     expect(doc.probe).toMatchObject({ host: '127.0.0.1', port: smtp.port, reachable: true, tlsVersion: 'TLSv1.3' });
     expect(doc.probe.findings.filter((f) => f.severity !== 'info')).toEqual([]);
@@ -68,7 +68,7 @@ describe('the SMTP probe in check', () => {
   });
 
   it('an unreachable submission endpoint makes the exit code 1 but leaves the grade alone', async () => {
-    const r = await runCli(['check', 'ready.test', ...dns(), '--probe-host', '127.0.0.1:9', '--probe-timeout', '1000', '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', ...dns(), '--probe-host', '127.0.0.1:9', '--probe-timeout', '1000', '--format', 'json']);
     const doc = JSON.parse(r.stdout) as { domains: { grade: string }[]; probe: Probe };
     expect(doc.probe.reachable).toBe(false);
     expect(doc.probe.findings.map((f) => f.code)).toContain('SMTP_UNREACHABLE');
@@ -77,14 +77,14 @@ describe('the SMTP probe in check', () => {
   });
 
   it('--probe-mx probes the MX host at the address the audit resolved', async () => {
-    const r = await runCli(['check', 'probe-mx.test', ...dns(), '--no-probe', '--probe-mx', '--probe-mx-port', String(smtp.port), '--insecure', '--format', 'json']);
+    const r = await runInProcess(['check', 'probe-mx.test', ...dns(), '--no-probe', '--probe-mx', '--probe-mx-port', String(smtp.port), '--insecure', '--format', 'json']);
     const doc = JSON.parse(r.stdout) as { domains: { mxProbe?: Probe }[] };
     expect(doc.domains[0]?.mxProbe).toMatchObject({ host: 'mx.probe-mx.test', port: smtp.port, reachable: true });
     expect(doc.domains[0]?.mxProbe?.findings.map((f) => f.code)).toContain('SMTP_TLS_CERT_INVALID');
   });
 
   it('--probe-mx does not open a socket (or ask the system resolver) for an MX host without an address', async () => {
-    const r = await runCli(['check', 'mx-unresolved.test', ...dns(), '--no-probe', '--probe-mx', '--format', 'json']);
+    const r = await runInProcess(['check', 'mx-unresolved.test', ...dns(), '--no-probe', '--probe-mx', '--format', 'json']);
     const doc = JSON.parse(r.stdout) as { domains: { mxProbe?: Probe & { timing: { connectMs: number | null } } }[] };
     const probe = doc.domains[0]?.mxProbe;
     expect(probe).toMatchObject({ host: 'mx-unresolved-test.mail.protection.outlook.com', port: 25, reachable: false, banner: null });
@@ -97,7 +97,7 @@ describe('the SMTP probe in check', () => {
   it('--probe-mx says DNS_TEMPFAIL, not unreachable, when the MX host\'s address lookup fails', async () => {
     server.setFault('mx.probe-mx.test', 'servfail', 'A');
     try {
-      const r = await runCli(['check', 'probe-mx.test', ...dns(), '--no-probe', '--probe-mx', '--probe-mx-port', String(smtp.port), '--format', 'json']);
+      const r = await runInProcess(['check', 'probe-mx.test', ...dns(), '--no-probe', '--probe-mx', '--probe-mx-port', String(smtp.port), '--format', 'json']);
       const doc = JSON.parse(r.stdout) as { domains: { mxProbe?: Probe & { timing: { connectMs: number | null } } }[] };
       const probe = doc.domains[0]?.mxProbe;
       expect(probe?.timing.connectMs).toBeNull();
@@ -127,14 +127,14 @@ describe('m365audit report', () => {
   it('re-renders a saved JSON run and a saved JSONL run without DNS', async () => {
     const json = join(dir, 'run.json');
     const jsonl = join(dir, 'run.jsonl');
-    await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'json', '--output', json]);
-    await runCli(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'jsonl', '--output', jsonl]);
-    const md = await runCli(['report', json, '--format', 'markdown']);
+    await runInProcess(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'json', '--output', json]);
+    await runInProcess(['check', ...DOMAINS, ...dns(), '--no-probe', '--format', 'jsonl', '--output', jsonl]);
+    const md = await runInProcess(['report', json, '--format', 'markdown']);
     expect(md.code).toBe(1);
     expect(md.stdout.split('\n').filter((l) => l.startsWith('| '))).toHaveLength(5);
-    const csv = await runCli(['report', jsonl, '--format', 'csv']);
+    const csv = await runInProcess(['report', jsonl, '--format', 'csv']);
     expect((parse(csv.stdout) as string[][]).map((x) => x[1])).toEqual(['input', ...DOMAINS]);
-    const again = await runCli(['report', '-', '--format', 'json'], { input: readFileSync(json, 'utf8') });
+    const again = await runInProcess(['report', '-', '--format', 'json'], { input: readFileSync(json, 'utf8') });
     expect((JSON.parse(again.stdout) as { domains: unknown[] }).domains).toEqual((JSON.parse(readFileSync(json, 'utf8')) as { domains: unknown[] }).domains);
   });
 
@@ -144,7 +144,7 @@ describe('m365audit report', () => {
     ['garbage\n', 'line 1 is not JSON'],
     ['', 'empty'],
   ])('refuses %j with one line and exit 2', async (input, message) => {
-    const r = await runCli(['report', '-'], { input });
+    const r = await runInProcess(['report', '-'], { input });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(message);
@@ -153,7 +153,7 @@ describe('m365audit report', () => {
 
 describe('m365audit report on an edited file', () => {
   it('renders sections of the wrong shape without crashing', async () => {
-    const r = await runCli(['check', 'ready.test', ...dns(), '--no-probe', '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', ...dns(), '--no-probe', '--format', 'json']);
     const doc = JSON.parse(r.stdout) as { domains: Record<string, unknown>[] };
     const d = doc.domains[0]!;
     d.mx = { status: 'bogus', hosts: 'not a list' };
@@ -161,7 +161,7 @@ describe('m365audit report on an edited file', () => {
     d.dmarc = { status: 'pass', record: { p: 'reject' } };
     d.spf = 'a string';
     for (const format of ['table', 'markdown', 'csv', 'html']) {
-      const out = await runCli(['report', '-', '--format', format], { input: JSON.stringify(doc) });
+      const out = await runInProcess(['report', '-', '--format', format], { input: JSON.stringify(doc) });
       expect(out.stderr).toBe('');
       expect(out.code).toBe(0);
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeSpfInclude, type Plan } from '../../src/m365/plan.js';
 import { zoneTxt } from '../../src/report/plan.js';
-import { runCli } from '../support/cli.js';
+import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 import { parseCharacterStrings } from '../support/zone-store.js';
@@ -13,7 +13,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function plan(domain: string, tenant: string, format = 'json'): Promise<{ code: number | null; stdout: string; plan: Plan | null }> {
-  const r = await runCli(['plan', domain, '--tenant', tenant, '--dns-server', server.server, '--timeout', '1000', '--retries', '0', '--format', format]);
+  const r = await runInProcess(['plan', domain, '--tenant', tenant, '--dns-server', server.server, '--timeout', '1000', '--retries', '0', '--format', format]);
   return { code: r.code, stdout: r.stdout, plan: format === 'json' ? (JSON.parse(r.stdout) as Plan) : null };
 }
 const byArea = (p: Plan) => Object.fromEntries(p.rows.map((r) => [`${r.area}:${r.name}`, r]));
@@ -106,7 +106,7 @@ describe('m365audit plan', () => {
     [['plan', 'not a domain', '--tenant', 'x'], 'not a domain name'],
     [['plan', 'contoso.test', '--tenant', 'bad tenant!'], '--tenant'],
   ])('refuses %j with exit 2', async (args, message) => {
-    const r = await runCli(args);
+    const r = await runInProcess(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
   });

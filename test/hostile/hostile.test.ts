@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
@@ -65,7 +65,7 @@ describe('batch over the hostile zones with 30% query loss', () => {
   let ms = 0;
   beforeAll(async () => {
     server.setDropRate(0.3);
-    const r = await runCli(['batch', list, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '8'], { timeoutMs: 120_000 });
+    const r = await runInProcess(['batch', list, ...dnsArgs(), '--format', 'jsonl', '--concurrency', '8'], { timeoutMs: 120_000 });
     server.setDropRate(0);
     jsonl = r.stdout;
     code = r.code;
@@ -92,7 +92,7 @@ describe('batch over the hostile zones with 30% query loss', () => {
   it.each(['table', 'json', 'csv', 'markdown', 'jsonl', 'html'])('lets no control character into %s output', async (format) => {
     const saved = join(dir, 'saved.jsonl');
     writeFileSync(saved, jsonl);
-    const r = await runCli(['report', saved, '--format', format]);
+    const r = await runInProcess(['report', saved, '--format', format]);
     expect([0, 1]).toContain(r.code);
     expect(r.stdout.length).toBeGreaterThan(0);
     const text = format === 'csv' || format === 'table' || format === 'markdown' ? r.stdout.replace(/\r\n/g, '\n') : r.stdout;
@@ -101,7 +101,7 @@ describe('batch over the hostile zones with 30% query loss', () => {
   });
 
   it('lets no control character into the live table either', async () => {
-    const r = await runCli(['batch', list, ...dnsArgs(), '--concurrency', '8']);
+    const r = await runInProcess(['batch', list, ...dnsArgs(), '--concurrency', '8']);
     expect([0, 1]).toContain(r.code);
     expect(r.stdout).not.toMatch(CONTROL);
     expect(r.stdout).toContain('Summary: 20 domains');
@@ -110,7 +110,7 @@ describe('batch over the hostile zones with 30% query loss', () => {
 
 describe('hostile zones, no loss', () => {
   async function check(domain: string): Promise<Row & Record<string, unknown>> {
-    const r = await runCli(['check', domain, ...dnsArgs(), '--format', 'json']);
+    const r = await runInProcess(['check', domain, ...dnsArgs(), '--format', 'json']);
     expect([0, 1]).toContain(r.code);
     return (JSON.parse(r.stdout) as { domains: (Row & Record<string, unknown>)[] }).domains[0]!;
   }
@@ -153,7 +153,7 @@ describe('faults', () => {
   it.each(cases)('a %s at the apex TXT is DNS_TEMPFAIL and unknown, never missing, after retries', async (fault, errCode) => {
     server.setFault('ready.test', fault, 'TXT');
     server.resetStats();
-    const r = await runCli(['check', 'ready.test', ...dnsArgs(), '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', ...dnsArgs(), '--format', 'json']);
     server.setFault('ready.test', null, 'TXT');
     const d = (JSON.parse(r.stdout) as { domains: Row[] }).domains[0]!;
     const codes = d.findings.map((f) => f.code);
@@ -169,7 +169,7 @@ describe('faults', () => {
     server.setLatency('_dmarc.ready.test', 2000);
     server.resetStats();
     const t0 = Date.now();
-    const r = await runCli(['check', 'ready.test', '--dns-server', server.server, '--timeout', '500', '--retries', '0', '--no-probe', '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', '--dns-server', server.server, '--timeout', '500', '--retries', '0', '--no-probe', '--format', 'json']);
     server.setLatency('_dmarc.ready.test', null);
     const d = (JSON.parse(r.stdout) as { domains: Row[] }).domains[0]!;
     expect(d.grade).toBe('unknown');
@@ -183,7 +183,7 @@ describe('input files', () => {
   it('an empty file is a usage error (exit 2), not a crash', async () => {
     const empty = join(dir, 'empty.csv');
     writeFileSync(empty, '\uFEFF\r\n# nothing\r\n');
-    const r = await runCli(['batch', empty, ...dnsArgs()]);
+    const r = await runInProcess(['batch', empty, ...dnsArgs()]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
@@ -192,7 +192,7 @@ describe('input files', () => {
     const big = join(dir, 'big.txt');
     // Invalid names need no DNS: this measures the streaming path alone.
     writeFileSync(big, Array.from({ length: 200_000 }, (_, i) => `not a domain ${i}`).join('\n'));
-    const r = await runCli(['batch', big, '--format', 'jsonl', '--stats', '--no-probe', '--output', join(dir, 'big.jsonl'), '--dns-server', server.server], { timeoutMs: 120_000 });
+    const r = await runInProcess(['batch', big, '--format', 'jsonl', '--stats', '--no-probe', '--output', join(dir, 'big.jsonl'), '--dns-server', server.server], { timeoutMs: 120_000 });
     expect(r.code).toBe(1);
     expect(readFileSync(join(dir, 'big.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(200_000);
     const rss = Number(/peak RSS (\d+) MiB/.exec(r.stderr)?.[1]);

@@ -8,7 +8,7 @@ import { CATALOG } from '../../src/audit/catalog.js';
 import { renderJson, renderJsonLine } from '../../src/report/json.js';
 import { summarize } from '../../src/report/summary.js';
 import type { ProbeResult } from '../../src/smtp/types.js';
-import { runCli } from '../support/cli.js';
+import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { FIXTURES, startFixtureServer } from '../support/fixtures.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
@@ -80,7 +80,7 @@ describe('schema/report.schema.json', () => {
   });
 
   it('(a) check --format json over every fixture zone, a missing domain and invalid inputs', async () => {
-    const r = await runCli(['check', ...INPUTS, ...dnsArgs(), '--no-probe', '--format', 'json'], { timeoutMs: 60_000 });
+    const r = await runInProcess(['check', ...INPUTS, ...dnsArgs(), '--no-probe', '--format', 'json'], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout) as { domains: { grade: string; findings: { code: string }[]; spf: { status: string } | null }[]; probe: unknown };
     expectValid(validateDoc, doc, 'check --format json');
@@ -96,7 +96,7 @@ describe('schema/report.schema.json', () => {
   }, 60_000);
 
   it('(a) check --format json with the submission probe and --probe-mx', async () => {
-    const r = await runCli(['check', 'ready.test', 'probe-mx.test', ...dnsArgs(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile,
+    const r = await runInProcess(['check', 'ready.test', 'probe-mx.test', ...dnsArgs(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile,
       '--probe-mx', '--probe-mx-port', String(smtp.port), '--insecure', '--format', 'json']);
     const doc = JSON.parse(r.stdout) as { probe: ProbeResult | null; domains: { mxProbe?: ProbeResult }[] };
     expectValid(validateDoc, doc, 'check with probes');
@@ -106,7 +106,7 @@ describe('schema/report.schema.json', () => {
 
   it('(b) every line of batch - --format jsonl is a DomainReport; batch --format json is a document', async () => {
     const input = [...INPUTS.filter((d) => d !== ''), '# a comment', 'https://ready.test/path', 'user@mx-none.test', 'a..b', '-', 'xn--', 'x'.repeat(300)].join('\n');
-    const r = await runCli(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'jsonl'], { input, timeoutMs: 60_000 });
+    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'jsonl'], { input, timeoutMs: 60_000 });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(INPUTS.length);
     for (const [i, line] of lines.entries()) {
@@ -114,14 +114,14 @@ describe('schema/report.schema.json', () => {
       expectValid(validateLine, value, `jsonl line ${i + 1}`);
       expectValid(validateReport, value, `jsonl line ${i + 1} as DomainReport`);
     }
-    const j = await runCli(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'json'], { input: 'ready.test\nmx-none.test\nnot a domain!\n' });
+    const j = await runInProcess(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'json'], { input: 'ready.test\nmx-none.test\nnot a domain!\n' });
     const doc = JSON.parse(j.stdout) as { summary?: { domains: number } };
     expectValid(validateDoc, doc, 'batch --format json');
     expect(doc.summary?.domains).toBe(3);
   }, 60_000);
 
   it('(c) demo --format json', async () => {
-    const r = await runCli(['demo', '--format', 'json']);
+    const r = await runInProcess(['demo', '--format', 'json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { probe: ProbeResult | null; summary?: unknown };
     expectValid(validateDoc, doc, 'demo --format json');
@@ -133,9 +133,9 @@ describe('schema/report.schema.json', () => {
     const servers = await Promise.all([startHostileSmtpServer('no-starttls'), startHostileSmtpServer('refused'), startHostileSmtpServer('garbage')]);
     try {
       const runs = [
-        runCli(['probe', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--auth-user', 'scanner@contoso.com', '--format', 'json'], { env: { M365AUDIT_SMTP_PASSWORD: 'not-the-password' } }),
-        runCli(['probe', `${smtp.host}:${smtp.port}`, '--format', 'json']),
-        ...servers.map((s) => runCli(['probe', `${s.host}:${s.port}`, '--timeout', '2000', '--format', 'json'])),
+        runInProcess(['probe', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--auth-user', 'scanner@contoso.com', '--format', 'json'], { env: { M365AUDIT_SMTP_PASSWORD: 'not-the-password' } }),
+        runInProcess(['probe', `${smtp.host}:${smtp.port}`, '--format', 'json']),
+        ...servers.map((s) => runInProcess(['probe', `${s.host}:${s.port}`, '--timeout', '2000', '--format', 'json'])),
       ];
       const results = (await Promise.all(runs)).map((r) => JSON.parse(r.stdout) as ProbeResult);
       for (const [i, p] of results.entries()) expectValid(validateProbe, p, `probe ${i}`);
@@ -155,7 +155,7 @@ describe('schema/report.schema.json', () => {
   });
 
   it('rejects what is not a report: the schema can fail', async () => {
-    const r = await runCli(['check', 'ready.test', 'mx-none.test', ...dnsArgs(), '--no-probe', '--format', 'json']);
+    const r = await runInProcess(['check', 'ready.test', 'mx-none.test', ...dnsArgs(), '--no-probe', '--format', 'json']);
     const good = JSON.parse(r.stdout) as Record<string, unknown> & { domains: Record<string, unknown>[] };
     expectValid(validateDoc, good, 'baseline');
     const mutate = (f: (d: typeof good) => void): unknown => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runInProcess, type CliResult } from '../support/cli.js';
 import { MICROSOFT_AUTH_REPLIES, startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 import { SMTP_CODES } from '../../src/smtp/codes.js';
 
@@ -42,7 +42,7 @@ const json = (r: CliResult): Record<string, unknown> & { findings: { code: strin
 
 describe('m365audit probe (built binary)', () => {
   it('AUTH test success: exit 0, the password nowhere in stdout or stderr (also with --trace)', async () => {
-    const r = await runCli(['probe', target(good), '--tls-ca', caFile, '--format', 'json', '--auth-user', USER, '--trace'], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
+    const r = await runInProcess(['probe', target(good), '--tls-ca', caFile, '--format', 'json', '--auth-user', USER, '--trace'], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
     expect(r.code).toBe(0);
     const out = json(r);
     expect(out.auth?.outcome).toBe('accepted');
@@ -53,7 +53,7 @@ describe('m365audit probe (built binary)', () => {
   });
 
   it('AUTH test failure with --password-stdin: exit 1, SMTP_AUTH_FAILED, the password nowhere', async () => {
-    const r = await runCli(['probe', target(good), '--tls-ca', caFile, '--auth-user', USER, '--password-stdin', '--trace'], { input: `${WRONG}\n` });
+    const r = await runInProcess(['probe', target(good), '--tls-ca', caFile, '--auth-user', USER, '--password-stdin', '--trace'], { input: `${WRONG}\n` });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('SMTP_AUTH_FAILED');
     expect(r.stdout).toContain('535 5.7.3 Authentication unsuccessful');
@@ -61,7 +61,7 @@ describe('m365audit probe (built binary)', () => {
   });
 
   it('SMTP AUTH disabled: exit 1, SMTP_AUTH_DISABLED', async () => {
-    const r = await runCli(['probe', target(disabled), '--tls-ca', caFile, '--format', 'json', '--auth-user', USER], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
+    const r = await runInProcess(['probe', target(disabled), '--tls-ca', caFile, '--format', 'json', '--auth-user', USER], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
     expect(r.code).toBe(1);
     expect(json(r).findings.map((f) => f.code)).toEqual(['SMTP_AUTH_DISABLED']);
     noSecrets(r);
@@ -69,7 +69,7 @@ describe('m365audit probe (built binary)', () => {
 
   it('refuses to send credentials over TLS that did not verify: exit 2, one line, nothing sent', async () => {
     const before = good.authAttempts().length;
-    const r = await runCli(['probe', target(good), '--format', 'json', '--auth-user', USER], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
+    const r = await runInProcess(['probe', target(good), '--format', 'json', '--auth-user', USER], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/credentials not sent: the certificate did not verify/);
@@ -79,7 +79,7 @@ describe('m365audit probe (built binary)', () => {
   });
 
   it('a table by default, exit 0 for a clean endpoint', async () => {
-    const r = await runCli(['probe', target(good), '--tls-ca', caFile]);
+    const r = await runInProcess(['probe', target(good), '--tls-ca', caFile]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Microsoft ESMTP MAIL');
     expect(r.stdout).toContain('LOGIN, XOAUTH2');
@@ -90,7 +90,7 @@ describe('m365audit probe (built binary)', () => {
     const refused = await startHostileSmtpServer('refused');
     const silent = await startHostileSmtpServer('silent');
     servers.push(refused, silent);
-    const [a, b] = await Promise.all([runCli(['probe', target(refused), '--format', 'json']), runCli(['probe', target(silent), '--format', 'json', '--timeout', '500'])]);
+    const [a, b] = await Promise.all([runInProcess(['probe', target(refused), '--format', 'json']), runInProcess(['probe', target(silent), '--format', 'json', '--timeout', '500'])]);
     expect(a.code).toBe(1);
     expect(json(a).findings.map((f) => f.code)).toEqual(['SMTP_UNREACHABLE']);
     expect(b.code).toBe(1);
@@ -107,7 +107,7 @@ describe('m365audit probe (built binary)', () => {
       [['probe', target(good), '--format', 'xml'], /xml/],
     ];
     // Spawned side by side: each run is a node start-up (~0.4 s).
-    const runs = await Promise.all(cases.map(([args]) => runCli(args, { env: { M365AUDIT_SMTP_PASSWORD: undefined } })));
+    const runs = await Promise.all(cases.map(([args]) => runInProcess(args, { env: { M365AUDIT_SMTP_PASSWORD: undefined } })));
     for (const [i, [args, message]] of cases.entries()) {
       const r = runs[i] as CliResult;
       expect(r.code, args.join(' ')).toBe(2);
@@ -119,7 +119,7 @@ describe('m365audit probe (built binary)', () => {
 
 describe('m365audit explain (built binary)', () => {
   it('explains codes as a table, unquoted "535 5.7.3" as one', async () => {
-    const r = await runCli(['explain', '535', '5.7.3', '550-5.7.139']);
+    const r = await runInProcess(['explain', '535', '5.7.3', '550-5.7.139']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Authentication unsuccessful');
     expect(r.stdout).toContain('SMTP_AUTH_FAILED');
@@ -127,14 +127,14 @@ describe('m365audit explain (built binary)', () => {
   });
 
   it('explains every catalog entry as JSON', async () => {
-    const r = await runCli(['explain', '--format', 'json', ...SMTP_CODES.map((e) => `${e.replyCodes[0]} ${e.cls}.${e.subject}.${e.detail[0]}`)]);
+    const r = await runInProcess(['explain', '--format', 'json', ...SMTP_CODES.map((e) => `${e.replyCodes[0]} ${e.cls}.${e.subject}.${e.detail[0]}`)]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { explanations: { id: string; source: string }[] };
     expect(out.explanations.map((e) => e.id)).toEqual(SMTP_CODES.map((e) => e.id));
   });
 
   it('exit 2 for input that is not a code', async () => {
-    const r = await runCli(['explain', '5.7.3', 'nonsense']);
+    const r = await runInProcess(['explain', '5.7.3', 'nonsense']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not an SMTP code: "nonsense"/);
     expect(r.stdout).toBe('');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
@@ -31,7 +31,7 @@ interface SpfJson {
 }
 
 async function json(args: string[]): Promise<{ code: number | null; doc: SpfJson; stderr: string }> {
-  const r = await runCli(['spf', ...args, ...dnsArgs(), '--format', 'json']);
+  const r = await runInProcess(['spf', ...args, ...dnsArgs(), '--format', 'json']);
   return { code: r.code, doc: JSON.parse(r.stdout) as SpfJson, stderr: r.stderr };
 }
 
@@ -61,7 +61,7 @@ describe('m365audit spf (built binary)', () => {
   });
 
   it('exits 1 with the findings when the tree has errors, and prints an indented tree', async () => {
-    const r = await runCli(['spf', 'spf-eleven.example', ...dnsArgs()]);
+    const r = await runInProcess(['spf', 'spf-eleven.example', ...dnsArgs()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('spf-eleven.example  [4/11]  v=spf1 mx a include:_a.spf-eleven.example include:spf.protection.outlook.com -all');
     expect(r.stdout).toContain('├─ include:_a.spf-eleven.example  [3/7]');
@@ -69,13 +69,13 @@ describe('m365audit spf (built binary)', () => {
     expect(r.stdout).toContain('│  └─ redirect=_c.spf-eleven.example  [2/2]');
     expect(r.stdout).toContain('└─ include:spf.protection.outlook.com  [0/0]');
     expect(r.stdout).toMatch(/error {3}SPF_TOO_MANY_LOOKUPS/);
-    expect((await runCli(['spf', 'spf-eleven.example', ...dnsArgs(), '--fail-on', 'never'])).code).toBe(0);
+    expect((await runInProcess(['spf', 'spf-eleven.example', ...dnsArgs(), '--fail-on', 'never'])).code).toBe(0);
   });
 
   it('writes --output and escapes DNS data in the table', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'm365audit-spf-'));
     const out = join(dir, 'spf.txt');
-    const r = await runCli(['spf', 'inject.test', '--ip', '192.0.2.1', ...dnsArgs(), '--output', out]);
+    const r = await runInProcess(['spf', 'inject.test', '--ip', '192.0.2.1', ...dnsArgs(), '--output', out]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     const text = readFileSync(out, 'utf8');
@@ -92,7 +92,7 @@ describe('m365audit spf (built binary)', () => {
     [['spf', 'ready.test', '--format', 'xml']],
     [['spf', 'ready.test', '--dns-server', 'nowhere']],
   ])('%j is a usage error: exit 2, one line on stderr', async (args) => {
-    const r = await runCli(args);
+    const r = await runInProcess(args);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -54,6 +54,8 @@ export interface TestDnsServer {
   setDropRate(rate: number): void;
   stats(): DnsServerStats;
   resetStats(): void;
+  /** Resolves at the first query (from now on) whose `name type` key matches, e.g. /^c40\.slow\.test /. */
+  nextQuery(pattern: RegExp): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -85,8 +87,14 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
     return undefined;
   };
 
+  const waiters = new Set<{ pattern: RegExp; resolve: (key: string) => void }>();
   function count(q: packet.Question, proto: 'udp' | 'tcp'): void {
     const key = `${q.name.toLowerCase()} ${q.type}`;
+    for (const w of waiters) {
+      if (!w.pattern.test(key)) continue;
+      waiters.delete(w);
+      w.resolve(key);
+    }
     if (proto === 'udp') {
       stats.udpQueries++;
       stats.perQuery.set(key, (stats.perQuery.get(key) ?? 0) + 1);
@@ -229,6 +237,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
       rng = mulberry32(options.seed ?? 1);
     },
     stats: () => ({ ...stats, perQuery: new Map(stats.perQuery) }),
+    nextQuery: (pattern) => new Promise((resolve) => waiters.add({ pattern, resolve })),
     resetStats() {
       Object.assign(stats, freshStats());
       seen.clear();

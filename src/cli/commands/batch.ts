@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node
 import { access, constants, readlink, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
@@ -12,13 +13,15 @@ import type { Cloud } from '../../m365/clouds.js';
 import { renderJsonLine } from '../../report/json.js';
 import { renderReports, type Format } from '../../report/render.js';
 import { createGcHint } from '../memory.js';
-import { addDnsOptions, cloudOption, collectSelector, dnsClientFromOptions, exitCodeFor, failOnOption, interruptOnSigint, positiveInt, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
-import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
-import { allFindings, csvRowsOption, formatOption, renderProbeNote } from './check.js';
+import { addDnsOptions, cloudOption, collectSelector, dnsClientFromOptions, exitCodeFor, failOnOption, interruptOnSigint, MAX_CONCURRENCY, positiveInt, UsageError, useColor, warn, type DnsCliOptions, type FailOn } from '../common.js';
+import { writeText, type CliIo, type CliRun } from '../io.js';
+import { describe } from '../program.js';
+import { addProbeOptions, createRunProber, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
+import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
 
 interface BatchOptions extends DnsCliOptions, RunProbeOptions {
   cloud?: Cloud;
-  format: Format;
+  format?: Format;
   csvRows?: 'domains' | 'findings';
   output?: string;
   concurrency: number;
@@ -29,16 +32,17 @@ interface BatchOptions extends DnsCliOptions, RunProbeOptions {
   selector?: string[];
 }
 
-export function batchCommand(): Command {
+export function batchCommand(run: CliRun): Command {
+  const { io } = run;
   const cmd = new Command('batch')
-    .description('audit a list of domains: one a line, or a CSV with a domain column (and optionally tenant); - reads stdin')
+    .description(describe('batch'))
     .argument('<file>', 'input file, or - for stdin');
   addDnsOptions(cmd)
     .addOption(cloudOption())
     .addOption(formatOption())
     .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
-    .option('--concurrency <n>', `domains audited at once (default ${DEFAULT_CONCURRENCY})`, positiveInt('--concurrency'), DEFAULT_CONCURRENCY)
+    .option('--concurrency <n>', `domains audited at once, at most ${MAX_CONCURRENCY}`, positiveInt('--concurrency', 1, MAX_CONCURRENCY), DEFAULT_CONCURRENCY)
     .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .option('--stats', 'print DNS and memory statistics to stderr at the end')
@@ -47,19 +51,22 @@ export function batchCommand(): Command {
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (file: string, opts: BatchOptions) => {
-      const input = await openInput(file);
+      rejectCsvRowsWithoutCsv(opts);
+      rejectProbeConflicts(cmd);
+      const format = opts.format ?? 'table';
+      const input = await openInput(file, io);
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
       const ctx: AuditContext = { dns, cloud: opts.cloud, selectors: opts.selector };
       // Checked before any domain is audited: a bad --output fails in a second, not after the run.
-      const output = opts.output ? await prepareOutput(opts.output, file) : null;
-      const emit = (text: string): Promise<void> => (output ? output.write(text) : write(process.stdout, text));
+      const output = opts.output ? await prepareOutput(opts.output, file, io.stdin) : null;
+      const emit = (text: string): Promise<void> => (output ? output.write(text) : write(io.stdout, text));
       const collected: DomainReport[] = [];
       let probeClouds: DomainReport[] = [];
       let worst: 0 | 1 = 0;
       const controller = new AbortController();
-      const stopListening = interruptOnSigint(controller);
-      const bar = progressBar(opts, file);
+      const stopListening = interruptOnSigint(run, controller);
+      const bar = progressBar(io, opts, file);
       const gcHint = createGcHint();
       const started = Date.now();
       try {
@@ -69,7 +76,7 @@ export function batchCommand(): Command {
           enrich: (report) => prober.attachMx(report, dns),
           onReport: async (report) => {
             if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;
-            if (opts.format === 'jsonl') {
+            if (format === 'jsonl') {
               await emit(renderJsonLine(report));
               // The cloud of the first few rows picks the submission probe's host.
               if (probeClouds.length < 100) probeClouds.push({ ...report, findings: [] });
@@ -84,26 +91,26 @@ export function batchCommand(): Command {
         if (result.done === 0) {
           // Nothing is written, so an --output file is left as it was.
           if (!result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
-          process.exitCode = 130;
+          run.exitCode = 130;
           return;
         }
-        const probe = await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
+        const probe = await prober.submission(format === 'jsonl' ? probeClouds : collected);
         probeClouds = [];
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
-        if (opts.format === 'jsonl') {
-          if (probe) process.stderr.write(renderProbeNote(probe));
+        if (format === 'jsonl') {
+          if (probe) io.stderr.write(renderProbeNote(probe));
         } else {
-          await emit(renderReports(opts.format, collected, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows, summary: true }));
+          await emit(renderReports(format, collected, probe, { color: useColor(io, opts), csvRows: opts.csvRows, summary: true }));
         }
         if (opts.stats) {
           const s = dns.stats();
           const secs = (Date.now() - started) / 1000;
-          process.stderr.write(`stats: ${result.done} domains in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${s.queries} queries, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB\n`);
+          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB\n`);
         }
         if (result.internalErrors > 0) {
-          process.stderr.write(`m365audit: ${result.internalErrors} rows failed inside m365audit (see their notes)\n`);
-          process.exitCode = 3;
-        } else process.exitCode = result.interrupted ? 130 : worst;
+          warn(run, `${plural(result.internalErrors, 'row')} failed inside m365audit (see their notes)`);
+          run.exitCode = 3;
+        } else run.exitCode = result.interrupted ? 130 : worst;
       } finally {
         bar?.stop();
         stopListening();
@@ -113,8 +120,8 @@ export function batchCommand(): Command {
   return cmd;
 }
 
-async function openInput(file: string): Promise<Readable> {
-  if (file === '-') return process.stdin;
+async function openInput(file: string, io: CliIo): Promise<Readable> {
+  if (file === '-') return io.stdin;
   try {
     await access(file, constants.R_OK);
   } catch (err) {
@@ -141,7 +148,7 @@ interface OutputFile {
  * domains) leaves an existing file as it was. Write errors later also end as
  * one line.
  */
-async function prepareOutput(path: string, inputFile: string): Promise<OutputFile> {
+async function prepareOutput(path: string, inputFile: string, stdin: Readable): Promise<OutputFile> {
   const fail = (code: string): UsageError => new UsageError(`cannot write ${path}: ${code}`);
   const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
@@ -149,7 +156,7 @@ async function prepareOutput(path: string, inputFile: string): Promise<OutputFil
   });
   if (existing) {
     if (existing.isDirectory()) throw fail('EISDIR');
-    const input = await inputStats(inputFile);
+    const input = await inputStats(inputFile, stdin);
     if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`--output ${path} is the input file; write the result elsewhere`);
     if (existing.isFile()) await access(path, constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
   } else {
@@ -177,38 +184,48 @@ async function prepareOutput(path: string, inputFile: string): Promise<OutputFil
     async close() {
       if (!opened) return;
       const stream = await opened.catch(() => null);
-      if (stream && !stream.destroyed && !stream.writableFinished) await new Promise<void>((resolve) => stream.end(() => resolve()));
+      if (stream && !stream.writableFinished) {
+        if (!stream.destroyed) stream.end();
+        // Rows are written without waiting for each (backpressure only): a late failure (disk full) shows here.
+        await finished(stream).catch((err: NodeJS.ErrnoException) => void (failure ??= err));
+      }
       if (failure) throw fail(failure.code ?? failure.message);
     },
   };
 }
 
 /** The input file's identity, to refuse writing over it (stdin too, when it is a file). */
-async function inputStats(file: string): Promise<Stats | null> {
+async function inputStats(file: string, stdin: Readable): Promise<Stats | null> {
   try {
-    return file === '-' ? fstatSync(0) : await stat(file);
+    if (file !== '-') return await stat(file);
+    const fd = (stdin as { fd?: unknown }).fd;
+    return typeof fd === 'number' ? fstatSync(fd) : null;
   } catch {
     return null;
   }
 }
 
-function write(out: Writable, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (out.destroyed) {
-      reject(new UsageError('cannot write the output: the stream is closed'));
-      return;
-    }
-    out.write(text, (err) => (err ? reject(err instanceof UsageError ? err : new UsageError(`cannot write the output: ${(err as NodeJS.ErrnoException).code ?? err.message}`)) : resolve()));
-  });
+/** `1 domain`, `2 domains`. */
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
-function progressBar(opts: BatchOptions, file: string): cliProgress.SingleBar | null {
-  if (!opts.progress && !process.stderr.isTTY) return null;
+/** Writes with backpressure (see writeText); a failure is one line, exit 2. */
+async function write(out: Writable, text: string): Promise<void> {
+  try {
+    await writeText(out, text);
+  } catch (err) {
+    throw err instanceof UsageError ? err : new UsageError(`cannot write the output: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function progressBar(io: CliIo, opts: BatchOptions, file: string): cliProgress.SingleBar | null {
+  if (!opts.progress && !io.stderr.isTTY) return null;
   const bar = new cliProgress.SingleBar(
     {
-      stream: process.stderr,
+      stream: io.stderr as NodeJS.WriteStream,
       format: '{value}/{total} domains | {rate}/s | ETA {eta_formatted}',
-      noTTYOutput: Boolean(opts.progress && !process.stderr.isTTY),
+      noTTYOutput: Boolean(opts.progress && !io.stderr.isTTY),
       notTTYSchedule: 1000,
       hideCursor: false,
       etaBuffer: 200,

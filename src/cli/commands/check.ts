@@ -6,12 +6,14 @@ import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderReports, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
 import { reachability } from '../../report/probe-summary.js';
-import { addDnsOptions, cloudOption, collectSelector, parseTenant, dnsClientFromOptions, emit, exitCodeFor, failOnOption, interruptOnSigint, useColor, type DnsCliOptions, type FailOn } from '../common.js';
-import { addProbeOptions, createRunProber, type RunProbeOptions } from '../run-probes.js';
+import { addDnsOptions, cloudOption, collectSelector, parseTenant, dnsClientFromOptions, emit, exitCodeFor, failOnOption, interruptOnSigint, singleChoiceOption, UsageError, useColor, type DnsCliOptions, type FailOn } from '../common.js';
+import type { CliRun } from '../io.js';
+import { describe } from '../program.js';
+import { addProbeOptions, createRunProber, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
 
 export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
   cloud?: Cloud;
-  format: Format;
+  format?: Format;
   csvRows?: 'domains' | 'findings';
   output?: string;
   failOn: FailOn;
@@ -21,16 +23,21 @@ export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
 }
 
 export function formatOption(): Option {
-  return new Option('--format <format>', 'output format').choices([...FORMATS]).default('table');
+  return singleChoiceOption('--format <format>', `output format: ${FORMATS.join(', ')}`, FORMATS, 'table');
 }
 
 export function csvRowsOption(): Option {
-  return new Option('--csv-rows <rows>', 'csv: one row per domain, or one row per finding').choices(['domains', 'findings']).default('domains');
+  return new Option('--csv-rows <rows>', 'csv: one row per domain, or one row per finding (default: domains)').choices(['domains', 'findings']);
 }
 
-export function checkCommand(): Command {
+/** --csv-rows only means something with --format csv. */
+export function rejectCsvRowsWithoutCsv(opts: { format?: string; csvRows?: string }): void {
+  if (opts.csvRows !== undefined && opts.format !== 'csv') throw new UsageError('--csv-rows needs --format csv');
+}
+
+export function checkCommand(run: CliRun): Command {
   const cmd = new Command('check')
-    .description('audit one or more domains for Microsoft 365')
+    .description(describe('check'))
     .argument('<domain...>', 'domains (URLs and e-mail addresses are audited as their host)');
   addDnsOptions(cmd)
     .addOption(cloudOption())
@@ -43,19 +50,22 @@ export function checkCommand(): Command {
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (domains: string[], opts: CheckOptions) => {
+      rejectCsvRowsWithoutCsv(opts);
+      rejectProbeConflicts(cmd);
+      const format = opts.format ?? 'table';
       const ctx: AuditContext = { dns: dnsClientFromOptions(opts), cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
       const prober = await createRunProber(opts);
       const controller = new AbortController();
-      const stopListening = interruptOnSigint(controller);
+      const stopListening = interruptOnSigint(run, controller);
       try {
         const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns), controller.signal);
         const interrupted = controller.signal.aborted;
         // Interrupted: write the domains that finished, without starting the submission probe.
         const probe = interrupted ? null : await prober.submission(reports);
-        const text = renderReports(opts.format, reports, probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows });
-        await emit(text, opts);
-        if (probe && opts.format === 'jsonl') process.stderr.write(renderProbeNote(probe));
-        process.exitCode = controller.signal.aborted ? 130 : exitCodeFor(allFindings(reports, probe), opts.failOn);
+        const text = renderReports(format, reports, probe, { color: useColor(run.io, opts), csvRows: opts.csvRows });
+        await emit(run, text, opts);
+        if (probe && format === 'jsonl') run.io.stderr.write(renderProbeNote(probe));
+        run.exitCode = controller.signal.aborted ? 130 : exitCodeFor(allFindings(reports, probe), opts.failOn);
       } finally {
         stopListening();
       }

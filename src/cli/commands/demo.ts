@@ -1,12 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { startDnsServer } from '../../../test/support/dns-server.js';
 import { startMicrosoftLikeSmtpServer } from '../../../test/support/smtp-servers.js';
 import { ZoneStore } from '../../../test/support/zone-store.js';
 import type { AuditContext } from '../../audit/context.js';
 import { createDnsClient } from '../../dns/client.js';
 import { FORMATS, renderReports, type Format } from '../../report/render.js';
-import { useColor } from '../common.js';
+import { singleChoiceOption, useColor } from '../common.js';
+import { writeText, type CliRun } from '../io.js';
+import { describe } from '../program.js';
 import { createRunProber } from '../run-probes.js';
 import { runChecks } from './check.js';
 
@@ -19,21 +21,21 @@ export function fixturesDir(sub: string): string {
 
 export const DEMO_DOMAINS = ['contoso.example', 'fabrikam.example', 'tailspin.example'];
 
-export function demoCommand(): Command {
+export function demoCommand(run: CliRun): Command {
   return new Command('demo')
-    .description('the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365')
-    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('table'))
+    .description(describe('demo'))
+    .addOption(singleChoiceOption('--format <format>', `output format: ${FORMATS.join(', ')}`, FORMATS, 'table'))
     .option('--no-color', 'no colour (also NO_COLOR)')
-    .action(async (opts: { format: Format; color?: boolean }) => {
+    .action(async (opts: { format?: Format; color?: boolean }) => {
       const zones = new ZoneStore().loadDir(fixturesDir('infra')).loadDir(fixturesDir('demo'));
       const [dns, smtp] = await Promise.all([startDnsServer({ zones }), startMicrosoftLikeSmtpServer()]);
       try {
-        process.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains from a loopback DNS server at ${dns.server}, SMTP probe of a loopback endpoint at ${smtp.host}:${smtp.port}; nothing leaves this machine.\n`);
+        run.io.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains from a loopback DNS server at ${dns.server}, SMTP probe of a loopback endpoint at ${smtp.host}:${smtp.port}; nothing leaves this machine.\n`);
         const ctx: AuditContext = { dns: createDnsClient({ servers: [dns.server], timeoutMs: 2000, retries: 1 }) };
         const prober = await createRunProber({ probe: true, probeHost: `${smtp.host}:${smtp.port}`, caPem: smtp.caPem, probeTimeout: 5000 });
         const reports = await runChecks(ctx, DEMO_DOMAINS);
         const probe = await prober.submission(reports);
-        process.stdout.write(renderReports(opts.format, reports, probe, { color: useColor(opts), summary: true }));
+        await writeText(run.io.stdout, renderReports(opts.format ?? 'table', reports, probe, { color: useColor(run.io, opts), summary: true }));
       } finally {
         await Promise.all([dns.close(), smtp.close()]);
       }

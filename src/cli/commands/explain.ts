@@ -1,27 +1,29 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { cleanText } from '../../report/sanitize.js';
 import { explainCode, type CodeExplanation } from '../../smtp/codes.js';
 import { renderExplanationsJson, renderExplanationsTable } from '../../smtp/render.js';
-import { emit, UsageError, useColor } from '../common.js';
+import { emit, singleChoiceOption, UsageError, useColor } from '../common.js';
+import type { CliRun } from '../io.js';
+import { describe } from '../program.js';
 
 export interface ExplainCliOptions {
-  format: 'table' | 'json';
+  format?: 'table' | 'json';
   output?: string;
   color?: boolean;
 }
 
-export function explainCommand(): Command {
+export function explainCommand(run: CliRun): Command {
   return new Command('explain')
-    .description('explain SMTP/NDR codes such as "535 5.7.3", 5.7.139 or 550-5.7.1: meaning, likely cause, fix')
+    .description(describe('explain'))
     .argument('<code...>', 'codes, with or without the reply code, or a whole NDR line in quotes')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(singleChoiceOption('--format <format>', 'output format: table, json', ['table', 'json'], 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (codes: string[], opts: ExplainCliOptions) => {
       const items = explainInputs(codes);
-      const text = opts.format === 'json' ? renderExplanationsJson(items) : renderExplanationsTable(items, { color: !opts.output && useColor(opts) });
-      await emit(text, opts);
-      process.exitCode = 0;
+      const text = opts.format === 'json' ? renderExplanationsJson(items) : renderExplanationsTable(items, { color: useColor(run.io, opts) });
+      await emit(run, text, opts);
+      run.exitCode = 0;
     });
 }
 

@@ -1,30 +1,33 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { planDomain } from '../../m365/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
+import { cleanText } from '../../report/sanitize.js';
 import { countSpfLookups } from '../../spf/lookups.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, parseTenant, UsageError, type DnsCliOptions } from '../common.js';
+import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, parseTenant, singleChoiceOption, UsageError, type DnsCliOptions } from '../common.js';
+import type { CliRun } from '../io.js';
+import { describe } from '../program.js';
 
 export const PLAN_FORMATS = ['table', 'zone', 'json', 'markdown'] as const;
 
-export function planCommand(): Command {
+export function planCommand(run: CliRun): Command {
   const cmd = new Command('plan')
-    .description('the records to publish for Microsoft 365, each marked present, change or add against live DNS')
+    .description(describe('plan'))
     .argument('<domain>', 'the domain')
     .requiredOption('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com)', parseTenant);
   addDnsOptions(cmd)
     .addOption(cloudOption())
-    .addOption(new Option('--format <format>', 'output format').choices([...PLAN_FORMATS]).default('table'))
+    .addOption(singleChoiceOption('--format <format>', `output format: ${PLAN_FORMATS.join(', ')}`, PLAN_FORMATS, 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
-    .action(async (input: string, opts: DnsCliOptions & { tenant: string; cloud?: Cloud; format: (typeof PLAN_FORMATS)[number]; output?: string }) => {
+    .action(async (input: string, opts: DnsCliOptions & { tenant: string; cloud?: Cloud; format?: (typeof PLAN_FORMATS)[number]; output?: string }) => {
       const norm = normalizeDomain(input);
-      if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(input)} (${norm.reason})`);
+      if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(cleanText(input.slice(0, 256)))} (${norm.reason})`);
       const tenant = opts.tenant;
       const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, countSpfLookups });
-      const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format];
-      await emit(render(plan), opts);
-      process.exitCode = 0;
+      const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format ?? 'table'];
+      await emit(run, render(plan), opts);
+      run.exitCode = 0;
     });
   return cmd;
 }

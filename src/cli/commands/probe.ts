@@ -1,14 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import type { Readable } from 'node:stream';
+import { Command } from 'commander';
 import type { Cloud } from '../../m365/clouds.js';
 import { CLOUD_ENDPOINTS } from '../../m365/clouds.js';
 import { cleanText } from '../../report/sanitize.js';
 import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
 import { renderProbeJson, renderProbeTable } from '../../smtp/render.js';
-import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
-import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, UsageError, useColor, type FailOn } from '../common.js';
-import { TOOL_NAME } from '../../version.js';
+import type { TranscriptLine } from '../../smtp/types.js';
+import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
+import type { CliRun } from '../io.js';
+import { describe } from '../program.js';
+import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../run-probes.js';
 
 /** The environment variable that carries the AUTH test password (never argv). */
 export const PASSWORD_ENV = 'M365AUDIT_SMTP_PASSWORD';
@@ -17,7 +19,7 @@ export interface ProbeCliOptions {
   cloud?: Cloud;
   tls?: boolean;
   timeout?: number;
-  format: 'table' | 'json';
+  format?: 'table' | 'json';
   output?: string;
   tlsCa?: string;
   insecure?: boolean;
@@ -28,14 +30,14 @@ export interface ProbeCliOptions {
   color?: boolean;
 }
 
-export function probeCommand(): Command {
+export function probeCommand(run: CliRun): Command {
   return new Command('probe')
-    .description("check SMTP submission: TCP, banner, EHLO, STARTTLS, TLS version and certificate, AUTH mechanisms (default: the cloud's submission host, port 587)")
+    .description(describe('probe'))
     .argument('[host[:port]]', 'SMTP endpoint: host, host:port or [IPv6]:port')
     .addOption(cloudOption())
     .option('--tls', `implicit TLS from the first byte (default port ${IMPLICIT_TLS_PORT}) instead of STARTTLS`)
-    .option('--timeout <ms>', `deadline of each wait in ms (default ${DEFAULT_PROBE_TIMEOUT_MS}); the whole probe gets three times that`, positiveInt('--timeout'))
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--timeout <ms>', `deadline of each wait in ms, at most ${MAX_PROBE_TIMEOUT_MS} (default ${DEFAULT_PROBE_TIMEOUT_MS}); the whole probe gets three times that`, positiveInt('--timeout', 1, MAX_PROBE_TIMEOUT_MS))
+    .addOption(singleChoiceOption('--format <format>', 'output format: table, json', ['table', 'json'], 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file')
     .option('--insecure', 'carry on past a certificate that does not verify (still reported), and allow the AUTH test over it')
@@ -45,20 +47,20 @@ export function probeCommand(): Command {
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (target: string | undefined, opts: ProbeCliOptions) => {
-      const result = await runProbe(target, opts);
-      const text = opts.format === 'json' ? renderProbeJson(result) : renderProbeTable(result, { color: !opts.output && useColor(opts) });
-      await emit(text, opts);
+      const result = await probeSmtp(await probeOptionsFromCli(run, target, opts));
+      const text = opts.format === 'json' ? renderProbeJson(result) : renderProbeTable(result, { color: useColor(run.io, opts) });
+      await emit(run, text, opts);
       if (result.auth?.outcome === 'not-sent') {
-        process.stderr.write(`${TOOL_NAME}: credentials not sent: ${cleanText(result.auth.reason ?? 'the connection is not safe')}\n`);
-        process.exitCode = 2;
+        warn(run, `credentials not sent: ${cleanText(result.auth.reason ?? 'the connection is not safe')}`);
+        run.exitCode = 2;
         return;
       }
-      process.exitCode = exitCodeFor(result.findings, opts.failOn);
+      run.exitCode = exitCodeFor(result.findings, opts.failOn);
     });
 }
 
 /** Options to probe arguments; throws UsageError for bad input. */
-export async function probeOptionsFromCli(target: string | undefined, opts: ProbeCliOptions): Promise<ProbeOptions> {
+export async function probeOptionsFromCli(run: CliRun, target: string | undefined, opts: ProbeCliOptions): Promise<ProbeOptions> {
   const cloud: Cloud = opts.cloud ?? 'worldwide';
   const defaultPort = opts.tls ? IMPLICIT_TLS_PORT : SUBMISSION_PORT;
   const endpoint = parseEndpoint(target ?? CLOUD_ENDPOINTS[cloud].smtpHost, defaultPort);
@@ -70,44 +72,28 @@ export async function probeOptionsFromCli(target: string | undefined, opts: Prob
     timeoutMs: opts.timeout ?? DEFAULT_PROBE_TIMEOUT_MS,
     insecure: opts.insecure === true,
   };
-  if (opts.tlsCa) probe.ca = await readCa(opts.tlsCa);
+  if (opts.tlsCa) probe.ca = await readCaFile(opts.tlsCa);
   if (opts.passwordStdin && !opts.authUser) throw new UsageError('--password-stdin needs --auth-user');
   if (opts.authUser !== undefined) {
     if (opts.authUser.trim() === '' || /[\r\n]/.test(opts.authUser)) throw new UsageError('--auth-user needs a user name');
-    const password = opts.passwordStdin ? await readStdinPassword() : process.env[PASSWORD_ENV];
+    const password = opts.passwordStdin ? await readStdinPassword(run.io.stdin) : run.io.env[PASSWORD_ENV];
     if (!password) throw new UsageError(`--auth-user needs a password: set ${PASSWORD_ENV} or pass it on stdin with --password-stdin`);
     if (/[\r\n]/.test(password)) throw new UsageError('the password must be a single line');
     probe.auth = { user: opts.authUser, password };
   }
-  if (opts.trace) probe.onTranscript = traceLine;
+  if (opts.trace) probe.onTranscript = (line) => void run.io.stderr.write(traceLine(line));
   return probe;
 }
 
-export async function runProbe(target: string | undefined, opts: ProbeCliOptions): Promise<ProbeResult> {
-  return probeSmtp(await probeOptionsFromCli(target, opts));
-}
-
-function traceLine(line: TranscriptLine): void {
-  const out = line.text.split('\n').map((l) => `${line.dir}: ${cleanText(l)}`).join('\n');
-  process.stderr.write(`${out}\n`);
-}
-
-async function readCa(file: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read --tls-ca ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca ${file} holds no PEM certificate`);
-  return text;
+function traceLine(line: TranscriptLine): string {
+  return `${line.text.split('\n').map((l) => `${line.dir}: ${cleanText(l)}`).join('\n')}\n`;
 }
 
 /** The whole of stdin, less one trailing newline (as `echo` and here-strings add it). */
-async function readStdinPassword(): Promise<string> {
+async function readStdinPassword(stdin: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of process.stdin) {
+  for await (const chunk of stdin) {
     const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     size += b.length;
     if (size > 64 * 1024) throw new UsageError('stdin is too long for a password');

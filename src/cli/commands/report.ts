@@ -1,11 +1,14 @@
 import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { parseSavedRun } from '../../report/load.js';
 import { renderReports } from '../../report/render.js';
 import { emit, exitCodeFor, failOnOption, UsageError, useColor, type FailOn } from '../common.js';
-import { allFindings, csvRowsOption, formatOption } from './check.js';
+import type { CliRun } from '../io.js';
+import { describe } from '../program.js';
+import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv } from './check.js';
 
-async function readAll(file: string): Promise<string> {
+async function readAll(file: string, stdin: Readable): Promise<string> {
   if (file !== '-') {
     try {
       return await readFile(file, 'utf8');
@@ -14,24 +17,25 @@ async function readAll(file: string): Promise<string> {
     }
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export function reportCommand(): Command {
+export function reportCommand(run: CliRun): Command {
   return new Command('report')
-    .description('re-render a saved run (--format json or jsonl output) without querying DNS again')
+    .description(describe('report'))
     .argument('<file>', 'a saved .json or .jsonl file, or - for stdin')
     .addOption(formatOption())
     .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
-    .action(async (file: string, opts: { format: Parameters<typeof renderReports>[0]; csvRows?: 'domains' | 'findings'; output?: string; failOn: FailOn; color?: boolean }) => {
-      const run = parseSavedRun(await readAll(file));
-      if ('error' in run) throw new UsageError(`${file === '-' ? 'standard input' : file} is not a saved m365audit run: ${run.error}`);
-      if (run.reports.length === 0) throw new UsageError(`no domain reports in ${file === '-' ? 'standard input' : file}`);
-      await emit(renderReports(opts.format, run.reports, run.probe, { color: !opts.output && useColor(opts), csvRows: opts.csvRows, summary: run.reports.length > 1 }), opts);
-      process.exitCode = exitCodeFor(allFindings(run.reports, run.probe), opts.failOn);
+    .action(async (file: string, opts: { format?: Parameters<typeof renderReports>[0]; csvRows?: 'domains' | 'findings'; output?: string; failOn: FailOn; color?: boolean }) => {
+      rejectCsvRowsWithoutCsv(opts);
+      const saved = parseSavedRun(await readAll(file, run.io.stdin));
+      if ('error' in saved) throw new UsageError(`${file === '-' ? 'standard input' : file} is not a saved m365audit run: ${saved.error}`);
+      if (saved.reports.length === 0) throw new UsageError(`no domain reports in ${file === '-' ? 'standard input' : file}`);
+      await emit(run, renderReports(opts.format ?? 'table', saved.reports, saved.probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, summary: saved.reports.length > 1 }), opts);
+      run.exitCode = exitCodeFor(allFindings(saved.reports, saved.probe), opts.failOn);
     });
 }

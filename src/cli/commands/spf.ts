@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { cleanText } from '../../report/sanitize.js';
@@ -6,35 +6,37 @@ import { spfIdentity } from '../../spf/evaluate.js';
 import { parseClientIp } from '../../spf/ip.js';
 import { renderSpfJson, renderSpfTable } from '../../spf/render.js';
 import { auditSpf, type SpfRequest } from '../../spf/report.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, exitCodeFor, failOnOption, UsageError, type DnsCliOptions, type FailOn } from '../common.js';
+import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, exitCodeFor, failOnOption, singleChoiceOption, UsageError, type DnsCliOptions, type FailOn } from '../common.js';
+import type { CliRun } from '../io.js';
+import { describe } from '../program.js';
 
 export interface SpfCliOptions extends DnsCliOptions {
   ip?: string;
   sender?: string;
   helo?: string;
   cloud?: Cloud;
-  format: 'table' | 'json';
+  format?: 'table' | 'json';
   output?: string;
   failOn: FailOn;
 }
 
-export function spfCommand(): Command {
+export function spfCommand(run: CliRun): Command {
   const cmd = new Command('spf')
-    .description('RFC 7208 check_host() for a client address, with the include tree, lookup counts and the Microsoft 365 SPF checks')
+    .description(describe('spf'))
     .argument('[domain]', "the domain whose policy is checked (default: --sender's domain, or --helo for an empty sender)")
     .option('--ip <ip>', 'the SMTP client address to evaluate (IPv4 or IPv6); without it, analysis and findings only')
     .option('--sender <addr>', 'MAIL FROM (default postmaster@<domain>; "" is the null sender, checked as postmaster@<helo>)')
     .option('--helo <name>', 'HELO/EHLO name, for the %{h} macro (default: the domain)')
     .addOption(cloudOption())
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(singleChoiceOption('--format <format>', 'output format: table, json', ['table', 'json'], 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
     .addOption(failOnOption());
   addDnsOptions(cmd);
   return cmd.action(async (domain: string | undefined, opts: SpfCliOptions) => {
     const req = spfRequestFromCli(domain, opts);
     const report = await auditSpf({ dns: dnsClientFromOptions(opts) }, req);
-    await emit(opts.format === 'json' ? renderSpfJson(report) : renderSpfTable(report), opts);
-    process.exitCode = exitCodeFor(report.findings, opts.failOn);
+    await emit(run, opts.format === 'json' ? renderSpfJson(report) : renderSpfTable(report), opts);
+    run.exitCode = exitCodeFor(report.findings, opts.failOn);
   });
 }
 

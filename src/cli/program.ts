@@ -1,0 +1,120 @@
+import { Command, CommanderError } from 'commander';
+import { TOOL_NAME, VERSION } from '../version.js';
+import type { CliIo, CliRun } from './io.js';
+import { UsageError } from './usage.js';
+
+/** A command's definition: built only when that command runs (the CLI starts at once). */
+export type CommandFactory = (run: CliRun) => Command;
+
+interface CommandEntry {
+  description: string;
+  load: () => Promise<CommandFactory>;
+}
+
+/**
+ * Every command, its one-line description and where its code lives. Only the
+ * command named on the command line is loaded; `--help` and `--version` load
+ * none (bench: `--version` within 100 ms of bare node).
+ */
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  check: { description: 'audit one or more domains for Microsoft 365', load: async () => (await import('./commands/check.js')).checkCommand },
+  batch: {
+    description: 'audit a list of domains: one a line, or a CSV with a domain column (and optionally tenant); - reads stdin',
+    load: async () => (await import('./commands/batch.js')).batchCommand,
+  },
+  spf: {
+    description: 'RFC 7208 check_host() for a client address, with the include tree, lookup counts and the Microsoft 365 SPF checks',
+    load: async () => (await import('./commands/spf.js')).spfCommand,
+  },
+  probe: {
+    description: "check SMTP submission: TCP, banner, EHLO, STARTTLS, TLS version and certificate, AUTH mechanisms (default: the cloud's submission host, port 587)",
+    load: async () => (await import('./commands/probe.js')).probeCommand,
+  },
+  explain: {
+    description: 'explain SMTP/NDR codes such as "535 5.7.3", 5.7.139 or 550-5.7.1: meaning, likely cause, fix',
+    load: async () => (await import('./commands/explain.js')).explainCommand,
+  },
+  report: {
+    description: 're-render a saved run (--format json or jsonl output) without querying DNS again',
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
+  plan: {
+    description: 'the records to publish for Microsoft 365, each marked present, change or add against live DNS',
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
+  demo: {
+    description: 'the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365',
+    load: async () => (await import('./commands/demo.js')).demoCommand,
+  },
+};
+
+/** The description of a command, from the one table. */
+export function describe(name: keyof typeof COMMANDS & string): string {
+  return COMMANDS[name]?.description ?? '';
+}
+
+/** The command a command line names: the first argument that is not an option (`help X` names X). */
+function commandNamed(args: readonly string[]): string | null {
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first === undefined) return null;
+  if (first === 'help') {
+    const next = args[args.indexOf(first) + 1];
+    return next !== undefined && Object.hasOwn(COMMANDS, next) ? next : null;
+  }
+  return Object.hasOwn(COMMANDS, first) ? first : null;
+}
+
+/**
+ * The commander program for one run. The command named in `args` is built in
+ * full (its options, its action); every other command is a stub with its
+ * name and description, enough for `--help` and for commander's
+ * "did you mean" suggestions.
+ */
+export async function buildProgram(run: CliRun, args: readonly string[] = []): Promise<Command> {
+  const { io } = run;
+  const program = new Command(TOOL_NAME)
+    .description('Audit mail domains for Microsoft 365: SPF, DKIM, DMARC, MX, autodiscover, verification, SMTP submission.')
+    .version(VERSION)
+    .showSuggestionAfterError(true);
+  const named = commandNamed(args);
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    if (name === named) program.addCommand((await entry.load())(run));
+    else program.command(name).description(entry.description).helpOption(false).allowUnknownOption().allowExcessArguments();
+  }
+  const output = {
+    writeOut: (s: string) => void io.stdout.write(s),
+    writeErr: (s: string) => void io.stderr.write(s),
+    // One prefix for every error, commander's own included.
+    outputError: (s: string, write: (s: string) => void) => write(s.replace(/^error: /, `${TOOL_NAME}: `)),
+  };
+  program.configureOutput(output).exitOverride();
+  for (const cmd of program.commands) cmd.configureOutput(output).exitOverride();
+  return program;
+}
+
+/**
+ * Runs one command line (without `node` and the script) and returns the
+ * exit code: 0 none, 1 findings at the threshold, 2 usage or input error
+ * (one line on stderr), 3 internal failure, 130 interrupted.
+ */
+export async function runProgram(args: readonly string[], io: CliIo): Promise<number> {
+  const run: CliRun = { io, exitCode: 0 };
+  try {
+    const program = await buildProgram(run, args);
+    await program.parseAsync([...args], { from: 'user' });
+    return run.exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its one-line message (help and version exit 0).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      io.stderr.write(`${TOOL_NAME}: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`${TOOL_NAME}: internal error: ${message.split('\n')[0]}\n`);
+    if (io.env.M365AUDIT_DEBUG) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return 3;
+  }
+}
