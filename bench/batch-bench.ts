@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticDomain } from './synthetic.js';
 import { compareSpf, type SpfComparison } from './spf-compare.js';
+import { measureStartup, renderStartup } from './startup-bench.js';
 
 interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean }
 
@@ -138,7 +139,8 @@ for (const n of args.sizes) {
   process.stderr.write(`bench: ${n} domains …\n`);
   runs.push(await runSize(n, args));
 }
-const text = render(runs, args);
+process.stderr.write('bench: startup …\n');
+const text = `${render(runs, args)}\n${renderStartup(await measureStartup())}`;
 process.stdout.write(`${text}\n`);
 for (const r of runs) process.stdout.write(`${r.n}: ${r.clientLine}\n`);
 if (args.write) {

@@ -1,31 +1,12 @@
+/** What every command shares, and nothing heavy: the light commands (explain) load only this. */
 import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from '../dns/client.js';
-import type { DnsClient } from '../dns/types.js';
-import { normalizeTenant } from '../dkim/target.js';
 import { CLOUDS } from '../m365/clouds.js';
 import { TOOL_NAME } from '../version.js';
 import { writeText, type CliIo, type CliRun } from './io.js';
 import { UsageError } from './usage.js';
 
 export { UsageError };
-
-export interface DnsCliOptions {
-  dnsServer?: string[];
-  timeout?: number;
-  retries?: number;
-  qps?: number;
-}
-
-/** Upper bounds of the numeric options: beyond them a value is a typo, not a wish. */
-export const MAX_TIMEOUT_MS = 60_000;
-export const MAX_RETRIES = 10;
-export const MAX_CONCURRENCY = 4096;
-
-function collect(value: string, previous: string[] | undefined): string[] {
-  if (parseServerAddress(value) === null) throw new InvalidArgumentError('expected ADDR, ADDR:PORT or [IPv6]:PORT.');
-  return [...(previous ?? []), value];
-}
 
 /** A whole number in [min, max]. */
 export function positiveInt(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
@@ -36,14 +17,6 @@ export function positiveInt(name: string, min = 1, max = Number.MAX_SAFE_INTEGER
     }
     return n;
   };
-}
-
-/** --dns-server (repeatable), --timeout, --retries. */
-export function addDnsOptions(cmd: Command): Command {
-  return cmd
-    .option('--dns-server <addr>', 'resolver ADDR[:PORT] or [IPv6]:PORT; repeat for fallbacks (default: the system resolvers)', collect)
-    .option('--timeout <ms>', `deadline of one DNS attempt in ms, at most ${MAX_TIMEOUT_MS} (default ${DEFAULT_TIMEOUT_MS})`, positiveInt('--timeout', 1, MAX_TIMEOUT_MS))
-    .option('--retries <n>', `further DNS attempts after a failure, at most ${MAX_RETRIES} (default ${DEFAULT_RETRIES})`, positiveInt('--retries', 0, MAX_RETRIES));
 }
 
 export function cloudOption(): Option {
@@ -65,10 +38,6 @@ export function singleChoiceOption(flags: string, description: string, choices: 
       if (!choices.includes(value)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
       return value;
     });
-}
-
-export function dnsClientFromOptions(opts: DnsCliOptions): DnsClient {
-  return createDnsClient({ servers: opts.dnsServer, timeoutMs: opts.timeout, retries: opts.retries, qps: opts.qps });
 }
 
 /** Writes a result to the run's stdout, or to --output. */
@@ -107,22 +76,6 @@ export function exitCodeFor(findings: readonly { severity: string }[], failOn: F
   if (failOn === 'never') return 0;
   const hit = findings.some((f) => f.severity === 'error' || (failOn === 'warning' && f.severity === 'warning'));
   return hit ? 1 : 0;
-}
-
-/** --tenant: `contoso` or `contoso.onmicrosoft.com` (.us, .partner.onmschina.cn) -> `contoso`. */
-export function parseTenant(value: string): string {
-  const t = normalizeTenant(value);
-  if (t === null) throw new InvalidArgumentError('expected an initial-domain prefix such as contoso (or contoso.onmicrosoft.com).');
-  return t;
-}
-
-/** --selector NAME, repeatable: a DKIM selector is one or more DNS labels. */
-export function collectSelector(value: string, previous: string[] | undefined): string[] {
-  const v = value.trim().toLowerCase();
-  if (!/^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/.test(v) || v.length > 200) {
-    throw new InvalidArgumentError('expected a DKIM selector such as s1 or google (letters, digits, - and _).');
-  }
-  return [...(previous ?? []), v];
 }
 
 /**

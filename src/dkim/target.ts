@@ -1,5 +1,5 @@
 import { CLOUD_ENDPOINTS, cloudOfInitialSuffix, dashed, type Cloud } from '../m365/clouds.js';
-import { canonicalName } from '../domain/normalize.js';
+import { canonicalName } from '../domain/name.js';
 
 /**
  * Microsoft 365's DKIM CNAME targets (reference §3). Two forms, either valid:

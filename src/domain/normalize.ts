@@ -59,10 +59,7 @@ export function normalizeDomain(input: string): NormalizedDomain {
   return { ok: true, input, domain: ascii };
 }
 
-/** A DNS name as compared everywhere: lower case, no trailing dot. */
-export function canonicalName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
-}
+export { canonicalName } from './name.js';
 
 /** The organizational domain (public suffix + 1 label) of a normalised name. */
 export function organizationalDomain(domain: string): string {

@@ -3,7 +3,7 @@
  * GCC shares the worldwide endpoints; GCC High and DoD share their suffixes,
  * told apart only by the DoD autodiscover host.
  */
-import { canonicalName } from '../domain/normalize.js';
+import { canonicalName } from '../domain/name.js';
 export type Cloud = 'worldwide' | 'gcc-high' | 'dod' | 'china';
 export const CLOUDS: readonly Cloud[] = ['worldwide', 'gcc-high', 'dod', 'china'];
 

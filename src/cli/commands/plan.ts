@@ -5,7 +5,8 @@ import { planDomain } from '../../m365/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
 import { cleanText } from '../../report/sanitize.js';
 import { countSpfLookups } from '../../spf/lookups.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, parseTenant, singleChoiceOption, UsageError, type DnsCliOptions } from '../common.js';
+import { emit, singleChoiceOption, UsageError, cloudOption } from '../common.js';
+import { addDnsOptions, dnsClientFromOptions, parseTenant, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';
 

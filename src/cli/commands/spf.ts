@@ -6,7 +6,8 @@ import { spfIdentity } from '../../spf/evaluate.js';
 import { parseClientIp } from '../../spf/ip.js';
 import { renderSpfJson, renderSpfTable } from '../../spf/render.js';
 import { auditSpf, type SpfRequest } from '../../spf/report.js';
-import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, exitCodeFor, failOnOption, singleChoiceOption, UsageError, type DnsCliOptions, type FailOn } from '../common.js';
+import { emit, exitCodeFor, failOnOption, singleChoiceOption, UsageError, cloudOption, type FailOn } from '../common.js';
+import { addDnsOptions, dnsClientFromOptions, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';
 
