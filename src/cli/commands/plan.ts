@@ -3,7 +3,7 @@ import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { planDomain } from '../../m365/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
-import { countSpfLookups } from '../../spf/lookups.js';
+import { reviewSpfProposal } from '../../spf/lookups.js';
 import { addDnsOptions, cloudOption, dnsClientFromOptions, emit, parseTenant, UsageError, type DnsCliOptions } from '../common.js';
 
 export const PLAN_FORMATS = ['table', 'zone', 'json', 'markdown'] as const;
@@ -21,7 +21,7 @@ export function planCommand(): Command {
       const norm = normalizeDomain(input);
       if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(input)} (${norm.reason})`);
       const tenant = opts.tenant;
-      const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, countSpfLookups });
+      const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, reviewSpf: reviewSpfProposal });
       const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format];
       await emit(render(plan), opts);
       process.exitCode = 0;
