@@ -1,9 +1,15 @@
 import type { AuditContext } from '../audit/context.js';
 import type { DnsAnswer } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from './clouds.js';
-import { classifyMxHost, expectedMxHost } from './mx.js';
+import { classifyMxHost, expectedMxHost, type MxHost } from './mx.js';
 import { canonicalName } from '../domain/normalize.js';
 import { parseDkimTarget } from '../dkim/target.js';
+import { parseDmarcRecord, type DmarcRecord } from '../dmarc/parse.js';
+import { MAX_DNS_LOOKUPS } from '../spf/budget.js';
+import { visible } from '../spf/macro.js';
+import { mergeSpfRecords } from '../spf/merge.js';
+import { isSpfRecord } from '../spf/parse.js';
+import type { SpfProposalReview } from '../spf/lookups.js';
 
 export type PlanStatus = 'present' | 'change' | 'add' | 'unknown';
 
@@ -31,34 +37,21 @@ export interface Plan {
   warnings: string[];
 }
 
-/** Counts the DNS-querying SPF terms of a record's whole tree (RFC 7208 4.6.4), or null when it cannot. */
-export type SpfLookupCounter = (ctx: AuditContext, domain: string, record: string) => Promise<number | null>;
+/**
+ * What the SPF check says of a record before it is published (see
+ * reviewSpfProposal in spf/lookups.ts): its lookups and its error findings.
+ */
+export type SpfReviewer = (ctx: AuditContext, domain: string, record: string, cloud: Cloud) => Promise<SpfProposalReview>;
 
-export const SPF_LOOKUP_LIMIT = 10;
+export const SPF_LOOKUP_LIMIT = MAX_DNS_LOOKUPS;
 
 /**
- * Merges the Microsoft include into an SPF record: keeps every mechanism and
- * modifier, adds `include:<host>` before the all-term (or before the
- * modifiers), never twice; a qualified Microsoft include (-, ~, ?) loses its
- * qualifier. Returns the record and whether it changed.
+ * The SPF record to publish for one live record (or none): see
+ * mergeSpfRecords. Returns the record and whether it changed.
  */
 export function mergeSpfInclude(record: string | null, includeHost: string): { value: string; changed: boolean } {
-  const wanted = `include:${includeHost}`;
-  if (record === null || !/^v=spf1(\s|$)/i.test(record.trim())) return { value: `v=spf1 ${wanted} -all`, changed: true };
-  const terms = record.trim().split(/\s+/);
-  const isOurs = (t: string): boolean => new RegExp(`^[+\\-~?]?include:${includeHost.replace(/\./g, '\\.')}\\.?$`, 'i').test(t);
-  const at = terms.findIndex(isOurs);
-  if (at >= 0) {
-    const qualified = /^[-~?]/.test(terms[at] as string);
-    if (!qualified) return { value: record.trim(), changed: false };
-    terms[at] = wanted;
-    return { value: terms.join(' '), changed: true };
-  }
-  let insertAt = terms.findIndex((t, i) => i > 0 && /^[+\-~?]?all$/i.test(t));
-  if (insertAt < 0) insertAt = terms.findIndex((t, i) => i > 0 && /^[a-z][a-z0-9_.-]*=/i.test(t));
-  if (insertAt < 0) insertAt = terms.length;
-  terms.splice(insertAt, 0, wanted);
-  return { value: terms.join(' '), changed: true };
+  const { value, changed } = mergeSpfRecords(record === null ? [] : [record], includeHost);
+  return { value, changed };
 }
 
 function valuesOf(a: DnsAnswer<string>): string[] {
@@ -68,9 +61,10 @@ function valuesOf(a: DnsAnswer<string>): string[] {
 /**
  * The records Microsoft 365 needs at a domain, each marked present, change or
  * add against live DNS. The MX token and the DKIM targets follow Microsoft's
- * documented forms; the notes say where to confirm the exact values.
+ * documented forms; the notes say where to confirm the exact values. A live
+ * value the audit would flag as an error is never `present`.
  */
-export async function planDomain(ctx: AuditContext, domain: string, tenant: string, options: { cloud?: Cloud; countSpfLookups?: SpfLookupCounter } = {}): Promise<Plan> {
+export async function planDomain(ctx: AuditContext, domain: string, tenant: string, options: { cloud?: Cloud; reviewSpf?: SpfReviewer } = {}): Promise<Plan> {
   const dns = ctx.dns;
   const [mx, txt, s1, s2, dmarc, autod] = await Promise.all([
     dns.resolve(domain, 'MX'),
@@ -81,81 +75,24 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
     dns.resolve(`autodiscover.${domain}`, 'CNAME'),
   ]);
   const exists = !(mx.kind === 'nxdomain' || txt.kind === 'nxdomain');
-  const mxHosts = mx.kind === 'records' ? mx.records.map((r) => classifyMxHost(r.exchange, r.priority)) : [];
+  const mxHosts = mx.kind === 'records' ? mx.records.map((r) => classifyMxHost(r.exchange, r.priority)).sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange)) : [];
   const cloud = options.cloud ?? ctx.cloud ?? mxHosts.find((h) => h.cloud)?.cloud ?? 'worldwide';
   const ep = CLOUD_ENDPOINTS[cloud];
   const rows: PlanRow[] = [];
   const warnings: string[] = [];
-  const failed = (a: DnsAnswer<unknown>): boolean => a.kind === 'tempfail';
 
-  // MX
-  const expectedMx = expectedMxHost(domain, cloud, tenant);
-  const m365 = mxHosts.filter((h) => h.kind === 'm365' || h.kind === 'm365-dnssec');
-  const others = mxHosts.filter((h) => !(h.kind === 'm365' || h.kind === 'm365-dnssec'));
-  const mxRow: PlanRow = {
-    area: 'mx', type: 'MX', name: domain, value: m365[0]?.exchange ?? expectedMx, priority: 0,
-    status: failed(mx) ? 'unknown' : m365.length > 0 && others.length === 0 ? 'present' : mxHosts.length === 0 ? 'add' : 'change',
-    current: mxHosts.map((h) => `${h.priority} ${h.exchange}`),
-    notes: ['Confirm the exact MX value in the Microsoft 365 admin center (Settings → Domains): Microsoft adds a suffix to some tokens.'],
-  };
-  if (mxRow.status === 'change') mxRow.notes.push(`Replace ${others.map((h) => h.exchange).join(', ')} at cutover: Microsoft 365 expects one MX.`);
-  if (cloud === 'gcc-high' || cloud === 'dod') mxRow.notes.push('GCC High names the MX after the tenant.');
-  rows.push(mxRow);
-
-  // SPF
-  const spfRecords = valuesOf(txt).filter((r) => /^v=spf1(\s|$)/i.test(r.trim()));
-  const merged = mergeSpfInclude(spfRecords[0] ?? null, ep.spfInclude);
-  const spfRow: PlanRow = {
-    area: 'spf', type: 'TXT', name: domain, value: merged.value,
-    status: failed(txt) ? 'unknown' : spfRecords.length === 0 ? 'add' : merged.changed || spfRecords.length > 1 ? 'change' : 'present',
-    current: spfRecords, notes: [],
-  };
-  if (spfRecords.length > 1) spfRow.notes.push(`${spfRecords.length} SPF records now: publish this one record in their place.`);
-  if (options.countSpfLookups && spfRow.status !== 'unknown') {
-    const lookups = await options.countSpfLookups(ctx, domain, merged.value);
-    if (lookups !== null) {
-      spfRow.notes.push(`${lookups} DNS lookups in the merged tree (limit ${SPF_LOOKUP_LIMIT}).`);
-      if (lookups > SPF_LOOKUP_LIMIT) warnings.push(`The merged SPF record needs ${lookups} DNS lookups, over RFC 7208's limit of ${SPF_LOOKUP_LIMIT}: receivers will return permerror. Flatten or drop includes before publishing.`);
-    }
-  }
-  rows.push(spfRow);
-
-  // DKIM
-  for (const [n, answer] of [[1, s1], [2, s2]] as const) {
-    const name = `selector${n}._domainkey.${domain}`;
-    const value = `selector${n}-${dashed(domain)}._domainkey.${tenant}.${ep.initialDomainSuffix}`;
-    const current = valuesOf(answer).map((v) => canonicalName(v));
-    // A live target of either Microsoft form, for this selector and tenant (and, in the legacy
-    // form, this cloud), is kept as it is: Microsoft drops hyphens from the domain part and adds
-    // suffixes (`…-test01e`) by rules it does not document, so it cannot be rebuilt here.
-    // The token must still fit this domain: another domain's target (a copied value) names its key, not this one's.
-    const ours = current.flatMap((c) => {
-      const t = parseDkimTarget(c);
-      return t && t.selector === n && t.tenant === tenant && (t.format === 'new' || t.cloud === cloud) ? [{ c, t }] : [];
-    });
-    const live = ours.find(({ t }) => tokenMatches(t.token, domain))?.c;
-    const notes = [
-      'Domains added since May 2025 get the newer form selectorN-<domain>._domainkey.<tenant>.<c>-v1.dkim.mail.microsoft: copy the exact values from the Defender portal or Get-DkimSigningConfig (Selector1CNAME, Selector2CNAME).',
-    ];
-    if (live && live !== value) notes.unshift('The live target is one of Microsoft\'s forms for this tenant: kept as published.');
-    const foreign = live ? undefined : ours[0]?.t.token;
-    if (foreign) notes.unshift(`The live target's domain part ${foreign} does not fit ${domain}: it looks like another domain's value.`);
-    rows.push({
-      area: 'dkim', type: 'CNAME', name, value: live ?? value,
-      status: failed(answer) ? 'unknown' : live ? 'present' : current.length > 0 ? 'change' : 'add',
-      current,
-      notes,
-    });
-  }
-
-  // DMARC
-  const dmarcRecords = valuesOf(dmarc).filter((r) => /^v=DMARC1\s*(;|$)/i.test(r.trim()));
-  rows.push({
-    area: 'dmarc', type: 'TXT', name: `_dmarc.${domain}`, value: dmarcRecords[0] ?? `v=DMARC1; p=none; rua=mailto:dmarc-reports@${domain}`,
-    status: failed(dmarc) ? 'unknown' : dmarcRecords.length > 0 ? 'present' : 'add',
-    current: valuesOf(dmarc),
-    notes: dmarcRecords.length > 0 ? [] : ['A starting point: monitor with p=none and the aggregate reports, then move to p=quarantine and p=reject.'],
-  });
+  // Each row's own lookups in parallel; warnings kept in row order, so that output is deterministic.
+  const mxWarnings: string[] = [];
+  const spfWarnings: string[] = [];
+  const dmarcWarnings: string[] = [];
+  rows.push(...await Promise.all([
+    planMx(ctx, domain, tenant, cloud, mx, mxHosts, mxWarnings),
+    planSpf(ctx, domain, cloud, txt, options.reviewSpf, spfWarnings),
+    planDkim(ctx, domain, tenant, cloud, 1, s1),
+    planDkim(ctx, domain, tenant, cloud, 2, s2),
+  ]));
+  rows.push(planDmarc(domain, dmarc, dmarcWarnings));
+  warnings.push(...mxWarnings, ...spfWarnings, ...dmarcWarnings);
 
   // Autodiscover: an address record there (on-premises Exchange) must give way to the CNAME.
   const adCurrent = valuesOf(autod).map((v) => canonicalName(v));
@@ -174,4 +111,211 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
   if (!exists) for (const r of rows) r.status = 'add';
   if (rows.some((r) => r.status === 'unknown')) warnings.push('Some lookups failed (timeout or SERVFAIL): rows marked unknown could not be compared with live DNS.');
   return { domain, tenant, cloud, exists, rows, warnings };
+}
+
+function failed(a: DnsAnswer<unknown>): boolean {
+  return a.kind === 'tempfail';
+}
+
+/** MX: Microsoft's host; a live Microsoft host without an address (MX_HOST_UNRESOLVED) is not present. */
+async function planMx(ctx: AuditContext, domain: string, tenant: string, cloud: Cloud, mx: DnsAnswer<unknown>, mxHosts: MxHost[], warnings: string[]): Promise<PlanRow> {
+  const m365 = mxHosts.filter((h) => h.kind === 'm365' || h.kind === 'm365-dnssec');
+  const others = mxHosts.filter((h) => !(h.kind === 'm365' || h.kind === 'm365-dnssec'));
+  const live = m365[0]?.exchange;
+  const row: PlanRow = {
+    area: 'mx', type: 'MX', name: domain, value: live ?? expectedMxHost(domain, cloud, tenant), priority: 0,
+    status: failed(mx) ? 'unknown' : m365.length > 0 && others.length === 0 ? 'present' : mxHosts.length === 0 ? 'add' : 'change',
+    current: mxHosts.map((h) => `${h.priority} ${h.exchange}`),
+    notes: ['Confirm the exact MX value in the Microsoft 365 admin center (Settings → Domains): Microsoft adds a suffix to some tokens.'],
+  };
+  if (row.status === 'change' && others.length > 0) row.notes.push(`Replace ${others.map((h) => h.exchange).join(', ')} at cutover: Microsoft 365 expects one MX.`);
+  if (live && row.status !== 'unknown') {
+    const address = await ctx.dns.resolve(live, 'A');
+    if (failed(address)) row.status = 'unknown';
+    else if (address.kind !== 'records') {
+      row.status = 'change';
+      row.notes.unshift(`The live MX host ${live} has no address (${address.kind === 'nxdomain' ? 'NXDOMAIN' : 'no A record'}), so mail to it bounces: publish the value the admin center shows once the domain is added to the tenant.`);
+      warnings.push(`The Microsoft 365 MX host ${live} has no address: the token is probably wrong, or the domain is not added to the tenant yet. Copy the MX value from the admin center.`);
+    }
+  }
+  if (cloud === 'gcc-high' || cloud === 'dod') row.notes.push('GCC High names the MX after the tenant.');
+  return row;
+}
+
+/** Reviews of a merged SPF record: the first, and one after each round of repairs (add the include, leave out terms, move the include). */
+const MAX_SPF_REVIEWS = 4;
+
+/**
+ * SPF: the live record(s) merged with the cloud's include (mergeSpfRecords),
+ * then reviewed by the SPF check as if published, and repaired where the
+ * review shows how: the include is added only when the check does not find
+ * it through another include or a redirect; terms that can only ever give
+ * permerror, or let every address pass, are left out; the include moves to
+ * the front when an earlier term keeps Microsoft 365's mail from passing.
+ * What only the owner can decide (too many lookups) is a warning.
+ */
+async function planSpf(ctx: AuditContext, domain: string, cloud: Cloud, txt: DnsAnswer<string>, reviewSpf: SpfReviewer | undefined, warnings: string[]): Promise<PlanRow> {
+  const records = valuesOf(txt).filter(isSpfRecord);
+  const include = CLOUD_ENDPOINTS[cloud].spfInclude;
+  const repairs = { leaveOut: new Map<string, string>(), includeFirst: false, addInclude: !reviewSpf || records.length === 0 };
+  let merged = mergeSpfRecords(records, include, repairs);
+  let review: SpfProposalReview | null = null;
+  for (let round = 1; reviewSpf && !failed(txt); round++) {
+    review = await reviewSpf(ctx, domain, merged.value, cloud);
+    if (round === MAX_SPF_REVIEWS) break;
+    const codes = new Set(review.errors.map((f) => f.code));
+    const fresh = review.unsafeTerms.filter((u) => !repairs.leaveOut.has(u.term));
+    const addInclude = !repairs.addInclude && (codes.has('SPF_NO_M365_INCLUDE') || codes.has('SPF_M365_INCLUDE_QUALIFIED'));
+    // Added first, then moved only if Microsoft 365's mail still does not pass.
+    const moveInclude = !addInclude && !repairs.includeFirst && codes.has('SPF_M365_NOT_PASS');
+    if (fresh.length === 0 && !addInclude && !moveInclude) break;
+    for (const u of fresh) repairs.leaveOut.set(u.term, u.reason);
+    repairs.addInclude ||= addInclude;
+    repairs.includeFirst ||= moveInclude;
+    merged = mergeSpfRecords(records, include, repairs);
+  }
+  const row: PlanRow = {
+    area: 'spf', type: 'TXT', name: domain, value: merged.value,
+    status: failed(txt) ? 'unknown' : records.length === 0 ? 'add' : merged.changed ? 'change' : 'present',
+    current: records, notes: [...merged.notes],
+  };
+  if (merged.dropped.length > 0 || merged.spacedBreaks) {
+    const repairs = [
+      ...(merged.spacedBreaks ? ['its line breaks are written as spaces'] : []),
+      ...(merged.dropped.length > 0 ? [`left out of the proposal: ${quoteTerms(merged.dropped)}. Check that no sender needed them`] : []),
+    ];
+    warnings.push(`The live SPF record of ${domain} does not parse, so receivers give permerror today (RFC 7208 4.6); ${repairs.join('; ')}.`);
+  }
+  if (merged.leftOut.length > 0) {
+    warnings.push(`Left out of the proposed SPF record of ${domain}, because they can only give permerror or let every address pass: ${quoteTerms(merged.leftOut)}. If a sender needs one, publish the name its setup guide gives instead.`);
+  }
+  if (merged.replacedAll === '+') {
+    warnings.push(`The live SPF record of ${domain} ends in "+all": anyone may send as ${domain}. The proposal ends in "~all", so senders it does not list will softfail: list every real sender before publishing.`);
+  }
+  if (!review) return row;
+  if (review.lookups !== null) row.notes.push(`${review.lookups} DNS lookup${review.lookups === 1 ? '' : 's'} in the merged tree (limit ${SPF_LOOKUP_LIMIT}).`);
+  if (review.tempfail) row.notes.push('A lookup failed while the SPF check read the merged tree, so it could not be checked in full: run plan again.');
+  for (const f of review.errors) {
+    warnings.push(f.code === 'SPF_TOO_MANY_LOOKUPS' && review.lookups !== null
+      ? `The merged SPF record needs ${review.lookups} DNS lookups, over RFC 7208's limit of ${SPF_LOOKUP_LIMIT}: receivers will return permerror. Flatten or drop includes before publishing.`
+      : `The merged SPF record still gives ${f.code}: ${f.message}`);
+  }
+  if (review.errors.length > 0 && row.status === 'present') {
+    row.status = 'change';
+    row.notes.push(`The SPF check flags this record (${[...new Set(review.errors.map((f) => f.code))].join(', ')}), and the change it needs is the owner's choice: see the warning.`);
+  }
+  return row;
+}
+
+function quoteTerms(terms: readonly string[]): string {
+  return terms.map((t) => `"${visible(t, 60)}"`).join(', ');
+}
+
+/**
+ * DKIM: the selector's CNAME. A live target of either Microsoft form, for
+ * this selector and tenant (and, in the legacy form, this cloud), is kept as
+ * it is; a TXT record at the name (DKIM_NOT_CNAME) must give way.
+ */
+async function planDkim(ctx: AuditContext, domain: string, tenant: string, cloud: Cloud, n: 1 | 2, answer: DnsAnswer<string>): Promise<PlanRow> {
+  const ep = CLOUD_ENDPOINTS[cloud];
+  const name = `selector${n}._domainkey.${domain}`;
+  const value = `selector${n}-${dashed(domain)}._domainkey.${tenant}.${ep.initialDomainSuffix}`;
+  const current = valuesOf(answer).map((v) => canonicalName(v));
+  // Microsoft drops hyphens from the domain part and adds suffixes (`…-test01e`) by rules it does not
+  // document, so a live target cannot be rebuilt here. The token must still fit this domain: another
+  // domain's target (a copied value) names its key, not this one's.
+  const ours = current.flatMap((c) => {
+    const t = parseDkimTarget(c);
+    return t && t.selector === n && t.tenant === tenant && (t.format === 'new' || t.cloud === cloud) ? [{ c, t }] : [];
+  });
+  const live = ours.find(({ t }) => tokenMatches(t.token, domain))?.c;
+  const notes = [
+    'Domains added since May 2025 get the newer form selectorN-<domain>._domainkey.<tenant>.<c>-v1.dkim.mail.microsoft: copy the exact values from the Defender portal or Get-DkimSigningConfig (Selector1CNAME, Selector2CNAME).',
+  ];
+  if (live && live !== value) notes.unshift('The live target is one of Microsoft\'s forms for this tenant: kept as published.');
+  const foreign = live ? undefined : ours[0]?.t.token;
+  if (foreign) notes.unshift(`The live target's domain part ${foreign} does not fit ${domain}: it looks like another domain's value.`);
+  let status: PlanStatus = failed(answer) ? 'unknown' : live ? 'present' : current.length > 0 ? 'change' : 'add';
+  if (answer.kind === 'nodata') {
+    // A key published as TXT where the CNAME belongs: Microsoft cannot rotate it, and the CNAME cannot sit beside it.
+    const txt = await ctx.dns.resolve(name, 'TXT');
+    if (failed(txt)) status = 'unknown';
+    else if (txt.kind === 'records') {
+      status = 'change';
+      current.push(...txt.records.map((r) => `TXT ${r}`));
+      notes.unshift('Delete the TXT record at this name: Microsoft 365 cannot rotate a key published as TXT, and a CNAME cannot sit beside it.');
+    }
+  }
+  return { area: 'dkim', type: 'CNAME', name, value: live ?? value, status, current, notes };
+}
+
+/**
+ * DMARC: one valid record at _dmarc. A live record the check flags
+ * (DMARC_SYNTAX, DMARC_MULTIPLE) is rebuilt from the first one's valid tags.
+ */
+function planDmarc(domain: string, answer: DnsAnswer<string>, warnings: string[]): PlanRow {
+  const name = `_dmarc.${domain}`;
+  const current = valuesOf(answer);
+  const parsed = current.map(parseDmarcRecord);
+  const records = parsed.filter((r) => r.isDmarc);
+  const lookalikes = parsed.filter((r) => !r.isDmarc && r.meantAsDmarc);
+  const row: PlanRow = { area: 'dmarc', type: 'TXT', name, value: '', status: failed(answer) ? 'unknown' : 'add', current, notes: [] };
+  const only = records.length === 1 ? records[0] as DmarcRecord : null;
+  if (only && dmarcErrors(only).length === 0) {
+    row.value = only.raw;
+    if (row.status !== 'unknown') row.status = 'present';
+    for (const r of lookalikes) row.notes.push(`Delete "${visible(r.raw, 80)}" beside it: it looks meant as DMARC, but receivers ignore it.`);
+    return row;
+  }
+  const first = records[0] ?? lookalikes[0];
+  if (!first) {
+    row.value = `v=DMARC1; p=none; rua=mailto:dmarc-reports@${domain}`;
+    row.notes.push('A starting point: monitor with p=none and the aggregate reports, then move to p=quarantine and p=reject.');
+    return row;
+  }
+  const rebuilt = rebuildDmarc(first);
+  row.value = rebuilt.value;
+  if (row.status !== 'unknown') row.status = 'change';
+  if (records.length > 1) row.notes.push(`${records.length} DMARC records now, so receivers ignore them all: publish this one in their place (the first one's valid tags).`);
+  else if (lookalikes.length > 0 && records.length === 0) row.notes.push('The live record does not start with exactly "v=DMARC1", so receivers ignore it: rewritten with v=DMARC1 first.');
+  row.notes.push(...rebuilt.notes);
+  if (rebuilt.policyReplaced) warnings.push(`The live DMARC record of ${domain} has no valid p= tag, so receivers ignore it; the proposal monitors with p=none: move to quarantine or reject once the reports are clean.`);
+  return row;
+}
+
+/** Error-level problems of a DMARC record (what DMARC_SYNTAX reports); a tag given twice keeps its first value. */
+function dmarcErrors(rec: DmarcRecord): DmarcRecord['issues'] {
+  return rec.issues.filter((i) => i.level === 'error');
+}
+
+/** v=DMARC1, then p (none when it is missing or invalid), then the other tags whose values parse; rua/ruf keep their valid URIs. */
+function rebuildDmarc(source: DmarcRecord): { value: string; notes: string[]; policyReplaced: boolean } {
+  // A look-alike (v=DMARC1 not first, or in another case) is read as if v=DMARC1 came first.
+  const rec = source.isDmarc ? source : parseDmarcRecord(['v=DMARC1', ...source.raw.split(';').filter((s) => !/^[ \t]*v[ \t]*=/i.test(s) && s.trim() !== '')].join('; '));
+  const notes: string[] = [];
+  const bad = new Set(rec.issues.filter((i) => i.level === 'error' && i.kind !== 'duplicate' && i.tag !== null && i.kind !== 'uri').map((i) => i.tag as string));
+  const tags: string[] = [];
+  for (const [tag, value] of Object.entries(rec.tags)) {
+    if (tag === 'v' || tag === 'p') continue;
+    if (bad.has(tag)) {
+      notes.push(`Left out "${visible(`${tag}=${value}`, 80)}": the value is not valid.`);
+      continue;
+    }
+    if (tag === 'rua' || tag === 'ruf') {
+      const parts = value.split(',');
+      const uris = rec[tag];
+      const kept = parts.filter((_, i) => uris[i]?.valid);
+      for (const [i, u] of uris.entries()) if (!u.valid) notes.push(`Left out the ${tag} address "${visible(parts[i]?.trim() ?? u.uri, 80)}": ${u.problem ?? 'not a valid URI'}.`);
+      if (kept.length > 0) tags.push(`${tag}=${kept.map((k) => k.trim()).join(',')}`);
+      continue;
+    }
+    tags.push(`${tag}=${value}`);
+  }
+  for (const i of rec.issues) if (i.level === 'error' && i.tag === null) notes.push(`Left out a part receivers skip: ${i.message}.`);
+  const policyReplaced = rec.p === null;
+  if (policyReplaced && 'p' in rec.tags) notes.push(`"p=${visible(rec.tags.p ?? '', 40)}" is not none, quarantine or reject: p=none proposed.`);
+  const value = [`v=DMARC1`, `p=${rec.p ?? 'none'}`, ...tags].join('; ');
+  // What is left parses by construction; should a tag still fail, the starter record is the safe proposal.
+  if (dmarcErrors(parseDmarcRecord(value)).length > 0) return { value: 'v=DMARC1; p=none', notes: [...notes, 'The live tags could not be kept: a plain p=none record proposed.'], policyReplaced: true };
+  return { value, notes, policyReplaced };
 }

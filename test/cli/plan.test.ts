@@ -95,6 +95,38 @@ describe('m365audit plan', () => {
     expect(parseCharacterStrings(quoted).join('')).toBe('v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all');
   });
 
+  it('never proposes +all: a live "+all" becomes "~all", with a warning in every format', async () => {
+    const { plan: p } = await plan('allpass.spf-codes.example', 'allpass');
+    expect(byArea(p!)['spf:allpass.spf-codes.example']).toMatchObject({
+      status: 'change', value: 'v=spf1 include:spf.protection.outlook.com ~all', current: ['v=spf1 include:spf.protection.outlook.com +all'],
+    });
+    expect(p!.warnings.filter((w) => w.includes('ends in "+all"'))).toHaveLength(1);
+    const zone = await plan('allpass.spf-codes.example', 'allpass', 'zone');
+    expect(zone.stdout).toMatch(/^@ +3600 IN TXT +"v=spf1 include:spf\.protection\.outlook\.com ~all" ; change \(now: v=spf1 include:spf\.protection\.outlook\.com \+all\)$/m);
+    expect(zone.stdout).toMatch(/^; WARNING: The live SPF record of allpass\.spf-codes\.example ends in "\+all"/m);
+    const table = await plan('allpass.spf-codes.example', 'allpass', 'table');
+    expect(table.stdout).toMatch(/^WARNING: The live SPF record of allpass\.spf-codes\.example ends in "\+all"/m);
+  });
+
+  it('leaves out the terms of a pasted zone line (stray quote, line break, $INCLUDE) and names each', async () => {
+    const { plan: p } = await plan('spf-invalid.test', 'spfinvalid');
+    const spf = byArea(p!)['spf:spf-invalid.test']!;
+    expect(spf).toMatchObject({ status: 'change', value: 'v=spf1 include:spf.protection.outlook.com ip4:192.0.2.1 ~all' });
+    for (const t of ['-all"', '$INCLUDE', 'spf.zone']) expect(spf.notes.filter((n) => n.startsWith(`Left out "${t}", which receivers reject`))).toHaveLength(1);
+    expect(p!.warnings).toContain('The live SPF record of spf-invalid.test does not parse, so receivers give permerror today (RFC 7208 4.6); its line breaks are written as spaces; left out of the proposal: "-all"", "$INCLUDE", "spf.zone". Check that no sender needed them.');
+    // The zone snippet still reads back as the values planned; what DNS holds now is shown with its control characters escaped.
+    const { stdout } = await plan('spf-invalid.test', 'spfinvalid', 'zone');
+    const spfLine = stdout.split('\n').find((l) => l.includes('IN TXT') && l.includes('v=spf1'))!;
+    expect(parseCharacterStrings(/IN TXT +((?:"(?:[^"\\]|\\.)*" ?)+)/.exec(spfLine)?.[1] ?? '').join('')).toBe(spf.value);
+    expect(stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+    expect(stdout.split('\n').filter((l) => l.startsWith('@'))).toHaveLength(2);
+  });
+
+  it('proposes one valid DMARC record in place of two', async () => {
+    const { plan: p } = await plan('dmarc-multiple.test', 'dmarcmultiple');
+    expect(byArea(p!)['dmarc:_dmarc.dmarc-multiple.test']).toMatchObject({ status: 'change', value: 'v=DMARC1; p=reject; rua=mailto:dmarc@dmarc-multiple.test' });
+  });
+
   it('prints the table with values whole', async () => {
     const { stdout } = await plan('google.plan.test', 'googletenant', 'table');
     expect(stdout).toContain('v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all');
@@ -122,7 +154,10 @@ describe('mergeSpfInclude', () => {
     ['v=spf1 +include:SPF.Protection.Outlook.com -all', 'v=spf1 +include:SPF.Protection.Outlook.com -all', false],
     ['v=spf1 ~include:spf.protection.outlook.com -all', 'v=spf1 include:spf.protection.outlook.com -all', true],
     ['v=spf1 mx redirect=_spf.example.com', 'v=spf1 mx include:spf.protection.outlook.com redirect=_spf.example.com', true],
-    ['v=spf1 mx', 'v=spf1 mx include:spf.protection.outlook.com', true],
+    ['v=spf1 mx', 'v=spf1 mx include:spf.protection.outlook.com ~all', true],
+    ['v=spf1 include:spf.protection.outlook.com +all', 'v=spf1 include:spf.protection.outlook.com ~all', true],
+    ['v=spf1 include:spf.protection.outlook.com ?all', 'v=spf1 include:spf.protection.outlook.com ~all', true],
+    ['v=spf1 include:spf.protection.outlook.com -all"', 'v=spf1 include:spf.protection.outlook.com ~all', true],
   ])('%j -> %j', (record, value, changed) => {
     expect(mergeSpfInclude(record, inc)).toEqual({ value, changed });
   });

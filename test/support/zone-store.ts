@@ -85,6 +85,28 @@ export class ZoneStore {
     else this.byName.set(n, (this.byName.get(n) ?? []).filter((r) => r.type !== type));
   }
 
+  /** Replaces every record of one type at a name with the given data (none: removes them). */
+  replace(name: string, type: ServedType, data: readonly RecordData[], ttl = 300): this {
+    this.remove(name, type);
+    for (const d of data) this.addRecord(name, type, d, ttl);
+    return this;
+  }
+
+  /** The records stored at a name (no wildcard, no CNAME chasing), of one type or all. */
+  recordsOf(name: string, type?: ServedType): StoredRecord[] {
+    const own = this.byName.get(canon(name)) ?? [];
+    return type ? own.filter((r) => r.type === type) : [...own];
+  }
+
+  /** An independent copy: changing it leaves this store as it is. */
+  clone(): ZoneStore {
+    const copy = new ZoneStore();
+    for (const [n, list] of this.byName) copy.byName.set(n, list.map((r) => ({ ...r })));
+    for (const e of this.existing) copy.existing.add(e);
+    for (const o of this.origins) copy.origins.add(o);
+    return copy;
+  }
+
   lookup(qname: string, qtype: string): LookupResult {
     const answers: StoredRecord[] = [];
     let name = canon(qname);

@@ -4,7 +4,7 @@ import type { Cloud } from '../../m365/clouds.js';
 import { planDomain } from '../../m365/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
 import { cleanText } from '../../report/sanitize.js';
-import { countSpfLookups } from '../../spf/lookups.js';
+import { reviewSpfProposal } from '../../spf/lookups.js';
 import { emit, singleChoiceOption, UsageError, cloudOption } from '../common.js';
 import { addDnsOptions, dnsClientFromOptions, parseTenant, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
@@ -25,7 +25,7 @@ export function planCommand(run: CliRun): Command {
       const norm = normalizeDomain(input);
       if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(cleanText(input.slice(0, 256)))} (${norm.reason})`);
       const tenant = opts.tenant;
-      const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, countSpfLookups });
+      const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, reviewSpf: reviewSpfProposal });
       const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format ?? 'table'];
       await emit(run, render(plan), opts);
       run.exitCode = 0;
