@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { readBatchInput } from '../../batch/input.js';
-import { DEFAULT_CONCURRENCY, runBatch } from '../../batch/run.js';
+import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { renderJsonLine } from '../../report/json.js';
 import { renderReports, type Format } from '../../report/render.js';
@@ -81,13 +81,17 @@ export function batchCommand(): Command {
           },
         });
         bar?.stop();
+        if (result.stopped) {
+          controller.abort(); // stops reading the input (stdin may still be open)
+          process.stderr.write(`m365audit: ${renderBatchStop(result.stopped)}\n`);
+        }
         if (result.done === 0) {
           // Nothing is written, so an --output file is left as it was.
-          if (!result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
-          process.exitCode = 130;
+          if (!result.interrupted && !result.stopped) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+          process.exitCode = result.stopped ? 2 : 130;
           return;
         }
-        const probe = await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
+        const probe = result.stopped ? null : await prober.submission(opts.format === 'jsonl' ? probeClouds : collected);
         probeClouds = [];
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
         if (opts.format === 'jsonl') {
@@ -103,7 +107,7 @@ export function batchCommand(): Command {
         if (result.internalErrors > 0) {
           process.stderr.write(`m365audit: ${result.internalErrors} rows failed inside m365audit (see their notes)\n`);
           process.exitCode = 3;
-        } else process.exitCode = result.interrupted ? 130 : worst;
+        } else process.exitCode = result.stopped ? 2 : result.interrupted ? 130 : worst;
       } finally {
         bar?.stop();
         stopListening();
