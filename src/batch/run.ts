@@ -93,7 +93,6 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   };
   if (options.signal?.aborted) end();
   options.signal?.addEventListener('abort', end, { once: true });
-  const halted = new Promise<'halted'>((resolve) => halt.signal.addEventListener('abort', () => resolve('halted'), { once: true }));
 
   const dns = options.stopOnDeadDns === false ? null : ctx.dns;
   let waiting: Promise<boolean> | null = null;
@@ -129,9 +128,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   const input = rows[Symbol.asyncIterator]();
   try {
     while (!ended()) {
-      const pending = input.next();
-      pending.catch(() => undefined); // left pending when the run ends first (stdin): never an unhandled rejection
-      const next = await Promise.race([pending, halted]);
+      const next = await nextUnlessHalted(input, halt.signal);
       if (next === 'halted' || next.done || ended()) break;
       const row = next.value;
       while (started - emitted >= window && !ended()) {
@@ -174,6 +171,28 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   }
   if (failure) throw (failure as { error: unknown }).error;
   return { done: emitted, interrupted: options.signal?.aborted ?? false, internalErrors, stopped };
+}
+
+/**
+ * The next row, or 'halted' as soon as `signal` aborts, even while the read
+ * is pending (stdin that may never send another line). The listener goes
+ * with each step: nothing accumulates over a long input.
+ */
+function nextUnlessHalted(input: AsyncIterator<BatchRow>, signal: AbortSignal): Promise<IteratorResult<BatchRow> | 'halted'> {
+  return new Promise((resolve, reject) => {
+    const onHalt = (): void => resolve('halted');
+    signal.addEventListener('abort', onHalt, { once: true });
+    input.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onHalt);
+        resolve(r);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onHalt);
+        reject(err);
+      },
+    );
+  });
 }
 
 function failedReport(row: BatchRow, err: unknown): DomainReport {
