@@ -4,9 +4,13 @@
  * lower bound (unique queries x latency / concurrency), and mailauth's SPF
  * check over the same domains and server, side by side with ours.
  *
+ * Then the dead-resolver figures: one domain and 256 domains against a UDP
+ * port that reads every query and never answers (--no-dead skips them).
+ *
  *   npm run bench -- --sizes 2000,10000 --latency 20 --concurrency 256
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +18,13 @@ import { fileURLToPath } from 'node:url';
 import { syntheticDomain } from './synthetic.js';
 import { compareSpf, type SpfComparison } from './spf-compare.js';
 import { measureStartup, renderStartup } from './startup-bench.js';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
+import { DEFAULT_CONCURRENCY } from '../src/batch/run.js';
 
-interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean }
+interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: [2000, 10000], latency: 20, concurrency: 256, write: true, mailauth: true };
+  const a: Args = { sizes: [2000, 10000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1] ?? '';
@@ -33,6 +39,7 @@ function parseArgs(argv: string[]): Args {
       i++;
     } else if (k === '--no-write') a.write = false;
     else if (k === '--no-mailauth') a.mailauth = false;
+    else if (k === '--no-dead') a.dead = false;
   }
   return a;
 }
@@ -110,6 +117,63 @@ async function runSize(n: number, args: Args): Promise<BatchRun> {
   };
 }
 
+interface DeadRun {
+  what: string;
+  seconds: number;
+  target: string;
+  met: boolean;
+  code: number | null;
+  rows: number;
+  queries: number;
+  stderr: string;
+}
+
+/** `check` of one domain and `batch` of 256 against a bound UDP socket that reads and drops every query; default timeout and retries. */
+async function runDead(): Promise<DeadRun[]> {
+  const socket = createSocket('udp4');
+  let queries = 0;
+  socket.on('message', () => void queries++);
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const server = `127.0.0.1:${socket.address().port}`;
+  const dir = mkdtempSync(join(tmpdir(), 'm365audit-bench-dead-'));
+  const list = join(dir, 'domains.txt');
+  writeFileSync(list, Array.from({ length: 256 }, (_, i) => syntheticDomain(i)).join('\n'));
+  const deadline = DEFAULT_TIMEOUT_MS * (DEFAULT_RETRIES + 1) / 1000;
+  const run = async (args: string[]): Promise<{ seconds: number; code: number | null; stdout: string; stderr: string; queries: number }> => {
+    queries = 0;
+    const t0 = performance.now();
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [cli, ...args, '--dns-server', server, '--no-probe'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      p.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+    });
+    return { ...r, seconds: (performance.now() - t0) / 1000, queries };
+  };
+  const one = await run(['check', syntheticDomain(0), '--format', 'json']);
+  const many = await run(['batch', list, '--format', 'jsonl']);
+  socket.close();
+  return [
+    { what: '`check`, 1 domain', seconds: one.seconds, target: `≤ ${deadline} (timeout × (retries + 1))`, met: one.seconds <= deadline, code: one.code,
+      rows: (JSON.parse(one.stdout) as { domains: unknown[] }).domains.length, queries: one.queries, stderr: one.stderr.trim() },
+    { what: `\`batch\`, 256 domains (--concurrency ${DEFAULT_CONCURRENCY})`, seconds: many.seconds, target: '< 15', met: many.seconds < 15, code: many.code,
+      rows: many.stdout.trim().split('\n').filter(Boolean).length, queries: many.queries, stderr: many.stderr.trim() },
+  ];
+}
+
+function renderDead(runs: DeadRun[]): string {
+  return [
+    `Dead resolver: a loopback UDP port that reads every query and never answers; --timeout ${DEFAULT_TIMEOUT_MS} --retries ${DEFAULT_RETRIES} (the defaults), --no-probe. Wall time of the whole command.`,
+    '',
+    '| run | time (s) | target (s) | met | exit | rows written | queries received | stderr |',
+    '|---|---:|---|---|---:|---:|---:|---|',
+    ...runs.map((r) => `| ${r.what} | ${r.seconds.toFixed(1)} | ${r.target} | ${r.met ? 'yes' : 'NO'} | ${r.code} | ${r.rows} | ${r.queries} | ${r.stderr ? `\`${r.stderr}\`` : ''} |`),
+    '',
+  ].join('\n');
+}
+
 function render(runs: BatchRun[], args: Args): string {
   const lines = [
     `## ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
@@ -139,8 +203,13 @@ for (const n of args.sizes) {
   process.stderr.write(`bench: ${n} domains …\n`);
   runs.push(await runSize(n, args));
 }
+let text = render(runs, args);
+if (args.dead) {
+  process.stderr.write('bench: dead resolver …\n');
+  text += `\n${renderDead(await runDead())}`;
+}
 process.stderr.write('bench: startup …\n');
-const text = `${render(runs, args)}\n${renderStartup(await measureStartup())}`;
+text += `\n${renderStartup(await measureStartup())}`;
 process.stdout.write(`${text}\n`);
 for (const r of runs) process.stdout.write(`${r.n}: ${r.clientLine}\n`);
 if (args.write) {

@@ -9,6 +9,12 @@ export interface BatchRunOptions {
   window?: number;
   /** Once aborted, no further row is started; rows in flight finish. */
   signal?: AbortSignal;
+  /**
+   * Default true: while no DNS server is answering (DnsClient#health), start
+   * no row; once none has answered for timeout x (retries + 1), stop (the
+   * result's `stopped`). Rows in flight finish and are reported.
+   */
+  stopOnDeadDns?: boolean;
   /** Called once per row, in input order. */
   onReport: (report: DomainReport, row: BatchRow) => void | Promise<void>;
   onProgress?: (done: number) => void;
@@ -16,25 +22,57 @@ export interface BatchRunOptions {
   enrich?: (report: DomainReport) => Promise<void>;
 }
 
+/** Why a batch ended before its input did. */
+export interface BatchStop {
+  reason: 'dns-dead';
+  /** The servers, as given (or as the system lists them). */
+  servers: string[];
+  /** How long none of them answered. */
+  ms: number;
+}
+
 export interface BatchRunResult {
   done: number;
   interrupted: boolean;
   /** Rows whose audit failed inside m365audit (reported with a note, never lost). */
   internalErrors: number;
+  /** Set when the run stopped by itself (no DNS server answered); null otherwise. */
+  stopped: BatchStop | null;
 }
 
 export const DEFAULT_CONCURRENCY = 64;
 
 /**
+ * p-limit whose tasks ask `proceed` when their turn comes, not when they are
+ * queued: once it says no, that task and every one after it resolve to null
+ * without running. p-limit starts tasks in the order queued, so the tasks
+ * skipped are always the last ones (no gap in an ordered output).
+ */
+export function limitWhile(concurrency: number, proceed: () => boolean | Promise<boolean>): <T>(task: () => Promise<T>) => Promise<T | null> {
+  const limit = pLimit(concurrency);
+  let open = true;
+  return (task) =>
+    limit(async () => {
+      if (open && !(await proceed())) open = false;
+      return open ? task() : null;
+    });
+}
+
+/** `no DNS server answered in 9 s: 127.0.0.1:5999` */
+export function renderBatchStop(stop: BatchStop): string {
+  return `no DNS server answered in ${stop.ms / 1000} s: ${stop.servers.join(', ')}`;
+}
+
+/**
  * Audits rows with bounded concurrency (p-limit), emitting reports in input
  * order as soon as order allows. Rows are pulled from the input only while
  * fewer than `window` reports are started but not yet emitted, so memory is
- * flat in the number of rows.
+ * flat in the number of rows. After an abort, a failed write or a stop, no
+ * row starts (queued ones included) and the input is no longer read.
  */
 export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>, options: BatchRunOptions): Promise<BatchRunResult> {
   const concurrency = Math.max(1, options.concurrency);
   const window = Math.max(concurrency, options.window ?? concurrency * 4);
-  const limit = pLimit(concurrency);
   const ready = new Map<number, { report: DomainReport; row: BatchRow }>();
   let started = 0;
   let emitted = 0;
@@ -45,6 +83,38 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
 
   // The first failure to hand a report on (the output cannot be written) ends the run and is thrown at the end.
   let failure: { error: unknown } | null = null;
+  let stopped: BatchStop | null = null;
+  // Aborted when the run ends early, for whatever reason: releases every wait.
+  const halt = new AbortController();
+  const ended = (): boolean => halt.signal.aborted || options.signal?.aborted === true;
+  const end = (): void => {
+    halt.abort();
+    wake?.();
+  };
+  if (options.signal?.aborted) end();
+  options.signal?.addEventListener('abort', end, { once: true });
+
+  const dns = options.stopOnDeadDns === false ? null : ctx.dns;
+  let waiting: Promise<boolean> | null = null;
+  const proceed = (): boolean | Promise<boolean> => {
+    if (ended()) return false;
+    const health = dns?.health?.();
+    if (!dns?.waitForServer || !health || health.servers.some((s) => s.state === 'alive')) return true;
+    // No server is answering: start no row until one does; stop once none has for the whole deadline.
+    // One wait for every row at the gate, so they all get the same answer, in order.
+    waiting ??= dns.waitForServer(halt.signal).then((outcome) => {
+      waiting = null;
+      if (outcome === 'dead' && !ended()) {
+        const h = dns.health?.() ?? health;
+        stopped = { reason: 'dns-dead', servers: h.servers.map((s) => s.server), ms: h.deadAfterMs };
+        end();
+      }
+      return !ended();
+    });
+    return waiting;
+  };
+  const limit = limitWhile(concurrency, proceed);
+
   const drain = async (): Promise<void> => {
     for (let next = ready.get(emitted); next && !failure; next = ready.get(emitted)) {
       ready.delete(emitted);
@@ -55,40 +125,74 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
     wake?.();
   };
 
-  for await (const row of rows) {
-    if (options.signal?.aborted || failure) break;
-    while (started - emitted >= window && !failure) {
-      await new Promise<void>((r) => (wake = r));
-      wake = null;
-    }
-    if (options.signal?.aborted || failure) break;
-    const index = started++;
-    const rowCtx: AuditContext = row.tenant ? { ...ctx, tenant: row.tenant } : ctx;
-    const p = limit(async () => {
-      let report: DomainReport;
-      try {
-        report = await auditDomain(rowCtx, row.input);
-        await options.enrich?.(report);
-      } catch (err) {
-        internalErrors++;
-        report = failedReport(row, err);
+  const input = rows[Symbol.asyncIterator]();
+  try {
+    while (!ended()) {
+      const next = await nextUnlessHalted(input, halt.signal);
+      if (next === 'halted' || next.done || ended()) break;
+      const row = next.value;
+      while (started - emitted >= window && !ended()) {
+        await new Promise<void>((r) => (wake = r));
+        wake = null;
       }
-      if (row.meta) report.meta = row.meta;
-      ready.set(index, { report, row });
-      emitting = emitting.then(drain).catch((error: unknown) => {
-        failure ??= { error };
-        wake?.();
-      });
-      await emitting;
-    });
-    audits.add(p);
-    const forget = (): void => void audits.delete(p);
-    void p.then(forget, forget);
+      if (ended()) break;
+      const index = started++;
+      const rowCtx: AuditContext = row.tenant ? { ...ctx, tenant: row.tenant } : ctx;
+      const p = limit(async () => {
+        let report: DomainReport;
+        try {
+          report = await auditDomain(rowCtx, row.input);
+          await options.enrich?.(report);
+        } catch (err) {
+          internalErrors++;
+          report = failedReport(row, err);
+        }
+        if (row.meta) report.meta = row.meta;
+        ready.set(index, { report, row });
+        emitting = emitting.then(drain).catch((error: unknown) => {
+          failure ??= { error };
+          end();
+        });
+        await emitting;
+      }).then(() => undefined);
+      audits.add(p);
+      const forget = (): void => void audits.delete(p);
+      void p.then(forget, forget);
+    }
+  } finally {
+    // Not awaited: a read may still be pending (stdin); the caller's signal closes it.
+    void input.return?.().catch(() => undefined);
   }
-  await Promise.all(audits);
-  await emitting;
+  try {
+    await Promise.all(audits);
+    await emitting;
+  } finally {
+    options.signal?.removeEventListener('abort', end);
+  }
   if (failure) throw (failure as { error: unknown }).error;
-  return { done: emitted, interrupted: options.signal?.aborted ?? false, internalErrors };
+  return { done: emitted, interrupted: options.signal?.aborted ?? false, internalErrors, stopped };
+}
+
+/**
+ * The next row, or 'halted' as soon as `signal` aborts, even while the read
+ * is pending (stdin that may never send another line). The listener goes
+ * with each step: nothing accumulates over a long input.
+ */
+function nextUnlessHalted(input: AsyncIterator<BatchRow>, signal: AbortSignal): Promise<IteratorResult<BatchRow> | 'halted'> {
+  return new Promise((resolve, reject) => {
+    const onHalt = (): void => resolve('halted');
+    signal.addEventListener('abort', onHalt, { once: true });
+    input.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onHalt);
+        resolve(r);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onHalt);
+        reject(err);
+      },
+    );
+  });
 }
 
 function failedReport(row: BatchRow, err: unknown): DomainReport {

@@ -1,8 +1,8 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { classifyDnsError } from './errors.js';
+import { classifyDnsError, isServerReply } from './errors.js';
 import { needsRawQuery, rawQuery } from './raw.js';
-import type { DnsAnswer, DnsClient, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
+import type { DnsAnswer, DnsClient, DnsHealth, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
 import { canonicalName } from '../domain/normalize.js';
 
 export interface DnsClientOptions {
@@ -10,12 +10,14 @@ export interface DnsClientOptions {
   servers?: readonly string[] | undefined;
   /** Deadline of one attempt, enforced here (c-ares adapts its own timers). */
   timeoutMs?: number | undefined;
-  /** Further attempts after a failed one; each goes to the next server. */
+  /** Further attempts after a failed one; each goes to the next server that is not suspect. */
   retries?: number | undefined;
   /** Cap on queries sent per second (0 or undefined: no cap). */
   qps?: number | undefined;
   /** About how many answers the cache keeps (those not used for longest go first). */
   cacheSize?: number | undefined;
+  /** The clock of the health tracking (tests); default Date.now. */
+  now?: (() => number) | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -24,8 +26,32 @@ export const DEFAULT_RETRIES = 2;
 export const DEFAULT_CACHE_SIZE = 10_000;
 /** Queries one c-ares channel sends before it is replaced (see createDnsClient). */
 const CHANNEL_QUERIES = 3;
+/** Longest wait between two probes of a suspect server while another one answers. */
+const MAX_PROBE_INTERVAL_MS = 30_000;
 
 type Final = DnsAnswer<unknown>;
+const NO_SERVER: Final = { kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' };
+
+/** One server: its c-ares channel and its health. */
+interface Pool {
+  /** What Resolver#setServers and rawQuery take; null: c-ares's default. */
+  server: string | null;
+  /** As given, for messages. */
+  label: string;
+  resolver: Resolver | null;
+  uses: number;
+  lastReplyAt: number | null;
+  suspect: boolean;
+  probing: boolean;
+  probeStartedAt: number;
+  /** Earliest time of the next probe. */
+  probeAt: number;
+  /** One probe allowed at once, as a lookup's retry, right after it turned suspect. */
+  freeProbe: boolean;
+  backoffMs: number;
+  /** The last question asked of it: what a probe asks again. */
+  lastQuestion: { name: string; type: RRType } | null;
+}
 
 /** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null. */
 export function parseServerAddress(input: string): string | null {
@@ -64,6 +90,12 @@ function unqueryable(name: string): boolean {
  * with tries: 1, so that this client owns timeouts and retries; answers are
  * cached per run by (name, type) and queries in flight are shared, so a batch
  * asks for spf.protection.outlook.com once. TEMPFAIL is never cached.
+ * Each server's health is tracked (see health(), waitForServer()): a silent
+ * server is skipped for the next one, and when none answers lookups fail fast.
+ *
+ * c-ares accepts a reply with QR=0 (a query, not a response: RFC 1035 4.1.1)
+ * when its ID and question match; node:dns gives no way to see or refuse the
+ * bit. rawQuery, which this client controls, drops such datagrams.
  */
 export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -78,20 +110,23 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   // make a new one) and this client keeps the deadline it was given.
   const resolverOptions = { timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs };
 
-  let servers: string[];
+  let servers: { server: string; label: string }[];
   if (options.servers && options.servers.length > 0) {
     servers = options.servers.map((s) => {
       const parsed = parseServerAddress(s);
       if (parsed === null) throw new TypeError(`not a DNS server address: ${JSON.stringify(s)} (use ADDR, ADDR:PORT or [IPv6]:PORT)`);
-      return parsed;
+      return { server: parsed, label: s.trim() };
     });
   } else {
-    servers = new Resolver().getServers();
+    servers = new Resolver().getServers().map((s) => ({ server: s, label: s }));
   }
-  const pools = (servers.length > 0 ? servers : [null]).map((server) => ({ server, resolver: null as Resolver | null, uses: 0 }));
+  const now = options.now ?? Date.now;
+  const pools: Pool[] = (servers.length > 0 ? servers : [{ server: null, label: 'system default' }]).map(({ server, label }) => ({
+    server, label, resolver: null, uses: 0,
+    lastReplyAt: null, suspect: false, probing: false, probeStartedAt: 0, probeAt: 0, freeProbe: false, backoffMs: timeoutMs, lastQuestion: null,
+  }));
   const systemServers = (): string[] => new Resolver().getServers();
-  const resolverFor = (attemptNo: number): Resolver => {
-    const pool = pools[attemptNo % pools.length] as (typeof pools)[number];
+  const resolverFor = (pool: Pool): Resolver => {
     if (!pool.resolver || pool.uses >= CHANNEL_QUERIES) {
       pool.resolver = new Resolver(resolverOptions);
       if (pool.server !== null) pool.resolver.setServers([pool.server]);
@@ -101,8 +136,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     return pool.resolver;
   };
   // A name node:dns would rewrite goes out byte for byte through rawQuery.
-  const rawAsk = (attemptNo: number, name: string, type: RRType): Promise<unknown[]> => {
-    const server = pools[attemptNo % pools.length]?.server ?? systemServers()[0];
+  const rawAsk = (pool: Pool, name: string, type: RRType): Promise<unknown[]> => {
+    const server = pool.server ?? systemServers()[0];
     if (server === undefined) return Promise.reject(Object.assign(new Error('no DNS server'), { code: 'ECONNREFUSED' }));
     return rawQuery(server, name, type, timeoutMs);
   };
@@ -112,38 +147,154 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
   const pace = createPacer(options.qps ?? 0);
 
-  async function attempt(attemptNo: number, name: string, type: RRType): Promise<Final> {
-    await pace();
+  // Resolver health. A server is suspect once a query to it timed out (or
+  // could not reach it) and it has replied to nothing since that query was
+  // sent; any reply, NXDOMAIN or SERVFAIL too, makes it alive again. Lookups
+  // skip suspect servers: the next server is asked instead, and one query at
+  // a time (a probe, at growing intervals) checks whether it is back. When no
+  // server is alive, lookups fail at once (ENOSERVER) rather than each
+  // waiting out timeouts: one domain against a dead resolver then takes two
+  // timeouts (its first queries, one probe), not two phases x (retries + 1).
+  const deadAfterMs = timeoutMs * (retries + 1);
+  let silentSince: number | null = null;
+  const watchers = new Set<() => void>();
+  const notify = (): void => {
+    for (const w of [...watchers]) w();
+  };
+  const noteReply = (pool: Pool): void => {
+    pool.lastReplyAt = now();
+    silentSince = null;
+    if (!pool.suspect) return;
+    pool.suspect = false;
+    pool.backoffMs = timeoutMs;
+    notify();
+  };
+  const noteSilence = (pool: Pool, sentAt: number, probe: boolean): void => {
+    if (pool.lastReplyAt !== null && pool.lastReplyAt >= sentAt) return; // it replied to something meanwhile
+    const t = now();
+    if (!pool.suspect) {
+      pool.suspect = true;
+      // With no other server alive, a lookup's retry may probe it at once (one lost datagram is not an outage).
+      pool.freeProbe = true;
+      pool.backoffMs = timeoutMs;
+      pool.probeAt = t + timeoutMs;
+      notify();
+    } else if (probe) {
+      pool.probeAt = t + pool.backoffMs;
+      pool.backoffMs = Math.min(pool.backoffMs * 2, MAX_PROBE_INTERVAL_MS);
+    }
+  };
+
+  /**
+   * The server for a lookup's next attempt, or null when none may be asked:
+   * alive servers in turn (`k` real attempts made so far), never the one
+   * `previous` asked when there is another; a suspect one only as a probe,
+   * as the lookup's first attempt, or as a retry when no server is alive.
+   */
+  function pick(k: number, attemptNo: number, probed: boolean, previous: Pool | null): { pool: Pool; probe: boolean } | null {
+    const t = now();
+    const alive = pools.filter((p) => !p.suspect);
+    if (!probed) {
+      const due = pools.find((p) => p.suspect && !p.probing && (t >= p.probeAt || (alive.length === 0 && attemptNo > 0 && p.freeProbe)));
+      if (due && (k === 0 || alive.length === 0)) return { pool: due, probe: true };
+    }
+    let next = alive[k % Math.max(1, alive.length)];
+    if (next === previous && alive.length > 1) next = alive[(k + 1) % alive.length];
+    return next ? { pool: next, probe: false } : null;
+  }
+
+  async function attempt(pool: Pool, name: string, type: RRType, probe: boolean): Promise<Final> {
+    const sentAt = now();
     stats.queries++;
-    const rows = needsRawQuery(name) ? rawAsk(attemptNo, name, type) : ask(resolverFor(attemptNo), name, type);
+    pool.lastQuestion = { name, type };
+    if (probe) {
+      pool.probing = true;
+      pool.probeStartedAt = sentAt;
+      pool.freeProbe = false;
+    }
+    silentSince ??= sentAt;
+    const rows = needsRawQuery(name) ? rawAsk(pool, name, type) : ask(resolverFor(pool), name, type);
     const query = rows.then(
       (raw): Final => {
         const records = shape(type, raw);
         return records.length > 0 ? { kind: 'records', records } : { kind: 'nodata' };
       },
       (err: unknown): Final => classifyDnsError(err),
-    );
+    ).then((answer) => {
+      // A reply that comes after the deadline is still a sign of life.
+      if (isServerReply(answer)) noteReply(pool);
+      return answer;
+    });
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<Final>((resolve) => {
       timer = setTimeout(() => resolve({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' }), timeoutMs);
     });
     try {
-      return await Promise.race([query, deadline]);
+      const answer = await Promise.race([query, deadline]);
+      if (!isServerReply(answer)) noteSilence(pool, sentAt, probe);
+      return answer;
     } finally {
       clearTimeout(timer);
+      if (probe) {
+        pool.probing = false;
+        notify();
+      }
     }
   }
 
   async function lookup(name: string, type: RRType): Promise<Final> {
-    let last: Final = { kind: 'tempfail', reason: 'other', code: 'ENOSERVER' };
+    let last: Final | null = null;
     // Every configured server gets a try, even with --retries 0.
     const attempts = Math.max(retries + 1, pools.length);
+    let k = 0;
+    let probed = false;
+    let previous: Pool | null = null;
     for (let i = 0; i < attempts; i++) {
-      last = await attempt(i, name, type);
+      if (!pick(k, i, probed, previous)) break;
+      await pace();
+      const next = pick(k, i, probed, previous);
+      if (!next) break;
+      if (next.probe) probed = true;
+      else k++;
+      previous = next.pool;
+      last = await attempt(next.pool, name, type, next.probe);
       if (last.kind !== 'tempfail') return last;
     }
     stats.tempfails++;
-    return last;
+    return last ?? NO_SERVER;
+  }
+
+  function waitForServer(signal?: AbortSignal): Promise<'alive' | 'dead' | 'aborted'> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (outcome: 'alive' | 'dead' | 'aborted'): void => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(outcome);
+      };
+      const onAbort = (): void => settle('aborted');
+      if (signal?.aborted) return settle('aborted');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      function check(): void {
+        if (pools.some((p) => !p.suspect)) return settle('alive');
+        const t = now();
+        const deadAt = (silentSince ?? t) + deadAfterMs;
+        if (t >= deadAt) return settle('dead');
+        // Nobody else may be asking: probe each silent server again, one query at a time, at most once per timeout.
+        let wakeAt = deadAt;
+        for (const p of pools) {
+          if (p.probing || !p.lastQuestion) continue;
+          const at = p.probeStartedAt + timeoutMs;
+          if (t >= at) void attempt(p, p.lastQuestion.name, p.lastQuestion.type, true);
+          else wakeAt = Math.min(wakeAt, at);
+        }
+        clearTimeout(timer);
+        timer = setTimeout(check, Math.max(1, wakeAt - t));
+      }
+      watchers.add(check);
+      check();
+    });
   }
 
   return {
@@ -174,6 +325,13 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       return p as Promise<DnsAnswer<RecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
+    health: (): DnsHealth => ({
+      servers: pools.map((p) => ({ server: p.label, state: p.suspect ? 'suspect' : 'alive', lastAnswerAt: p.lastReplyAt })),
+      silentSince,
+      deadAfterMs,
+      dead: silentSince !== null && now() - silentSince >= deadAfterMs,
+    }),
+    waitForServer,
   };
 }
 

@@ -29,6 +29,8 @@ function tempfailReason(code: string): TempfailReason {
       return 'servfail';
     case 'EREFUSED':
       return 'refused';
+    case 'ENOSERVER':
+      return 'no-server';
     case 'ECONNREFUSED':
     case 'ECONNRESET':
     case 'ENETUNREACH':
@@ -37,4 +39,17 @@ function tempfailReason(code: string): TempfailReason {
     default:
       return 'other';
   }
+}
+
+/** Codes node:dns and rawQuery give when a reply came that was not an answer (RFC 1035 4.1.1 RCODE 1 and 4, or unreadable). */
+const ERROR_REPLY_CODES = new Set(['EFORMERR', 'ENOTIMP', 'EBADRESP']);
+
+/**
+ * Whether the outcome of one query shows that the server is there: any
+ * reply, NXDOMAIN, NODATA, SERVFAIL and REFUSED included. A timeout, an
+ * unreachable server or a socket error is no sign of life.
+ */
+export function isServerReply(answer: DnsAnswer<unknown>): boolean {
+  if (answer.kind !== 'tempfail') return true;
+  return answer.reason === 'servfail' || answer.reason === 'refused' || ERROR_REPLY_CODES.has(answer.code);
 }

@@ -22,7 +22,8 @@ export interface RecordTypes {
   NS: string;
 }
 
-export type TempfailReason = 'timeout' | 'servfail' | 'refused' | 'unreachable' | 'other';
+/** `no-server`: not asked at all, because no server has answered lately (see DnsHealth). */
+export type TempfailReason = 'timeout' | 'servfail' | 'refused' | 'unreachable' | 'no-server' | 'other';
 
 export type DnsAnswer<R> =
   | { kind: 'records'; records: R[] }
@@ -41,10 +42,37 @@ export interface DnsStats {
   tempfails: number;
 }
 
+/** One resolver as a client sees it: `suspect` once a query to it timed out with no reply from it since that query was sent. */
+export interface DnsServerHealth {
+  /** As given (--dns-server), or as Resolver#getServers gives the system resolvers. */
+  server: string;
+  state: 'alive' | 'suspect';
+  /** When it last replied to anything (epoch ms; an error reply such as SERVFAIL counts), or null. */
+  lastAnswerAt: number | null;
+}
+
+export interface DnsHealth {
+  servers: DnsServerHealth[];
+  /** Since when (epoch ms) queries have gone out with no server replying to any, or null while they reply. */
+  silentSince: number | null;
+  /** How long that silence lasts before the servers count as dead: timeout x (retries + 1). */
+  deadAfterMs: number;
+  /** No server has replied to anything for deadAfterMs while being asked. */
+  dead: boolean;
+}
+
 /** The one interface every check uses for DNS; tests and production share it. */
 export interface DnsClient {
   resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<RecordTypes[T]>>;
   stats(): DnsStats;
+  /** Resolver health; absent where there are no resolvers (the in-memory client). */
+  health?(): DnsHealth;
+  /**
+   * Settles 'alive' as soon as some server is not suspect, probing the silent
+   * ones meanwhile, or 'dead' once none has replied for deadAfterMs
+   * ('aborted' when `signal` aborts first).
+   */
+  waitForServer?(signal?: AbortSignal): Promise<'alive' | 'dead' | 'aborted'>;
 }
 
 export interface DnsQueryRef {

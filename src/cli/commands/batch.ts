@@ -8,7 +8,7 @@ import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { readBatchInput } from '../../batch/input.js';
-import { DEFAULT_CONCURRENCY, runBatch } from '../../batch/run.js';
+import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { renderJsonLine } from '../../report/json.js';
 import { renderReports, type Format } from '../../report/render.js';
@@ -89,13 +89,17 @@ export function batchCommand(run: CliRun): Command {
           },
         });
         bar?.stop();
+        if (result.stopped) {
+          controller.abort(); // stops reading the input (stdin may still be open)
+          warn(run, renderBatchStop(result.stopped));
+        }
         if (result.done === 0) {
           // Nothing is written, so an --output file is left as it was.
-          if (!result.interrupted) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
-          run.exitCode = 130;
+          if (!result.interrupted && !result.stopped) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
+          run.exitCode = result.stopped ? 2 : 130;
           return;
         }
-        const probe = await prober.submission(format === 'jsonl' ? probeClouds : collected);
+        const probe = result.stopped ? null : await prober.submission(format === 'jsonl' ? probeClouds : collected);
         probeClouds = [];
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
         if (format === 'jsonl') {
@@ -111,7 +115,7 @@ export function batchCommand(run: CliRun): Command {
         if (result.internalErrors > 0) {
           warn(run, `${plural(result.internalErrors, 'row')} failed inside m365audit (see their notes)`);
           run.exitCode = 3;
-        } else run.exitCode = result.interrupted ? 130 : worst;
+        } else run.exitCode = result.stopped ? 2 : result.interrupted ? 130 : worst;
       } finally {
         bar?.stop();
         stopListening();

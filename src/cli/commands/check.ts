@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import pLimit from 'p-limit';
 import { auditDomain, type DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
+import { limitWhile } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderReports, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
@@ -82,9 +82,8 @@ const CHECK_CONCURRENCY = 32;
  * is aborted no further domain is started: the result holds those that finished.
  */
 export async function runChecks(ctx: AuditContext, domains: readonly string[], enrich?: (r: DomainReport) => Promise<void>, signal?: AbortSignal): Promise<DomainReport[]> {
-  const limit = pLimit(CHECK_CONCURRENCY);
+  const limit = limitWhile(CHECK_CONCURRENCY, () => !signal?.aborted);
   const reports = await Promise.all(domains.map((d) => limit(async () => {
-    if (signal?.aborted) return null;
     const r = await auditDomain(ctx, d);
     await enrich?.(r);
     return r;
