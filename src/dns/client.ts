@@ -174,6 +174,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       return p as Promise<DnsAnswer<RecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
+    servers: () => [...servers],
   };
 }
 

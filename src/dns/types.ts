@@ -45,6 +45,8 @@ export interface DnsStats {
 export interface DnsClient {
   resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<RecordTypes[T]>>;
   stats(): DnsStats;
+  /** The resolvers this client asks, as ADDR[:PORT] (for the run's audit trail); empty when none (an in-memory table). */
+  servers?(): string[];
 }
 
 export interface DnsQueryRef {
