@@ -10,16 +10,20 @@ import type { ProbeResult } from '../smtp/types.js';
 import { checkSpf, type SpfSection } from '../spf/check.js';
 import { finding, type Finding } from './catalog.js';
 import type { AuditContext } from './context.js';
+import { echoInput } from './echo.js';
 import { gradeOf, scoreOf, type Grade } from './score.js';
-import { tempfailFinding } from './status.js';
+import { mergeTempfails, tempfailFinding } from './status.js';
 
 /** The audit of one domain. JSON field names are part of the contract (DESIGN.md). */
 export interface DomainReport {
   /** The ASCII form audited, or null when the input is not a domain name. */
   domain: string | null;
-  /** The input as given. */
+  /** The input as given, cut to 256 characters (the last one `…`) when longer. */
   input: string;
-  score: number;
+  /** The length of the input in characters, when `input` was cut. */
+  inputLength?: number;
+  /** 0-100, or null when the grade is `unknown` (a lookup failed, so there is nothing to score). */
+  score: number | null;
   grade: Grade;
   cloud: Cloud;
   /** The initial-domain prefix (e.g. contoso for contoso.onmicrosoft.com), or null. */
@@ -34,6 +38,8 @@ export interface DomainReport {
   /** Plain notes that are not findings. */
   notes: string[];
   timing: { ms: number; queries: number };
+  /** When this domain's audit began (UTC ISO 8601, from the context's clock). */
+  auditedAt: string;
   /** Extra columns of a batch CSV row, carried through. */
   meta?: Record<string, string>;
   /** The probe of this domain's MX host on port 25 (--probe-mx); never part of the score. */
@@ -49,15 +55,19 @@ const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
  */
 export async function auditDomain(ctx: AuditContext, input: string): Promise<DomainReport> {
   const started = Date.now();
+  const auditedAt = (ctx.clock?.() ?? new Date()).toISOString();
   const counted = countingClient(ctx.dns);
   const c: AuditContext = { ...ctx, dns: counted.client };
   const norm = normalizeDomain(input);
+  const echo = echoInput(input);
   const base = (domain: string | null): DomainReport => ({
-    domain, input, score: 0, grade: 'not-ready', cloud: ctx.cloud ?? 'worldwide', tenant: ctx.tenant ?? null,
+    domain, input: echo.text, ...(echo.cut ? { inputLength: echo.length } : {}), score: 0, grade: 'not-ready', cloud: ctx.cloud ?? 'worldwide', tenant: ctx.tenant ?? null,
     findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null, notes: [],
-    timing: { ms: 0, queries: 0 },
+    timing: { ms: 0, queries: 0 }, auditedAt,
   });
   const finish = (report: DomainReport): DomainReport => {
+    // One DNS_TEMPFAIL per failure kind, listing its queries (the apex TXT is asked by SPF and verification alike).
+    report.findings = mergeTempfails(report.findings);
     report.findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
     report.grade = gradeOf(report.findings);
     report.score = scoreOf(report.findings);
@@ -67,7 +77,8 @@ export async function auditDomain(ctx: AuditContext, input: string): Promise<Dom
 
   if (!norm.ok) {
     const r = base(null);
-    r.findings.push(finding('DOMAIN_INVALID', `"${input}" is not a valid domain name: ${norm.reason}.`, { evidence: input, fix: 'Give a domain name such as contoso.com.' }));
+    const what = echo.cut ? `"${echo.text}" (${echo.length} characters)` : `"${echo.text}"`;
+    r.findings.push(finding('DOMAIN_INVALID', `${what} is not a valid domain name: ${norm.reason}.`, { evidence: echo.text, fix: 'Give a domain name such as contoso.com.' }));
     return finish(r);
   }
   const domain = norm.domain;
@@ -108,11 +119,9 @@ export async function auditDomain(ctx: AuditContext, input: string): Promise<Dom
   report.dmarc = dmarc.section;
   report.autodiscover = autodiscover.section;
   report.verification = verification.section;
-  // The apex TXT is asked by SPF and verification alike: one DNS_TEMPFAIL per failed query.
-  report.findings = dedupeTempfails([...mx.findings, ...spf.findings, ...dkim.findings, ...dmarc.findings, ...autodiscover.findings, ...verification.findings]);
-  if (apexTxt.kind === 'tempfail' && !report.findings.some((f) => f.code === 'DNS_TEMPFAIL' && f.evidence?.startsWith(`${domain} TXT`))) {
-    report.findings.push(tempfailFinding(domain, 'TXT', apexTxt));
-  }
+  report.findings = [...mx.findings, ...spf.findings, ...dkim.findings, ...dmarc.findings, ...autodiscover.findings, ...verification.findings];
+  // The apex TXT also decides the cloud: its failure is reported even when no check named it.
+  if (apexTxt.kind === 'tempfail') report.findings.push(tempfailFinding(domain, 'TXT', apexTxt));
   report.notes.push(...dkim.section.notes, ...dmarc.section.notes);
   return finish(report);
 }
@@ -139,17 +148,6 @@ export function detectCloud(mx: MxSection, dkim: DkimSection, apexTxt: readonly 
   return cloud;
 }
 
-function dedupeTempfails(findings: Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return findings.filter((f) => {
-    if (f.code !== 'DNS_TEMPFAIL') return true;
-    const key = f.evidence ?? f.message;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
 /**
  * The DnsClient one domain's audit sees: counts the lookups it asks for, and
  * remembers a lookup that failed (after its retries) for the rest of this
@@ -171,6 +169,7 @@ function countingClient(dns: DnsClient): { client: DnsClient; count: () => numbe
         return answer;
       },
       stats: () => dns.stats(),
+      servers: () => dns.servers?.() ?? [],
     },
     count: () => n,
   };

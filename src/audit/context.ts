@@ -11,6 +11,8 @@ export interface AuditContext {
   /** Extra DKIM selectors (--selector) checked with the generic key checks. */
   selectors?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
+  /** The time each report's `auditedAt` is taken from (default: the system clock); tests pass a fixed one. */
+  clock?: (() => Date) | undefined;
 }
 
 export interface CheckResult<S> {

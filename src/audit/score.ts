@@ -14,9 +14,15 @@ export function gradeOf(findings: readonly Finding[]): Grade {
   return 'ready';
 }
 
-/** 100 minus 20 per error and 5 per warning, at least 0; an invalid or non-existent domain scores 0. */
-export function scoreOf(findings: readonly Finding[]): number {
+/**
+ * 100 minus 20 per error and 5 per warning, at least 0; an invalid or
+ * non-existent domain scores 0. A domain graded `unknown` has no score
+ * (null, DESIGN): part of it could not be looked up, and 100 would claim
+ * that nothing is wrong.
+ */
+export function scoreOf(findings: readonly Finding[]): number | null {
   if (findings.some((f) => f.code === 'DOMAIN_INVALID' || f.code === 'DOMAIN_NOT_FOUND')) return 0;
+  if (gradeOf(findings) === 'unknown') return null;
   let score = 100;
   for (const f of findings) {
     if (f.code === 'DNS_TEMPFAIL') continue;

@@ -145,7 +145,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
           await options.enrich?.(report);
         } catch (err) {
           internalErrors++;
-          report = failedReport(row, err);
+          report = failedReport(row, err, rowCtx.clock);
         }
         if (row.meta) report.meta = row.meta;
         ready.set(index, { report, row });
@@ -195,9 +195,9 @@ function nextUnlessHalted(input: AsyncIterator<BatchRow>, signal: AbortSignal): 
   });
 }
 
-function failedReport(row: BatchRow, err: unknown): DomainReport {
+function failedReport(row: BatchRow, err: unknown, clock: AuditContext['clock']): DomainReport {
   return {
-    domain: null, input: row.input, score: 0, grade: 'unknown', cloud: 'worldwide', tenant: row.tenant ?? null,
+    domain: null, input: row.input, score: null, grade: 'unknown', auditedAt: (clock?.() ?? new Date()).toISOString(), cloud: 'worldwide', tenant: row.tenant ?? null,
     findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null,
     notes: [`internal error while auditing this row: ${err instanceof Error ? err.message : String(err)}`],
     timing: { ms: 0, queries: 0 },

@@ -11,6 +11,8 @@ import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { cleanText } from '../report/sanitize.js';
+import { createRunInfo, type RunInfo } from '../report/run.js';
+import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../dns/client.js';
 import { positiveInt, rejectConflicts, UsageError } from './common.js';
 
 export interface RunProbeOptions {
@@ -73,8 +75,8 @@ export async function readCaFile(file: string, flag = '--tls-ca'): Promise<strin
 }
 
 export interface RunProber {
-  /** The submission probe: --probe-host, else the cloud's submission host (the run's most common cloud). */
-  submission(reports: readonly DomainReport[]): Promise<ProbeResult | null>;
+  /** The submission probe: --probe-host (or --cloud's host, started at once), else the submission host of `cloud` (the run's most common: see createCloudTally). */
+  submission(cloud: Cloud): Promise<ProbeResult | null>;
   /**
    * Probes the domain's MX host on port 25 (each distinct host once per run)
    * and attaches it. The host's address comes from the audit's own DnsClient,
@@ -100,10 +102,9 @@ export async function createRunProber(opts: RunProbeOptions): Promise<RunProber>
   if (opts.probe && explicit) submission = prober.probe({ host: explicit.host, port: explicit.port });
   else if (opts.probe && opts.cloud) submission = prober.probe({ host: CLOUD_ENDPOINTS[opts.cloud].smtpHost, port: SUBMISSION_PORT });
   return {
-    async submission(reports) {
+    async submission(cloud) {
       if (!opts.probe) return null;
       if (!submission) {
-        const cloud = mostCommonCloud(reports);
         submission = prober.probe({ host: CLOUD_ENDPOINTS[cloud].smtpHost, port: SUBMISSION_PORT });
       }
       return submission;
@@ -164,11 +165,55 @@ function unresolvedProbe(host: string, port: number, { a, aaaa }: Unresolved): P
   };
 }
 
-function mostCommonCloud(reports: readonly DomainReport[]): Cloud {
+/**
+ * Counts the clouds of a run's domains as they come (four counters, however
+ * many rows) for the submission probe's host: the most common cloud, the
+ * first seen on a tie, worldwide when no row is a domain.
+ */
+export function createCloudTally(): { add(r: Pick<DomainReport, 'domain' | 'cloud'>): void; mostCommon(): Cloud } {
   const counts = new Map<Cloud, number>();
-  for (const r of reports) if (r.domain) counts.set(r.cloud, (counts.get(r.cloud) ?? 0) + 1);
-  let best: Cloud = 'worldwide';
-  let n = 0;
-  for (const [c, k] of counts) if (k > n) [best, n] = [c, k];
-  return best;
+  return {
+    add(r) {
+      if (r.domain) counts.set(r.cloud, (counts.get(r.cloud) ?? 0) + 1);
+    },
+    mostCommon() {
+      let best: Cloud = 'worldwide';
+      let n = 0;
+      for (const [c, k] of counts) if (k > n) [best, n] = [c, k];
+      return best;
+    },
+  };
+}
+
+/** The most common cloud of these reports (see createCloudTally). */
+export function mostCommonCloud(reports: Iterable<Pick<DomainReport, 'domain' | 'cloud'>>): Cloud {
+  const tally = createCloudTally();
+  for (const r of reports) tally.add(r);
+  return tally.mostCommon();
+}
+
+/** What a command knows of its run at the end, for the audit trail (JSON `run`, the footers, jsonl's last line). */
+export interface RunTrail {
+  startedAt: Date;
+  dns: DnsClient;
+  probe: ProbeResult | null;
+  opts: RunProbeOptions & { timeout?: number | undefined; retries?: number | undefined; tenant?: string | undefined; selector?: string[] | undefined };
+  clock?: () => Date;
+}
+
+/** The run object of a check, batch or demo run that ends now. */
+export function finishRun(t: RunTrail): RunInfo {
+  const { opts } = t;
+  return createRunInfo({
+    startedAt: t.startedAt,
+    finishedAt: (t.clock ?? (() => new Date()))(),
+    resolvers: t.dns.servers?.() ?? [],
+    cloud: opts.cloud,
+    tenant: opts.tenant,
+    selectors: opts.selector,
+    probe: t.probe,
+    probeMx: opts.probeMx ? (opts.probeMxPort ?? SMTP_PORT) : null,
+    timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS,
+    retries: opts.retries ?? DEFAULT_RETRIES,
+  });
 }

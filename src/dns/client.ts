@@ -332,6 +332,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       dead: silentSince !== null && now() - silentSince >= deadAfterMs,
     }),
     waitForServer,
+    servers: () => servers.map((s) => s.label),
   };
 }
 

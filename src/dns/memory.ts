@@ -70,6 +70,7 @@ export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsCli
       return a;
     },
     stats: () => ({ ...stats }),
+    servers: () => [],
   };
 }
 

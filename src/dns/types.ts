@@ -73,6 +73,8 @@ export interface DnsClient {
    * ('aborted' when `signal` aborts first).
    */
   waitForServer?(signal?: AbortSignal): Promise<'alive' | 'dead' | 'aborted'>;
+  /** The resolvers this client asks, as ADDR[:PORT] (for the run's audit trail); empty when none (an in-memory table). */
+  servers?(): string[];
 }
 
 export interface DnsQueryRef {

@@ -2,38 +2,57 @@ import { stringify } from 'csv-stringify/sync';
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
+import { unsafeCharsRegex } from './sanitize.js';
 import { SUMMARY_AREAS, summarizeArea, topAction } from './summary.js';
 
 export type CsvRows = 'domains' | 'findings';
 
+const UNSAFE = unsafeCharsRegex();
+
 /**
  * A cell a spreadsheet would run as a formula (= + - @, and tab or CR that
  * some apps strip first) gets a leading apostrophe (OWASP CSV injection).
- * Control characters (line breaks too: one record, one line) and bidi
- * overrides become spaces. Quoting is csv-stringify's (RFC 4180).
+ * The unsafe characters of sanitize.ts (controls, line breaks too: one
+ * record, one line; zero-width and bidi controls) become spaces. Quoting is
+ * csv-stringify's (RFC 4180).
  */
 export function csvCell(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '';
-  const s = String(value).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ');
+  const s = String(value).replace(UNSAFE, ' ');
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
 }
 
 /** One row per domain (default) or one row per finding (`--csv-rows findings`). */
-export function renderCsv(reports: readonly DomainReport[], probe: ProbeResult | null = null, rows: CsvRows = 'domains'): string {
-  const metaKeys = [...new Set(reports.flatMap((r) => Object.keys(r.meta ?? {})))];
-  let records: (string | number | null)[][];
-  let header: string[];
+export function renderCsv(reports: Iterable<DomainReport>, probe: ProbeResult | null = null, rows: CsvRows = 'domains'): string {
+  return [...renderCsvChunks(reports, probe, rows)].join('');
+}
+
+const record = (cells: readonly (string | number | null)[]): string =>
+  stringify([cells.map((c) => csvCell(c))], { record_delimiter: '\r\n', quoted_match: /^\s|\s$/ });
+
+/**
+ * The CSV a record at a time: one pass for the columns (the meta keys of
+ * every row), one for the rows, so `reports` may be a spool file.
+ * `audited_at` is each domain's audit time (UTC ISO 8601).
+ */
+export function* renderCsvChunks(reports: Iterable<DomainReport>, probe: ProbeResult | null = null, rows: CsvRows = 'domains'): Generator<string> {
+  const keys = new Set<string>();
+  for (const r of reports) for (const k of Object.keys(r.meta ?? {})) keys.add(k);
+  const metaKeys = [...keys];
+  const meta = (r: DomainReport): string[] => metaKeys.map((k) => r.meta?.[k] ?? '');
   if (rows === 'findings') {
-    header = ['domain', 'input', 'grade', 'score', 'code', 'severity', 'area', 'message', 'evidence', 'fix', ...metaKeys];
-    records = reports.flatMap((r) => {
-      const meta = metaKeys.map((k) => r.meta?.[k] ?? '');
+    yield record(['domain', 'input', 'grade', 'score', 'code', 'severity', 'area', 'message', 'evidence', 'fix', 'audited_at', ...metaKeys]);
+    for (const r of reports) {
       const base = [r.domain ?? '', r.input, r.grade, r.score];
-      if (r.findings.length === 0) return [[...base, '', '', '', '', '', '', ...meta]];
-      return r.findings.map((f) => [...base, f.code, f.severity, f.area, f.message, f.evidence ?? '', f.fix ?? '', ...meta]);
-    });
-  } else {
-    header = ['domain', 'input', 'grade', 'score', 'cloud', 'tenant', ...SUMMARY_AREAS, 'smtp_probe', 'errors', 'warnings', 'findings', 'top_action', ...metaKeys];
-    records = reports.map((r) => [
+      if (r.findings.length === 0) yield record([...base, '', '', '', '', '', '', r.auditedAt, ...meta(r)]);
+      for (const f of r.findings) yield record([...base, f.code, f.severity, f.area, f.message, f.evidence ?? '', f.fix ?? '', r.auditedAt, ...meta(r)]);
+    }
+    return;
+  }
+  yield record(['domain', 'input', 'grade', 'score', 'cloud', 'tenant', ...SUMMARY_AREAS, 'smtp_probe', 'errors', 'warnings', 'findings', 'top_action', 'audited_at', ...metaKeys]);
+  for (const r of reports) {
+    const p = summarizeProbe(probeForDomain(r, probe));
+    yield record([
       r.domain ?? '',
       r.input,
       r.grade,
@@ -44,16 +63,13 @@ export function renderCsv(reports: readonly DomainReport[], probe: ProbeResult |
         const s = summarizeArea(r, a);
         return s.status === 'n/a' ? '' : `${s.status}: ${s.text}`;
       }),
-      (() => {
-        const p = summarizeProbe(probeForDomain(r, probe));
-        return p.status === 'n/a' ? '' : `${p.status}: ${p.text}`;
-      })(),
+      p.status === 'n/a' ? '' : `${p.status}: ${p.text}`,
       r.findings.filter((f) => f.severity === 'error').length,
       r.findings.filter((f) => f.severity === 'warning').length,
       r.findings.map((f) => f.code).join(' '),
       topAction(r),
-      ...metaKeys.map((k) => r.meta?.[k] ?? ''),
+      r.auditedAt,
+      ...meta(r),
     ]);
   }
-  return stringify([header, ...records].map((rec) => rec.map((c) => csvCell(c))), { record_delimiter: '\r\n', quoted_match: /^\s|\s$/ });
 }

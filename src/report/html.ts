@@ -3,14 +3,18 @@ import { CATALOG, isFindingCode, type Finding } from '../audit/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
+import { describeRun, type RunInfo } from './run.js';
 import { cleanText } from './sanitize.js';
-import { createSummary, SUMMARY_AREAS, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
+import { SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
+import { plural, scoreText } from './words.js';
 
 export interface HtmlOptions {
   /** The page's title and heading (default "Microsoft 365 mail readiness"). */
   title?: string;
   /** Shown in the header when given; left out otherwise so the output stays deterministic. */
   generatedAt?: Date;
+  /** The run's audit trail (when, version, resolvers, options), shown in the footer. */
+  run?: RunInfo | null;
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -69,6 +73,7 @@ a { color: var(--unknown); }
 .grade-ready, .sev-pass { background: var(--pass); }
 .grade-needs-work, .sev-warning { background: var(--warn); }
 .grade-unknown { background: var(--unknown); }
+.grade-invalid { background: var(--na); }
 .grade-not-ready, .sev-error { background: var(--fail); }
 .sev-info { background: var(--na); }
 .mark { white-space: nowrap; font-weight: 700; }
@@ -113,14 +118,27 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .9em; }
  * could not run code. Every string from DNS, SMTP or a saved run goes
  * through escapeHtml; only this file's own markup is emitted raw.
  */
-export function renderHtml(reports: readonly DomainReport[], probe: ProbeResult | ProbeResult[] | null, options: HtmlOptions = {}): string {
+export function renderHtml(reports: Iterable<DomainReport>, probe: ProbeResult | ProbeResult[] | null, options: HtmlOptions = {}): string {
+  return [...renderHtmlChunks(reports, probe, options)].join('');
+}
+
+/**
+ * The page in chunks, for runs of any size: `reports` is read once per part
+ * of the page (summary, table, cards), so a spool file read again will do.
+ */
+export function* renderHtmlChunks(reports: Iterable<DomainReport>, probe: ProbeResult | ProbeResult[] | null, options: HtmlOptions = {}): Generator<string> {
   const probes = probe === null ? [] : Array.isArray(probe) ? probe : [probe];
   const title = options.title ?? 'Microsoft 365 mail readiness';
-  const withProbe = probes.length > 0 || reports.some((r) => r.mxProbe);
+  let withProbe = probes.length > 0;
+  let count = 0;
+  for (const r of reports) {
+    count++;
+    if (r.mxProbe) withProbe = true;
+  }
   const generated = options.generatedAt && !Number.isNaN(options.generatedAt.getTime())
     ? ` Generated <time datetime="${escapeHtml(options.generatedAt.toISOString())}">${escapeHtml(options.generatedAt.toISOString())}</time>.`
     : '';
-  const parts = [
+  yield `${[
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
@@ -134,37 +152,35 @@ export function renderHtml(reports: readonly DomainReport[], probe: ProbeResult 
     '<body>',
     '<header>',
     `<h1>${escapeHtml(title)}</h1>`,
-    `<p class="meta">${reports.length} ${reports.length === 1 ? 'domain' : 'domains'} audited by ${escapeHtml(TOOL_NAME)} ${escapeHtml(VERSION)}.${generated}</p>`,
+    `<p class="meta">${plural(count, 'domain')} audited by ${escapeHtml(TOOL_NAME)} ${escapeHtml(VERSION)}.${generated}</p>`,
     '</header>',
     '<main>',
     renderSummarySection(reports),
-    renderDomainTable(reports, probes[0] ?? null, withProbe),
-    '<section aria-labelledby="details-h">',
-    '<h2 id="details-h">Domains in detail</h2>',
-    ...reports.map((r, i) => renderCard(r, i)),
-    '</section>',
-  ];
+  ].join('\n')}\n`;
+  yield* renderDomainTable(reports, probes[0] ?? null, withProbe);
+  yield '<section aria-labelledby="details-h">\n<h2 id="details-h">Domains in detail</h2>\n';
+  let i = 0;
+  for (const r of reports) yield `${renderCard(r, i++)}\n`;
+  yield '</section>\n';
   if (probes.length > 0) {
-    parts.push('<section aria-labelledby="probe-h">', '<h2 id="probe-h">SMTP submission probe</h2>', ...probes.map((p) => renderProbe(p, 'h3')), '</section>');
+    yield `${['<section aria-labelledby="probe-h">', '<h2 id="probe-h">SMTP submission probe</h2>', ...probes.map((p) => renderProbe(p, 'h3')), '</section>'].join('\n')}\n`;
   }
-  parts.push(
+  const run = options.run ? `<p class="run">${escapeHtml(describeRun(options.run))}</p>` : '';
+  yield `${[
     '</main>',
-    `<footer><p>${escapeHtml(TOOL_NAME)} ${escapeHtml(VERSION)}. DNS cannot prove that DKIM signing is switched on; check it in the Microsoft Defender portal.</p></footer>`,
+    `<footer>${run}<p>${escapeHtml(TOOL_NAME)} ${escapeHtml(VERSION)}. DNS cannot prove that DKIM signing is switched on; check it in the Microsoft Defender portal.</p></footer>`,
     '</body>',
     '</html>',
-  );
-  return `${parts.join('\n')}\n`;
+  ].join('\n')}\n`;
 }
 
-function renderSummarySection(reports: readonly DomainReport[]): string {
-  const s = createSummary();
-  for (const r of reports) s.add(r);
-  const sum = s.result();
+function renderSummarySection(reports: Iterable<DomainReport>): string {
+  const sum = summarize(reports);
   const stats = GRADES.map((g) => `<li><span class="n">${sum.grades[g]}</span><span class="badge grade-${g}">${GRADE_WORD[g]}</span></li>`);
   const lines = [
     '<section aria-labelledby="summary-h">',
     '<h2 id="summary-h">Summary</h2>',
-    `<ul class="stats" aria-label="Domains per grade"><li><span class="n">${sum.domains}</span>domains</li>${stats.join('')}</ul>`,
+    `<ul class="stats" aria-label="Domains per grade"><li><span class="n">${sum.domains}</span>${sum.domains === 1 ? 'domain' : 'domains'}</li>${stats.join('')}<li><span class="n">${sum.invalid}</span><span class="badge grade-invalid">Invalid</span></li></ul>`,
   ];
   if (sum.topFindings.length > 0) {
     lines.push(
@@ -183,13 +199,13 @@ function renderSummarySection(reports: readonly DomainReport[]): string {
   return lines.join('\n');
 }
 
-function renderDomainTable(reports: readonly DomainReport[], runProbe: ProbeResult | null, withProbe: boolean): string {
+function* renderDomainTable(reports: Iterable<DomainReport>, runProbe: ProbeResult | null, withProbe: boolean): Generator<string> {
   const heads = withProbe ? [...HTML_COLUMNS.slice(0, -1), 'SMTP probe', 'Top action'] : [...HTML_COLUMNS];
-  const rows = reports.map((r, i) => {
+  const row = (r: DomainReport, i: number): string => {
     const cells = [
       `<th scope="row"><a href="#domain-${i + 1}">${escapeHtml(domainLabel(r))}</a></th>`,
       `<td>${gradeBadge(r.grade)}</td>`,
-      `<td class="num">${escapeHtml(r.score)}</td>`,
+      `<td class="num">${escapeHtml(scoreText(r.score))}</td>`,
       `<td>${r.domain ? escapeHtml(r.cloud) : '–'}</td>`,
       ...SUMMARY_AREAS.map((a) => `<td>${statusCell(areaCell(r, a))}</td>`),
     ];
@@ -198,8 +214,8 @@ function renderDomainTable(reports: readonly DomainReport[], runProbe: ProbeResu
     }
     cells.push(`<td class="long">${escapeHtml(safeTopAction(r)) || '–'}</td>`);
     return `<tr class="domain">${cells.join('')}</tr>`;
-  });
-  return [
+  };
+  yield `${[
     '<section aria-labelledby="table-h">',
     '<h2 id="table-h">Readiness</h2>',
     '<div class="scroll">',
@@ -207,12 +223,10 @@ function renderDomainTable(reports: readonly DomainReport[], runProbe: ProbeResu
     '<caption>One row per domain; ✓ pass, ! warning, ✗ fail, ? unknown (a lookup failed).</caption>',
     `<thead><tr>${heads.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join('')}</tr></thead>`,
     '<tbody>',
-    ...rows,
-    '</tbody>',
-    '</table>',
-    '</div>',
-    '</section>',
-  ].join('\n');
+  ].join('\n')}\n`;
+  let i = 0;
+  for (const r of reports) yield `${row(r, i++)}\n`;
+  yield '</tbody>\n</table>\n</div>\n</section>\n';
 }
 
 /**
@@ -237,11 +251,12 @@ function safeTopAction(r: DomainReport): string {
 
 function renderCard(r: DomainReport, i: number): string {
   const id = `domain-${i + 1}`;
-  const meta = [`score ${escapeHtml(r.score)}`];
+  const meta = [`score ${escapeHtml(scoreText(r.score))}`];
   if (r.domain) meta.push(`cloud ${escapeHtml(r.cloud)}`);
   if (r.tenant) meta.push(`tenant <code>${escapeHtml(r.tenant)}</code>`);
-  if (r.domain !== null && r.input !== r.domain) meta.push(`input <code>${escapeHtml(r.input)}</code>`);
+  if (r.domain !== null && r.input !== r.domain) meta.push(`input <code>${escapeHtml(r.input)}</code>${typeof r.inputLength === 'number' ? ` (${escapeHtml(r.inputLength)} characters)` : ''}`);
   if (isObj(r.timing)) meta.push(`${escapeHtml(r.timing.queries)} DNS ${r.timing.queries === 1 ? 'query' : 'queries'} in ${escapeHtml(r.timing.ms)} ms`);
+  if (typeof r.auditedAt === 'string') meta.push(`audited ${escapeHtml(r.auditedAt)}`);
   const lines = [
     `<article class="card" id="${id}" aria-labelledby="${id}-h">`,
     `<header><h3 id="${id}-h">${escapeHtml(domainLabel(r))}</h3>${gradeBadge(r.grade)}<span class="meta">${meta.join(' · ')}</span></header>`,

@@ -1,4 +1,6 @@
 import type { DomainReport } from '../audit/audit.js';
+import { reconstructRun, type RunInfo } from './run.js';
+import { unsafeCharsRegex } from './sanitize.js';
 import type { RunSummary } from './summary.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 
@@ -9,28 +11,94 @@ export interface JsonDocument<P = unknown> {
   tool: { name: string; version: string };
   domains: DomainReport[];
   probe: P | null;
+  /** The audit trail: when, version, resolvers, options. */
+  run: RunInfo;
   /** Counts per grade and the most frequent findings (batch only). */
   summary?: RunSummary;
 }
 
+const UNSAFE = unsafeCharsRegex('json');
+
 /**
- * JSON.stringify escapes only U+0000-U+001F. DEL, the C1 controls (0x9B is a
- * terminal CSI), line/paragraph separators and bidi overrides pass through
- * raw, so a record could still drive a terminal that shows the JSON. They are
- * escaped as \uXXXX too: the same JSON value, safe to print.
+ * The one JSON writer of every command (check, batch, report, probe,
+ * explain, spf, plan). JSON.stringify escapes only U+0000-U+001F; DEL, the
+ * C1 controls (U+009B is a terminal CSI), line separators, zero-width and
+ * bidi controls would pass through raw and could drive or fool a terminal
+ * that shows the JSON. Every character of sanitize.ts's table is written as
+ * \uXXXX: the same JSON value, safe to print.
  */
 export function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** The DESIGN JSON document. */
-export function renderJson<P>(reports: readonly DomainReport[], probe: P | null = null, summary?: RunSummary): string {
-  const doc: JsonDocument<P> = { schemaVersion: SCHEMA_VERSION, tool: { name: TOOL_NAME, version: VERSION }, domains: [...reports], probe };
-  if (summary) doc.summary = summary;
-  return `${safeJson(doc, 2)}\n`;
+/** What a document ends with: known only once every report is written. */
+export interface JsonTail<P = unknown> {
+  probe: P | null;
+  /** The audit trail; rebuilt from the reports' auditedAt when not given. */
+  run: RunInfo;
+  summary?: RunSummary | undefined;
 }
 
-/** One DomainReport per line, nothing else. */
-export function renderJsonLine(report: DomainReport): string {
-  return `${safeJson(report)}\n`;
+/**
+ * The DESIGN JSON document written as it goes: `head()`, then `report(r)`
+ * for each domain as soon as it is done, then `tail()` with the probe, the
+ * run and the summary. The text is exactly safeJson(document, 2), but no
+ * string ever holds more than one report, so a run of any size can be written.
+ */
+export function createJsonWriter<P = unknown>(): { head(): string; report(r: DomainReport): string; tail(end: JsonTail<P>): string } {
+  let count = 0;
+  const member = (key: string, value: unknown): string => `  ${JSON.stringify(key)}: ${safeJson(value, 2).replace(/\n/g, '\n  ')}`;
+  return {
+    head: () => `{\n  "schemaVersion": ${SCHEMA_VERSION},\n${member('tool', { name: TOOL_NAME, version: VERSION })},\n  "domains": [`,
+    report: (r) => `${count++ === 0 ? '\n' : ',\n'}    ${safeJson(r, 2).replace(/\n/g, '\n    ')}`,
+    tail: (end) => {
+      const members = [member('probe', end.probe), member('run', end.run)];
+      if (end.summary) members.push(member('summary', end.summary));
+      return `${count > 0 ? '\n  ' : ''}],\n${members.join(',\n')}\n}\n`;
+    },
+  };
+}
+
+export interface JsonOptions {
+  summary?: RunSummary | undefined;
+  run?: RunInfo | null | undefined;
+}
+
+/** The DESIGN JSON document, as one string (for runs that fit in memory; see renderJsonChunks). */
+export function renderJson<P>(reports: Iterable<DomainReport>, probe: P | null = null, options: JsonOptions = {}): string {
+  return [...renderJsonChunks(reports, probe, options)].join('');
+}
+
+/** The document in chunks, one per report; `reports` is read twice when the run must be rebuilt. */
+export function* renderJsonChunks<P>(reports: Iterable<DomainReport>, probe: P | null = null, options: JsonOptions = {}): Generator<string> {
+  const w = createJsonWriter<P>();
+  yield w.head();
+  for (const r of reports) yield w.report(r);
+  yield w.tail({ probe, run: options.run ?? reconstructRun(reports), summary: options.summary });
+}
+
+/** What the last line of a jsonl run carries besides its report. */
+export interface JsonlTail<P = unknown> {
+  probe: P | null;
+  run: RunInfo;
+}
+
+/**
+ * One DomainReport per line, nothing else. The last line of a run also
+ * carries the run's submission `probe` and its `run` (audit trail), so that
+ * `report` of the file shows them as the live run did; a reader that only
+ * wants reports ignores the two fields.
+ */
+export function renderJsonLine(report: DomainReport, tail?: JsonlTail): string {
+  return `${safeJson(tail ? { ...report, probe: tail.probe, run: tail.run } : report)}\n`;
+}
+
+/** The jsonl of a run: one line per report, the probe and run on the last. */
+export function* renderJsonlChunks<P>(reports: Iterable<DomainReport>, tail: JsonlTail<P>): Generator<string> {
+  let held: DomainReport | null = null;
+  for (const r of reports) {
+    if (held) yield renderJsonLine(held);
+    held = r;
+  }
+  if (held) yield renderJsonLine(held, tail);
 }

@@ -1,8 +1,10 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
+import { describeRun, type RunInfo } from './run.js';
 import { cleanText } from './sanitize.js';
 import { SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
+import { plural, scoreText } from './words.js';
 
 /**
  * Text from DNS or SMTP inside Markdown: one line, control characters made
@@ -25,33 +27,38 @@ const GRADE_WORD = { ready: 'Ready', 'needs-work': 'Needs work', unknown: 'Unkno
 
 export const MARKDOWN_COLUMNS = ['Domain', 'Grade', 'Score', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'SMTP probe', 'Top action'];
 
+export interface MarkdownOptions {
+  /** The run's audit trail, as the last line. */
+  run?: RunInfo | null;
+}
+
 /** A GitHub-flavoured readiness table, then each domain's findings with fixes. */
-export function renderMarkdown(reports: readonly DomainReport[], probe: ProbeResult | null = null): string {
-  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  const lines = [
-    '## Microsoft 365 mail readiness',
-    '',
-    row(MARKDOWN_COLUMNS),
-    row(MARKDOWN_COLUMNS.map((c) => (c === 'Score' ? '---:' : '---'))),
-  ];
+export function renderMarkdown(reports: Iterable<DomainReport>, probe: ProbeResult | null = null, options: MarkdownOptions = {}): string {
+  return [...renderMarkdownChunks(reports, probe, options)].join('');
+}
+
+/** The Markdown in chunks, reading `reports` twice (table and summary, then the sections): a spool file will do. */
+export function* renderMarkdownChunks(reports: Iterable<DomainReport>, probe: ProbeResult | null = null, options: MarkdownOptions = {}): Generator<string> {
+  const row = (cells: string[]): string => `| ${cells.join(' | ')} |\n`;
+  yield `## Microsoft 365 mail readiness\n\n${row(MARKDOWN_COLUMNS)}${row(MARKDOWN_COLUMNS.map((c) => (c === 'Score' ? '---:' : '---')))}`;
   for (const r of reports) {
     const p = summarizeProbe(probeForDomain(r, probe));
-    lines.push(row([
+    yield row([
       mdText(r.domain ?? r.input) || '(empty)',
       GRADE_WORD[r.grade],
-      String(r.score),
+      scoreText(r.score),
       ...SUMMARY_AREAS.map((a) => {
         const s = summarizeArea(r, a);
         return `${MARK[s.status]} ${mdText(s.text)}`;
       }),
       `${MARK[p.status]} ${mdText(p.text)}`,
       mdText(topAction(r)) || '—',
-    ]));
+    ]);
   }
   const s = summarize(reports);
-  lines.push('', `${s.domains} domains: ${s.grades.ready} ready, ${s.grades['needs-work']} needs work, ${s.grades['not-ready']} not ready, ${s.grades.unknown} unknown.`);
+  yield `\n${plural(s.domains, 'domain')}: ${s.grades.ready} ready, ${s.grades['needs-work']} needs work, ${s.grades['not-ready']} not ready, ${s.grades.unknown} unknown, ${s.invalid} invalid.\n`;
   for (const r of reports) {
-    lines.push('', `### ${mdText(r.domain ?? r.input) || '(empty)'}: ${GRADE_WORD[r.grade]} (${r.score})`, '');
+    const lines = ['', `### ${mdText(r.domain ?? r.input) || '(empty)'}: ${GRADE_WORD[r.grade]} (${scoreText(r.score)})`, ''];
     if (r.findings.length === 0) lines.push('No findings.');
     for (const f of r.findings) {
       lines.push(`- **${f.severity}** \`${f.code}\`: ${mdText(f.message)}`);
@@ -59,14 +66,23 @@ export function renderMarkdown(reports: readonly DomainReport[], probe: ProbeRes
       if (f.fix) lines.push(`  - Fix: ${mdText(f.fix)}`);
     }
     for (const n of r.notes) lines.push(`- Note: ${mdText(n)}`);
+    if (r.mxProbe) lines.push(...probeLines(r.mxProbe, 'SMTP probe of the MX host'));
+    yield `${lines.join('\n')}\n`;
   }
-  if (probe) {
-    lines.push('', '### SMTP submission probe', '');
-    lines.push(`- Endpoint: ${mdText(`${probe.host}:${probe.port}`)} (${probe.tls})`);
-    lines.push(`- Reachable: ${reachableFact(probe)}${probe.banner ? `; banner: ${mdText(probe.banner)}` : ''}`);
-    if (probe.tlsVersion) lines.push(`- TLS: ${mdText(probe.tlsVersion)}${probe.cipher ? ` (${mdText(probe.cipher)})` : ''}`);
-    if (probe.authMechanisms) lines.push(`- AUTH after TLS: ${mdText(probe.authMechanisms.join(' ') || 'none')}`);
-    for (const f of probe.findings) lines.push(`- **${f.severity}** \`${f.code}\`: ${mdText(f.message)}`);
-  }
-  return `${lines.join('\n')}\n`;
+  if (probe) yield `\n${['### SMTP submission probe', '', ...probeLines(probe, null)].join('\n')}\n`;
+  if (options.run) yield `\n_${mdText(describeRun(options.run))}_\n`;
+}
+
+/** A probe as list items; `label` makes them one item with sub-items (under a domain). */
+function probeLines(p: ProbeResult, label: string | null): string[] {
+  const s = summarizeProbe(p);
+  const facts = [
+    `Endpoint: ${mdText(`${p.host}:${p.port}`)} (${mdText(String(p.tls))})`,
+    `Reachable: ${reachableFact(p)}${p.banner ? `; banner: ${mdText(p.banner)}` : ''}`,
+  ];
+  if (p.tlsVersion) facts.push(`TLS: ${mdText(p.tlsVersion)}${p.cipher ? ` (${mdText(p.cipher)})` : ''}`);
+  if (p.authMechanisms) facts.push(`AUTH after TLS: ${mdText(p.authMechanisms.join(' ') || 'none')}`);
+  for (const f of p.findings) facts.push(`**${f.severity}** \`${f.code}\`: ${mdText(f.message)}`);
+  if (label === null) return facts.map((x) => `- ${x}`);
+  return [`- ${label}: ${MARK[s.status]} ${mdText(s.text)}`, ...facts.map((x) => `  - ${x}`)];
 }

@@ -1,36 +1,52 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
-import { renderCsv, type CsvRows } from './csv.js';
-import { renderHtml } from './html.js';
-import { renderJson, renderJsonLine } from './json.js';
-import { renderMarkdown } from './markdown.js';
-import { summarize, renderSummaryText } from './summary.js';
-import { renderTable } from './table.js';
+import { renderCsvChunks, type CsvRows } from './csv.js';
+import { renderHtmlChunks } from './html.js';
+import { renderJsonChunks, renderJsonlChunks } from './json.js';
+import { renderMarkdownChunks } from './markdown.js';
+import { reconstructRun, type RunInfo } from './run.js';
+import { summarize, type RunSummary } from './summary.js';
+import { renderTableChunks } from './table.js';
 
 export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RenderOptions {
   color: boolean;
-  csvRows?: CsvRows;
+  csvRows?: CsvRows | undefined;
   /** Add the per-grade counts and most frequent findings (batch). */
-  summary?: boolean;
+  summary?: boolean | undefined;
+  /** The run's audit trail (every format shows it); rebuilt from the reports' auditedAt when absent. */
+  run?: RunInfo | null | undefined;
+  /** The summary when the caller already counted it (batch counts as the reports come). */
+  counted?: RunSummary | undefined;
 }
 
-/** Renders a finished run in any format; every format takes the same data. */
-export function renderReports(format: Format, reports: readonly DomainReport[], probe: ProbeResult | null, options: RenderOptions): string {
+/** Renders a finished run in any format as one string; every format takes the same data. */
+export function renderReports(format: Format, reports: Iterable<DomainReport>, probe: ProbeResult | null, options: RenderOptions): string {
+  return [...renderChunks(format, reports, probe, options)].join('');
+}
+
+/**
+ * Renders a finished run as a sequence of chunks, so that output of any size
+ * is written as a stream (the caller writes each chunk with backpressure).
+ * `reports` is read once per pass a format needs: an array, or a spool file
+ * read again, keeps memory bounded in the number of domains.
+ */
+export function renderChunks(format: Format, reports: Iterable<DomainReport>, probe: ProbeResult | null, options: RenderOptions): Iterable<string> {
+  const run = options.run ?? reconstructRun(reports);
   switch (format) {
     case 'json':
-      return renderJson(reports, probe, options.summary ? summarize(reports) : undefined);
+      return renderJsonChunks(reports, probe, { run, summary: options.summary ? (options.counted ?? summarize(reports)) : undefined });
     case 'jsonl':
-      return reports.map(renderJsonLine).join('');
+      return renderJsonlChunks(reports, { probe, run });
     case 'csv':
-      return renderCsv(reports, probe, options.csvRows);
+      return renderCsvChunks(reports, probe, options.csvRows);
     case 'markdown':
-      return renderMarkdown(reports, probe);
+      return renderMarkdownChunks(reports, probe, { run });
     case 'html':
-      return renderHtml(reports, probe);
+      return renderHtmlChunks(reports, probe, { run });
     case 'table':
-      return `${renderTable(reports, { color: options.color, probe })}${options.summary ? `\n${renderSummaryText(summarize(reports))}` : ''}`;
+      return renderTableChunks(reports, { color: options.color, probe, run, summary: options.summary });
   }
 }

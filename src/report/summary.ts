@@ -1,5 +1,6 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { AreaStatus } from '../audit/status.js';
+import { plural } from './words.js';
 
 export type SummaryArea = 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover';
 export const SUMMARY_AREAS: readonly SummaryArea[] = ['mx', 'spf', 'dkim', 'dmarc', 'autodiscover'];
@@ -34,7 +35,7 @@ export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSumm
       if (codes.has('SPF_MULTIPLE')) return { status, text: 'multiple records' };
       if (codes.has('SPF_NO_M365_INCLUDE')) return { status, text: 'no M365 include' };
       const lookups = (report.spf as { lookups?: number } | null)?.lookups;
-      return { status, text: typeof lookups === 'number' ? `M365 include, ${lookups} lookup${lookups === 1 ? '' : 's'}` : 'present' };
+      return { status, text: typeof lookups === 'number' ? `M365 include, ${plural(lookups, 'lookup')}` : 'present' };
     }
     case 'dkim': {
       if (codes.has('DKIM_MISSING')) return { status, text: 'missing' };
@@ -76,8 +77,12 @@ export function topAction(report: DomainReport): string {
 
 /** Counts per grade and the most frequent findings of a run. */
 export interface RunSummary {
+  /** Every row, invalid ones too. */
   domains: number;
+  /** The rows that are domain names, per grade. */
   grades: Record<'ready' | 'needs-work' | 'unknown' | 'not-ready', number>;
+  /** Rows that are not domain names (DOMAIN_INVALID): counted apart from not-ready. */
+  invalid: number;
   /** Most frequent finding codes, most frequent first. */
   topFindings: { code: string; severity: string; domains: number }[];
 }
@@ -86,10 +91,12 @@ export function createSummary(): { add(report: DomainReport): void; result(top?:
   const grades: RunSummary['grades'] = { ready: 0, 'needs-work': 0, unknown: 0, 'not-ready': 0 };
   const counts = new Map<string, { severity: string; domains: number }>();
   let domains = 0;
+  let invalid = 0;
   return {
     add(report) {
       domains++;
-      grades[report.grade]++;
+      if (report.findings.some((f) => f.code === 'DOMAIN_INVALID')) invalid++;
+      else if (Object.prototype.hasOwnProperty.call(grades, report.grade)) grades[report.grade]++;
       for (const code of new Set(report.findings.map((f) => f.code))) {
         const severity = report.findings.find((f) => f.code === code)?.severity ?? 'info';
         const c = counts.get(code) ?? { severity, domains: 0 };
@@ -102,12 +109,12 @@ export function createSummary(): { add(report: DomainReport): void; result(top?:
         .map(([code, c]) => ({ code, severity: c.severity, domains: c.domains }))
         .sort((a, b) => b.domains - a.domains || a.code.localeCompare(b.code))
         .slice(0, top);
-      return { domains, grades: { ...grades }, topFindings };
+      return { domains, grades: { ...grades }, invalid, topFindings };
     },
   };
 }
 
-export function summarize(reports: readonly DomainReport[]): RunSummary {
+export function summarize(reports: Iterable<DomainReport>): RunSummary {
   const s = createSummary();
   for (const r of reports) s.add(r);
   return s.result();
@@ -116,7 +123,7 @@ export function summarize(reports: readonly DomainReport[]): RunSummary {
 /** The summary as plain text lines (for the terminal table). */
 export function renderSummaryText(s: RunSummary): string {
   const g = s.grades;
-  const lines = [`Summary: ${s.domains} domains: ${g.ready} ready, ${g['needs-work']} needs-work, ${g['not-ready']} not-ready, ${g.unknown} unknown`];
+  const lines = [`Summary: ${plural(s.domains, 'domain')}: ${g.ready} ready, ${g['needs-work']} needs-work, ${g['not-ready']} not-ready, ${g.unknown} unknown, ${s.invalid} invalid`];
   if (s.topFindings.length > 0) {
     lines.push('Most frequent findings:');
     for (const f of s.topFindings) lines.push(`  ${String(f.domains).padStart(6)}  ${f.code} (${f.severity})`);

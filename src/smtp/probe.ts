@@ -343,6 +343,8 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const findings: Finding[] = result.findings;
   const wait = (): number => Math.min(timeoutMs, deadline - Date.now());
   const finish = (): ProbeResult => {
+    // `reachable` means an SMTP service took the session (types.ts): never beside SMTP_UNREACHABLE.
+    if (findings.some((f) => f.code === 'SMTP_UNREACHABLE')) result.reachable = false;
     result.timing.totalMs = Date.now() - started;
     return scrub(result, secrets);
   };

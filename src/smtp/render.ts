@@ -6,6 +6,7 @@
  */
 import Table from 'cli-table3';
 import type { Finding } from '../audit/catalog.js';
+import { safeJson } from '../report/json.js';
 import { cleanText } from '../report/sanitize.js';
 import type { CodeExplanation } from './codes.js';
 import type { ProbeResult } from './types.js';
@@ -113,7 +114,7 @@ export function renderProbeSummary(results: readonly ProbeResult[], options: Ren
 }
 
 export function renderProbeJson(r: ProbeResult): string {
-  return `${JSON.stringify(r, null, 2)}\n`;
+  return `${safeJson(r, 2)}\n`;
 }
 
 /** Explanations, one block each. */
@@ -139,5 +140,5 @@ export function renderExplanationsTable(items: readonly CodeExplanation[], optio
 }
 
 export function renderExplanationsJson(items: readonly CodeExplanation[]): string {
-  return `${JSON.stringify({ explanations: items }, null, 2)}\n`;
+  return `${safeJson({ explanations: items }, 2)}\n`;
 }

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditDomain, type DomainReport } from '../../src/audit/audit.js';
-import { CATALOG, type FindingCode } from '../../src/audit/catalog.js';
+import { CATALOG, finding, type Finding, type FindingCode } from '../../src/audit/catalog.js';
+import { scoreOf } from '../../src/audit/score.js';
+import { MAX_TEMPFAIL_QUERIES, mergeTempfails, tempfailFinding } from '../../src/audit/status.js';
 import { createDnsClient } from '../../src/dns/client.js';
+import { createMemoryDnsClient } from '../../src/dns/memory.js';
+import type { DnsClient } from '../../src/dns/types.js';
 import type { TestDnsServer } from '../support/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
@@ -154,5 +158,109 @@ describe('auditDomain on loopback fixture zones', () => {
     const r = await audit('ready.test');
     expect(r.notes.some((n) => /DNS cannot prove/i.test(n))).toBe(true);
     expect(r.findings.some((f) => /DNS cannot prove/i.test(f.message))).toBe(false);
+  });
+});
+
+/** A resolver that answers every query with this failure (a dead or refusing resolver). */
+function failingDns(pick: (name: string, type: string) => { reason: 'timeout' | 'servfail'; code: string }): DnsClient {
+  return {
+    resolve: async (name, type) => ({ kind: 'tempfail', ...pick(name, type) }) as never,
+    stats: () => ({ queries: 0, unique: 0, cacheHits: 0, tempfails: 0 }),
+  };
+}
+
+describe('a domain whose lookups failed (field trial: "unknown is not a score of 100")', () => {
+  it('has grade unknown and score null, not 100', async () => {
+    const r = await auditDomain({ dns: failingDns(() => ({ reason: 'timeout', code: 'ETIMEOUT' })) }, 'dead.test');
+    expect(r.grade).toBe('unknown');
+    expect(r.score).toBeNull();
+    expect(scoreOf(r.findings)).toBeNull();
+  });
+
+  it('gives one DNS_TEMPFAIL per failure kind, its evidence listing every query that failed', async () => {
+    const r = await auditDomain({ dns: failingDns(() => ({ reason: 'timeout', code: 'ETIMEOUT' })) }, 'dead.test');
+    const tempfails = r.findings.filter((f) => f.code === 'DNS_TEMPFAIL');
+    expect(tempfails).toHaveLength(1);
+    expect(r.findings.map((f) => f.code)).toEqual(['DNS_TEMPFAIL']);
+    const evidence = tempfails[0]?.evidence ?? '';
+    expect(evidence).toMatch(/: ETIMEOUT$/);
+    const queries = evidence.replace(/: ETIMEOUT$/, '').split(', ');
+    // Each area's own lookups, each named once.
+    for (const q of ['dead.test MX', 'dead.test TXT', '_dmarc.dead.test TXT', 'selector1._domainkey.dead.test CNAME', 'autodiscover.dead.test CNAME', 'msoid.dead.test CNAME']) expect(queries).toContain(q);
+    expect(new Set(queries).size).toBe(queries.length);
+    expect(tempfails[0]?.message).toBe(`${queries.length} DNS lookups failed (timeout), so the parts of the audit that depend on them are unknown rather than missing.`);
+    for (const area of ['mx', 'spf', 'dkim', 'dmarc', 'autodiscover', 'verification'] as const) expect(r[area]?.status, area).toBe('unknown');
+  });
+
+  it('keeps timeouts and SERVFAILs apart: two findings, each with its own queries', async () => {
+    const dns = failingDns((name) => (name.startsWith('_dmarc.') || name.includes('_domainkey') ? { reason: 'servfail', code: 'ESERVFAIL' } : { reason: 'timeout', code: 'ETIMEOUT' }));
+    const r = await auditDomain({ dns }, 'dead.test');
+    const tempfails = r.findings.filter((f) => f.code === 'DNS_TEMPFAIL');
+    expect(tempfails.map((f) => /: (E[A-Z]+)$/.exec(f.evidence ?? '')?.[1])).toEqual(['ETIMEOUT', 'ESERVFAIL']);
+    expect(tempfails[1]?.evidence).toContain('_dmarc.dead.test TXT');
+    expect(tempfails[1]?.evidence).toContain('selector1._domainkey.dead.test CNAME');
+    expect(tempfails[0]?.evidence).not.toContain('_dmarc.');
+    expect(tempfails[1]?.message).toMatch(/DNS lookups failed \(servfail\)/);
+  });
+
+  it('keeps a single failed query in the one-query form', async () => {
+    const r = await audit('timeout.test', { timeoutMs: 300 });
+    expect(r.findings.filter((f) => f.code === 'DNS_TEMPFAIL').map((f) => [f.evidence, f.message])).toEqual([
+      ['timeout.test TXT: ETIMEOUT', 'The TXT lookup for timeout.test failed (timeout), so this part of the audit is unknown rather than missing.'],
+    ]);
+  });
+});
+
+describe('mergeTempfails', () => {
+  const tf = (name: string, code = 'ETIMEOUT'): Finding => tempfailFinding(name, 'TXT', { kind: 'tempfail', reason: code === 'ETIMEOUT' ? 'timeout' : 'servfail', code });
+
+  it('names at most MAX_TEMPFAIL_QUERIES queries and gives the total', () => {
+    const merged = mergeTempfails(Array.from({ length: 45 }, (_, i) => tf(`n${i}.test`)));
+    expect(merged).toHaveLength(1);
+    const evidence = merged[0]?.evidence ?? '';
+    expect(evidence.split(', ')).toHaveLength(MAX_TEMPFAIL_QUERIES);
+    expect(evidence).toMatch(new RegExp(`^n0\\.test TXT, .*, n${MAX_TEMPFAIL_QUERIES - 1}\\.test TXT and ${45 - MAX_TEMPFAIL_QUERIES} more \\(45 in all\\): ETIMEOUT$`));
+  });
+
+  it('names each query once and keeps other findings in place', () => {
+    const other = finding('MX_MISSING', 'no MX');
+    const merged = mergeTempfails([tf('a.test'), other, tf('A.test'), tf('b.test', 'ESERVFAIL'), tf('c.test')]);
+    expect(merged.map((f) => [f.code, f.evidence])).toEqual([
+      ['DNS_TEMPFAIL', 'a.test TXT, c.test TXT: ETIMEOUT'],
+      ['MX_MISSING', undefined],
+      ['DNS_TEMPFAIL', 'b.test TXT: ESERVFAIL'],
+    ]);
+  });
+});
+
+describe('the audit trail and echoed input', () => {
+  it('stamps auditedAt from the context clock (UTC ISO 8601)', async () => {
+    const clock = (): Date => new Date('2026-11-27T08:00:00+01:00');
+    const r = await auditDomain({ dns: createMemoryDnsClient({}), clock }, 'nothing.test');
+    expect(r.auditedAt).toBe('2026-11-27T07:00:00.000Z');
+    const invalid = await auditDomain({ dns: createMemoryDnsClient({}), clock }, 'not a domain');
+    expect(invalid.auditedAt).toBe('2026-11-27T07:00:00.000Z');
+  });
+
+  it('cuts a 100,000-character input to 256 characters, noting its length', async () => {
+    const input = `${'a'.repeat(99_991)} not.test`;
+    const r = await auditDomain({ dns: createMemoryDnsClient({}) }, input);
+    expect(codes(r)).toEqual(['DOMAIN_INVALID']);
+    expect(r.input).toBe(`${'a'.repeat(255)}…`);
+    expect(r.inputLength).toBe(100_000);
+    const f = r.findings[0]!;
+    expect(f.evidence).toBe(r.input);
+    expect(f.message).toBe(`"${r.input}" (100000 characters) is not a valid domain name: contains white space.`);
+    expect(JSON.stringify(r).length).toBeLessThan(2000);
+  });
+
+  it('cuts by characters, never inside a surrogate pair, and leaves a short input alone', async () => {
+    const r = await auditDomain({ dns: createMemoryDnsClient({}) }, '😀'.repeat(300));
+    expect([...r.input]).toHaveLength(256);
+    expect(r.input.endsWith('😀…')).toBe(true);
+    expect(r.inputLength).toBe(300);
+    const short = await auditDomain({ dns: createMemoryDnsClient({}) }, 'x'.repeat(256));
+    expect(short.input).toBe('x'.repeat(256));
+    expect(short.inputLength).toBeUndefined();
   });
 });

@@ -140,7 +140,7 @@ describe('m365audit report', () => {
 
   it.each([
     ['{"not":"a run"}', 'not a saved m365audit run'],
-    ['{"domains":[{"input":"x"}]}', 'domains[0]'],
+    ['{"domains":[{"input":"x"}]}', 'schemaVersion is missing'],
     ['garbage\n', 'line 1 is not JSON'],
     ['', 'empty'],
   ])('refuses %j with one line and exit 2', async (input, message) => {
@@ -152,18 +152,53 @@ describe('m365audit report', () => {
 });
 
 describe('m365audit report on an edited file', () => {
-  it('renders sections of the wrong shape without crashing', async () => {
-    const r = await runInProcess(['check', 'ready.test', ...dns(), '--no-probe', '--format', 'json']);
-    const doc = JSON.parse(r.stdout) as { domains: Record<string, unknown>[] };
-    const d = doc.domains[0]!;
-    d.mx = { status: 'bogus', hosts: 'not a list' };
-    d.dkim = { status: 'pass', selectors: 42 };
-    d.dmarc = { status: 'pass', record: { p: 'reject' } };
-    d.spf = 'a string';
+  async function savedJson(): Promise<{ domains: Record<string, unknown>[] } & Record<string, unknown>> {
+    const r = await runInProcess(['check', 'ready.test', 'mx-none.test', ...dns(), '--no-probe', '--format', 'json']);
+    return JSON.parse(r.stdout) as { domains: Record<string, unknown>[] } & Record<string, unknown>;
+  }
+
+  // The field trial's edits: each crashed `report` with exit 3 (s.replace is not a function) before saved runs were validated.
+  const edits: [string, (doc: { domains: Record<string, unknown>[] } & Record<string, unknown>) => void, string][] = [
+    ['tenant: 5', (d) => (d.domains[0]!.tenant = 5), 'domains[0].tenant must be string or null'],
+    ['severity: "critical"', (d) => ((d.domains[1]!.findings as Record<string, unknown>[])[0]!.severity = 'critical'), 'domains[1].findings[0].severity must be one of "error", "warning", "info"'],
+    ['probe: "x"', (d) => (d.probe = 'x'), 'probe must be null, object or array'],
+    ['notes: [null]', (d) => (d.domains[0]!.notes = [null]), 'domains[0].notes[0] must be string'],
+    ['a section of the wrong shape', (d) => (d.domains[0]!.dkim = { status: 'pass', selectors: 42 }), 'domains[0].dkim.selectors must be array'],
+    ['an unknown section status', (d) => (d.domains[0]!.mx = { status: 'bogus' }), 'domains[0].mx.status must be one of "pass", "warn", "fail", "unknown"'],
+    ['a missing field', (d) => delete d.domains[0]!.findings, 'domains[0].findings is missing'],
+    ['a probe without its port', (d) => (d.probe = { host: 'x' }), 'probe.port is missing'],
+  ];
+
+  it.each(edits)('refuses %s in one line naming the field, exit 2, in every format', async (_what, edit, message) => {
+    const doc = await savedJson();
+    edit(doc);
+    for (const format of ['table', 'json', 'markdown', 'csv', 'html']) {
+      const out = await runInProcess(['report', '-', '--format', format], { input: JSON.stringify(doc) });
+      expect(out.code, format).toBe(2);
+      expect(out.stdout).toBe('');
+      expect(out.stderr).toBe(`m365audit: standard input is not a saved m365audit run: ${message}\n`);
+    }
+  });
+
+  it('refuses a bad jsonl line by its number, and bounds what it repeats of the file', async () => {
+    const doc = await savedJson();
+    const lines = doc.domains.map((d) => JSON.stringify(d));
+    const bad = { ...doc.domains[1], [`\u001b[31m${'k'.repeat(5000)}`]: 1 };
+    const out = await runInProcess(['report', '-'], { input: [lines[0], JSON.stringify(bad)].join('\n') });
+    expect(out.code).toBe(2);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(/^m365audit: standard input is not a saved m365audit run: line 2: \["\\\\x1b\[31mk+…"\] is not a field the schema knows\n$/);
+    expect(out.stderr.length).toBeLessThan(200);
+    expect(out.stderr).not.toContain('\u001b');
+  });
+
+  it('renders facts a check may add to a section (extra fields), in every format', async () => {
+    const doc = await savedJson();
+    doc.domains[0]!.mx = { ...(doc.domains[0]!.mx as object), extra: { deep: { deeper: ['<b>x</b>'] } } };
     for (const format of ['table', 'markdown', 'csv', 'html']) {
       const out = await runInProcess(['report', '-', '--format', format], { input: JSON.stringify(doc) });
       expect(out.stderr).toBe('');
-      expect(out.code).toBe(0);
+      expect(out.code).toBe(1);
     }
   });
 });

@@ -98,6 +98,7 @@ function richReport(): DomainReport {
     verification: { status: 'pass', records: ['MS=ms12345678'], msoid: null },
     notes: ['DNS cannot prove that DKIM signing is switched on.'],
     timing: { ms: 12, queries: 14 },
+    auditedAt: '2026-01-02T03:04:05.000Z',
     mxProbe: probeResult({ host: 'rich-example.mail.protection.outlook.com', port: 25, banner: '220 <script>alert("mx")</script>' }),
   };
 }

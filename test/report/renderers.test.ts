@@ -2,14 +2,26 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
+import { finding } from '../../src/audit/catalog.js';
 import { csvCell, renderCsv } from '../../src/report/csv.js';
+import { renderHtml } from '../../src/report/html.js';
+import { renderJson, renderJsonLine, safeJson } from '../../src/report/json.js';
 import { MARKDOWN_COLUMNS, mdText, renderMarkdown } from '../../src/report/markdown.js';
+import { describeRun, reconstructRun, type RunInfo } from '../../src/report/run.js';
 import { cleanText } from '../../src/report/sanitize.js';
+import { renderSummaryText, summarize, summarizeArea } from '../../src/report/summary.js';
 import { renderTable } from '../../src/report/table.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
 
 const reports: DomainReport[] = HOSTILE_STRINGS.map((_, i) => hostileReport(i));
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/**
+ * Every character no output may carry raw, written out here on its own (not
+ * imported): C0, DEL, C1, line/paragraph separators, zero-width characters
+ * and every bidi control (UAX #9).
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
+const INVISIBLE = ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u009b', '\u2028'];
 
 /** Cells of a GFM table row: split on pipes not escaped with a backslash. */
 function cells(row: string): string[] {
@@ -112,14 +124,197 @@ describe('terminal table', () => {
     expect(renderTable([r], { color: false })).toContain(long);
   });
 
-  it('cleanText escapes every control character and nothing else (property)', () => {
+  it('cleanText escapes every unsafe character and nothing else (property)', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (s) => {
         const out = cleanText(s);
-        expect(out).not.toMatch(CONTROL);
-        if (!CONTROL.test(s) && !/[\n\t]/.test(s) && !/[\u200e\u200f\u2066-\u2069]/.test(s)) expect(out).toBe(s);
+        expect(out).not.toMatch(UNSAFE);
+        if (!UNSAFE.test(s)) expect(out).toBe(s);
       }),
       { numRuns: 3000, seed: 3 },
     );
+  });
+});
+
+/** A report of a domain whose lookups failed: grade unknown, score null. */
+function unknownReport(): DomainReport {
+  const r = hostileReport(0);
+  r.domain = 'dead.example';
+  r.input = 'dead.example';
+  r.grade = 'unknown';
+  r.score = null;
+  r.findings = [finding('DNS_TEMPFAIL', '3 DNS lookups failed (timeout).', { evidence: 'dead.example MX, dead.example TXT, _dmarc.dead.example TXT: ETIMEOUT' })];
+  r.meta = {};
+  return r;
+}
+
+function invalidReport(): DomainReport {
+  const r = hostileReport(1);
+  r.domain = null;
+  r.input = 'not a domain';
+  r.grade = 'not-ready';
+  r.score = 0;
+  r.findings = [finding('DOMAIN_INVALID', '"not a domain" is not a valid domain name: contains white space.', { evidence: 'not a domain' })];
+  r.mx = null;
+  r.spf = null;
+  r.dmarc = null;
+  r.meta = {};
+  return r;
+}
+
+const RUN: RunInfo = {
+  startedAt: '2026-11-27T09:00:00.000Z', finishedAt: '2026-11-27T09:05:00.000Z', version: '0.1.0', resolvers: ['192.0.2.53', '[2001:db8::53]:5353'],
+  options: { cloud: null, tenant: 'contoso', selectors: ['s1'], probe: 'smtp.office365.com:587', probeMx: null, timeoutMs: 3000, retries: 2 },
+};
+const RUN_LINE = 'Audited 2026-11-27T09:00:00.000Z to 2026-11-27T09:05:00.000Z; m365audit 0.1.0; resolvers 192.0.2.53, [2001:db8::53]:5353; cloud detected; tenant contoso; selector s1; submission probe smtp.office365.com:587; DNS timeout 3000 ms, 2 retries.';
+
+describe('score null (grade unknown) in every renderer', () => {
+  const r = unknownReport();
+  it('table: ? in the Score column and the details', () => {
+    const out = renderTable([r], { color: false });
+    const row = out.split('\n').find((l) => l.includes('dead.example') && l.startsWith('│'));
+    expect(row?.split('│').map((c) => c.trim())[3]).toBe('?');
+    expect(out).toContain('dead.example: unknown, score ?');
+    expect(out).not.toContain('null');
+  });
+  it('markdown: ? in the Score column and the heading', () => {
+    const out = renderMarkdown([r]);
+    const row = out.split('\n').find((l) => l.startsWith('| dead'));
+    expect(cells(row ?? '')[2]?.trim()).toBe('?');
+    expect(out).toContain('### dead.example: Unknown (?)');
+    expect(out).not.toContain('null');
+  });
+  it('html: ? in the Score column and the card', () => {
+    const out = renderHtml([r], null);
+    expect(out).toContain('<td class="num">?</td>');
+    expect(out).toContain('score ?');
+    expect(out).not.toMatch(/>null</);
+  });
+  it('csv: an empty score cell', () => {
+    const rows = parse(renderCsv([r])) as string[][];
+    expect(rows[1]?.[rows[0]!.indexOf('score')]).toBe('');
+    const perFinding = parse(renderCsv([r], null, 'findings')) as string[][];
+    expect(perFinding[1]?.[3]).toBe('');
+  });
+  it('json: score null', () => {
+    const doc = JSON.parse(renderJson([r])) as { domains: { score: unknown }[] };
+    expect(doc.domains[0]?.score).toBeNull();
+  });
+});
+
+describe('summaries count invalid rows apart, with plurals', () => {
+  const reports = [unknownReport(), invalidReport(), hostileReport(2)];
+  it('RunSummary: invalid apart from not-ready', () => {
+    const s = summarize(reports);
+    expect(s).toMatchObject({ domains: 3, invalid: 1, grades: { ready: 0, 'needs-work': 0, unknown: 1, 'not-ready': 1 } });
+  });
+  it('every format says it', () => {
+    expect(renderSummaryText(summarize(reports))).toMatch(/^Summary: 3 domains: 0 ready, 0 needs-work, 1 not-ready, 1 unknown, 1 invalid\n/);
+    expect(renderMarkdown(reports)).toContain('\n3 domains: 0 ready, 0 needs work, 1 not ready, 1 unknown, 1 invalid.\n');
+    expect(renderHtml(reports, null)).toContain('<li><span class="n">1</span><span class="badge grade-invalid">Invalid</span></li>');
+    expect(renderTable(reports, { color: false, summary: true })).toContain('1 not-ready, 1 unknown, 1 invalid');
+    expect((JSON.parse(renderJson(reports, null, { summary: summarize(reports) })) as { summary: { invalid: number } }).summary.invalid).toBe(1);
+  });
+  it('says "1 domain", never "1 domains"', () => {
+    const one = [hostileReport(2)];
+    expect(renderSummaryText(summarize(one))).toMatch(/^Summary: 1 domain: /);
+    expect(renderMarkdown(one)).toContain('\n1 domain: ');
+    const html = renderHtml(one, null);
+    expect(html).toContain('1 domain audited by');
+    expect(html).toContain('<span class="n">1</span>domain</li>');
+    for (const out of [renderSummaryText(summarize(one)), renderMarkdown(one), html]) expect(out).not.toMatch(/\b1 domains\b/);
+  });
+  it('says "1 lookup" in the SPF cell', () => {
+    const r = hostileReport(2);
+    r.findings = [];
+    r.spf = { status: 'pass', record: 'v=spf1 include:spf.protection.outlook.com -all', lookups: 1 } as DomainReport['spf'];
+    expect(summarizeArea(r, 'spf').text).toBe('M365 include, 1 lookup');
+  });
+});
+
+describe('the audit trail in every format', () => {
+  const reports = [hostileReport(2), unknownReport()];
+  it('table, markdown and html end with the run line', () => {
+    expect(renderTable(reports, { color: false, run: RUN }).trimEnd().split('\n').pop()).toBe(RUN_LINE);
+    expect(renderMarkdown(reports, null, { run: RUN }).trimEnd().split('\n').pop()).toBe(`_${mdText(RUN_LINE)}_`);
+    expect(renderHtml(reports, null, { run: RUN })).toContain(`<footer><p class="run">${RUN_LINE}</p>`);
+  });
+  it('csv has an audited_at column', () => {
+    for (const rows of ['domains', 'findings'] as const) {
+      const out = parse(renderCsv(reports, null, rows)) as string[][];
+      const at = out[0]!.indexOf('audited_at');
+      expect(at).toBeGreaterThan(0);
+      expect(out.slice(1).map((x) => x[at])).toContain('2026-01-02T03:04:05.000Z');
+    }
+  });
+  it('json has run; without one it is rebuilt from auditedAt', () => {
+    expect((JSON.parse(renderJson(reports, null, { run: RUN })) as { run: RunInfo }).run).toEqual(RUN);
+    const early = { ...hostileReport(3), auditedAt: '2026-01-01T00:00:00.000Z' };
+    expect((JSON.parse(renderJson([...reports, early])) as { run: RunInfo }).run).toEqual({
+      startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-02T03:04:05.000Z', version: null, resolvers: null, options: null, reconstructed: true,
+    });
+  });
+  it('says what a reconstructed run lacks', () => {
+    expect(describeRun(reconstructRun(reports))).toBe("Audited 2026-01-02T03:04:05.000Z to 2026-01-02T03:04:05.000Z (from the reports' auditedAt; the run's version, resolvers and options were not saved).");
+  });
+});
+
+describe('--probe-mx results are visible in every format', () => {
+  const r = hostileReport(2);
+  r.mxProbe = {
+    host: 'mx.d2.example', port: 25, tls: 'starttls', reachable: false, banner: '554 5.7.1 go away', ehlo: { beforeTls: null, afterTls: null },
+    starttls: null, tlsVersion: null, cipher: null, certificate: null, authMechanisms: null, auth: null,
+    findings: [finding('SMTP_UNREACHABLE', 'mx.d2.example:25: the server greets with 554 instead of 220: it refuses the session.', { evidence: '554 5.7.1 go away' })],
+    timing: { connectMs: 1, bannerMs: 1, tlsMs: null, totalMs: 2 },
+  };
+  it('table: an SMTP probe column and the probe under the domain', () => {
+    const out = renderTable([r, hostileReport(3)], { color: false });
+    const head = out.split('\n')[1] ?? '';
+    expect(head.split('│').map((c) => c.trim())).toContain('SMTP probe');
+    expect(out).toContain('✗ mx.d2.example:25 SMTP_UNREACHABLE');
+    expect(out).toContain('  SMTP probe of the MX host mx.d2.example:25 (starttls): fail');
+    expect(out).toContain('SMTP_UNREACHABLE: mx.d2.example:25: the server greets with 554');
+    // Without MX probes, no column.
+    expect(renderTable([hostileReport(3)], { color: false }).split('\n')[1]).not.toContain('SMTP probe');
+  });
+  it('markdown: the cell and the probe under the domain', () => {
+    const out = renderMarkdown([r]);
+    expect(out).toContain('❌ mx.d2.example:25 SMTP\\_UNREACHABLE');
+    expect(out).toContain('- SMTP probe of the MX host: ❌ mx.d2.example:25 SMTP\\_UNREACHABLE');
+    expect(out).toContain('  - Reachable: no; banner: 554 5.7.1 go away');
+  });
+  it('csv and html: the cell', () => {
+    const rows = parse(renderCsv([r])) as string[][];
+    expect(rows[1]?.[rows[0]!.indexOf('smtp_probe')]).toBe('fail: mx.d2.example:25 SMTP_UNREACHABLE');
+    expect(renderHtml([r], null)).toContain('SMTP probe of the MX host');
+  });
+});
+
+describe('zero-width and bidi characters are escaped everywhere', () => {
+  const text = `a${INVISIBLE.join('b')}c`;
+  it('cleanText (terminal, markdown, html) shows each as an escape', () => {
+    const out = cleanText(text);
+    expect(out).not.toMatch(UNSAFE);
+    expect(out).toContain('\\u200b');
+    expect(out).toContain('\\u202e');
+    expect(out).toContain('\\x9b');
+    expect(mdText(text)).not.toMatch(UNSAFE);
+  });
+  it('safeJson writes each as \\uXXXX and round-trips', () => {
+    const out = safeJson({ text });
+    expect(out).not.toMatch(UNSAFE);
+    expect(out).toContain('\\u200b');
+    expect((JSON.parse(out) as { text: string }).text).toBe(text);
+  });
+  it('csvCell replaces each with a space', () => {
+    expect(csvCell(text)).toBe(`a${INVISIBLE.map(() => ' ').join('b')}c`);
+  });
+  it('every format of a report carrying them', () => {
+    const r = hostileReport(0);
+    r.findings[0]!.evidence = text;
+    r.notes = [text];
+    for (const out of [renderTable([r], { color: false }), renderMarkdown([r]), renderHtml([r], null), renderJson([r]), renderJsonLine(r), renderCsv([r]).replace(/\r\n/g, '\n')]) {
+      expect(out).not.toMatch(new RegExp(UNSAFE.source.replace('\\u0000-\\u001f', '\\u0000-\\u0009\\u000b-\\u001f')));
+    }
   });
 });

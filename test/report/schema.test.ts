@@ -102,6 +102,25 @@ describe('schema/report.schema.json', () => {
     expectValid(validateDoc, doc, 'check with probes');
     expect(doc.probe?.reachable).toBe(true);
     expect(doc.domains[1]?.mxProbe?.host).toBe('mx.probe-mx.test');
+    // jsonl: the last line carries the probe and the run.
+    const l = await runInProcess(['check', 'ready.test', 'probe-mx.test', ...dnsArgs(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--format', 'jsonl']);
+    const lines = l.stdout.trimEnd().split('\n').map((x) => JSON.parse(x) as Record<string, unknown>);
+    for (const [i, line] of lines.entries()) expectValid(validateLine, line, `jsonl line ${i + 1}`);
+    expect((lines[1]?.probe as ProbeResult).reachable).toBe(true);
+    expect(validateLine({ ...lines[1], probe: 'x' })).toBe(false);
+    expect(validateLine({ ...lines[1], run: undefined })).toBe(false);
+  });
+
+  it('(a) a domain whose lookups failed: grade unknown, score null', async () => {
+    dns.setFault('ready.test', 'servfail');
+    try {
+      const r = await runInProcess(['check', 'ready.test', ...dnsArgs(), '--no-probe', '--format', 'json']);
+      const doc = JSON.parse(r.stdout) as { domains: { grade: string; score: number | null }[] };
+      expectValid(validateDoc, doc, 'unknown domain');
+      expect(doc.domains[0]).toMatchObject({ grade: 'unknown', score: null });
+    } finally {
+      dns.setFault('ready.test', null);
+    }
   });
 
   it('(b) every line of batch - --format jsonl is a DomainReport; batch --format json is a document', async () => {
@@ -110,9 +129,14 @@ describe('schema/report.schema.json', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(INPUTS.length);
     for (const [i, line] of lines.entries()) {
-      const value = JSON.parse(line) as unknown;
+      const value = JSON.parse(line) as Record<string, unknown>;
       expectValid(validateLine, value, `jsonl line ${i + 1}`);
-      expectValid(validateReport, value, `jsonl line ${i + 1} as DomainReport`);
+      // The last line also carries the run's probe and run; without them it is a DomainReport like the others.
+      const last = i === lines.length - 1;
+      expect(Object.hasOwn(value, 'run'), `line ${i + 1} has run`).toBe(last);
+      const { probe: _p, run: _r, ...report } = value;
+      expectValid(validateReport, report, `jsonl line ${i + 1} as DomainReport`);
+      if (last) expect(validateReport(value)).toBe(false);
     }
     const j = await runInProcess(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'json'], { input: 'ready.test\nmx-none.test\nnot a domain!\n' });
     const doc = JSON.parse(j.stdout) as { summary?: { domains: number } };
@@ -150,7 +174,7 @@ describe('schema/report.schema.json', () => {
 
   it('renderJson and renderJsonLine output validates, hostile strings and all', () => {
     const reports = HOSTILE_STRINGS.map((_, i) => hostileReport(i));
-    expectValid(validateDoc, JSON.parse(renderJson(reports, null, summarize(reports))), 'renderJson');
+    expectValid(validateDoc, JSON.parse(renderJson(reports, null, { summary: summarize(reports) })), 'renderJson');
     for (const r of reports) expectValid(validateLine, JSON.parse(renderJsonLine(r)), `renderJsonLine ${r.domain}`);
   });
 
@@ -183,6 +207,13 @@ describe('schema/report.schema.json', () => {
       ['a non-string meta value', mutate((d) => (first(d).meta = { n: 1 }))],
       ['a probe of the wrong shape', mutate((d) => (d.probe = { host: 'x' }))],
       ['an SPF tree node with negative lookups', mutate((d) => ((first(d).spf as { tree: Record<string, unknown> }).tree = { domain: 'ready.test', record: null, lookups: -1, children: [] }))],
+      ['no run', mutate((d) => delete d.run)],
+      ['a run without resolvers', mutate((d) => delete (d.run as Record<string, unknown>).resolvers)],
+      ['a run time that is not a date', mutate((d) => ((d.run as Record<string, unknown>).startedAt = 'yesterday'))],
+      ['no auditedAt', mutate((d) => delete first(d).auditedAt)],
+      ['an input over 256 characters', mutate((d) => (first(d).input = 'x'.repeat(257)))],
+      ['a score that is a string', mutate((d) => (first(d).score = '?'))],
+      ['a probe and run on a report of the document', mutate((d) => (first(d).run = d.run))],
       ['an SPF tree node without children', mutate((d) => ((first(d).spf as { tree: Record<string, unknown> }).tree = { domain: 'ready.test', record: null, lookups: 0 }))],
     ];
     for (const [what, doc] of bad) expect(validateDoc(doc), what).toBe(false);

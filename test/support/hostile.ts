@@ -42,6 +42,7 @@ export function hostileReport(i: number): DomainReport {
     verification: null,
     notes: [s],
     timing: { ms: 1, queries: 1 },
+    auditedAt: '2026-01-02T03:04:05.000Z',
     meta: { client: s, '=formula': s },
   };
 }

@@ -10,14 +10,19 @@ import type { AuditContext } from '../../audit/context.js';
 import { readBatchInput } from '../../batch/input.js';
 import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
-import { renderJsonLine } from '../../report/json.js';
-import { renderReports, type Format } from '../../report/render.js';
+import { echoInput } from '../../audit/echo.js';
+import { createJsonWriter, renderJsonLine } from '../../report/json.js';
+import { renderChunks, type Format } from '../../report/render.js';
+import { createSummary } from '../../report/summary.js';
+import { plural } from '../../report/words.js';
 import { createGcHint } from '../memory.js';
 import { exitCodeFor, failOnOption, interruptOnSigint, positiveInt, UsageError, useColor, warn, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, dnsClientFromOptions, MAX_CONCURRENCY, type DnsCliOptions } from '../dns-options.js';
 import { writeText, type CliIo, type CliRun } from '../io.js';
+import { writeChunks } from '../output.js';
 import { describe } from '../program.js';
-import { addProbeOptions, createRunProber, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
+import { addProbeOptions, createCloudTally, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
+import { createSpool, type Spool } from '../spool.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
 
 interface BatchOptions extends DnsCliOptions, RunProbeOptions {
@@ -62,26 +67,42 @@ export function batchCommand(run: CliRun): Command {
       // Checked before any domain is audited: a bad --output fails in a second, not after the run.
       const output = opts.output ? await prepareOutput(opts.output, file, io.stdin) : null;
       const emit = (text: string): Promise<void> => (output ? output.write(text) : write(io.stdout, text));
-      const collected: DomainReport[] = [];
-      let probeClouds: DomainReport[] = [];
+      // Memory stays flat in the number of rows in every format: jsonl and json are written as the
+      // reports come (jsonl holds back its last line for the probe and run); the others need the run's
+      // end first (its probe, column widths), so their reports wait in a spool file, not in memory.
+      const spool: Spool | null = format === 'jsonl' || format === 'json' ? null : await createSpool().catch((err: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot create a temporary file for --format ${format}: ${err.code ?? err.message} (set TMPDIR to a writable directory)`);
+      });
+      const json = format === 'json' ? createJsonWriter() : null;
+      const summary = createSummary();
+      const clouds = createCloudTally();
+      let held: DomainReport | null = null;
+      let jsonStarted = false;
       let worst: 0 | 1 = 0;
       const controller = new AbortController();
       const stopListening = interruptOnSigint(run, controller);
       const bar = progressBar(io, opts, file);
       const gcHint = createGcHint();
       const started = Date.now();
+      const startedAt = new Date();
       try {
         const result = await runBatch(ctx, readBatchInput(input, controller.signal), {
           concurrency: opts.concurrency,
           signal: controller.signal,
           enrich: (report) => prober.attachMx(report, dns),
           onReport: async (report) => {
+            if (report.meta) report.meta = echoMeta(report.meta);
             if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;
+            clouds.add(report);
+            summary.add(report);
             if (format === 'jsonl') {
-              await emit(renderJsonLine(report));
-              // The cloud of the first few rows picks the submission probe's host.
-              if (probeClouds.length < 100) probeClouds.push({ ...report, findings: [] });
-            } else collected.push(report);
+              if (held) await emit(renderJsonLine(held));
+              held = report;
+            } else if (json) {
+              // The head waits for the first report: a run with no domains writes nothing.
+              await emit(`${jsonStarted ? '' : json.head()}${json.report(report)}`);
+              jsonStarted = true;
+            } else await spool?.add(report);
           },
           onProgress: (done) => {
             bar?.update(done);
@@ -99,13 +120,19 @@ export function batchCommand(run: CliRun): Command {
           run.exitCode = result.stopped ? 2 : 130;
           return;
         }
-        const probe = result.stopped ? null : await prober.submission(format === 'jsonl' ? probeClouds : collected);
-        probeClouds = [];
+        // Interrupted: write what is done without starting the submission probe (as check does).
+        const probe = result.interrupted || result.stopped ? null : await prober.submission(clouds.mostCommon());
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
+        const trail = finishRun({ startedAt, dns, probe, opts });
         if (format === 'jsonl') {
+          if (held) await emit(renderJsonLine(held, { probe, run: trail }));
+          held = null;
           if (probe) io.stderr.write(renderProbeNote(probe));
-        } else {
-          await emit(renderReports(format, collected, probe, { color: useColor(io, opts), csvRows: opts.csvRows, summary: true }));
+        } else if (json) {
+          await emit(json.tail({ probe, run: trail, summary: summary.result() }));
+        } else if (spool) {
+          await spool.finish();
+          await writeChunks(emit, renderChunks(format, spool, probe, { color: useColor(io, opts), csvRows: opts.csvRows, summary: true, run: trail, counted: summary.result() }));
         }
         if (opts.stats) {
           const s = dns.stats();
@@ -119,6 +146,7 @@ export function batchCommand(run: CliRun): Command {
       } finally {
         bar?.stop();
         stopListening();
+        await spool?.dispose();
         await output?.close();
       }
     });
@@ -210,9 +238,11 @@ async function inputStats(file: string, stdin: Readable): Promise<Stats | null> 
   }
 }
 
-/** `1 domain`, `2 domains`. */
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+/** CSV columns carried into a report are echoed input too: each name and value cut like `input`. */
+function echoMeta(meta: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta)) out[echoInput(k).text] = echoInput(v).text;
+  return out;
 }
 
 /** Writes with backpressure (see writeText); a failure is one line, exit 2. */

@@ -3,14 +3,15 @@ import { auditDomain, type DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { limitWhile } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
-import { FORMATS, renderReports, type Format } from '../../report/render.js';
+import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
 import { reachability } from '../../report/probe-summary.js';
-import { emit, exitCodeFor, failOnOption, interruptOnSigint, singleChoiceOption, UsageError, useColor, cloudOption, type FailOn } from '../common.js';
+import { exitCodeFor, failOnOption, interruptOnSigint, singleChoiceOption, UsageError, useColor, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, parseTenant, dnsClientFromOptions, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
+import { emitChunks } from '../output.js';
 import { describe } from '../program.js';
-import { addProbeOptions, createRunProber, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
+import { addProbeOptions, createRunProber, finishRun, mostCommonCloud, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
 
 export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
   cloud?: Cloud;
@@ -54,6 +55,7 @@ export function checkCommand(run: CliRun): Command {
       rejectCsvRowsWithoutCsv(opts);
       rejectProbeConflicts(cmd);
       const format = opts.format ?? 'table';
+      const startedAt = new Date();
       const ctx: AuditContext = { dns: dnsClientFromOptions(opts), cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
       const prober = await createRunProber(opts);
       const controller = new AbortController();
@@ -62,9 +64,9 @@ export function checkCommand(run: CliRun): Command {
         const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns), controller.signal);
         const interrupted = controller.signal.aborted;
         // Interrupted: write the domains that finished, without starting the submission probe.
-        const probe = interrupted ? null : await prober.submission(reports);
-        const text = renderReports(format, reports, probe, { color: useColor(run.io, opts), csvRows: opts.csvRows });
-        await emit(run, text, opts);
+        const probe = interrupted ? null : await prober.submission(mostCommonCloud(reports));
+        const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts });
+        await emitChunks(run, renderChunks(format, reports, probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, run: trail }), opts);
         if (probe && format === 'jsonl') run.io.stderr.write(renderProbeNote(probe));
         run.exitCode = controller.signal.aborted ? 130 : exitCodeFor(allFindings(reports, probe), opts.failOn);
       } finally {

@@ -5,11 +5,12 @@ import { startMicrosoftLikeSmtpServer } from '../../../test/support/smtp-servers
 import { ZoneStore } from '../../../test/support/zone-store.js';
 import type { AuditContext } from '../../audit/context.js';
 import { createDnsClient } from '../../dns/client.js';
-import { FORMATS, renderReports, type Format } from '../../report/render.js';
+import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import { singleChoiceOption, useColor } from '../common.js';
-import { writeText, type CliRun } from '../io.js';
+import type { CliRun } from '../io.js';
+import { emitChunks } from '../output.js';
 import { describe } from '../program.js';
-import { createRunProber } from '../run-probes.js';
+import { createRunProber, finishRun, mostCommonCloud } from '../run-probes.js';
 import { runChecks } from './check.js';
 
 /** fixtures/ relative to this file, in src/ (tests) and dist/src/ (built) alike. */
@@ -31,11 +32,15 @@ export function demoCommand(run: CliRun): Command {
       const [dns, smtp] = await Promise.all([startDnsServer({ zones }), startMicrosoftLikeSmtpServer()]);
       try {
         run.io.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains from a loopback DNS server at ${dns.server}, SMTP probe of a loopback endpoint at ${smtp.host}:${smtp.port}; nothing leaves this machine.\n`);
-        const ctx: AuditContext = { dns: createDnsClient({ servers: [dns.server], timeoutMs: 2000, retries: 1 }) };
-        const prober = await createRunProber({ probe: true, probeHost: `${smtp.host}:${smtp.port}`, caPem: smtp.caPem, probeTimeout: 5000 });
+        const startedAt = new Date();
+        const dnsOptions = { timeout: 2000, retries: 1 };
+        const ctx: AuditContext = { dns: createDnsClient({ servers: [dns.server], timeoutMs: dnsOptions.timeout, retries: dnsOptions.retries }) };
+        const probeOptions = { probe: true, probeHost: `${smtp.host}:${smtp.port}`, caPem: smtp.caPem, probeTimeout: 5000 };
+        const prober = await createRunProber(probeOptions);
         const reports = await runChecks(ctx, DEMO_DOMAINS);
-        const probe = await prober.submission(reports);
-        await writeText(run.io.stdout, renderReports(opts.format ?? 'table', reports, probe, { color: useColor(run.io, opts), summary: true }));
+        const probe = await prober.submission(mostCommonCloud(reports));
+        const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts: { ...probeOptions, ...dnsOptions } });
+        await emitChunks(run, renderChunks(opts.format ?? 'table', reports, probe, { color: useColor(run.io, opts), summary: true, run: trail }), {});
       } finally {
         await Promise.all([dns.close(), smtp.close()]);
       }

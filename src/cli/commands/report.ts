@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { parseSavedRun } from '../../report/load.js';
-import { renderReports } from '../../report/render.js';
-import { emit, exitCodeFor, failOnOption, UsageError, useColor, type FailOn } from '../common.js';
+import { renderChunks, type Format } from '../../report/render.js';
+import { exitCodeFor, failOnOption, UsageError, useColor, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
+import { emitChunks } from '../output.js';
 import { describe } from '../program.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv } from './check.js';
 
@@ -30,12 +31,12 @@ export function reportCommand(run: CliRun): Command {
     .option('--output <file>', 'write the result to a file instead of stdout')
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
-    .action(async (file: string, opts: { format?: Parameters<typeof renderReports>[0]; csvRows?: 'domains' | 'findings'; output?: string; failOn: FailOn; color?: boolean }) => {
+    .action(async (file: string, opts: { format?: Format; csvRows?: 'domains' | 'findings'; output?: string; failOn: FailOn; color?: boolean }) => {
       rejectCsvRowsWithoutCsv(opts);
       const saved = parseSavedRun(await readAll(file, run.io.stdin));
       if ('error' in saved) throw new UsageError(`${file === '-' ? 'standard input' : file} is not a saved m365audit run: ${saved.error}`);
       if (saved.reports.length === 0) throw new UsageError(`no domain reports in ${file === '-' ? 'standard input' : file}`);
-      await emit(run, renderReports(opts.format ?? 'table', saved.reports, saved.probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, summary: saved.reports.length > 1 }), opts);
+      await emitChunks(run, renderChunks(opts.format ?? 'table', saved.reports, saved.probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, summary: saved.reports.length > 1, run: saved.run }), opts);
       run.exitCode = exitCodeFor(allFindings(saved.reports, saved.probe), opts.failOn);
     });
 }
