@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
-import { readBatchInput } from '../../batch/input.js';
+import { InputError, openBatchInput, readBatchInput } from '../../batch/input.js';
 import { DEFAULT_CONCURRENCY, runBatch } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { renderJsonLine } from '../../report/json.js';
@@ -114,7 +114,22 @@ export function batchCommand(): Command {
 }
 
 async function openInput(file: string): Promise<Readable> {
-  if (file === '-') return process.stdin;
+  // The first bytes are read here: a directory (EISDIR), a binary file or UTF-32 fails in one line before the run;
+  // Ctrl-C while stdin has sent nothing yet ends at once (nothing written, exit 130).
+  const stream = file === '-' ? process.stdin : await openFile(file);
+  const onSigint = (): never => process.exit(130);
+  process.once('SIGINT', onSigint);
+  try {
+    return await openBatchInput(stream);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${file === '-' ? 'standard input' : file}: ${err instanceof InputError ? err.message : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err))}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function openFile(file: string): Promise<Readable> {
   try {
     await access(file, constants.R_OK);
   } catch (err) {
