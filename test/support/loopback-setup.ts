@@ -7,7 +7,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach } from 'vitest';
 import { installLoopbackGuard } from './loopback-guard.js';
 
@@ -18,15 +17,17 @@ installLoopbackGuard((message) => violations.push(message));
 
 /** Built by the global setup (tsconfig.build.json includes test/support). */
 const CHILD_GUARD = new URL('../../dist/test/support/loopback-guard-child.js', import.meta.url);
-const LOG = join(tmpdir(), `m365audit-loopback-${process.pid}.log`);
+// One file per worker, in the run's directory (the global setup makes it and removes it after the run).
+const LOG = join(process.env.M365AUDIT_LOOPBACK_DIR ?? tmpdir(), `worker-${process.pid}.log`);
 if (!existsSync(LOG)) writeFileSync(LOG, '');
 process.env.M365AUDIT_LOOPBACK_LOG = LOG;
-const flag = `--import=${pathToFileURL(CHILD_GUARD.pathname).href}`;
+// A file URL: NODE_OPTIONS splits at spaces, a URL has none.
+const flag = `--import=${CHILD_GUARD.href}`;
 if (!(process.env.NODE_OPTIONS ?? '').includes(flag)) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${flag}`.trim();
 
 /** The violations seen so far, in this worker and its children; clears them (for the test that proves the guard). */
 export function takeLoopbackViolations(): string[] {
-  const children = readFileSync(LOG, 'utf8').split('\n').filter(Boolean);
+  const children = existsSync(LOG) ? readFileSync(LOG, 'utf8').split('\n').filter(Boolean) : [];
   writeFileSync(LOG, '');
   return [...violations.splice(0), ...children];
 }
