@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,10 @@ beforeAll(async () => {
   server = await startFixtureServer();
   dir = mkdtempSync(join(tmpdir(), 'm365audit-input-'));
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const dnsArgs = () => ['--dns-server', server.server, '--timeout', '1000', '--retries', '0', '--no-probe'];
 interface Row { domain: string | null; input: string; findings: { code: string }[] }
