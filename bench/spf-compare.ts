@@ -9,7 +9,7 @@ export interface SpfComparison {
 }
 
 /** An address inside the Microsoft 365 include of the fixture zones. */
-const M365_IP = '40.92.0.1';
+const M365_IP = '203.0.113.129';
 
 /**
  * mailauth's SPF check and ours over the same domains, server and

@@ -20,7 +20,7 @@ export function buildSyntheticZones(n: number, base: ZoneStore): ZoneStore {
   const z = base;
   z.addZone('bench.test', '$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n');
   // _spf.google.com and its tree come from fixtures/infra/google.com.zone.
-  z.addRecord('servers.mcsv.net', 'TXT', 'v=spf1 ip4:205.201.128.0/20 ip4:198.2.128.0/18 -all');
+  z.addRecord('servers.mcsv.net', 'TXT', 'v=spf1 ip4:198.51.100.96/28 ip4:198.51.100.112/28 -all');
   z.addRecord('_dmarc.reports.example', 'TXT', 'v=DMARC1; p=reject');
   z.addRecord('*._report._dmarc.reports.example', 'TXT', 'v=DMARC1');
   for (let i = 0; i < n; i++) {
@@ -29,7 +29,7 @@ export function buildSyntheticZones(n: number, base: ZoneStore): ZoneStore {
     const tenant = `tenant${i}`;
     const kind = i % 5; // 0,1 ready; 2 includes; 3 no DKIM; 4 p=none + external rua
     z.addRecord(d, 'MX', { priority: 0, exchange: `${token}.mail.protection.outlook.com` });
-    z.addRecord(`${token}.mail.protection.outlook.com`, 'A', '52.101.68.9');
+    z.addRecord(`${token}.mail.protection.outlook.com`, 'A', '198.51.100.209');
     z.addRecord(d, 'TXT', kind === 2
       ? 'v=spf1 include:spf.protection.outlook.com include:_spf.google.com include:servers.mcsv.net -all'
       : 'v=spf1 include:spf.protection.outlook.com -all');

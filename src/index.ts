@@ -21,7 +21,8 @@ export { createRunInfo, describeRun, reconstructRun, type RunInfo, type RunOptio
 export { summarize, type RunSummary } from './report/summary.js';
 export { cleanText } from './report/sanitize.js';
 export { VERSION } from './version.js';
-export { readBatchInput, type BatchRow } from './batch/input.js';
+export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './batch/input.js';
+export { MAX_LISTED, MAX_TEXT_LENGTH } from './text/caps.js';
 export { limitWhile, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './batch/run.js';
 export { renderChunks, renderReports, FORMATS, type Format } from './report/render.js';
 export { renderMarkdown } from './report/markdown.js';

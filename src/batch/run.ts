@@ -148,6 +148,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
           report = failedReport(row, err, rowCtx.clock);
         }
         if (row.meta) report.meta = row.meta;
+        if (row.inputLength !== undefined) report.inputLength = row.inputLength;
         ready.set(index, { report, row });
         emitting = emitting.then(drain).catch((error: unknown) => {
           failure ??= { error };

@@ -5,6 +5,7 @@ import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
 import { evaluateDkimKey, type DkimKeyFacts, type DkimKeyStatus } from './key.js';
 import { canonName, diagnoseDkimTarget, expectedDkimTargets, normalizeTenant, parseDkimTarget } from './target.js';
+import { capFindings, capText, listText } from '../text/caps.js';
 
 /** The key a selector's TXT lookup found: the key facts, or none / unknown when nothing (or no answer) came back. */
 export type DkimKeyReport = DkimKeyFacts | { status: 'missing' | 'unknown'; record: null };
@@ -20,9 +21,9 @@ export interface DkimSelectorFacts {
   tenant: string | null;
   /** The domain part of the target (dashed domain, maybe with Microsoft's suffix), or null. */
   token: string | null;
-  /** A TXT record sitting at the selector name instead of a CNAME, or null. */
+  /** A TXT record sitting at the selector name instead of a CNAME (several joined by " | "), or null; cut at MAX_TEXT_LENGTH. */
   txtInstead: string | null;
-  /** The key found at the end of the CNAME (or at the name itself). */
+  /** The key found at the end of the CNAME (or at the name itself); its record cut at MAX_TEXT_LENGTH. */
   key: DkimKeyReport;
   /** What the target should be for --tenant, or null when no tenant is known. */
   expectedTarget: string | null;
@@ -216,15 +217,21 @@ export async function checkDkim(ctx: AuditContext, domain: string): Promise<Chec
 
   const section: DkimSection = {
     status: statusFrom(findings),
-    selectors: pair.map((l) => l.facts),
+    selectors: pair.map((l) => capFacts(l.facts)),
     tenant,
     cloud,
     format,
     expected,
-    extraSelectors: extras.map((l) => l.facts),
-    notes: [...new Set(notes)],
+    extraSelectors: extras.map((l) => capFacts(l.facts)),
+    notes: [...new Set(notes)].map((n) => capText(n)),
   };
-  return { section, findings };
+  return { section, findings: capFindings(findings) };
+}
+
+/** A selector's facts as a report keeps them: the strings that come from DNS cut at MAX_TEXT_LENGTH. */
+function capFacts(f: DkimSelectorFacts): DkimSelectorFacts {
+  const key: DkimKeyReport = f.key.record === null ? f.key : { ...f.key, record: capText(f.key.record), problem: f.key.problem === null ? null : capText(f.key.problem), notes: f.key.notes.map((n) => capText(n)) };
+  return { ...f, txtInstead: f.txtInstead === null ? null : capText(f.txtInstead), key };
 }
 
 async function lookupSelector(dns: DnsClient, selector: string, domain: string): Promise<Lookup> {
@@ -328,7 +335,7 @@ function answerText(a: DnsAnswer<string> | undefined): string {
   if (!a) return 'no answer';
   switch (a.kind) {
     case 'records':
-      return a.records.length === 0 ? 'no records' : a.records.map((r) => `"${r}"`).join(' ');
+      return a.records.length === 0 ? 'no records' : listText(a.records.map((r) => `"${r}"`), ' ');
     case 'nxdomain':
       return 'NXDOMAIN';
     case 'nodata':

@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { FWS_CHARS, trimChars, trimEndChars, trimStartChars } from '../text/trim.js';
 
 /**
  * DKIM key records (RFC 6376 3.6.1; RFC 8463 for ed25519; RFC 8301 for key
@@ -67,7 +68,7 @@ export function parseDkimKey(input: string): DkimKeyRecord {
   const seen = new Set<string>();
   const segments = raw.split(';');
   for (const [i, seg] of segments.entries()) {
-    const s = seg.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    const s = trimChars(seg, FWS_CHARS);
     // An empty segment (";;", a trailing ";") is tolerated, as verifiers do.
     if (s === '') continue;
     const eq = s.indexOf('=');
@@ -75,8 +76,8 @@ export function parseDkimKey(input: string): DkimKeyRecord {
       rec.errors.push(`"${s}" is not a tag=value pair`);
       continue;
     }
-    const name = s.slice(0, eq).replace(/[ \t\r\n]+$/, '');
-    const value = s.slice(eq + 1).replace(/^[ \t\r\n]+/, '');
+    const name = trimEndChars(s.slice(0, eq), FWS_CHARS);
+    const value = trimStartChars(s.slice(eq + 1), FWS_CHARS);
     if (!TAG_NAME.test(name)) {
       rec.errors.push(`"${name}" is not a valid tag name`);
       continue;

@@ -8,6 +8,7 @@ import { discoverDmarcPolicy, type AppliedDmarc, type DmarcDiscovery, type Dmarc
 import { hasValidRua, parseDmarcRecord, type DmarcAlignment, type DmarcPolicy, type DmarcRecord } from './parse.js';
 import type { DmarcUri } from './uri.js';
 import { normalizeTenant } from '../dkim/target.js';
+import { capFindings, capList, capText, capTexts, listText, MAX_LISTED } from '../text/caps.js';
 
 /** A report URI with what the audit found out about its destination. */
 export interface DmarcReportUri extends DmarcUri {
@@ -23,12 +24,15 @@ export interface DmarcWalkStep {
   name: string;
   /** record, multiple (all discarded), invalid (one, unusable), none. */
   result: DmarcLevelResult;
+  /** The TXT records at the name: at most MAX_LISTED, each cut at MAX_TEXT_LENGTH. */
   records: string[];
+  /** How many TXT records there are (set by checkDmarc; absent in runs saved before it). */
+  recordsTotal?: number;
 }
 
 export interface DmarcSection {
   status: AreaStatus;
-  /** The record whose policy applies to the audited name, or null. */
+  /** The record whose policy applies to the audited name, or null (cut at MAX_TEXT_LENGTH). */
   record: string | null;
   /** The name the record was found at (_dmarc.<policy domain>). */
   source: string | null;
@@ -50,16 +54,26 @@ export interface DmarcSection {
   nonExistentPolicy: DmarcPolicy | null;
   psd: 'y' | 'n' | 'u' | null;
   alignment: { dkim: DmarcAlignment; spf: DmarcAlignment } | null;
-  /** The tags of the record that applies, as written. */
+  /** The tags of the record that applies, as written: every tag DMARC defines, then unknown ones up to MAX_LISTED in all; values cut at MAX_TEXT_LENGTH. */
   tags: Record<string, string> | null;
+  /** How many tags the record has (set by checkDmarc; absent in runs saved before it). */
+  tagsTotal?: number;
+  /** Aggregate report URIs with their authorization: at most MAX_LISTED (all are evaluated). */
   rua: DmarcReportUri[];
+  /** How many rua URIs the record lists (set by checkDmarc; absent in runs saved before it). */
+  ruaTotal?: number;
+  /** Failure report URIs: at most MAX_LISTED. */
   ruf: DmarcReportUri[];
+  /** How many ruf URIs the record lists (set by checkDmarc; absent in runs saved before it). */
+  rufTotal?: number;
   /** Every name the discovery asked, in order. */
   walk: DmarcWalkStep[];
   /** The tenant's initial (MOERA) domain record, when the tenant is known. */
   moera: { name: string; record: string | null; policy: DmarcPolicy | null } | null;
-  /** Plain notes that are not findings. */
+  /** Plain notes that are not findings: at most MAX_LISTED. */
   notes: string[];
+  /** How many notes there are (set by checkDmarc; absent in runs saved before it). */
+  notesTotal?: number;
 }
 
 /** External destinations checked per record; a record may list many, each costing a lookup. */
@@ -128,9 +142,56 @@ export async function checkDmarc(
   }
 
   section.status = statusFrom(findings);
-  section.notes = [...new Set(notes)];
-  return { section, findings };
+  return { section: capSection(section, [...new Set(notes)]), findings: capFindings(findings) };
 }
+
+/**
+ * The section as a report keeps it: everything was evaluated in full, but a
+ * record can list a thousand report URIs or tags, and a name can hold a
+ * hundred TXT records of 56 KB; lists are cut at MAX_LISTED (totals beside
+ * them) and strings from DNS at MAX_TEXT_LENGTH.
+ */
+function capSection(section: DmarcSection, notes: string[]): DmarcSection {
+  const uris = (list: DmarcReportUri[]): DmarcReportUri[] => capList(list).map((u) => ({
+    ...u,
+    uri: capText(u.uri),
+    address: u.address === null ? null : capText(u.address),
+    problem: u.problem === null ? null : capText(u.problem),
+  }));
+  return {
+    ...section,
+    record: section.record === null ? null : capText(section.record),
+    tags: section.tags === null ? null : capTags(section.tags),
+    tagsTotal: section.tags === null ? 0 : Object.keys(section.tags).length,
+    rua: uris(section.rua),
+    ruaTotal: section.rua.length,
+    ruf: uris(section.ruf),
+    rufTotal: section.ruf.length,
+    walk: section.walk.map((w) => ({ ...w, records: capTexts(w.records), recordsTotal: w.records.length })),
+    moera: section.moera === null ? null : { ...section.moera, record: section.moera.record === null ? null : capText(section.moera.record) },
+    notes: capTexts(notes),
+    notesTotal: notes.length,
+  };
+}
+
+/** The tags DMARC defines (and the removed ones) always, unknown ones while fewer than MAX_LISTED are kept; record order. */
+function capTags(tags: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const names = Object.keys(tags);
+  const defined = new Set(names.filter((n) => DEFINED_TAGS.has(n)));
+  let room = MAX_LISTED - defined.size;
+  for (const name of names) {
+    if (!defined.has(name)) {
+      if (room <= 0) continue;
+      room--;
+    }
+    out[capText(name, 64)] = capText(tags[name] as string);
+  }
+  return out;
+}
+
+/** RFC 9989's tags and those it removed (pct, rf, ri, RFC 7489). */
+const DEFINED_TAGS = new Set(['v', 'p', 'sp', 'np', 'psd', 't', 'adkim', 'aspf', 'fo', 'rua', 'ruf', 'pct', 'rf', 'ri']);
 
 /** DMARC_MULTIPLE / DMARC_SYNTAX for what one name holds. */
 function levelFindings(level: DmarcLevel, findings: Finding[], own: boolean): void {
@@ -247,7 +308,7 @@ async function appliedFindings(
     }));
   }
   if (rec.unknownTags.length > 0) {
-    findings.push(finding('DMARC_UNKNOWN_TAG', `The DMARC record has tags DMARC does not define (${rec.unknownTags.join(', ')}); receivers ignore them.`, {
+    findings.push(finding('DMARC_UNKNOWN_TAG', `The DMARC record has tags DMARC does not define (${listText(rec.unknownTags, ', ')}); receivers ignore them.`, {
       evidence: `${source} TXT "${rec.raw}"`,
       fix: 'Check for typos (e.g. rua, ruf, adkim, aspf) and remove what is not DMARC.',
     }));

@@ -1,3 +1,4 @@
+import { FWS_CHARS, trimChars } from '../text/trim.js';
 import { parseDmarcUriList, type DmarcUri } from './uri.js';
 
 /**
@@ -69,7 +70,6 @@ const LEGACY = new Set(['pct', 'rf', 'ri']);
 const TAG = /^([A-Za-z][A-Za-z0-9_]*)[ \t]*=[ \t]*([\s\S]*)$/;
 /** dmarc-value: printing characters and space, no semicolon. */
 const VALUE_CHARS = /^[\x20-\x3a\x3c-\x7e]+$/;
-const WSP_EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 const FO_FORMS = new Set(['0', '1', 'd', 's', 'd:s', 's:d']);
 
 export function parseDmarcRecord(input: string): DmarcRecord {
@@ -81,7 +81,7 @@ export function parseDmarcRecord(input: string): DmarcRecord {
   const issue = (level: DmarcIssue['level'], kind: DmarcIssueKind, tag: string | null, message: string): void => {
     rec.issues.push({ level, kind, tag, message });
   };
-  const segments = raw.split(';').map((s) => s.replace(WSP_EDGES, '')).filter((s) => s !== '');
+  const segments = raw.split(';').map((s) => trimChars(s, FWS_CHARS)).filter((s) => s !== '');
   const first = TAG.exec(segments[0] ?? '');
   rec.isDmarc = first !== null && (first[1] as string).toLowerCase() === 'v' && first[2] === 'DMARC1';
   rec.meantAsDmarc = rec.isDmarc || /(^|;)[ \t]*v[ \t]*=[ \t]*dmarc/i.test(raw) || segments.some((s) => /^p[ \t]*=/i.test(s));
@@ -111,7 +111,7 @@ export function parseDmarcRecord(input: string): DmarcRecord {
       continue;
     }
     const name = (m[1] as string).toLowerCase();
-    const value = (m[2] as string).replace(WSP_EDGES, '');
+    const value = trimChars(m[2] as string, FWS_CHARS);
     if (seen.has(name)) {
       duplicate = true;
       issue('error', 'duplicate', name, `${name}= is given twice, which makes the whole record invalid`);

@@ -1,4 +1,5 @@
 import { canonicalName, normalizeDomain } from '../domain/normalize.js';
+import { trimChars, trimEndChars, WSP } from '../text/trim.js';
 
 /**
  * One report URI of a DMARC rua= or ruf= list (RFC 9989 4.7: a URI per
@@ -26,7 +27,8 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 /** RFC 3986 characters: unreserved, reserved and '%' (checked as pct-encoded below). */
 const URI_CHARS = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]*$/;
 const PCT = /%(?![0-9A-Fa-f]{2})/;
-const SIZE = /^\s*(\d{1,15})\s*([kmgt])?\s*$/i;
+/** Matched on trimmed text: `\s*` on both sides of the optional unit made two adjacent runs, quadratic on a run of spaces. */
+const SIZE = /^(\d{1,15})\s*([kmgt])?$/i;
 const UNIT: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
 /** Splits a dmarc-urilist at commas (RFC 9989: commas inside a URI must be percent-encoded). */
@@ -36,16 +38,16 @@ export function parseDmarcUriList(value: string): DmarcUri[] {
 
 /** Parses one report URI. Pure; never throws. */
 export function parseDmarcUri(text: string): DmarcUri {
-  const raw = String(text).replace(/^[ \t]+|[ \t]+$/g, '');
+  const raw = trimChars(String(text), WSP);
   const out: DmarcUri = { uri: raw, scheme: null, address: null, domain: null, size: null, valid: false, problem: null };
   if (raw === '') return { ...out, problem: 'an empty URI' };
   // RFC 9989 requires "!" inside a URI to be percent-encoded, so a bare "!" starts RFC 7489's size limit.
   let uri = raw;
   const bang = raw.indexOf('!');
   if (bang >= 0) {
-    const size = SIZE.exec(raw.slice(bang + 1));
+    const size = SIZE.exec(raw.slice(bang + 1).trim());
     if (!size) return { ...out, uri: raw.slice(0, bang).trim(), problem: `"${raw.slice(bang)}" is not a size limit (digits and an optional k, m, g or t)` };
-    uri = raw.slice(0, bang).replace(/[ \t]+$/, '');
+    uri = trimEndChars(raw.slice(0, bang), WSP);
     out.uri = uri;
     out.size = Number(size[1]) * (UNIT[(size[2] ?? '').toLowerCase()] ?? 1);
   }

@@ -3,14 +3,17 @@ import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
+import { capFindings, capList, listText } from '../text/caps.js';
 
 export interface AutodiscoverSection {
   status: AreaStatus;
   name: string;
   /** First CNAME hop, or null. */
   target: string | null;
-  /** Addresses when autodiscover is an A record (usually on-premises Exchange). */
+  /** Addresses when autodiscover is an A record (usually on-premises Exchange): at most MAX_LISTED. */
   addresses: string[];
+  /** How many addresses there are (set by checkAutodiscover; absent in runs saved before it). */
+  addressesTotal?: number;
   expected: string;
 }
 
@@ -29,7 +32,7 @@ export async function checkAutodiscover(ctx: AuditContext, domain: string, cloud
   const name = `autodiscover.${domain}`;
   const expected = CLOUD_ENDPOINTS[cloud].autodiscover;
   const findings: Finding[] = [];
-  const section: AutodiscoverSection = { status: 'pass', name, target: null, addresses: [], expected };
+  const section: AutodiscoverSection = { status: 'pass', name, target: null, addresses: [], addressesTotal: 0, expected };
   const fix = `Publish ${name} CNAME ${expected}.`;
   const cname = await lookupAutodiscoverTarget(ctx, domain);
   if (cname.kind === 'tempfail') {
@@ -44,12 +47,13 @@ export async function checkAutodiscover(ctx: AuditContext, domain: string, cloud
     const a = cname.kind === 'nodata' ? await ctx.dns.resolve(name, 'A') : cname;
     if (a.kind === 'tempfail') findings.push(tempfailFinding(name, 'A', a));
     else if (a.kind === 'records') {
-      section.addresses = a.records;
-      findings.push(finding('AUTODISCOVER_NOT_M365', `${name} is an address record (${a.records.join(', ')}), usually on-premises Exchange, not a CNAME to ${expected}.`, { evidence: `${name} A ${a.records.join(' ')}`, fix }));
+      section.addresses = capList(a.records);
+      section.addressesTotal = a.records.length;
+      findings.push(finding('AUTODISCOVER_NOT_M365', `${name} is an address record (${listText(a.records, ', ')}), usually on-premises Exchange, not a CNAME to ${expected}.`, { evidence: `${name} A ${listText(a.records, ' ')}`, fix }));
     } else {
       findings.push(finding('AUTODISCOVER_MISSING', `${name} does not exist, so Outlook cannot find the mailbox settings automatically.`, { fix }));
     }
   }
   section.status = statusFrom(findings);
-  return { section, findings };
+  return { section, findings: capFindings(findings) };
 }

@@ -3,6 +3,7 @@ import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import { dashed, tokenMatches, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
+import { capFindings, capList, listText, MAX_LISTED } from '../text/caps.js';
 
 export type MxKind = 'm365' | 'm365-dnssec' | 'deprecated' | 'gateway' | 'null' | 'other';
 
@@ -20,7 +21,10 @@ export interface MxHost {
 
 export interface MxSection {
   status: AreaStatus;
+  /** The MX hosts by preference: at most MAX_LISTED of them (all are checked). */
   hosts: MxHost[];
+  /** How many MX hosts the domain publishes (set by checkMx; absent in runs saved before it). */
+  hostsTotal?: number;
   /** The most preferred Microsoft 365 MX host, or null. */
   m365Host: string | null;
   /** The cloud the Microsoft 365 MX names, or null. */
@@ -96,7 +100,7 @@ export function expectedMxHost(domain: string, cloud: Cloud, tenant?: string | n
 
 export async function checkMx(ctx: AuditContext, domain: string): Promise<CheckResult<MxSection>> {
   const findings: Finding[] = [];
-  const section: MxSection = { status: 'pass', hosts: [], m365Host: null, cloud: null, nxdomain: false };
+  const section: MxSection = { status: 'pass', hosts: [], hostsTotal: 0, m365Host: null, cloud: null, nxdomain: false };
   const answer = await ctx.dns.resolve(domain, 'MX');
   if (answer.kind === 'tempfail') {
     findings.push(tempfailFinding(domain, 'MX', answer));
@@ -109,7 +113,8 @@ export async function checkMx(ctx: AuditContext, domain: string): Promise<CheckR
   const hosts = (answer.kind === 'records' ? answer.records : [])
     .map((r) => classifyMxHost(r.exchange, r.priority))
     .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
-  section.hosts = hosts;
+  section.hosts = capList(hosts, MAX_LISTED);
+  section.hostsTotal = hosts.length;
   const fixM365 = `Publish MX 0 ${expectedMxHost(domain, ctx.cloud ?? 'worldwide', ctx.tenant)} (confirm the exact value in the Microsoft 365 admin center → Settings → Domains).`;
   const real = hosts.filter((h) => h.kind !== 'null');
   if (real.length === 0) {
@@ -120,7 +125,7 @@ export async function checkMx(ctx: AuditContext, domain: string): Promise<CheckR
     }));
     return done();
   }
-  const evidence = hosts.map((h) => `${h.priority} ${h.exchange}`).join(', ');
+  const evidence = listText(hosts.map((h) => `${h.priority} ${h.exchange}`), ', ');
   const distinct = new Set(real.map((h) => h.exchange));
   if (distinct.size > 1) {
     findings.push(finding('MX_MULTIPLE', `${domain} has ${distinct.size} MX hosts; Microsoft 365 supports one MX pointing at Exchange Online.`, { evidence, fix: 'Keep only the Microsoft 365 MX (or only your gateway) once migration is done.' }));
@@ -158,6 +163,6 @@ export async function checkMx(ctx: AuditContext, domain: string): Promise<CheckR
 
   function done(): CheckResult<MxSection> {
     section.status = statusFrom(findings);
-    return { section, findings };
+    return { section, findings: capFindings(findings) };
   }
 }

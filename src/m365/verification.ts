@@ -3,11 +3,14 @@ import type { AuditContext, CheckResult } from '../audit/context.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
 import type { Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
+import { capFindings, capList } from '../text/caps.js';
 
 export interface VerificationSection {
   status: AreaStatus;
-  /** MS=ms######## records at the apex. */
+  /** MS=ms######## records at the apex: at most MAX_LISTED of them. */
   records: string[];
+  /** How many MS= records there are (set by checkVerification; absent in runs saved before it). */
+  recordsTotal?: number;
   /** The msoid CNAME target, or null. */
   msoid: string | null;
 }
@@ -17,17 +20,19 @@ const CHINA_MSOID = 'clientconfig.partner.microsoftonline-p.net.cn';
 
 export async function checkVerification(ctx: AuditContext, domain: string, cloud: Cloud): Promise<CheckResult<VerificationSection>> {
   const findings: Finding[] = [];
-  const section: VerificationSection = { status: 'pass', records: [], msoid: null };
+  const section: VerificationSection = { status: 'pass', records: [], recordsTotal: 0, msoid: null };
   const [txt, msoid] = await Promise.all([ctx.dns.resolve(domain, 'TXT'), ctx.dns.resolve(`msoid.${domain}`, 'CNAME')]);
   if (txt.kind === 'tempfail') findings.push(tempfailFinding(domain, 'TXT', txt));
   else {
     const all = txt.kind === 'records' ? txt.records : [];
-    section.records = all.filter((r) => MS_RECORD.test(r.trim()));
+    const records = all.filter((r) => MS_RECORD.test(r.trim()));
+    section.records = capList(records);
+    section.recordsTotal = records.length;
     const malformed = all.filter((r) => /^\s*ms=/i.test(r) && !MS_RECORD.test(r.trim()));
     for (const r of malformed) {
       findings.push(finding('VERIFICATION_TXT_MALFORMED', `A TXT record looks like Microsoft's verification record but is not MS=ms followed by 8 digits.`, { evidence: r, fix: 'Copy the value exactly from the admin center, or remove it once the domain is verified.' }));
     }
-    if (section.records.length === 0) {
+    if (records.length === 0) {
       findings.push(finding('VERIFICATION_TXT_ABSENT', `No MS=ms######## verification record at ${domain} (fine once the domain is verified; needed to add it to a tenant).`, { fix: 'Add the TXT value the admin center shows when you add the domain.' }));
     }
   }
@@ -41,5 +46,5 @@ export async function checkVerification(ctx: AuditContext, domain: string, cloud
     }
   }
   section.status = statusFrom(findings);
-  return { section, findings };
+  return { section, findings: capFindings(findings) };
 }

@@ -18,8 +18,14 @@
  * - a later wait that times out or a connection that closes: SMTP_TIMEOUT.
  *
  * Secrets: the password is written to the socket once, base64-encoded, and
- * nowhere else; transcripts show it masked, and every string of the result
- * is scrubbed of it (and of its base64) in case a server echoes it.
+ * nowhere else; the transcript shows that line masked. A server may echo it
+ * back, and a short password cannot be cut out of text without mangling it
+ * (a one-letter password is in every word), so redaction is structural: every
+ * server line read after the password was sent that holds the password or its
+ * base64 is cut (long passwords) or withheld whole (short ones, or when
+ * cutting would leave it) before anything sees it: the transcript, the AUTH
+ * reply, findings and their evidence. Lines read before the password was sent
+ * cannot echo it and are kept as they are.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -84,6 +90,8 @@ class Channel {
   private replies: SmtpReply[] = [];
   private terminal: ReadResult | null = null;
   private wake: (() => void) | null = null;
+  /** Set once the password is sent: every server line after that passes through it. */
+  private redact: ((line: string) => string) | null = null;
   private readonly listeners = {
     data: (d: Buffer) => this.onText(this.decoder.write(d)),
     end: () => this.onEnd({ kind: 'closed' }),
@@ -107,18 +115,29 @@ class Channel {
   }
 
   private onText(text: string): void {
+    const redact = this.redact;
     for (const e of this.parser.push(text)) {
       if (e.type === 'reply') {
-        this.transcript({ dir: 'S', text: formatReply(e.reply) });
-        this.replies.push(e.reply);
+        const reply = redact ? redactReply(e.reply, redact) : e.reply;
+        this.transcript({ dir: 'S', text: formatReply(reply) });
+        this.replies.push(reply);
       } else if (e.type === 'garbage') {
-        this.transcript({ dir: 'S', text: `(not a reply line) ${e.line}` });
+        this.transcript({ dir: 'S', text: `(not a reply line) ${redact ? redact(e.line) : e.line}` });
       } else {
-        this.terminal ??= { kind: 'too-long', error: e.error, sample: e.sample };
+        this.terminal ??= { kind: 'too-long', error: e.error, sample: redact ? redact(e.sample) : e.sample };
         this.socket.destroy();
       }
     }
     this.wake?.();
+  }
+
+  /**
+   * Writes the password line: from here on every server line is redacted of
+   * it. Set before the write, so no reply to it can come in unredacted.
+   */
+  writeSecret(line: string, shown: string, secret: string): void {
+    this.redact = createRedactor(secret);
+    this.write(line, shown);
   }
 
   private onEnd(result: ReadResult): void {
@@ -304,13 +323,43 @@ function ehloArgument(socket: net.Socket): string {
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
-/** Shortest secret worth scrubbing from server text (shorter ones match ordinary words). */
-const MIN_REDACT = 4;
+/**
+ * Shortest password cut out of an echoing line as `***`; a shorter one may
+ * be part of ordinary words, so a line holding it is withheld whole.
+ */
+const MIN_SCRUB_LENGTH = 8;
+/** What replaces a server line that echoed the password (or its base64). */
+export const WITHHELD = '[line withheld: it holds the password]';
 
-function scrub<T>(value: T, secrets: readonly string[]): T {
-  if (secrets.length === 0) return value;
+/** A redactor for server text: the line as it is, cut of the password, or WITHHELD. */
+function createRedactor(secret: string): (line: string) => string {
+  const forms = [secret, b64(secret)].filter((f) => f.length > 0);
+  const leaks = (text: string): boolean => forms.some((f) => text.includes(f));
+  return (line) => {
+    if (!leaks(line)) return line;
+    if (secret.length >= MIN_SCRUB_LENGTH) {
+      const cut = forms.reduce((text, f) => text.split(f).join('***'), line);
+      // Cutting can join pieces back into the password ('****' out of '*****'): then withhold.
+      if (!leaks(cut)) return cut;
+    }
+    return WITHHELD;
+  };
+}
+
+/** A reply with each line redacted; code and enhanced code are kept, so findings still name them. */
+function redactReply(reply: SmtpReply, redact: (line: string) => string): SmtpReply {
+  const lines = reply.lines.map((l, i) => {
+    const r = redact(l);
+    return r === WITHHELD && i === 0 && reply.enhanced ? `${reply.enhanced.text} ${WITHHELD}` : r;
+  });
+  return { ...reply, lines };
+}
+
+/** Every string in a value through the redactor (a last net over the whole result, for long passwords). */
+function scrub<T>(value: T, redact: ((line: string) => string) | null): T {
+  if (!redact) return value;
   const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return secrets.reduce((s, secret) => s.split(secret).join('***'), v);
+    if (typeof v === 'string') return redact(v);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
@@ -331,9 +380,10 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const expectAuth = opts.expectAuth ?? port !== 25;
   const verifyName = (opts.servername ?? host).toLowerCase();
   const where = net.isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
-  const secrets = opts.auth && opts.auth.password.length >= MIN_REDACT ? [opts.auth.password, b64(opts.auth.password)] : [];
+  // Over text that did not come after the password (the banner, EHLO) only a long password is cut: a short one is in ordinary words.
+  const safetyNet = opts.auth && opts.auth.password.length >= MIN_SCRUB_LENGTH ? createRedactor(opts.auth.password) : null;
   const emit = opts.onTranscript ?? (() => undefined);
-  const transcript = (line: TranscriptLine): void => emit(scrub(line, secrets));
+  const transcript = (line: TranscriptLine): void => emit(scrub(line, safetyNet));
 
   const result: ProbeResult = {
     host, port, tls: mode, reachable: false, banner: null, ehlo: { beforeTls: null, afterTls: null },
@@ -341,14 +391,22 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
     findings: [], timing: { connectMs: null, bannerMs: null, tlsMs: null, totalMs: 0 },
   };
   const findings: Finding[] = result.findings;
-  const wait = (): number => Math.min(timeoutMs, deadline - Date.now());
+  // Whether the last wait was cut short by the overall deadline rather than given the full timeout: what a
+  // timeout is called is decided by the bound that was set, not by re-reading the clock (a timer may fire a
+  // millisecond before Date.now() reaches the deadline).
+  let deadlineBound = false;
+  const wait = (): number => {
+    const left = deadline - Date.now();
+    deadlineBound = left < timeoutMs;
+    return Math.min(timeoutMs, left);
+  };
   const finish = (): ProbeResult => {
     // `reachable` means an SMTP service took the session (types.ts): never beside SMTP_UNREACHABLE.
     if (findings.some((f) => f.code === 'SMTP_UNREACHABLE')) result.reachable = false;
     result.timing.totalMs = Date.now() - started;
-    return scrub(result, secrets);
+    return scrub(result, safetyNet);
   };
-  const lateWhat = (stage: string): string => (Date.now() >= deadline ? `the probe's overall deadline passed ${stage}` : `nothing within ${timeoutMs} ms ${stage}`);
+  const lateWhat = (stage: string): string => (deadlineBound ? `the probe's overall deadline passed ${stage}` : `nothing within ${timeoutMs} ms ${stage}`);
 
   /** A wait that did not give a reply, as a finding. */
   const failed = (r: Exclude<ReadResult, { kind: 'reply' }>, stage: string): void => {
@@ -387,7 +445,7 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
     const out = await startTls(raw, verifyName, opts.ca, wait());
     if (!out.ok) {
       if (out.kind === 'timeout') {
-        findings.push(finding('SMTP_TIMEOUT', `${where}: ${Date.now() >= deadline ? "the probe's overall deadline passed during" : `no TLS handshake within ${timeoutMs} ms of`} ${mode === 'starttls' ? 'STARTTLS' : 'connecting'}.`));
+        findings.push(finding('SMTP_TIMEOUT', `${where}: ${deadlineBound ? "the probe's overall deadline passed during" : `no TLS handshake within ${timeoutMs} ms of`} ${mode === 'starttls' ? 'STARTTLS' : 'connecting'}.`));
       } else if (/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE|VERSION_TOO_LOW/i.test(out.code)) {
         findings.push(finding('SMTP_TLS_WEAK', `${where}: the TLS handshake failed on the protocol version: the server offers no protocol this client can use.`, { evidence: out.code, fix: 'Enable TLS 1.2 or 1.3 on the server.' }));
       } else if (mode === 'starttls') {
@@ -568,7 +626,8 @@ async function authLogin(
   ];
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i] as (typeof steps)[number];
-    channel.write(step.send, step.shown);
+    if (i === steps.length - 1) channel.writeSecret(step.send, step.shown, auth.password);
+    else channel.write(step.send, step.shown);
     const r = await channel.read(wait());
     if (r.kind !== 'reply') {
       res.reason = r.kind === 'timeout' ? lateWhat(step.stage) : `the connection ${r.kind === 'error' ? `failed (${r.code})` : r.kind === 'too-long' ? 'sent an unusable reply' : 'was closed'} ${step.stage}`;

@@ -61,6 +61,8 @@ export interface SpfTreeNode {
   /** The qualifier of this record's "all" mechanism, or null when it has none. */
   all: Qualifier | null;
   children: SpfTreeNode[];
+  /** In a report section: how many children there are (`children` keeps at most MAX_LISTED); absent in the full tree. */
+  childrenTotal?: number;
 }
 
 export interface SpfFailedQuery {

@@ -10,20 +10,23 @@ import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
 import { describePath, type CheckHostResult } from './evaluate.js';
 import { visible } from './macro.js';
 import { isSenderIdRecord, isSpfRecord, parseSpfShared, type Qualifier } from './parse.js';
+import { capFindings, capList, capText, capTexts, listText } from '../text/caps.js';
 
 export interface SpfSection {
   status: AreaStatus;
-  /** The v=spf1 record at the domain, or null. */
+  /** The v=spf1 record at the domain, or null (cut at MAX_TEXT_LENGTH). */
   record: string | null;
-  /** Every v=spf1 record found (more than one is a permerror). */
+  /** Every v=spf1 record found (more than one is a permerror): at most MAX_LISTED, each cut at MAX_TEXT_LENGTH. */
   records: string[];
+  /** How many v=spf1 records there are (set by checkSpf; absent in runs saved before it). */
+  recordsTotal?: number;
   /** DNS-querying terms in the whole include tree (RFC 7208 4.6.4 allows 10). */
   lookups: number;
   /** Void answers (NXDOMAIN or no records) in the tree (RFC 7208 4.6.4 allows 2). */
   voidLookups: number;
   /** False when some include was not followed (past the limit, macros, a failed lookup): the counts are then a lower bound. */
   complete: boolean;
-  /** The include tree, or null when there is no single valid record. */
+  /** The include tree, or null when there is no single valid record: each node lists at most MAX_LISTED children (`childrenTotal`). */
   tree: SpfTreeNode | null;
   /** Where the cloud's Microsoft include sits, or null when it is not in the tree. */
   m365Include: M365Include | null;
@@ -33,8 +36,10 @@ export interface SpfSection {
   allDomain: string | null;
   /** check_host() for sample Microsoft 365 outbound addresses of the cloud. */
   m365Samples: M365Sample[];
-  /** Leftover Sender ID (spf2.0/) records. */
+  /** Leftover Sender ID (spf2.0/) records: at most MAX_LISTED. */
   senderIdRecords: string[];
+  /** How many Sender ID records there are (set by checkSpf; absent in runs saved before it). */
+  senderIdRecordsTotal?: number;
 }
 
 const RFC_LIMIT = `RFC 7208 4.6.4`;
@@ -48,12 +53,22 @@ const RFC_LIMIT = `RFC 7208 4.6.4`;
 export async function checkSpf(ctx: AuditContext, domain: string, hints: { cloud: Cloud }): Promise<CheckResult<SpfSection>> {
   const findings: Finding[] = [];
   const section: SpfSection = {
-    status: 'pass', record: null, records: [], lookups: 0, voidLookups: 0, complete: true, tree: null,
-    m365Include: null, allQualifier: null, allDomain: null, m365Samples: [], senderIdRecords: [],
+    status: 'pass', record: null, records: [], recordsTotal: 0, lookups: 0, voidLookups: 0, complete: true, tree: null,
+    m365Include: null, allQualifier: null, allDomain: null, m365Samples: [], senderIdRecords: [], senderIdRecordsTotal: 0,
   };
+  // Everything is evaluated in full; what the report keeps is capped here, once.
+  let records: string[] = [];
+  let senderId: string[] = [];
   const done = (): CheckResult<SpfSection> => {
     section.status = statusFrom(findings);
-    return { section, findings };
+    section.record = section.record === null ? null : capText(section.record);
+    section.records = capTexts(records);
+    section.recordsTotal = records.length;
+    section.senderIdRecords = capTexts(senderId);
+    section.senderIdRecordsTotal = senderId.length;
+    if (section.tree) section.tree = capTree(section.tree);
+    if (section.m365Include) section.m365Include = { ...section.m365Include, term: capText(section.m365Include.term) };
+    return { section, findings: capFindings(findings) };
   };
   const include = CLOUD_ENDPOINTS[hints.cloud].spfInclude;
   const canonical = `v=spf1 include:${include} -all`;
@@ -64,24 +79,24 @@ export async function checkSpf(ctx: AuditContext, domain: string, hints: { cloud
     return done();
   }
   const all = txt.kind === 'records' ? txt.records : [];
-  section.records = all.filter(isSpfRecord);
-  section.record = section.records[0] ?? null;
-  section.senderIdRecords = all.filter(isSenderIdRecord);
-  for (const r of section.senderIdRecords) {
+  records = all.filter(isSpfRecord);
+  section.record = records[0] ?? null;
+  senderId = all.filter(isSenderIdRecord);
+  for (const r of senderId) {
     findings.push(finding('SPF_LEGACY_SENDERID', `${domain} still publishes a Sender ID record (RFC 4406, moved to Historic; receivers and Microsoft ignore it): "${visible(r, 80)}".`, {
       evidence: r, fix: `Delete the TXT record "${visible(r, 80)}" at ${domain}; the v=spf1 record is the one that counts.`,
     }));
   }
-  if (section.records.length === 0) {
+  if (records.length === 0) {
     findings.push(finding('SPF_MISSING', `${domain} publishes no SPF record (no TXT record starting "v=spf1", RFC 7208 4.5), so check_host() gives none for every sender.`, {
-      evidence: all.length > 0 ? all.map((r) => visible(r, 200)).join(' | ') : `${domain} TXT: ${txt.kind.toUpperCase()}`,
+      evidence: all.length > 0 ? listText(all.map((r) => visible(r, 200)), ' | ') : `${domain} TXT: ${txt.kind.toUpperCase()}`,
       fix: `Publish TXT "${canonical}" at ${domain}.`,
     }));
     return done();
   }
-  if (section.records.length > 1) {
-    findings.push(finding('SPF_MULTIPLE', `${domain} publishes ${section.records.length} v=spf1 records; RFC 7208 4.5 makes that a permerror for every message.`, {
-      evidence: section.records.join(' | '), fix: `Merge them into one v=spf1 record at ${domain} (keeping include:${include}), and delete the others.`,
+  if (records.length > 1) {
+    findings.push(finding('SPF_MULTIPLE', `${domain} publishes ${records.length} v=spf1 records; RFC 7208 4.5 makes that a permerror for every message.`, {
+      evidence: listText(records, ' | '), fix: `Merge them into one v=spf1 record at ${domain} (keeping include:${include}), and delete the others.`,
     }));
     return done();
   }
@@ -263,6 +278,24 @@ function plusPath(root: SpfTreeNode, node: SpfTreeNode): boolean {
   };
   if (!find(root)) return false;
   return path.every((n) => n.via === 'redirect' || n.qualifier === '+');
+}
+
+/**
+ * The tree as a report keeps it: records, terms and details cut at
+ * MAX_TEXT_LENGTH, at most MAX_LISTED children a node (one record can name
+ * thousands of includes past the lookup limit), `childrenTotal` beside them.
+ */
+function capTree(node: SpfTreeNode): SpfTreeNode {
+  return {
+    ...node,
+    // An invalid include keeps its spec as written as its domain.
+    domain: capText(node.domain),
+    term: node.term === null ? null : capText(node.term),
+    record: node.record === null ? null : capText(node.record),
+    detail: node.detail === null ? null : capText(node.detail),
+    children: capList(node.children).map(capTree),
+    childrenTotal: node.children.length,
+  };
 }
 
 /** "contoso.com 2, _spf.example 3 …": each record's own lookups, for evidence. */

@@ -211,8 +211,9 @@ describe('names node:dns would rewrite (IDN MX hosts, macro-expanded names)', ()
   });
 
   it('gives tempfail at once, not a crash or a timeout, when the socket cannot reach the server', async () => {
-    // A broadcast or link-local address fails in connect/send, not with a reply.
-    for (const addr of ['255.255.255.255', '[fe80::1]:53']) {
+    // Nothing listens on the discard port on loopback: the kernel refuses the datagram (ICMP port unreachable),
+    // so the socket fails at once, not with a reply. (Tests stay on loopback: the loopback guard.)
+    for (const addr of ['127.0.0.1:9', '[::1]:9']) {
       const c = createDnsClient({ servers: [addr], timeoutMs: 3000, retries: 0 });
       const t0 = Date.now();
       const answer = await c.resolve('xn--abc.raw.dns.test', 'A');

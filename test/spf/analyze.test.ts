@@ -170,14 +170,14 @@ describe('the Microsoft include and the samples', () => {
   it('takes the sample addresses from the live record of the cloud', async () => {
     const ww = await spf('ready.test');
     expect(ww.section.m365Samples.map((s) => [s.ip, s.source, s.result])).toEqual([
-      ['40.92.0.0', 'ip4:40.92.0.0/15 in spf.protection.outlook.com', 'pass'],
-      ['2a01:111:f400::', 'ip6:2a01:111:f400::/48 in spf.protection.outlook.com', 'pass'],
+      ['203.0.113.128', 'ip4:203.0.113.128/27 in spf.protection.outlook.com', 'pass'],
+      ['2001:db8:f400::', 'ip6:2001:db8:f400::/48 in spf.protection.outlook.com', 'pass'],
     ]);
     const gcc = await spf('gcc.test', 'gcc-high');
-    expect(gcc.section.m365Samples.map((s) => s.ip)).toEqual(['23.103.191.0', '2001:489a:2202::']);
+    expect(gcc.section.m365Samples.map((s) => s.ip)).toEqual(['192.0.2.128', '2001:db8:2202::']);
     expect(gcc.codes).toEqual([]);
     const cn = await spf('china.test', 'china');
-    expect(cn.section.m365Samples.map((s) => s.ip)).toEqual(['42.159.163.0', '2406:e500:4440::']);
+    expect(cn.section.m365Samples.map((s) => s.ip)).toEqual(['192.0.2.224', '2001:db8:4440::']);
     // The worldwide domain checked for GCC High lacks that cloud's include.
     expect((await spf('ready.test', 'gcc-high')).codes).toContain('SPF_NO_M365_INCLUDE');
   });
@@ -185,7 +185,7 @@ describe('the Microsoft include and the samples', () => {
   it('says a missing include once: the failing sample goes into SPF_NO_M365_INCLUDE, not SPF_M365_NOT_PASS', async () => {
     const { codes, findings, section } = await spf('noinclude.spf-codes.example');
     expect(codes).toEqual(['SPF_NO_M365_INCLUDE']);
-    expect(findings[0]?.message).toContain('40.92.0.0 and 2a01:111:f400::');
+    expect(findings[0]?.message).toContain('203.0.113.128 and 2001:db8:f400::');
     expect(findings[0]?.message).toContain('give fail');
     expect(section.m365Samples.map((s) => s.result)).toEqual(['fail', 'fail']);
   });
@@ -193,7 +193,7 @@ describe('the Microsoft include and the samples', () => {
   it('catches what counting cannot: AAAA lookups of IPv4-only hosts are void for an IPv6 client', async () => {
     const { section, findings } = await spf('v6voids.spf-codes.example');
     expect(section.voidLookups).toBe(0);
-    expect(section.m365Samples.map((s) => [s.ip, s.result])).toEqual([['40.92.0.0', 'pass'], ['2a01:111:f400::', 'permerror']]);
+    expect(section.m365Samples.map((s) => [s.ip, s.result])).toEqual([['203.0.113.128', 'pass'], ['2001:db8:f400::', 'permerror']]);
     expect(findings[0]?.message).toContain('the AAAA lookup of v4c.spf-codes.example is void lookup 3, over the limit of 2');
   });
 

@@ -10,7 +10,7 @@
  * - `startHostileSmtpServer`: hand-written node:net/node:tls servers that
  *   misbehave in one way each: silent, refused, no STARTTLS, TLS 1.0/1.1
  *   only, a banner at one byte a second, an endless line, garbage lines,
- *   closing early, refusing the session.
+ *   closing early, refusing the session, echoing the password back.
  *
  * TLS 1.0/1.1 with Node 20 / OpenSSL 3: OpenSSL's default security level (1)
  * refuses them outright ("no suitable signature algorithm"), so the legacy
@@ -305,7 +305,13 @@ export type HostileKind =
   /** Banner, then the connection closes on EHLO. */
   | 'early-close'
   /** Greets with 554 (no service for this client) and closes. */
-  | 'refuse-session';
+  | 'refuse-session'
+  /**
+   * STARTTLS (TLS 1.2+ with the test CA) and AUTH LOGIN, then echoes the
+   * password it was sent, and its base64, in every line it writes after it:
+   * a garbage line, a multi-line 535 reply, and the reply to QUIT.
+   */
+  | 'echo-auth';
 
 export interface HostileOptions {
   host?: string;
@@ -345,7 +351,7 @@ export async function startHostileSmtpServer(kind: HostileKind, opts: HostileOpt
   const commands: string[] = [];
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const certs = kind === 'tls-legacy' ? (opts.certificates ?? (await createTestCertificates())) : null;
+  const certs = kind === 'tls-legacy' || kind === 'echo-auth' ? (opts.certificates ?? (await createTestCertificates())) : null;
   const verb = (line: string): string => line.split(' ')[0]?.toUpperCase() ?? '';
 
   if (kind === 'refused') {
@@ -441,34 +447,62 @@ export async function startHostileSmtpServer(kind: HostileKind, opts: HostileOpt
           else if (v === 'AUTH') s.write('535 5.7.8 no\r\n');
           else s.write('502 5.5.1 not implemented\r\n');
         };
-        let upgraded = false;
-        lineLoop(socket, (line, s) => {
-          if (upgraded) return;
-          if (verb(line) === 'STARTTLS') {
-            commands.push('STARTTLS');
-            upgraded = true;
-            s.removeAllListeners('data');
-            s.write('220 2.0.0 go ahead\r\n');
-            const secure = new tls.TLSSocket(s, {
-              isServer: true,
-              secureContext: tls.createSecureContext({
-                key: certs?.keyPem,
-                cert: certs?.certPem,
-                minVersion: version,
-                maxVersion: version,
-                // OpenSSL 3 refuses TLS < 1.2 at its default security level; level 0 allows it.
-                ciphers: 'DEFAULT@SECLEVEL=0',
-              }),
-            });
-            track(secure);
-            lineLoop(secure, (l, ss) => answer(l, ss, true));
+        // OpenSSL 3 refuses TLS < 1.2 at its default security level; level 0 allows it.
+        upgradeOnStarttls(socket, { key: certs?.keyPem, cert: certs?.certPem, minVersion: version, maxVersion: version, ciphers: 'DEFAULT@SECLEVEL=0' }, answer);
+        return;
+      }
+      case 'echo-auth': {
+        socket.write(`220 ${HOSTILE_NAME} ESMTP echo\r\n`);
+        let step: 'none' | 'user' | 'password' = 'none';
+        let echoed = '';
+        const answer = (line: string, s: net.Socket, secure: boolean): void => {
+          const v = verb(line);
+          if (step === 'user') {
+            commands.push('AUTH');
+            step = 'password';
+            s.write('334 UGFzc3dvcmQ6\r\n');
             return;
           }
-          answer(line, s, false);
-        });
+          if (step === 'password') {
+            commands.push('AUTH');
+            step = 'none';
+            const sent = line.trim();
+            const password = Buffer.from(sent, 'base64').toString('utf8');
+            echoed = `${password} ${sent}`;
+            s.write(`you sent ${password}\r\n535-5.7.3 password ${password} is wrong\r\n535-${sent}\r\n535 5.7.3 ${password}\r\n`);
+            return;
+          }
+          commands.push(v);
+          if (v === 'EHLO') s.write(`250-${HOSTILE_NAME} Hello\r\n250-PIPELINING\r\n${secure ? '250-AUTH LOGIN\r\n' : '250-STARTTLS\r\n'}250 8BITMIME\r\n`);
+          else if (v === 'AUTH' && secure) {
+            step = 'user';
+            s.write('334 VXNlcm5hbWU6\r\n');
+          } else if (v === 'QUIT') s.end(`221 2.0.0 bye ${echoed}\r\n`);
+          else s.write('502 5.5.1 not implemented\r\n');
+        };
+        upgradeOnStarttls(socket, { key: certs?.keyPem, cert: certs?.certPem }, answer);
         return;
       }
     }
+  };
+
+  /** Answers plain lines until STARTTLS, then the same over TLS (`secure` true). */
+  const upgradeOnStarttls = (socket: net.Socket, context: tls.SecureContextOptions, answer: (line: string, s: net.Socket, secure: boolean) => void): void => {
+    let upgraded = false;
+    lineLoop(socket, (line, s) => {
+      if (upgraded) return;
+      if (verb(line) === 'STARTTLS') {
+        commands.push('STARTTLS');
+        upgraded = true;
+        s.removeAllListeners('data');
+        s.write('220 2.0.0 go ahead\r\n');
+        const secure = new tls.TLSSocket(s, { isServer: true, secureContext: tls.createSecureContext(context) });
+        track(secure);
+        lineLoop(secure, (l, ss) => answer(l, ss, true));
+        return;
+      }
+      answer(line, s, false);
+    });
   };
 
   const server = net.createServer(session);

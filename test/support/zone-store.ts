@@ -78,6 +78,11 @@ export class ZoneStore {
     return this;
   }
 
+  /** Every stored record (for tests that check the fixtures themselves). */
+  records(): StoredRecord[] {
+    return [...this.byName.values()].flat();
+  }
+
   /** Removes every record of a name (or of one type at it). */
   remove(name: string, type?: ServedType): void {
     const n = canon(name);

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
-import { readBatchInput } from '../../batch/input.js';
+import { InputError, openBatchInput, readBatchInput } from '../../batch/input.js';
 import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch } from '../../batch/run.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { echoInput } from '../../audit/echo.js';
@@ -154,7 +154,21 @@ export function batchCommand(run: CliRun): Command {
 }
 
 async function openInput(file: string, io: CliIo): Promise<Readable> {
-  if (file === '-') return io.stdin;
+  // The first bytes are read here: a directory (EISDIR), a binary file or UTF-32 fails in one line before the run;
+  // Ctrl-C while stdin has sent nothing yet ends at once (nothing written, exit 130).
+  const stream = file === '-' ? io.stdin : await openFile(file);
+  const stopListening = io.onInterrupt(() => io.exitNow(130));
+  try {
+    return await openBatchInput(stream);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${file === '-' ? 'standard input' : file}: ${err instanceof InputError ? err.message : code === 'EISDIR' ? 'it is a directory' : (code ?? String(err))}`);
+  } finally {
+    stopListening();
+  }
+}
+
+async function openFile(file: string): Promise<Readable> {
   try {
     await access(file, constants.R_OK);
   } catch (err) {
