@@ -1,7 +1,7 @@
 import { checkDkim, type DkimSection } from '../dkim/check.js';
 import { checkDmarc, type DmarcSection } from '../dmarc/check.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
-import { canonicalName, normalizeDomain } from '../domain/normalize.js';
+import { canonicalName, MAX_NAME_LENGTH, normalizeDomain, type NormalizedDomain } from '../domain/normalize.js';
 import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from '../m365/autodiscover.js';
 import { CLOUD_ENDPOINTS, cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
 import { checkMx, type MxSection } from '../m365/mx.js';
@@ -53,15 +53,18 @@ const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
  * Never throws for anything a domain's DNS can contain; a lookup that fails
  * makes its area unknown (DNS_TEMPFAIL), never missing.
  */
-export async function auditDomain(ctx: AuditContext, input: string): Promise<DomainReport> {
+export async function auditDomain(ctx: AuditContext, input: string, source: { inputLength?: number | undefined } = {}): Promise<DomainReport> {
   const started = Date.now();
   const auditedAt = (ctx.clock?.() ?? new Date()).toISOString();
   const counted = countingClient(ctx.dns);
   const c: AuditContext = { ...ctx, dns: counted.client };
-  const norm = normalizeDomain(input);
   const echo = echoInput(input);
+  // A line cut on reading (source.inputLength: the whole line's length) is never audited as its head.
+  const cutOnReading = source.inputLength !== undefined && source.inputLength > echo.length;
+  if (cutOnReading) echo.length = source.inputLength as number;
+  const norm: NormalizedDomain = cutOnReading ? { ok: false, input, reason: `a line of ${echo.length} characters, longer than any domain name (${MAX_NAME_LENGTH} at most)` } : normalizeDomain(input);
   const base = (domain: string | null): DomainReport => ({
-    domain, input: echo.text, ...(echo.cut ? { inputLength: echo.length } : {}), score: 0, grade: 'not-ready', cloud: ctx.cloud ?? 'worldwide', tenant: ctx.tenant ?? null,
+    domain, input: echo.text, ...(echo.cut || cutOnReading ? { inputLength: echo.length } : {}), score: 0, grade: 'not-ready', cloud: ctx.cloud ?? 'worldwide', tenant: ctx.tenant ?? null,
     findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null, notes: [],
     timing: { ms: 0, queries: 0 }, auditedAt,
   });
@@ -77,7 +80,7 @@ export async function auditDomain(ctx: AuditContext, input: string): Promise<Dom
 
   if (!norm.ok) {
     const r = base(null);
-    const what = echo.cut ? `"${echo.text}" (${echo.length} characters)` : `"${echo.text}"`;
+    const what = echo.cut || cutOnReading ? `"${echo.text}" (${echo.length} characters)` : `"${echo.text}"`;
     r.findings.push(finding('DOMAIN_INVALID', `${what} is not a valid domain name: ${norm.reason}.`, { evidence: echo.text, fix: 'Give a domain name such as contoso.com.' }));
     return finish(r);
   }

@@ -61,7 +61,7 @@ export const MAX_TEMPFAIL_QUERIES = 20;
  * kept as it is, once per evidence.
  */
 export function mergeTempfails(findings: readonly Finding[]): Finding[] {
-  const groups = new Map<string, { at: number; queries: Map<string, FailedQuery> }>();
+  const groups = new Map<string, { queries: Map<string, FailedQuery> }>();
   const seenOther = new Set<string>();
   const out: (Finding | string)[] = [];
   for (const f of findings) {
@@ -80,14 +80,35 @@ export function mergeTempfails(findings: readonly Finding[]): Finding[] {
     }
     let g = groups.get(q.code);
     if (!g) {
-      g = { at: out.length, queries: new Map() };
+      g = { queries: new Map() };
       groups.set(q.code, g);
       out.push(q.code);
     }
     const key = `${q.name.toLowerCase()} ${q.type}`;
     if (!g.queries.has(key)) g.queries.set(key, q);
   }
+  // Lookups not sent because no resolver was answering (ENOSERVER) share the cause of the timeouts
+  // that made the resolvers suspect: one finding, not a second one for the same outage.
+  const notSent = groups.get(NO_SERVER_CODE);
+  const cause = [...groups.keys()].find((code) => code === 'ETIMEOUT') ?? [...groups.keys()].find((code) => code !== NO_SERVER_CODE && SILENCE_CODES.has(code));
+  if (notSent && cause) {
+    const into = groups.get(cause)?.queries;
+    for (const [k, q] of notSent.queries) if (into && !into.has(k)) into.set(k, q);
+    groups.delete(NO_SERVER_CODE);
+    out.splice(out.indexOf(NO_SERVER_CODE), 1);
+  }
   return out.map((x) => (typeof x === 'string' ? mergedTempfail([...(groups.get(x)?.queries.values() ?? [])]) : x));
+}
+
+/** The code of a lookup the DNS client did not send because no server was answering. */
+const NO_SERVER_CODE = 'ENOSERVER';
+/** Failures that are a resolver's silence rather than its answer. */
+const SILENCE_CODES = new Set(['ETIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/** ` (3 of them not sent: ENOSERVER)` when some of the queries were never sent. */
+function notSentNote(queries: readonly FailedQuery[], code: string): string {
+  const n = queries.filter((q) => q.code === NO_SERVER_CODE).length;
+  return n > 0 && code !== NO_SERVER_CODE ? ` (${n} of them not sent: ${NO_SERVER_CODE}, no resolver was answering)` : '';
 }
 
 function mergedTempfail(queries: readonly FailedQuery[]): Finding {
@@ -98,7 +119,7 @@ function mergedTempfail(queries: readonly FailedQuery[]): Finding {
   const f = finding(
     'DNS_TEMPFAIL',
     `${queries.length} DNS lookups failed (${first.reason}), so the parts of the audit that depend on them are unknown rather than missing.`,
-    { evidence: `${shown}${more}: ${first.code}`, fix: RETRY_FIX },
+    { evidence: `${shown}${more}: ${first.code}${notSentNote(queries, first.code)}`, fix: RETRY_FIX },
   );
   FAILED_QUERY.set(f, first);
   return f;

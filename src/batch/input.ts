@@ -224,7 +224,8 @@ async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<Line> 
   const finish = (): Line => {
     let text = parts.join('');
     parts = [];
-    const cut = total > kept ? total : undefined;
+    // A blank line is blank however long (its head is all that was kept: white space all through is blank).
+    const cut = total > kept && text.trim() !== '' ? total : undefined;
     if (cut !== undefined) text += `… [line cut: ${total} characters, at most ${MAX_LINE_LENGTH} read]`;
     else if (text.endsWith('\r')) text = text.slice(0, -1);
     kept = 0;

@@ -141,14 +141,13 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
       const p = limit(async () => {
         let report: DomainReport;
         try {
-          report = await auditDomain(rowCtx, row.input);
+          report = await auditDomain(rowCtx, row.input, { inputLength: row.inputLength });
           await options.enrich?.(report);
         } catch (err) {
           internalErrors++;
           report = failedReport(row, err, rowCtx.clock);
         }
         if (row.meta) report.meta = row.meta;
-        if (row.inputLength !== undefined) report.inputLength = row.inputLength;
         ready.set(index, { report, row });
         emitting = emitting.then(drain).catch((error: unknown) => {
           failure ??= { error };

@@ -12,32 +12,28 @@ export { UsageError };
 export function positiveInt(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
       throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `${name} must be a whole number of at least ${min}.` : `${name} must be a whole number from ${min} to ${max}.`);
     }
     return n;
   };
 }
 
-export function cloudOption(): Option {
-  return new Option('--cloud <cloud>', 'Microsoft 365 cloud (default: detect, else worldwide)').choices([...CLOUDS]);
+/** --cloud; `detected` says whether the command can detect the cloud (from DNS) when it is not given. */
+export function cloudOption(detected = true): Option {
+  return new Option('--cloud <cloud>', `Microsoft 365 cloud (default: ${detected ? 'detect, else worldwide' : 'worldwide'})`).choices([...CLOUDS]);
 }
 
 /**
- * An option that takes one of `choices` and may be given once: commander
- * would silently keep the last of two `--format`s. The default is applied by
- * the caller (`opts.format ?? 'table'`) and shown in --help once.
+ * An option that takes one of `choices` (given once: the program refuses a
+ * repeated option). The default is applied by the caller (`opts.format ??
+ * 'table'`) and shown in --help once.
  */
 export function singleChoiceOption(flags: string, description: string, choices: readonly string[], defaultValue: string): Option {
-  let seen = false;
-  const name = flags.split(/[ ,]/)[0] ?? flags;
-  return new Option(flags, `${description} (default: ${defaultValue})`)
-    .argParser((value: string) => {
-      if (seen) throw new InvalidArgumentError(`${name} is given more than once.`);
-      seen = true;
-      if (!choices.includes(value)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
-      return value;
-    });
+  return new Option(flags, `${description} (default: ${defaultValue})`).argParser((value: string) => {
+    if (!choices.includes(value)) throw new InvalidArgumentError(`Allowed choices are ${choices.join(', ')}.`);
+    return value;
+  });
 }
 
 /** Writes a result to the run's stdout, or to --output. */
@@ -86,7 +82,8 @@ export function exitCodeFor(findings: readonly { severity: string }[], failOn: F
 export function interruptOnSigint(run: CliRun, controller: AbortController): () => void {
   return run.io.onInterrupt(() => {
     if (controller.signal.aborted) run.io.exitNow(130);
-    run.io.stderr.write(`\n${TOOL_NAME}: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n`);
+    // On a terminal the ^C echo leaves the cursor mid-line: start a new one.
+    run.io.stderr.write(`${run.io.stderr.isTTY ? '\n' : ''}${TOOL_NAME}: interrupted; finishing the domains in flight (Ctrl-C again to quit now)\n`);
     controller.abort();
   });
 }

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { cleanText } from '../report/sanitize.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import type { CliIo, CliRun } from './io.js';
 import { UsageError } from './usage.js';
@@ -78,18 +79,45 @@ export async function buildProgram(run: CliRun, args: readonly string[] = []): P
     .showSuggestionAfterError(true);
   const named = commandNamed(args);
   for (const [name, entry] of Object.entries(COMMANDS)) {
-    if (name === named) program.addCommand((await entry.load())(run));
+    if (name === named) program.addCommand(forbidRepeats((await entry.load())(run)));
     else program.command(name).description(entry.description).helpOption(false).allowUnknownOption().allowExcessArguments();
   }
   const output = {
     writeOut: (s: string) => void io.stdout.write(s),
     writeErr: (s: string) => void io.stderr.write(s),
-    // One prefix for every error, commander's own included.
-    outputError: (s: string, write: (s: string) => void) => write(s.replace(/^error: /, `${TOOL_NAME}: `)),
+    // One prefix for every error, commander's own included; what the user typed is echoed as data (escaped).
+    outputError: (s: string, write: (s: string) => void) => write(safeLines(s.replace(/^error: /, `${TOOL_NAME}: `))),
   };
   program.configureOutput(output).exitOverride();
   for (const cmd of program.commands) cmd.configureOutput(output).exitOverride();
   return program;
+}
+
+/** Options that may be given more than once (each adds to a list). */
+const REPEATABLE = new Set(['--dns-server', '--selector', '--zone']);
+
+/**
+ * An option with a value given twice is a usage error: commander would keep
+ * the last one silently (`--format json --format csv`, `--cloud a --cloud b`).
+ */
+function forbidRepeats(cmd: Command): Command {
+  for (const option of cmd.options) {
+    if (!(option.required || option.optional) || option.variadic || (option.long && REPEATABLE.has(option.long))) continue;
+    const parse = option.parseArg;
+    let seen = false;
+    option.argParser((value: string, previous: unknown) => {
+      if (seen) throw new InvalidArgumentError(`${option.long ?? option.flags} is given more than once.`);
+      seen = true;
+      // commander's own choices check lives in parseArg too.
+      return parse ? parse.call(option, value, previous) : value;
+    });
+  }
+  return cmd;
+}
+
+/** Each line made safe for a terminal (control and bidi characters escaped), the line breaks kept. */
+function safeLines(s: string): string {
+  return s.split('\n').map(cleanText).join('\n');
 }
 
 /**
@@ -109,11 +137,11 @@ export async function runProgram(args: readonly string[], io: CliIo): Promise<nu
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof UsageError) {
-      io.stderr.write(`${TOOL_NAME}: ${err.message}\n`);
+      io.stderr.write(`${TOOL_NAME}: ${cleanText(err.message)}\n`);
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`${TOOL_NAME}: internal error: ${message.split('\n')[0]}\n`);
+    io.stderr.write(`${TOOL_NAME}: internal error: ${cleanText(message.split('\n')[0] ?? '')}\n`);
     if (io.env.M365AUDIT_DEBUG) io.stderr.write(`${(err as Error).stack ?? ''}\n`);
     return 3;
   }

@@ -30,6 +30,8 @@ const CHANNEL_QUERIES = 3;
 const MAX_PROBE_INTERVAL_MS = 30_000;
 
 type Final = DnsAnswer<unknown>;
+/** A lookup's own query, a probe of a suspect server, or a health check of one that just left a query unanswered. */
+type AttemptMode = 'lookup' | 'probe' | 'health';
 const NO_SERVER: Final = { kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' };
 
 /** One server: its c-ares channel and its health. */
@@ -49,8 +51,12 @@ interface Pool {
   /** One probe allowed at once, as a lookup's retry, right after it turned suspect. */
   freeProbe: boolean;
   backoffMs: number;
-  /** The last question asked of it: what a probe asks again. */
+  /** The last question asked of it. */
   lastQuestion: { name: string; type: RRType } | null;
+  /** The last question it replied to: what a health check asks (one name may be silent while the server is fine). */
+  lastAnswered: { name: string; type: RRType } | null;
+  /** A health check is under way: one query it answered before, to tell a silent name from a silent server. */
+  checking: boolean;
 }
 
 /** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null. */
@@ -123,7 +129,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const now = options.now ?? Date.now;
   const pools: Pool[] = (servers.length > 0 ? servers : [{ server: null, label: 'system default' }]).map(({ server, label }) => ({
     server, label, resolver: null, uses: 0,
-    lastReplyAt: null, suspect: false, probing: false, probeStartedAt: 0, probeAt: 0, freeProbe: false, backoffMs: timeoutMs, lastQuestion: null,
+    lastReplyAt: null, suspect: false, probing: false, probeStartedAt: 0, probeAt: 0, freeProbe: false, backoffMs: timeoutMs, lastQuestion: null, lastAnswered: null, checking: false,
   }));
   const systemServers = (): string[] => new Resolver().getServers();
   const resolverFor = (pool: Pool): Resolver => {
@@ -149,7 +155,11 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 
   // Resolver health. A server is suspect once a query to it timed out (or
   // could not reach it) and it has replied to nothing since that query was
-  // sent; any reply, NXDOMAIN or SERVFAIL too, makes it alive again. Lookups
+  // sent — and, when it has answered anything before, once a health check
+  // (the last question it did answer, asked again) is not answered either:
+  // a domain whose own name servers are silent must not make a working
+  // resolver look dead. Any reply, NXDOMAIN or SERVFAIL too, makes it alive
+  // again. Lookups
   // skip suspect servers: the next server is asked instead, and one query at
   // a time (a probe, at growing intervals) checks whether it is back. When no
   // server is alive, lookups fail at once (ENOSERVER) rather than each
@@ -161,17 +171,27 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const notify = (): void => {
     for (const w of [...watchers]) w();
   };
-  const noteReply = (pool: Pool): void => {
+  const noteReply = (pool: Pool, name: string, type: RRType): void => {
     pool.lastReplyAt = now();
+    pool.lastAnswered = { name, type };
     silentSince = null;
     if (!pool.suspect) return;
     pool.suspect = false;
     pool.backoffMs = timeoutMs;
     notify();
   };
-  const noteSilence = (pool: Pool, sentAt: number, probe: boolean): void => {
+  const noteSilence = (pool: Pool, sentAt: number, mode: AttemptMode): void => {
     if (pool.lastReplyAt !== null && pool.lastReplyAt >= sentAt) return; // it replied to something meanwhile
     const t = now();
+    if (!pool.suspect && mode !== 'health') {
+      if (pool.checking) return;
+      if (pool.lastAnswered) {
+        // Ask it something it answered before: a silent name is not a silent server.
+        pool.checking = true;
+        void attempt(pool, pool.lastAnswered.name, pool.lastAnswered.type, 'health');
+        return;
+      }
+    }
     if (!pool.suspect) {
       pool.suspect = true;
       // With no other server alive, a lookup's retry may probe it at once (one lost datagram is not an outage).
@@ -179,7 +199,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       pool.backoffMs = timeoutMs;
       pool.probeAt = t + timeoutMs;
       notify();
-    } else if (probe) {
+    } else if (mode === 'probe') {
       pool.probeAt = t + pool.backoffMs;
       pool.backoffMs = Math.min(pool.backoffMs * 2, MAX_PROBE_INTERVAL_MS);
     }
@@ -203,10 +223,11 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     return next ? { pool: next, probe: false } : null;
   }
 
-  async function attempt(pool: Pool, name: string, type: RRType, probe: boolean): Promise<Final> {
+  async function attempt(pool: Pool, name: string, type: RRType, mode: AttemptMode): Promise<Final> {
     const sentAt = now();
+    const probe = mode === 'probe';
     stats.queries++;
-    pool.lastQuestion = { name, type };
+    if (mode !== 'health') pool.lastQuestion = { name, type };
     if (probe) {
       pool.probing = true;
       pool.probeStartedAt = sentAt;
@@ -222,7 +243,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       (err: unknown): Final => classifyDnsError(err),
     ).then((answer) => {
       // A reply that comes after the deadline is still a sign of life.
-      if (isServerReply(answer)) noteReply(pool);
+      if (isServerReply(answer)) noteReply(pool, name, type);
       return answer;
     });
     let timer: NodeJS.Timeout | undefined;
@@ -231,10 +252,11 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     });
     try {
       const answer = await Promise.race([query, deadline]);
-      if (!isServerReply(answer)) noteSilence(pool, sentAt, probe);
+      if (!isServerReply(answer)) noteSilence(pool, sentAt, mode);
       return answer;
     } finally {
       clearTimeout(timer);
+      if (mode === 'health') pool.checking = false;
       if (probe) {
         pool.probing = false;
         notify();
@@ -257,7 +279,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       if (next.probe) probed = true;
       else k++;
       previous = next.pool;
-      last = await attempt(next.pool, name, type, next.probe);
+      last = await attempt(next.pool, name, type, next.probe ? 'probe' : 'lookup');
       if (last.kind !== 'tempfail') return last;
     }
     stats.tempfails++;
@@ -284,9 +306,10 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
         // Nobody else may be asking: probe each silent server again, one query at a time, at most once per timeout.
         let wakeAt = deadAt;
         for (const p of pools) {
-          if (p.probing || !p.lastQuestion) continue;
+          const q = p.lastAnswered ?? p.lastQuestion;
+          if (p.probing || !q) continue;
           const at = p.probeStartedAt + timeoutMs;
-          if (t >= at) void attempt(p, p.lastQuestion.name, p.lastQuestion.type, true);
+          if (t >= at) void attempt(p, q.name, q.type, 'probe');
           else wakeAt = Math.min(wakeAt, at);
         }
         clearTimeout(timer);

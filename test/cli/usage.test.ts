@@ -87,3 +87,29 @@ describe('--help', () => {
     for (const cmd of ['check', 'batch', 'spf', 'probe', 'explain', 'report', 'plan', 'demo']) expect(r.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
   });
 });
+
+describe('usage errors found in review', () => {
+  it('any option with a value given twice (not only --format), except the repeatable ones', async () => {
+    await usageError(['check', 'ready.test', ...offline, '--no-probe', '--cloud', 'china', '--cloud', 'dod'], /--cloud is given more than once/);
+    await usageError(['batch', list, ...offline, '--no-probe', '--fail-on', 'never', '--fail-on', 'error'], /--fail-on is given more than once/);
+    await usageError(['check', 'ready.test', '--no-probe', '--timeout', '100', '--timeout', '200'], /--timeout is given more than once/);
+    await usageError(['check', 'ready.test', '--no-probe', '--timeout', ' 5'], /--timeout must be a whole number/);
+  });
+
+  it('echoes what the user typed as data: no control or bidi character reaches the terminal', async () => {
+    const hostile = '\u202e\x1b[2J\x9b';
+    for (const args of [
+      ['check', 'ready.test', '--tenant', hostile],
+      ['check', 'ready.test', '--cloud', hostile],
+      ['check', 'ready.test', `--no-such-${hostile}`],
+      [`chek${hostile}`],
+      ['batch', `/nonexistent/${hostile}`],
+      ['report', `/nonexistent/${hostile}`],
+    ]) {
+      const r = await runInProcess(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).not.toMatch(/[\u202e\x1b\x9b]/);
+      expect(r.stderr).toMatch(/\\u202e|\\x1b/);
+    }
+  });
+});

@@ -34,7 +34,7 @@ export function probeCommand(run: CliRun): Command {
   return new Command('probe')
     .description(describe('probe'))
     .argument('[host[:port]]', 'SMTP endpoint: host, host:port or [IPv6]:port')
-    .addOption(cloudOption())
+    .addOption(cloudOption(false))
     .option('--tls', `implicit TLS from the first byte (default port ${IMPLICIT_TLS_PORT}) instead of STARTTLS`)
     .option('--timeout <ms>', `deadline of each wait in ms, at most ${MAX_PROBE_TIMEOUT_MS} (default ${DEFAULT_PROBE_TIMEOUT_MS}); the whole probe gets three times that`, positiveInt('--timeout', 1, MAX_PROBE_TIMEOUT_MS))
     .addOption(singleChoiceOption('--format <format>', 'output format: table, json', ['table', 'json'], 'table'))
