@@ -17,7 +17,10 @@ export type { DkimSection } from './dkim/check.js';
 export type { DmarcSection } from './dmarc/check.js';
 export { createJsonWriter, renderJson, renderJsonLine, safeJson } from './report/json.js';
 export { renderTable } from './report/table.js';
-export { createRunInfo, describeRun, reconstructRun, type RunInfo, type RunOptions } from './report/run.js';
+export {
+  createRunInfo, createTrail, describeRun, reconstructRun,
+  type PlanRunInfo, type PlanRunOptions, type ProbeRunInfo, type ProbeRunOptions, type RunInfo, type RunOptions, type RunStop, type RunTrail, type SpfRunInfo, type SpfRunOptions,
+} from './report/run.js';
 export { summarize, type RunSummary } from './report/summary.js';
 export { cleanText } from './report/sanitize.js';
 export { VERSION } from './version.js';
@@ -27,7 +30,7 @@ export { limitWhile, renderBatchStop, runBatch, type BatchRunOptions, type Batch
 export { renderChunks, renderReports, FORMATS, type Format } from './report/render.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderCsv } from './report/csv.js';
-export { parseSavedRun, type SavedRun } from './report/load.js';
+export { MAX_DOCUMENT_BYTES, parseSavedRun, readSavedRun, upgradeSavedReport, type SavedRun, type SavedRunEnd, type SavedRunError } from './report/load.js';
 export { probeSmtp, probeEndpoints, createEndpointProber, type ProbeOptions } from './smtp/probe.js';
 export type { ProbeResult, CertificateInfo, AuthTestResult } from './smtp/types.js';
 export { explainCode, SMTP_CODES, type CodeExplanation } from './smtp/codes.js';

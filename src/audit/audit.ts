@@ -38,8 +38,8 @@ export interface DomainReport {
   /** Plain notes that are not findings. */
   notes: string[];
   timing: { ms: number; queries: number };
-  /** When this domain's audit began (UTC ISO 8601, from the context's clock). */
-  auditedAt: string;
+  /** When this domain's audit began (UTC ISO 8601, from the context's clock); null only in a run saved before the audit trail, read back by `report`. */
+  auditedAt: string | null;
   /** Extra columns of a batch CSV row, carried through. */
   meta?: Record<string, string>;
   /** The probe of this domain's MX host on port 25 (--probe-mx); never part of the score. */

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { auditDomain, type DomainReport } from '../audit/audit.js';
 import type { AuditContext } from '../audit/context.js';
 import type { BatchRow } from './input.js';
+import { describeDnsSilence } from './stop.js';
 
 export interface BatchRunOptions {
   concurrency: number;
@@ -32,7 +33,12 @@ export interface BatchStop {
 }
 
 export interface BatchRunResult {
+  /** Rows reported (onReport called), in input order. */
   done: number;
+  /** Rows taken from the input; more than `done` when the run ended early (rows queued behind those in flight are not started). */
+  read: number;
+  /** The input was read to its end. */
+  inputEnded: boolean;
   interrupted: boolean;
   /** Rows whose audit failed inside m365audit (reported with a note, never lost). */
   internalErrors: number;
@@ -60,7 +66,7 @@ export function limitWhile(concurrency: number, proceed: () => boolean | Promise
 
 /** `no DNS server answered in 9 s: 127.0.0.1:5999` */
 export function renderBatchStop(stop: BatchStop): string {
-  return `no DNS server answered in ${stop.ms / 1000} s: ${stop.servers.join(', ')}`;
+  return describeDnsSilence(stop.servers, stop.ms);
 }
 
 /**
@@ -76,6 +82,8 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   const ready = new Map<number, { report: DomainReport; row: BatchRow }>();
   let started = 0;
   let emitted = 0;
+  let read = 0;
+  let inputEnded = false;
   let internalErrors = 0;
   let wake: (() => void) | null = null;
   let emitting: Promise<void> = Promise.resolve();
@@ -129,7 +137,10 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
   try {
     while (!ended()) {
       const next = await nextUnlessHalted(input, halt.signal);
-      if (next === 'halted' || next.done || ended()) break;
+      if (next !== 'halted' && next.done) inputEnded = true;
+      if (next === 'halted' || next.done) break;
+      read++;
+      if (ended()) break;
       const row = next.value;
       while (started - emitted >= window && !ended()) {
         await new Promise<void>((r) => (wake = r));
@@ -170,7 +181,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
     options.signal?.removeEventListener('abort', end);
   }
   if (failure) throw (failure as { error: unknown }).error;
-  return { done: emitted, interrupted: options.signal?.aborted ?? false, internalErrors, stopped };
+  return { done: emitted, read, inputEnded, interrupted: options.signal?.aborted ?? false, internalErrors, stopped };
 }
 
 /**

@@ -34,6 +34,11 @@ export function dnsClientFromOptions(opts: DnsCliOptions): DnsClient {
   return createDnsClient({ servers: opts.dnsServer, timeoutMs: opts.timeout, retries: opts.retries, qps: opts.qps });
 }
 
+/** For the audit trail: the servers the client asks (the system's without --dns-server) and the deadline and retries in effect. */
+export function dnsTrail(opts: DnsCliOptions, dns: DnsClient): { resolvers: string[]; timeoutMs: number; retries: number } {
+  return { resolvers: dns.servers?.() ?? [], timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS, retries: opts.retries ?? DEFAULT_RETRIES };
+}
+
 /** --tenant: `contoso` or `contoso.onmicrosoft.com` (.us, .partner.onmschina.cn) -> `contoso`. */
 export function parseTenant(value: string): string {
   const t = normalizeTenant(value);

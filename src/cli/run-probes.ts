@@ -11,9 +11,9 @@ import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { cleanText } from '../report/sanitize.js';
-import { createRunInfo, type RunInfo } from '../report/run.js';
-import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../dns/client.js';
+import { createRunInfo, type RunInfo, type RunRows } from '../report/run.js';
 import { positiveInt, rejectConflicts, UsageError } from './common.js';
+import { dnsTrail } from './dns-options.js';
 
 export interface RunProbeOptions {
   probe: boolean;
@@ -198,22 +198,26 @@ export interface RunTrail {
   dns: DnsClient;
   probe: ProbeResult | null;
   opts: RunProbeOptions & { timeout?: number | undefined; retries?: number | undefined; tenant?: string | undefined; selector?: string[] | undefined };
+  /** How far the run got through its input (complete, stopped, rows read and reported). */
+  rows: RunRows;
   clock?: () => Date;
 }
 
 /** The run object of a check, batch or demo run that ends now. */
 export function finishRun(t: RunTrail): RunInfo {
   const { opts } = t;
+  const { resolvers, timeoutMs, retries } = dnsTrail(opts, t.dns);
   return createRunInfo({
     startedAt: t.startedAt,
     finishedAt: (t.clock ?? (() => new Date()))(),
-    resolvers: t.dns.servers?.() ?? [],
+    resolvers,
     cloud: opts.cloud,
     tenant: opts.tenant,
     selectors: opts.selector,
     probe: t.probe,
     probeMx: opts.probeMx ? (opts.probeMxPort ?? SMTP_PORT) : null,
-    timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS,
-    retries: opts.retries ?? DEFAULT_RETRIES,
+    timeoutMs,
+    retries,
+    rows: t.rows,
   });
 }

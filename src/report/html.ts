@@ -5,7 +5,7 @@ import { TOOL_NAME, VERSION } from '../version.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo } from './run.js';
 import { cleanText } from './sanitize.js';
-import { SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
+import { isInvalidRow, SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
 import { plural, scoreText } from './words.js';
 
 export interface HtmlOptions {
@@ -131,9 +131,11 @@ export function* renderHtmlChunks(reports: Iterable<DomainReport>, probe: ProbeR
   const title = options.title ?? 'Microsoft 365 mail readiness';
   let withProbe = probes.length > 0;
   let count = 0;
+  let invalid = false;
   for (const r of reports) {
     count++;
     if (r.mxProbe) withProbe = true;
+    if (isInvalidRow(r)) invalid = true;
   }
   const generated = options.generatedAt && !Number.isNaN(options.generatedAt.getTime())
     ? ` Generated <time datetime="${escapeHtml(options.generatedAt.toISOString())}">${escapeHtml(options.generatedAt.toISOString())}</time>.`
@@ -152,7 +154,7 @@ export function* renderHtmlChunks(reports: Iterable<DomainReport>, probe: ProbeR
     '<body>',
     '<header>',
     `<h1>${escapeHtml(title)}</h1>`,
-    `<p class="meta">${plural(count, 'domain')} audited by ${escapeHtml(TOOL_NAME)} ${escapeHtml(VERSION)}.${generated}</p>`,
+    `<p class="meta">${plural(count, invalid ? 'row' : 'domain')} audited by ${escapeHtml(TOOL_NAME)} ${escapeHtml(VERSION)}.${generated}</p>`,
     '</header>',
     '<main>',
     renderSummarySection(reports),
@@ -180,7 +182,7 @@ function renderSummarySection(reports: Iterable<DomainReport>): string {
   const lines = [
     '<section aria-labelledby="summary-h">',
     '<h2 id="summary-h">Summary</h2>',
-    `<ul class="stats" aria-label="Domains per grade"><li><span class="n">${sum.domains}</span>${sum.domains === 1 ? 'domain' : 'domains'}</li>${stats.join('')}<li><span class="n">${sum.invalid}</span><span class="badge grade-invalid">Invalid</span></li></ul>`,
+    `<ul class="stats" aria-label="Domains per grade"><li><span class="n">${sum.domains}</span>${sum.invalid > 0 ? (sum.domains === 1 ? 'row' : 'rows') : sum.domains === 1 ? 'domain' : 'domains'}</li>${stats.join('')}<li><span class="n">${sum.invalid}</span><span class="badge grade-invalid">Invalid</span></li></ul>`,
   ];
   if (sum.topFindings.length > 0) {
     lines.push(

@@ -1,10 +1,10 @@
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
-import { describeRun, type RunInfo } from './run.js';
+import { describeRun, type RunInfo, type RunTrail } from './run.js';
 import { cleanText } from './sanitize.js';
-import { SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
-import { plural, scoreText } from './words.js';
+import { describeSummaryCounts, SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
+import { scoreText } from './words.js';
 
 /**
  * Text from DNS or SMTP inside Markdown: one line, control characters made
@@ -56,7 +56,7 @@ export function* renderMarkdownChunks(reports: Iterable<DomainReport>, probe: Pr
     ]);
   }
   const s = summarize(reports);
-  yield `\n${plural(s.domains, 'domain')}: ${s.grades.ready} ready, ${s.grades['needs-work']} needs work, ${s.grades['not-ready']} not ready, ${s.grades.unknown} unknown, ${s.invalid} invalid.\n`;
+  yield `\n${describeSummaryCounts(s, 'prose')}.\n`;
   for (const r of reports) {
     const lines = ['', `### ${mdText(r.domain ?? r.input) || '(empty)'}: ${GRADE_WORD[r.grade]} (${scoreText(r.score)})`, ''];
     if (r.findings.length === 0) lines.push('No findings.');
@@ -70,7 +70,12 @@ export function* renderMarkdownChunks(reports: Iterable<DomainReport>, probe: Pr
     yield `${lines.join('\n')}\n`;
   }
   if (probe) yield `\n${['### SMTP submission probe', '', ...probeLines(probe, null)].join('\n')}\n`;
-  if (options.run) yield `\n_${mdText(describeRun(options.run))}_\n`;
+  if (options.run) yield `\n${renderRunFooterMarkdown(options.run)}\n`;
+}
+
+/** The footer as a Markdown line (describeRun, escaped, in italics): check, batch, report and plan. */
+export function renderRunFooterMarkdown(run: RunTrail | RunInfo): string {
+  return `_${mdText(describeRun(run))}_`;
 }
 
 /** A probe as list items; `label` makes them one item with sub-items (under a domain). */

@@ -1,7 +1,8 @@
 import Table from 'cli-table3';
 import type { Plan, PlanRow } from '../m365/plan.js';
 import { safeJson } from './json.js';
-import { mdText } from './markdown.js';
+import { mdText, renderRunFooterMarkdown } from './markdown.js';
+import { renderRunFooter, type PlanRunInfo } from './run.js';
 import { cleanText } from './sanitize.js';
 
 const TTL = 3600;
@@ -33,8 +34,8 @@ function owner(r: PlanRow, domain: string): string {
   return r.name === domain ? '@' : r.name.slice(0, -(domain.length + 1));
 }
 
-/** A zone-file snippet with every record Microsoft 365 needs; each line says its status. */
-export function renderPlanZone(plan: Plan): string {
+/** A zone-file snippet with every record Microsoft 365 needs; each line says its status; the run as the last comment. */
+export function renderPlanZone(plan: Plan, run?: PlanRunInfo): string {
   const lines = [
     `; Microsoft 365 records for ${plan.domain} (tenant ${plan.tenant}, cloud ${plan.cloud})`,
     '; status against live DNS: present = already published, change = replace what is there, add = new',
@@ -46,11 +47,12 @@ export function renderPlanZone(plan: Plan): string {
     lines.push(`${owner(r, plan.domain).padEnd(width)} ${TTL} IN ${r.type.padEnd(5)} ${rdata(r)} ; ${r.status}${was}`);
   }
   for (const w of plan.warnings) lines.push(`; WARNING: ${cleanText(w)}`);
+  if (run) lines.push(`; ${renderRunFooter(run)}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** The plan as a table; values are printed whole, never wrapped or cut. */
-export function renderPlanTable(plan: Plan): string {
+export function renderPlanTable(plan: Plan, run?: PlanRunInfo): string {
   const table = new Table({ head: ['Status', 'Type', 'Name', 'Value'], style: { head: [], border: [] }, wordWrap: false });
   for (const r of plan.rows) table.push([r.status, r.type, r.name, r.type === 'MX' ? `${r.priority ?? 0} ${r.value}` : cleanText(r.value)]);
   const lines = [`Microsoft 365 records for ${plan.domain} (tenant ${plan.tenant}, cloud ${plan.cloud})${plan.exists ? '' : ': the domain does not exist yet'}`, table.toString()];
@@ -59,14 +61,16 @@ export function renderPlanTable(plan: Plan): string {
     for (const n of r.notes) lines.push(`${r.name} ${r.type}: ${cleanText(n)}`);
   }
   for (const w of plan.warnings) lines.push(`WARNING: ${cleanText(w)}`);
+  if (run) lines.push('', renderRunFooter(run));
   return `${lines.join('\n')}\n`;
 }
 
-export function renderPlanJson(plan: Plan): string {
-  return `${safeJson(plan, 2)}\n`;
+/** The Plan's fields, and the run's audit trail as `run`. */
+export function renderPlanJson(plan: Plan, run?: PlanRunInfo): string {
+  return `${safeJson(run ? { ...plan, run } : plan, 2)}\n`;
 }
 
-export function renderPlanMarkdown(plan: Plan): string {
+export function renderPlanMarkdown(plan: Plan, run?: PlanRunInfo): string {
   const lines = [
     `## Microsoft 365 records for ${mdText(plan.domain)}`,
     '',
@@ -79,5 +83,6 @@ export function renderPlanMarkdown(plan: Plan): string {
   const notes = plan.rows.flatMap((r) => r.notes.map((n) => `- ${mdText(r.name)} ${r.type}: ${mdText(n)}`));
   if (notes.length > 0) lines.push('', ...notes);
   for (const w of plan.warnings) lines.push('', `**Warning:** ${mdText(w)}`);
+  if (run) lines.push('', renderRunFooterMarkdown(run));
   return `${lines.join('\n')}\n`;
 }

@@ -77,14 +77,19 @@ export function topAction(report: DomainReport): string {
 
 /** Counts per grade and the most frequent findings of a run. */
 export interface RunSummary {
-  /** Every row, invalid ones too. */
+  /** Every row, invalid ones too: the grades plus `invalid`. */
   domains: number;
-  /** The rows that are domain names, per grade. */
+  /** The rows that are domain names, per grade (an invalid row is not-ready as a row, but counted in `invalid` only). */
   grades: Record<'ready' | 'needs-work' | 'unknown' | 'not-ready', number>;
-  /** Rows that are not domain names (DOMAIN_INVALID): counted apart from not-ready. */
+  /** Rows that are not domain names (DOMAIN_INVALID): counted apart from the grades. */
   invalid: number;
   /** Most frequent finding codes, most frequent first. */
   topFindings: { code: string; severity: string; domains: number }[];
+}
+
+/** A row that is not a domain name (DOMAIN_INVALID): counted apart from the grades. */
+export function isInvalidRow(report: Pick<DomainReport, 'findings'>): boolean {
+  return report.findings.some((f) => f.code === 'DOMAIN_INVALID');
 }
 
 export function createSummary(): { add(report: DomainReport): void; result(top?: number): RunSummary } {
@@ -95,7 +100,7 @@ export function createSummary(): { add(report: DomainReport): void; result(top?:
   return {
     add(report) {
       domains++;
-      if (report.findings.some((f) => f.code === 'DOMAIN_INVALID')) invalid++;
+      if (isInvalidRow(report)) invalid++;
       else if (Object.prototype.hasOwnProperty.call(grades, report.grade)) grades[report.grade]++;
       for (const code of new Set(report.findings.map((f) => f.code))) {
         const severity = report.findings.find((f) => f.code === code)?.severity ?? 'info';
@@ -120,10 +125,26 @@ export function summarize(reports: Iterable<DomainReport>): RunSummary {
   return s.result();
 }
 
+const GRADE_ORDER = ['ready', 'needs-work', 'not-ready', 'unknown'] as const;
+const GRADE_PROSE = { ready: 'ready', 'needs-work': 'needs work', 'not-ready': 'not ready', unknown: 'unknown' } as const;
+
+/**
+ * The counts as one phrase, so that they add up where a reader sees them:
+ * `3 domains: 1 ready, 0 needs-work, 2 not-ready, 0 unknown`, or with rows
+ * that are not domain names, `3 rows: 2 domains (1 ready, …) and 1 invalid
+ * row (not a domain name)`. `grades`: the table's names (needs-work), or
+ * prose (needs work) for Markdown.
+ */
+export function describeSummaryCounts(s: RunSummary, grades: 'names' | 'prose' = 'names'): string {
+  const graded = GRADE_ORDER.map((g) => `${s.grades[g]} ${grades === 'names' ? g : GRADE_PROSE[g]}`).join(', ');
+  if (s.invalid === 0) return `${plural(s.domains, 'domain')}: ${graded}`;
+  const named = GRADE_ORDER.reduce((n, g) => n + s.grades[g], 0);
+  return `${plural(s.domains, 'row')}: ${plural(named, 'domain')} (${graded}) and ${plural(s.invalid, 'invalid row')} (not a domain name)`;
+}
+
 /** The summary as plain text lines (for the terminal table). */
 export function renderSummaryText(s: RunSummary): string {
-  const g = s.grades;
-  const lines = [`Summary: ${plural(s.domains, 'domain')}: ${g.ready} ready, ${g['needs-work']} needs-work, ${g['not-ready']} not-ready, ${g.unknown} unknown, ${s.invalid} invalid`];
+  const lines = [`Summary: ${describeSummaryCounts(s)}`];
   if (s.topFindings.length > 0) {
     lines.push('Most frequent findings:');
     for (const f of s.topFindings) lines.push(`  ${String(f.domains).padStart(6)}  ${f.code} (${f.severity})`);

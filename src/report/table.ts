@@ -3,7 +3,7 @@ import type { DomainReport } from '../audit/audit.js';
 import type { Finding } from '../audit/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
-import { describeRun, type RunInfo } from './run.js';
+import { renderRunFooter, type RunInfo } from './run.js';
 import { cleanText } from './sanitize.js';
 import { renderSummaryText, SUMMARY_AREAS, summarize, summarizeArea, type AreaSummary } from './summary.js';
 import { scoreText } from './words.js';
@@ -74,7 +74,7 @@ export function* renderTableChunks(reports: Iterable<DomainReport>, options: Tab
   if (probe) yield `\n\n${renderProbeBlock(probe, color, 'SMTP probe', '  ').join('\n')}`;
   yield '\n';
   if (options.summary) yield `\n${renderSummaryText(summarize(reports))}`;
-  if (options.run) yield `\n${cleanText(describeRun(options.run))}\n`;
+  if (options.run) yield `\n${renderRunFooter(options.run)}\n`;
 }
 
 function statusText(color: boolean, s: AreaSummary | { status: 'pass' | 'warn' | 'fail' | 'n/a'; text: string }): string {

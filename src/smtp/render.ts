@@ -7,6 +7,7 @@
 import Table from 'cli-table3';
 import type { Finding } from '../audit/catalog.js';
 import { safeJson } from '../report/json.js';
+import { renderRunFooter, type ProbeRunInfo } from '../report/run.js';
 import { cleanText } from '../report/sanitize.js';
 import type { CodeExplanation } from './codes.js';
 import type { ProbeResult } from './types.js';
@@ -14,6 +15,8 @@ import { reachability, reachableFact } from '../report/probe-summary.js';
 
 export interface RenderOptions {
   color?: boolean;
+  /** The run's audit trail, as the last line (probe table). */
+  run?: ProbeRunInfo | undefined;
 }
 
 const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
@@ -92,6 +95,7 @@ export function renderProbeTable(r: ProbeResult, options: RenderOptions = {}): s
   rows.push(['Timing', `connect ${ms(r.timing.connectMs)}, banner ${ms(r.timing.bannerMs)}, TLS ${ms(r.timing.tlsMs)}, total ${ms(r.timing.totalMs)}`]);
   const lines = [table(rows, color)];
   lines.push(r.findings.length === 0 ? '  no findings' : renderFindingLines(r.findings, color).join('\n'));
+  if (options.run) lines.push('', renderRunFooter(options.run));
   return `${lines.join('\n')}\n`;
 }
 
@@ -113,8 +117,9 @@ export function renderProbeSummary(results: readonly ProbeResult[], options: Ren
   return lines.length ? `${lines.join('\n')}\n` : '';
 }
 
-export function renderProbeJson(r: ProbeResult): string {
-  return `${safeJson(r, 2)}\n`;
+/** The ProbeResult's fields, and the run's audit trail as `run` (schema: ProbeDocument). */
+export function renderProbeJson(r: ProbeResult, run?: ProbeRunInfo): string {
+  return `${safeJson(run ? { ...r, run } : r, 2)}\n`;
 }
 
 /** Explanations, one block each. */

@@ -5,6 +5,7 @@
  */
 import type { Finding } from '../audit/catalog.js';
 import { safeJson } from '../report/json.js';
+import { renderRunFooter, type SpfRunInfo } from '../report/run.js';
 import { cleanText } from '../report/sanitize.js';
 import type { SpfTreeNode } from './analyze.js';
 import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
@@ -14,14 +15,14 @@ import type { SpfReport } from './report.js';
 /** Longest record text shown on one tree line; the full record is on the Record line. */
 const TREE_RECORD_WIDTH = 100;
 
-/** DESIGN: `{ result, explanation, lookups, voidLookups, tree, … }`, one JSON document. */
-export function renderSpfJson(report: SpfReport): string {
+/** DESIGN: `{ result, explanation, lookups, voidLookups, tree, … }`, one JSON document; the run's audit trail last, as `run`. */
+export function renderSpfJson(report: SpfReport, run?: SpfRunInfo): string {
   const { result, explanation, lookups, voidLookups, tree, findings, ...rest } = report;
-  return `${safeJson({ result, explanation, lookups, voidLookups, tree, findings, ...rest }, 2)}\n`;
+  return `${safeJson({ result, explanation, lookups, voidLookups, tree, findings, ...rest, ...(run ? { run } : {}) }, 2)}\n`;
 }
 
 /** The table: inputs and result, counts, the Microsoft include, the indented include tree, findings. */
-export function renderSpfTable(report: SpfReport): string {
+export function renderSpfTable(report: SpfReport, run?: SpfRunInfo): string {
   const lines: string[] = [];
   const row = (label: string, value: string): void => void lines.push(`${label.padEnd(13)}${value}`);
   row('SPF', cleanText(report.domain));
@@ -50,6 +51,7 @@ export function renderSpfTable(report: SpfReport): string {
     renderNode(report.tree, '', '', lines);
   }
   lines.push('', ...renderFindings(report.findings));
+  if (run) lines.push('', renderRunFooter(run));
   return `${lines.join('\n')}\n`;
 }
 

@@ -79,7 +79,7 @@ describe('m365audit batch', () => {
 
   it('prints a summary after the table', async () => {
     const r = await runInProcess(['batch', '-', ...dnsArgs()], { input: 'ready.test\nmx-none.test\nready.test\n' });
-    expect(r.stdout).toContain('Summary: 3 domains: 2 ready, 0 needs-work, 1 not-ready, 0 unknown');
+    expect(r.stdout).toContain('Summary: 3 domains: 2 ready, 0 needs-work, 1 not-ready, 0 unknown\n');
     expect(r.stdout).toMatch(/\n\s+1\s+MX_MISSING \(error\)/);
   });
 

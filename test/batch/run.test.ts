@@ -88,7 +88,8 @@ describe('runBatch', () => {
     await queued.promise;
     controller.abort();
     held.release();
-    expect(await run).toEqual({ done: 2, interrupted: true, internalErrors: 0, stopped: null });
+    // Eight rows were read (the window), two reported: the input was not read to its end.
+    expect(await run).toEqual({ done: 2, read: 8, inputEnded: false, interrupted: true, internalErrors: 0, stopped: null });
     expect([...held.started].sort()).toEqual([0, 1]);
     expect(reports.map((r) => [r.input, codes(r)])).toEqual([['r0.held.test', ['DOMAIN_NOT_FOUND']], ['r1.held.test', ['DOMAIN_NOT_FOUND']]]);
   });
@@ -106,7 +107,7 @@ describe('runBatch', () => {
       const reports: DomainReport[] = [];
       const inputs = Array.from({ length: 8 }, (_, i) => `r${i}.dead.test`);
       const result = await runBatch({ dns }, rowsOf(inputs), { concurrency: 2, onReport: (r) => void reports.push(r) });
-      expect(result).toEqual({ done: 2, interrupted: false, internalErrors: 0, stopped: { reason: 'dns-dead', servers: [dead.server], ms: 100 } });
+      expect(result).toEqual({ done: 2, read: 8, inputEnded: true, interrupted: false, internalErrors: 0, stopped: { reason: 'dns-dead', servers: [dead.server], ms: 100 } });
       expect(renderBatchStop(result.stopped ?? { reason: 'dns-dead', servers: [], ms: 0 })).toBe(`no DNS server answered in 0.1 s: ${dead.server}`);
       expect(reports.map((r) => [r.input, r.grade])).toEqual([['r0.dead.test', 'unknown'], ['r1.dead.test', 'unknown']]);
       expect(reports.every((r) => codes(r).every((c) => c === 'DNS_TEMPFAIL'))).toBe(true);
@@ -118,7 +119,7 @@ describe('runBatch', () => {
       const inputs = Array.from({ length: 6 }, (_, i) => `r${i}.dead.test`);
       const reports: DomainReport[] = [];
       const result = await runBatch({ dns }, rowsOf(inputs), { concurrency: 2, stopOnDeadDns: false, onReport: (r) => void reports.push(r) });
-      expect(result).toMatchObject({ done: 6, stopped: null });
+      expect(result).toMatchObject({ done: 6, read: 6, inputEnded: true, stopped: null });
       expect(reports.map((r) => r.grade)).toEqual(Array(6).fill('unknown'));
     });
 
@@ -128,7 +129,7 @@ describe('runBatch', () => {
       const controller = new AbortController();
       const inputs = Array.from({ length: 4 }, (_, i) => `r${i}.dead.test`);
       const result = await runBatch({ dns }, rowsOf(inputs), { concurrency: 1, signal: controller.signal, onReport: () => controller.abort() });
-      expect(result).toEqual({ done: 1, interrupted: true, internalErrors: 0, stopped: null });
+      expect(result).toEqual({ done: 1, read: 4, inputEnded: true, interrupted: true, internalErrors: 0, stopped: null });
       expect(new Set(dead.queries.map((q) => rowOf(q.name)))).toEqual(new Set([0]));
     });
 
@@ -146,7 +147,7 @@ describe('runBatch', () => {
             flaky.answer('nxdomain'); // the server comes back after the first row
           },
         });
-        expect(result).toMatchObject({ done: 3, stopped: null });
+        expect(result).toMatchObject({ done: 3, read: 3, inputEnded: true, stopped: null });
         // Rows 1 and 2 waited for the server rather than failing fast into DNS_TEMPFAIL.
         expect(reports.map((r) => [r.input, r.grade])).toEqual([['r0.flaky.test', 'unknown'], ['r1.flaky.test', 'not-ready'], ['r2.flaky.test', 'not-ready']]);
         expect(reports.slice(1).map(codes)).toEqual([['DOMAIN_NOT_FOUND'], ['DOMAIN_NOT_FOUND']]);
@@ -184,6 +185,23 @@ describe('m365audit batch against resolvers that do not answer (built binary)', 
     expect(new Set(two.queries.map((q) => rowOf(q.name)))).toEqual(new Set([0, 1]));
   });
 
+  it('says so in the run of every format: not complete, stopped dns-dead with the servers, 2 of 6 rows', async () => {
+    const list = join(dir, 'dead-trail.txt');
+    writeFileSync(list, Array.from({ length: 6 }, (_, i) => `r${i}.dead.test`).join('\n'));
+    const stop = { complete: false, stopped: 'dns-dead', deadServers: [one.server, two.server], deadAfterMs: 200, rowsRead: 6, rowsReported: 2 };
+    const jsonl = await runInProcess(['batch', list, ...deadArgs(), '--format', 'jsonl', '--concurrency', '2']);
+    const last = JSON.parse(jsonl.stdout.trimEnd().split('\n').pop() ?? '') as { run: Record<string, unknown> };
+    expect(last.run).toMatchObject(stop);
+    const json = await runInProcess(['batch', list, ...deadArgs(), '--format', 'json', '--concurrency', '2']);
+    expect((JSON.parse(json.stdout) as { run: Record<string, unknown> }).run).toMatchObject(stop);
+    const footer = `Incomplete: stopped after 2 of 6 rows read: no DNS server answered in 0.2 s: ${one.server}, ${two.server}.`;
+    for (const format of ['table', 'markdown', 'html']) {
+      const r = await runInProcess(['batch', list, ...deadArgs(), '--format', format, '--concurrency', '2']);
+      expect(r.code, format).toBe(2);
+      expect(r.stdout, format).toContain(footer);
+    }
+  });
+
   it('stops the same way, and exits, while stdin is still open', async () => {
     const stdin = openStdin();
     const run = startInProcess(['batch', '-', ...deadArgs(), '--format', 'csv'], { stdin });
@@ -219,5 +237,33 @@ describe('m365audit batch on Ctrl-C', () => {
     expect(written).toEqual(Array.from({ length: written.length }, (_, i) => `r${i}.slow.test`));
     const asked = new Set([...server.stats().perQuery.keys()].map((k) => rowOf(k.split(' ')[0] ?? '')));
     expect([...asked].sort()).toEqual(written.map((_, i) => i));
+  });
+
+  it('records the interruption in the run: not complete, stopped interrupted, rows reported of rows read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'm365audit-sigint-'));
+    const list = join(dir, 'list.txt');
+    writeFileSync(list, Array.from({ length: 8 }, (_, i) => `r${i}.slow.test`).join('\n'));
+    const args = ['batch', list, '--dns-server', server.server, '--timeout', '3000', '--retries', '0', '--no-probe', '--concurrency', '2'];
+    const json = startInProcess([...args, '--format', 'json']);
+    await json.stdoutMatches(/"input": "r0\.slow\.test"/); // the first report is out
+    json.interrupt();
+    const done = await json.done;
+    expect(done.code).toBe(130);
+    const doc = JSON.parse(done.stdout) as { domains: unknown[]; run: Record<string, unknown> };
+    expect(doc.domains.length).toBeLessThan(8);
+    // All eight rows were read (the window is concurrency x 4), fewer reported.
+    expect(doc.run).toMatchObject({ complete: false, stopped: 'interrupted', rowsRead: 8, rowsReported: doc.domains.length });
+    expect(doc.run).not.toHaveProperty('deadServers');
+    // The table is written at the end: interrupted once the first domain's lookups are asked.
+    const asked = server.nextQuery(/^r0\.slow\.test /);
+    const table = startInProcess(args);
+    await asked;
+    await table.interruptible;
+    table.interrupt();
+    const t = await table.done;
+    expect(t.code).toBe(130);
+    const rows = t.stdout.split('\n').filter((l) => /^│ r\d\.slow\.test /.test(l)).length;
+    expect(rows).toBeGreaterThan(0);
+    expect(t.stdout.trimEnd().split('\n').pop()).toMatch(new RegExp(`Incomplete: interrupted after ${rows} of 8 rows read\\.$`));
   });
 });

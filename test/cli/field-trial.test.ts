@@ -123,10 +123,11 @@ describe('the audit trail', () => {
     expect(doc.run).toEqual({
       startedAt: expect.any(String), finishedAt: expect.any(String), version: VERSION, resolvers: [server.server],
       options: { cloud: null, tenant: 'contoso', selectors: ['s1'], probe: `127.0.0.1:${smtp.port}`, probeMx: null, timeoutMs: 1000, retries: 0 },
+      complete: true, rowsRead: 2, rowsReported: 2,
     });
     const { startedAt, finishedAt } = doc.run as { startedAt: string; finishedAt: string };
     expect(startedAt >= before && finishedAt <= after && startedAt <= finishedAt).toBe(true);
-    for (const d of doc.domains) expect(d.auditedAt >= startedAt && d.auditedAt <= finishedAt, d.input).toBe(true);
+    for (const d of doc.domains) expect(d.auditedAt !== null && d.auditedAt >= startedAt && d.auditedAt <= finishedAt, d.input).toBe(true);
     for (const t of [startedAt, finishedAt, ...doc.domains.map((d) => d.auditedAt)]) expect(t).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
@@ -153,10 +154,11 @@ describe('the audit trail', () => {
     const rows = lines.slice(0, 2).map((l) => JSON.parse(l) as DomainReport);
     const doc = JSON.parse((await runInProcess(['report', '-', '--format', 'json'], { input: cut })).stdout) as Doc;
     const times = rows.map((x) => x.auditedAt).sort();
-    expect(doc.run).toEqual({ startedAt: times[0], finishedAt: times[1], version: null, resolvers: null, options: null, reconstructed: true });
+    // Without its last line the file is known to be cut short: not complete, two reports.
+    expect(doc.run).toEqual({ startedAt: times[0], finishedAt: times[1], version: null, resolvers: null, options: null, reconstructed: true, complete: false, rowsRead: null, rowsReported: 2 });
     expect(doc.probe).toBeNull();
     const table = (await runInProcess(['report', '-', '--format', 'table'], { input: cut })).stdout;
-    expect(table).toContain("(from the reports' auditedAt; the run's version, resolvers and options were not saved).");
+    expect(table.trimEnd().split('\n').pop()).toBe(`Audited ${times[0]} to ${times[1]} (from the reports' auditedAt; the run's version, resolvers and options were not saved). Incomplete: the file has no run line (its last line), so rows may be missing (2 rows in the file).`);
   });
 });
 
@@ -198,6 +200,24 @@ describe('echoed input is cut to 256 characters (field trial: 100,000 characters
     if (format === 'json') expect((JSON.parse(r.stdout) as Doc).domains[0]).toMatchObject({ inputLength: 100_008, domain: null });
   });
 
+  it('csv gives the whole length of a cut input in input_length (empty otherwise), in both --csv-rows modes', async () => {
+    const line = `${'x'.repeat(100_000)}.example`;
+    for (const rows of ['domains', 'findings']) {
+      const r = await runInProcess(['batch', '-', ...dns(), '--no-probe', '--format', 'csv', '--csv-rows', rows], { input: `${line}\nready.test\n` });
+      const csv = parse(r.stdout) as string[][];
+      const head = csv[0] ?? [];
+      // After audited_at: the columns before it keep their places.
+      expect(head.indexOf('input_length'), rows).toBe(head.indexOf('audited_at') + 1);
+      const byInput = csv.slice(1).map((row) => [row[head.indexOf('input')], row[head.indexOf('input_length')]]);
+      expect(new Set(byInput.map((x) => x.join(' '))), rows).toEqual(new Set([`${'x'.repeat(255)}… 100008`, 'ready.test ']));
+    }
+    // And report of the saved run gives the same column.
+    const saved = join(dir, 'cut.jsonl');
+    await runInProcess(['batch', '-', ...dns(), '--no-probe', '--format', 'jsonl', '--output', saved], { input: `${line}\n` });
+    const again = parse((await runInProcess(['report', saved, '--format', 'csv'])).stdout) as string[][];
+    expect(again[1]?.[again[0]!.indexOf('input_length')]).toBe('100008');
+  });
+
   it('cuts CSV columns carried into the report (meta) the same way', async () => {
     const r = await runInProcess(['batch', '-', ...dns(), '--no-probe', '--format', 'json'], { input: `domain,note\nready.test,${'n'.repeat(50_000)}\n` });
     const doc = JSON.parse(r.stdout) as Doc;
@@ -211,11 +231,14 @@ describe('garbage rows are counted apart from not-ready', () => {
     const doc = JSON.parse((await runInProcess(['batch', '-', ...dns(), '--no-probe', '--format', 'json'], { input })).stdout) as Doc & { summary: { grades: Record<string, number> } };
     expect(doc.summary).toMatchObject({ domains: 3, invalid: 1, grades: { ready: 1, 'not-ready': 1, unknown: 0, 'needs-work': 0 } });
     const table = (await runInProcess(['batch', '-', ...dns(), '--no-probe'], { input })).stdout;
-    expect(table).toContain('Summary: 3 domains: 1 ready, 0 needs-work, 1 not-ready, 0 unknown, 1 invalid');
+    expect(table).toContain('Summary: 3 rows: 2 domains (1 ready, 0 needs-work, 1 not-ready, 0 unknown) and 1 invalid row (not a domain name)\n');
     const md = (await runInProcess(['batch', '-', ...dns(), '--no-probe', '--format', 'markdown'], { input })).stdout;
-    expect(md).toContain('3 domains: 1 ready, 0 needs work, 1 not ready, 0 unknown, 1 invalid.');
+    expect(md).toContain('\n3 rows: 2 domains (1 ready, 0 needs work, 1 not ready, 0 unknown) and 1 invalid row (not a domain name).\n');
+    const html = (await runInProcess(['batch', '-', ...dns(), '--no-probe', '--format', 'html'], { input })).stdout;
+    const counts = [...html.matchAll(/<li><span class="n">(\d+)<\/span>(?:<span class="badge grade-([a-z-]+)">)?([A-Za-z ]+)/g)].map((m) => [m[2] ?? m[3], Number(m[1])]);
+    expect(counts).toEqual([['rows', 3], ['ready', 1], ['needs-work', 0], ['unknown', 0], ['not-ready', 1], ['invalid', 1]]);
     const one = (await runInProcess(['batch', '-', ...dns(), '--no-probe'], { input: 'ready.test\n' })).stdout;
-    expect(one).toContain('Summary: 1 domain: 1 ready');
+    expect(one).toContain('Summary: 1 domain: 1 ready, 0 needs-work, 0 not-ready, 0 unknown\n');
   });
 });
 
@@ -242,7 +265,7 @@ describe('batch writes every format as a stream', () => {
       expect(text.split('\n').filter((l) => l.startsWith('| ')).length).toBe(N + 2);
     } else {
       expect(text.split('\n').filter((l) => l.startsWith('│ ')).length).toBe(N + 1);
-      expect(text).toContain(`Summary: ${N} domains:`);
+      expect(text).toContain(`Summary: ${N} rows: ${(2 * N) / 3} domains (`);
     }
   }, 60_000);
 });

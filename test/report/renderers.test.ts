@@ -165,6 +165,7 @@ function invalidReport(): DomainReport {
 const RUN: RunInfo = {
   startedAt: '2026-11-27T09:00:00.000Z', finishedAt: '2026-11-27T09:05:00.000Z', version: '0.1.0', resolvers: ['192.0.2.53', '[2001:db8::53]:5353'],
   options: { cloud: null, tenant: 'contoso', selectors: ['s1'], probe: 'smtp.office365.com:587', probeMx: null, timeoutMs: 3000, retries: 2 },
+  complete: true, rowsRead: 2, rowsReported: 2,
 };
 const RUN_LINE = 'Audited 2026-11-27T09:00:00.000Z to 2026-11-27T09:05:00.000Z; m365audit 0.1.0; resolvers 192.0.2.53, [2001:db8::53]:5353; cloud detected; tenant contoso; selector s1; submission probe smtp.office365.com:587; DNS timeout 3000 ms, 2 retries.';
 
@@ -208,13 +209,44 @@ describe('summaries count invalid rows apart, with plurals', () => {
     const s = summarize(reports);
     expect(s).toMatchObject({ domains: 3, invalid: 1, grades: { ready: 0, 'needs-work': 0, unknown: 1, 'not-ready': 1 } });
   });
-  it('every format says it', () => {
-    expect(renderSummaryText(summarize(reports))).toMatch(/^Summary: 3 domains: 0 ready, 0 needs-work, 1 not-ready, 1 unknown, 1 invalid\n/);
-    expect(renderMarkdown(reports)).toContain('\n3 domains: 0 ready, 0 needs work, 1 not ready, 1 unknown, 1 invalid.\n');
+  it('every format says it, in words that add up: 3 rows, 2 of them domains', () => {
+    expect(renderSummaryText(summarize(reports))).toMatch(/^Summary: 3 rows: 2 domains \(0 ready, 0 needs-work, 1 not-ready, 1 unknown\) and 1 invalid row \(not a domain name\)\n/);
+    expect(renderMarkdown(reports)).toContain('\n3 rows: 2 domains (0 ready, 0 needs work, 1 not ready, 1 unknown) and 1 invalid row (not a domain name).\n');
     expect(renderHtml(reports, null)).toContain('<li><span class="n">1</span><span class="badge grade-invalid">Invalid</span></li>');
-    expect(renderTable(reports, { color: false, summary: true })).toContain('1 not-ready, 1 unknown, 1 invalid');
+    expect(renderHtml(reports, null)).toContain('<li><span class="n">3</span>rows</li>');
+    expect(renderHtml(reports, null)).toContain('3 rows audited by');
+    expect(renderTable(reports, { color: false, summary: true })).toContain('Summary: 3 rows: 2 domains (0 ready, 0 needs-work, 1 not-ready, 1 unknown) and 1 invalid row');
     expect((JSON.parse(renderJson(reports, null, { summary: summarize(reports) })) as { summary: { invalid: number } }).summary.invalid).toBe(1);
   });
+  it('grades + invalid = rows in every format, for any mix of rows (property)', () => {
+    const kinds = [() => hostileReport(2), unknownReport, invalidReport, () => ({ ...hostileReport(3), grade: 'ready' as const, score: 100, findings: [] }), () => ({ ...hostileReport(4), grade: 'needs-work' as const, score: 95 })];
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: kinds.length - 1 }), { minLength: 1, maxLength: 12 }), (picks) => {
+      const rows = picks.map((k) => (kinds[k] as () => DomainReport)());
+      const s = summarize(rows);
+      const g = s.grades;
+      expect(g.ready + g['needs-work'] + g['not-ready'] + g.unknown + s.invalid).toBe(rows.length);
+      expect(s.domains).toBe(rows.length);
+      expect(s.invalid).toBe(picks.filter((k) => k === 2).length);
+      // The numbers each format shows add up the same way.
+      const numbers = (text: string): number[] => [...text.matchAll(/\d+/g)].map((m) => Number(m[0]));
+      const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+      // `N domains: a, b, c, d` or `N rows: M domains (a, b, c, d) and I invalid rows`.
+      const sumsUp = (line: string): void => {
+        const n = numbers(line);
+        expect(n, line).toHaveLength(s.invalid > 0 ? 7 : 5);
+        if (s.invalid === 0) return void expect(sum(n.slice(1)), line).toBe(n[0]);
+        expect(sum(n.slice(2, 6)), line).toBe(n[1]);
+        expect((n[1] ?? 0) + (n[6] ?? 0), line).toBe(n[0]);
+        expect(n[6], line).toBe(s.invalid);
+      };
+      sumsUp(renderSummaryText(s).split('\n')[0] ?? '');
+      sumsUp(renderMarkdown(rows).split('\n').find((l) => /^\d+ (rows?|domains?):/.test(l)) ?? '');
+      const html = renderHtml(rows, null);
+      const lis = [...html.matchAll(/<li><span class="n">(\d+)<\/span>/g)].map((m) => Number(m[1]));
+      expect(lis.slice(1).reduce((a, b) => a + b, 0), 'html').toBe(lis[0]);
+    }));
+  });
+
   it('says "1 domain", never "1 domains"', () => {
     const one = [hostileReport(2)];
     expect(renderSummaryText(summarize(one))).toMatch(/^Summary: 1 domain: /);
@@ -252,6 +284,7 @@ describe('the audit trail in every format', () => {
     const early = { ...hostileReport(3), auditedAt: '2026-01-01T00:00:00.000Z' };
     expect((JSON.parse(renderJson([...reports, early])) as { run: RunInfo }).run).toEqual({
       startedAt: '2026-01-01T00:00:00.000Z', finishedAt: '2026-01-02T03:04:05.000Z', version: null, resolvers: null, options: null, reconstructed: true,
+      complete: null, rowsRead: null, rowsReported: 3,
     });
   });
   it('says what a reconstructed run lacks', () => {

@@ -35,6 +35,9 @@ const validateDoc = get(ID);
 const validateLine = get(`${ID}#/$defs/JsonlLine`);
 const validateReport = get(`${ID}#/$defs/DomainReport`);
 const validateProbe = get(`${ID}#/$defs/ProbeResult`);
+const validateProbeDoc = get(`${ID}#/$defs/ProbeDocument`);
+const validatePlanRun = get(`${ID}#/$defs/PlanRunInfo`);
+const validateSpfRun = get(`${ID}#/$defs/SpfRunInfo`);
 
 /** Asserts validity with ajv's errors in the failure message. */
 function expectValid(v: ValidateFunction, data: unknown, what: string): void {
@@ -155,7 +158,7 @@ describe('schema/report.schema.json', () => {
     expect(doc.summary).toBeDefined();
   });
 
-  it('(d) probe --format json is a ProbeResult: Microsoft-like with an AUTH test, and hostile endpoints', async () => {
+  it('(d) probe --format json is a ProbeResult with its run: Microsoft-like with an AUTH test, and hostile endpoints', async () => {
     const servers = await Promise.all([startHostileSmtpServer('no-starttls'), startHostileSmtpServer('refused'), startHostileSmtpServer('garbage')]);
     try {
       const runs = [
@@ -163,8 +166,17 @@ describe('schema/report.schema.json', () => {
         runInProcess(['probe', `${smtp.host}:${smtp.port}`, '--format', 'json']),
         ...servers.map((s) => runInProcess(['probe', `${s.host}:${s.port}`, '--timeout', '2000', '--format', 'json'])),
       ];
-      const results = (await Promise.all(runs)).map((r) => JSON.parse(r.stdout) as ProbeResult);
-      for (const [i, p] of results.entries()) expectValid(validateProbe, p, `probe ${i}`);
+      const results = (await Promise.all(runs)).map((r) => JSON.parse(r.stdout) as ProbeResult & { run: Record<string, unknown> });
+      for (const [i, p] of results.entries()) {
+        expectValid(validateProbeDoc, p, `probe ${i}`);
+        const { run, ...result } = p;
+        expectValid(validateProbe, result, `probe ${i} without its run`);
+        expect(validateProbe(p), 'a ProbeResult has no run').toBe(false);
+        expect(run).toMatchObject({ version: expect.any(String), resolvers: [], options: { tls: 'starttls', insecure: false } });
+      }
+      expect(results[0]?.run.options).toEqual({ endpoint: `${smtp.host}:${smtp.port}`, tls: 'starttls', authUser: 'scanner@contoso.com', timeoutMs: 10_000, insecure: false, tlsCa: caFile });
+      expect(JSON.stringify(results[0])).not.toContain('not-the-password');
+      expect(validateProbeDoc({ ...results[1], run: { ...results[1]?.run, options: { ...(results[1]?.run.options as object), password: 'x' } } })).toBe(false);
       expect(results[0]?.auth?.outcome).toBe('disabled');
       expect(results[1]?.certificate?.verified).toBe(false);
       expect(results[2]?.findings.map((f) => f.code)).toContain('SMTP_NO_STARTTLS');
@@ -173,6 +185,20 @@ describe('schema/report.schema.json', () => {
       await Promise.all(servers.map((s) => s.close()));
     }
   }, 30_000);
+
+  it('(e) plan and spf --format json carry their run: PlanRunInfo, SpfRunInfo', async () => {
+    const plan = JSON.parse((await runInProcess(['plan', 'ready.test', '--tenant', 'contoso', ...dnsArgs(), '--format', 'json'])).stdout) as { rows: unknown[]; run: unknown };
+    expect(plan.rows.length).toBeGreaterThan(0);
+    expectValid(validatePlanRun, plan.run, 'plan run');
+    expect(plan.run).toMatchObject({ resolvers: [dns.server], options: { tenant: 'contoso', cloud: null, timeoutMs: 300, retries: 0 } });
+    const spf = JSON.parse((await runInProcess(['spf', 'ready.test', '--ip', '192.0.2.1', '--sender', '', '--helo', 'mta.ready.test', '--cloud', 'worldwide', ...dnsArgs(), '--format', 'json'])).stdout) as { result: string; run: unknown };
+    expect(spf.result).toBeTypeOf('string');
+    expectValid(validateSpfRun, spf.run, 'spf run');
+    expect(spf.run).toMatchObject({ resolvers: [dns.server], options: { ip: '192.0.2.1', sender: '', helo: 'mta.ready.test', cloud: 'worldwide', timeoutMs: 300, retries: 0 } });
+    // The three shapes do not pass for each other.
+    expect(validatePlanRun(spf.run)).toBe(false);
+    expect(validateSpfRun(plan.run)).toBe(false);
+  });
 
   it('renderJson and renderJsonLine output validates, hostile strings and all', () => {
     const reports = HOSTILE_STRINGS.map((_, i) => hostileReport(i));
@@ -212,6 +238,13 @@ describe('schema/report.schema.json', () => {
       ['no run', mutate((d) => delete d.run)],
       ['a run without resolvers', mutate((d) => delete (d.run as Record<string, unknown>).resolvers)],
       ['a run time that is not a date', mutate((d) => ((d.run as Record<string, unknown>).startedAt = 'yesterday'))],
+      ['a run without complete', mutate((d) => delete (d.run as Record<string, unknown>).complete)],
+      ['complete that is a string', mutate((d) => ((d.run as Record<string, unknown>).complete = 'yes'))],
+      ['an unknown stop', mutate((d) => ((d.run as Record<string, unknown>).stopped = 'crashed'))],
+      ['dead servers without a stop', mutate((d) => ((d.run as Record<string, unknown>).deadServers = ['192.0.2.53']))],
+      ['negative rows read', mutate((d) => ((d.run as Record<string, unknown>).rowsRead = -1))],
+      ['plan options in a check run', mutate((d) => ((d.run as Record<string, unknown>).options = { tenant: 'contoso', cloud: null, timeoutMs: 1, retries: 0 }))],
+      ['a score beside grade unknown', mutate((d) => Object.assign(first(d), { grade: 'unknown', score: 100 }))],
       ['no auditedAt', mutate((d) => delete first(d).auditedAt)],
       ['an input over 256 characters', mutate((d) => (first(d).input = 'x'.repeat(257)))],
       ['a score that is a string', mutate((d) => (first(d).score = '?'))],
@@ -219,6 +252,8 @@ describe('schema/report.schema.json', () => {
       ['an SPF tree node without children', mutate((d) => ((first(d).spf as { tree: Record<string, unknown> }).tree = { domain: 'ready.test', record: null, lookups: 0 }))],
     ];
     for (const [what, doc] of bad) expect(validateDoc(doc), what).toBe(false);
+    expectValid(validateDoc, mutate((d) => Object.assign(d.run as object, { complete: false, stopped: 'dns-dead', deadServers: ['192.0.2.53'], deadAfterMs: 9000, rowsRead: 256 })), 'a stopped run');
+    expectValid(validateDoc, mutate((d) => Object.assign(d.run as object, { complete: null, rowsRead: null, rowsReported: null })), 'a run that did not record its coverage');
     const line = good.domains[0];
     expectValid(validateLine, line, 'baseline line');
     expect(validateLine({ ...line, grade: 'excellent' })).toBe(false);

@@ -10,7 +10,7 @@ import { summarize } from '../../src/report/summary.js';
 import { renderTable } from '../../src/report/table.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
 
-const RUN: RunInfo = { startedAt: '2026-11-27T09:00:00.000Z', finishedAt: '2026-11-27T09:05:00.000Z', version: '0.1.0', resolvers: ['192.0.2.53'], options: null };
+const RUN: RunInfo = { startedAt: '2026-11-27T09:00:00.000Z', finishedAt: '2026-11-27T09:05:00.000Z', version: '0.1.0', resolvers: ['192.0.2.53'], options: null, complete: true, rowsRead: 1, rowsReported: 1 };
 
 /** A report as the field trial's worst rows: hostile records, and a DMARC record listing 1,000 rua URIs. */
 function heavyReport(i: number): DomainReport {

@@ -123,7 +123,8 @@ export function batchCommand(run: CliRun): Command {
         // Interrupted: write what is done without starting the submission probe (as check does).
         const probe = result.interrupted || result.stopped ? null : await prober.submission(clouds.mostCommon());
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
-        const trail = finishRun({ startedAt, dns, probe, opts });
+        const stopped = result.stopped ? { reason: 'dns-dead' as const, servers: result.stopped.servers, ms: result.stopped.ms } : result.interrupted ? { reason: 'interrupted' as const } : null;
+        const trail = finishRun({ startedAt, dns, probe, opts, rows: { read: result.read, reported: result.done, inputEnded: result.inputEnded, stopped } });
         if (format === 'jsonl') {
           if (held) await emit(renderJsonLine(held, { probe, run: trail }));
           held = null;

@@ -65,7 +65,8 @@ export function checkCommand(run: CliRun): Command {
         const interrupted = controller.signal.aborted;
         // Interrupted: write the domains that finished, without starting the submission probe.
         const probe = interrupted ? null : await prober.submission(mostCommonCloud(reports));
-        const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts });
+        const rows = { read: domains.length, reported: reports.length, inputEnded: true, stopped: interrupted ? { reason: 'interrupted' as const } : null };
+        const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts, rows });
         await emitChunks(run, renderChunks(format, reports, probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, run: trail }), opts);
         if (probe && format === 'jsonl') run.io.stderr.write(renderProbeNote(probe));
         run.exitCode = controller.signal.aborted ? 130 : exitCodeFor(allFindings(reports, probe), opts.failOn);

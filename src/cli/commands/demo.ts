@@ -39,7 +39,8 @@ export function demoCommand(run: CliRun): Command {
         const prober = await createRunProber(probeOptions);
         const reports = await runChecks(ctx, DEMO_DOMAINS);
         const probe = await prober.submission(mostCommonCloud(reports));
-        const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts: { ...probeOptions, ...dnsOptions } });
+        const rows = { read: DEMO_DOMAINS.length, reported: reports.length, inputEnded: true, stopped: null };
+        const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts: { ...probeOptions, ...dnsOptions }, rows });
         await emitChunks(run, renderChunks(opts.format ?? 'table', reports, probe, { color: useColor(run.io, opts), summary: true, run: trail }), {});
       } finally {
         await Promise.all([dns.close(), smtp.close()]);

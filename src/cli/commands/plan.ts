@@ -3,10 +3,11 @@ import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { planDomain } from '../../m365/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
+import { createTrail } from '../../report/run.js';
 import { cleanText } from '../../report/sanitize.js';
 import { reviewSpfProposal } from '../../spf/lookups.js';
 import { emit, singleChoiceOption, UsageError, cloudOption } from '../common.js';
-import { addDnsOptions, dnsClientFromOptions, parseTenant, type DnsCliOptions } from '../dns-options.js';
+import { addDnsOptions, dnsClientFromOptions, dnsTrail, parseTenant, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';
 
@@ -25,9 +26,13 @@ export function planCommand(run: CliRun): Command {
       const norm = normalizeDomain(input);
       if (!norm.ok) throw new UsageError(`not a domain name: ${JSON.stringify(cleanText(input.slice(0, 256)))} (${norm.reason})`);
       const tenant = opts.tenant;
-      const plan = await planDomain({ dns: dnsClientFromOptions(opts) }, norm.domain, tenant, { cloud: opts.cloud, reviewSpf: reviewSpfProposal });
+      const startedAt = new Date();
+      const dns = dnsClientFromOptions(opts);
+      const plan = await planDomain({ dns }, norm.domain, tenant, { cloud: opts.cloud, reviewSpf: reviewSpfProposal });
+      const { resolvers, timeoutMs, retries } = dnsTrail(opts, dns);
+      const trail = createTrail({ startedAt, finishedAt: new Date(), resolvers, options: { tenant, cloud: opts.cloud ?? null, timeoutMs, retries } });
       const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format ?? 'table'];
-      await emit(run, render(plan), opts);
+      await emit(run, render(plan, trail), opts);
       run.exitCode = 0;
     });
   return cmd;

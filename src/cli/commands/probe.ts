@@ -1,12 +1,15 @@
+import { getServers } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Readable } from 'node:stream';
 import { Command } from 'commander';
 import type { Cloud } from '../../m365/clouds.js';
 import { CLOUD_ENDPOINTS } from '../../m365/clouds.js';
+import { createTrail, endpointOf, type ProbeRunInfo, type ProbeRunOptions } from '../../report/run.js';
 import { cleanText } from '../../report/sanitize.js';
 import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
 import { renderProbeJson, renderProbeTable } from '../../smtp/render.js';
-import type { TranscriptLine } from '../../smtp/types.js';
+import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';
@@ -47,8 +50,11 @@ export function probeCommand(run: CliRun): Command {
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (target: string | undefined, opts: ProbeCliOptions) => {
-      const result = await probeSmtp(await probeOptionsFromCli(run, target, opts));
-      const text = opts.format === 'json' ? renderProbeJson(result) : renderProbeTable(result, { color: useColor(run.io, opts) });
+      const probe = await probeOptionsFromCli(run, target, opts);
+      const startedAt = new Date();
+      const result = await probeSmtp(probe);
+      const trail = probeTrail(result, probe, opts, startedAt);
+      const text = opts.format === 'json' ? renderProbeJson(result, trail) : renderProbeTable(result, { color: useColor(run.io, opts), run: trail });
       await emit(run, text, opts);
       if (result.auth?.outcome === 'not-sent') {
         warn(run, `credentials not sent: ${cleanText(result.auth.reason ?? 'the connection is not safe')}`);
@@ -57,6 +63,27 @@ export function probeCommand(run: CliRun): Command {
       }
       run.exitCode = exitCodeFor(result.findings, opts.failOn);
     });
+}
+
+/**
+ * The probe's audit trail. A host name is looked up by the system
+ * (getaddrinfo, as net.connect does: the hosts file, then the system's
+ * resolvers); an address needs no DNS. The password is never part of it.
+ */
+function probeTrail(result: ProbeResult, probe: ProbeOptions, opts: ProbeCliOptions, startedAt: Date): ProbeRunInfo {
+  return createTrail<ProbeRunOptions>({
+    startedAt,
+    finishedAt: new Date(),
+    resolvers: isIP(result.host) === 0 ? getServers() : [],
+    options: {
+      endpoint: endpointOf(result),
+      tls: result.tls,
+      authUser: probe.auth?.user ?? null,
+      timeoutMs: probe.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+      insecure: probe.insecure === true,
+      tlsCa: opts.tlsCa ?? null,
+    },
+  });
 }
 
 /** Options to probe arguments; throws UsageError for bad input. */

@@ -1,13 +1,14 @@
 import { Command } from 'commander';
 import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
+import { createTrail } from '../../report/run.js';
 import { cleanText } from '../../report/sanitize.js';
 import { spfIdentity } from '../../spf/evaluate.js';
 import { parseClientIp } from '../../spf/ip.js';
 import { renderSpfJson, renderSpfTable } from '../../spf/render.js';
 import { auditSpf, type SpfRequest } from '../../spf/report.js';
 import { emit, exitCodeFor, failOnOption, singleChoiceOption, UsageError, cloudOption, type FailOn } from '../common.js';
-import { addDnsOptions, dnsClientFromOptions, type DnsCliOptions } from '../dns-options.js';
+import { addDnsOptions, dnsClientFromOptions, dnsTrail, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';
 
@@ -35,8 +36,13 @@ export function spfCommand(run: CliRun): Command {
   addDnsOptions(cmd);
   return cmd.action(async (domain: string | undefined, opts: SpfCliOptions) => {
     const req = spfRequestFromCli(domain, opts);
-    const report = await auditSpf({ dns: dnsClientFromOptions(opts) }, req);
-    await emit(run, opts.format === 'json' ? renderSpfJson(report) : renderSpfTable(report), opts);
+    const startedAt = new Date();
+    const dns = dnsClientFromOptions(opts);
+    const report = await auditSpf({ dns }, req);
+    const { resolvers, timeoutMs, retries } = dnsTrail(opts, dns);
+    const options = { ip: opts.ip ?? null, sender: opts.sender ?? null, helo: opts.helo ?? null, cloud: opts.cloud ?? null, timeoutMs, retries };
+    const trail = createTrail({ startedAt, finishedAt: new Date(), resolvers, options });
+    await emit(run, opts.format === 'json' ? renderSpfJson(report, trail) : renderSpfTable(report, trail), opts);
     run.exitCode = exitCodeFor(report.findings, opts.failOn);
   });
 }
