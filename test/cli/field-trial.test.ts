@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,18 +10,15 @@ import type { ProbeResult } from '../../src/smtp/types.js';
 import { VERSION } from '../../src/version.js';
 import { runCli, runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
-import { startFixtureServer } from '../support/fixtures.js';
-import { startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
+import { startFixtureServers } from '../support/fixtures.js';
+import { startHostileSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 
 let server: TestDnsServer;
 let smtp: TestSmtpServer;
 let dir: string;
 let caFile: string;
 beforeAll(async () => {
-  [server, smtp] = await Promise.all([startFixtureServer(), startMicrosoftLikeSmtpServer()]);
-  dir = mkdtempSync(join(tmpdir(), 'm365audit-trial-'));
-  caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, smtp.caPem);
+  ({ dns: server, smtp, dir, caFile } = await startFixtureServers('m365audit-trial-'));
 });
 afterAll(async () => {
   await Promise.all([server.close(), smtp.close()]);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,18 +8,15 @@ import { createMemoryDnsClient } from '../../src/dns/memory.js';
 import { reachability, reachableFact } from '../../src/report/probe-summary.js';
 import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../support/dns-server.js';
-import { startFixtureServer } from '../support/fixtures.js';
-import { startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
+import { startFixtureServers } from '../support/fixtures.js';
+import type { TestSmtpServer } from '../support/smtp-servers.js';
 
 let server: TestDnsServer;
 let smtp: TestSmtpServer;
 let dir: string;
 let caFile: string;
 beforeAll(async () => {
-  [server, smtp] = await Promise.all([startFixtureServer(), startMicrosoftLikeSmtpServer()]);
-  dir = mkdtempSync(join(tmpdir(), 'm365audit-formats-'));
-  caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, smtp.caPem);
+  ({ dns: server, smtp, dir, caFile } = await startFixtureServers('m365audit-formats-'));
 });
 afterAll(() => Promise.all([server.close(), smtp.close()]));
 

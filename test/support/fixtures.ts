@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDnsServer, type DnsServerOptions, type TestDnsServer } from './dns-server.js';
+import { startMicrosoftLikeSmtpServer, type TestSmtpServer } from './smtp-servers.js';
 import { ZoneStore } from './zone-store.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -15,4 +19,13 @@ export function fixtureZones(dirs: readonly string[] = ['zones']): ZoneStore {
 export function startFixtureServer(options: Omit<DnsServerOptions, 'zones' | 'zoneDir'> & { dirs?: string[] } = {}): Promise<TestDnsServer> {
   const { dirs, ...rest } = options;
   return startDnsServer({ ...rest, zones: fixtureZones(dirs) });
+}
+
+/** The fixture DNS server and a Microsoft-like SMTP endpoint, with the endpoint's CA written to a file for --tls-ca. */
+export async function startFixtureServers(tmpPrefix: string): Promise<{ dns: TestDnsServer; smtp: TestSmtpServer; dir: string; caFile: string }> {
+  const [dns, smtp] = await Promise.all([startFixtureServer(), startMicrosoftLikeSmtpServer()]);
+  const dir = mkdtempSync(join(tmpdir(), tmpPrefix));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, smtp.caPem);
+  return { dns, smtp, dir, caFile };
 }
