@@ -19,7 +19,7 @@ import { syntheticDomain } from './synthetic.js';
 import { compareSpf, type SpfComparison } from './spf-compare.js';
 import { measureStartup, renderStartup } from './startup-bench.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
-import { DEFAULT_CONCURRENCY } from '../src/batch/run.js';
+import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 
 interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean }
 

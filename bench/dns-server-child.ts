@@ -4,8 +4,8 @@
  * receives { n, latencyMs }, answers { port }, then { stats } on request.
  */
 import { fileURLToPath } from 'node:url';
-import { startDnsServer } from '../test/support/dns-server.js';
-import { ZoneStore } from '../test/support/zone-store.js';
+import { startDnsServer } from '../src/sandbox/dns-server.js';
+import { ZoneStore } from '../src/sandbox/zone-store.js';
 import { buildSyntheticZones } from './synthetic.js';
 
 const infra = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../fixtures/infra/' : '../fixtures/infra/', import.meta.url));

@@ -10,8 +10,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { startDnsServer } from '../test/support/dns-server.js';
-import { ZoneStore } from '../test/support/zone-store.js';
+import { startDnsServer } from '../src/sandbox/dns-server.js';
+import { ZoneStore } from '../src/sandbox/zone-store.js';
 
 const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
 const cli = `${root}dist/src/cli/main.js`;

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ZoneStore } from '../test/support/zone-store.js';
+import { ZoneStore } from '../src/sandbox/zone-store.js';
 
 /**
  * N synthetic tenant domains for the benchmark, a realistic mix:

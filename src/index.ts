@@ -1,9 +1,9 @@
 /** The public library API of m365audit. */
 export { auditDomain, detectCloud, type DomainReport } from './audit/audit.js';
-export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type Finding, type FindingCode, type Severity } from './audit/catalog.js';
+export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type Finding, type FindingCode, type Severity } from './findings/catalog.js';
 export type { AuditContext, CheckResult } from './audit/context.js';
-export { gradeOf, scoreOf, type Grade } from './audit/score.js';
-export type { AreaStatus } from './audit/status.js';
+export { gradeOf, scoreOf, type Grade } from './findings/grade.js';
+export type { AreaStatus } from './findings/status.js';
 export { createDnsClient, parseServerAddress, type DnsClientOptions } from './dns/client.js';
 export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
 export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RRType } from './dns/types.js';
@@ -24,9 +24,9 @@ export {
 export { summarize, type RunSummary } from './report/summary.js';
 export { cleanText } from './report/sanitize.js';
 export { VERSION } from './version.js';
-export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './batch/input.js';
+export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
 export { MAX_LISTED, MAX_TEXT_LENGTH } from './text/caps.js';
-export { limitWhile, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './batch/run.js';
+export { limitWhile, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
 export { renderChunks, renderReports, FORMATS, type Format } from './report/render.js';
 export { renderMarkdown } from './report/markdown.js';
 export { renderCsv } from './report/csv.js';
@@ -39,7 +39,7 @@ export { parseSpf, isSpfRecord } from './spf/parse.js';
 export { lookupSpfTree, type SpfTreeNode } from './spf/analyze.js';
 export { countSpfLookups, reviewSpfProposal, type SpfProposalReview } from './spf/lookups.js';
 export { mergeSpfRecords, type SpfMerge } from './spf/merge.js';
-export { planDomain, mergeSpfInclude, type Plan, type PlanRow } from './m365/plan.js';
+export { planDomain, mergeSpfInclude, type Plan, type PlanRow } from './audit/plan.js';
 export { parseDkimKey, evaluateDkimKey, decodeDkimPublicKey } from './dkim/key.js';
 export { parseDkimTarget, expectedDkimTargets, normalizeTenant } from './dkim/target.js';
 export { parseDmarcRecord, dmarcVerdict } from './dmarc/parse.js';

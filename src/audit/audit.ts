@@ -8,11 +8,11 @@ import { checkMx, type MxSection } from '../m365/mx.js';
 import { checkVerification, type VerificationSection } from '../m365/verification.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { checkSpf, type SpfSection } from '../spf/check.js';
-import { finding, type Finding } from './catalog.js';
+import { finding, type Finding } from '../findings/catalog.js';
 import type { AuditContext } from './context.js';
 import { echoInput } from './echo.js';
-import { gradeOf, scoreOf, type Grade } from './score.js';
-import { mergeTempfails, tempfailFinding } from './status.js';
+import { gradeOf, scoreOf, type Grade } from '../findings/grade.js';
+import { mergeTempfails, tempfailFinding } from '../findings/status.js';
 
 /** The audit of one domain. JSON field names are part of the contract (DESIGN.md). */
 export interface DomainReport {

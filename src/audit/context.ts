@@ -17,5 +17,5 @@ export interface AuditContext {
 
 export interface CheckResult<S> {
   section: S;
-  findings: import('./catalog.js').Finding[];
+  findings: import('../findings/catalog.js').Finding[];
 }

@@ -1,6 +1,6 @@
-import { finding, type Finding } from '../audit/catalog.js';
+import { finding, type Finding } from '../findings/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
-import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
+import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
 import { evaluateDkimKey, type DkimKeyFacts, type DkimKeyStatus } from './key.js';

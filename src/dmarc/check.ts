@@ -1,6 +1,6 @@
-import { finding, type Finding } from '../audit/catalog.js';
+import { finding, type Finding } from '../findings/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
-import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
+import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { canonicalName, organizationalDomain } from '../domain/normalize.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';

@@ -1,6 +1,6 @@
-import { finding, type Finding } from '../audit/catalog.js';
+import { finding, type Finding } from '../findings/catalog.js';
 import type { AuditContext, CheckResult } from '../audit/context.js';
-import { statusFrom, tempfailFinding, type AreaStatus } from '../audit/status.js';
+import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
 import { capFindings, capList, listText } from '../text/caps.js';

@@ -1,5 +1,5 @@
 import type { DomainReport } from '../audit/audit.js';
-import { CATALOG, isFindingCode, type Finding } from '../audit/catalog.js';
+import { CATALOG, isFindingCode, type Finding } from '../findings/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Plan, PlanRow } from '../m365/plan.js';
+import type { Plan, PlanRow } from '../audit/plan.js';
 import { safeJson } from './json.js';
 import { mdText, renderRunFooterMarkdown } from './markdown.js';
 import { renderRunFooter, type PlanRunInfo } from './run.js';

@@ -1,5 +1,5 @@
 import type { DomainReport } from '../audit/audit.js';
-import { describeDnsSilence } from '../batch/stop.js';
+import { describeDnsSilence } from '../audit/stop.js';
 import type { Cloud } from '../m365/clouds.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { VERSION } from '../version.js';

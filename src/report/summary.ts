@@ -1,5 +1,5 @@
 import type { DomainReport } from '../audit/audit.js';
-import type { AreaStatus } from '../audit/status.js';
+import type { AreaStatus } from '../findings/status.js';
 import { plural } from './words.js';
 
 export type SummaryArea = 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover';

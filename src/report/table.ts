@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { DomainReport } from '../audit/audit.js';
-import type { Finding } from '../audit/catalog.js';
+import type { Finding } from '../findings/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
 import { renderRunFooter, type RunInfo } from './run.js';

@@ -4,7 +4,7 @@
  * `explainCode` accepts what people paste: `535 5.7.3`, `535-5.7.139`,
  * `5.7.139`, a whole NDR line, or a bare reply code such as `530`.
  */
-import type { FindingCode } from '../audit/catalog.js';
+import type { FindingCode } from '../findings/catalog.js';
 
 export interface CodeVariant {
   /** Matched against the text that came with the code. */

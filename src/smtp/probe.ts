@@ -30,7 +30,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
-import { finding, type Finding } from '../audit/catalog.js';
+import { finding, type Finding } from '../findings/catalog.js';
 import { explainCode } from './codes.js';
 import { IMPLICIT_TLS_PORT, isMicrosoftBanner, isMicrosoftSmtpHost, SUBMISSION_PORT } from './endpoint.js';
 import { authMechanisms, createReplyParser, ehloCapabilities, formatReply, hasCapability, type ReplyError, type SmtpReply } from './reply.js';

@@ -2,7 +2,7 @@
  * The SMTP probe's result (DESIGN.md: `probe --format json` prints it, and
  * `check`/`batch` put it under `probe`). Field names are a contract.
  */
-import type { Finding } from '../audit/catalog.js';
+import type { Finding } from '../findings/catalog.js';
 
 export type TlsMode = 'starttls' | 'implicit';
 

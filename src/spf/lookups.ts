@@ -1,4 +1,4 @@
-import type { Finding } from '../audit/catalog.js';
+import type { Finding } from '../findings/catalog.js';
 import type { AuditContext } from '../audit/context.js';
 import type { DnsAnswer, DnsClient, RecordTypes, RRType } from '../dns/types.js';
 import { canonicalName } from '../domain/normalize.js';

@@ -3,9 +3,9 @@
  * lookup counts, findings) and, given a client address, the check_host()
  * result for it. Both share one DnsClient, so every name is asked once.
  */
-import type { Finding } from '../audit/catalog.js';
+import type { Finding } from '../findings/catalog.js';
 import type { AuditContext } from '../audit/context.js';
-import { statusFrom, tempfailFinding } from '../audit/status.js';
+import { statusFrom, tempfailFinding } from '../findings/status.js';
 import { cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
 import type { M365Include, M365Sample, SpfTreeNode } from './analyze.js';
 import { checkSpf } from './check.js';

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditDomain, type DomainReport } from '../../src/audit/audit.js';
-import { CATALOG, finding, type Finding, type FindingCode } from '../../src/audit/catalog.js';
-import { scoreOf } from '../../src/audit/score.js';
-import { MAX_TEMPFAIL_QUERIES, mergeTempfails, tempfailFinding } from '../../src/audit/status.js';
+import { CATALOG, finding, type Finding, type FindingCode } from '../../src/findings/catalog.js';
+import { scoreOf } from '../../src/findings/grade.js';
+import { MAX_TEMPFAIL_QUERIES, mergeTempfails, tempfailFinding } from '../../src/findings/status.js';
 import { createDnsClient } from '../../src/dns/client.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
 import type { DnsClient } from '../../src/dns/types.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 let server: TestDnsServer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeTempfails, tempfailFinding } from '../../src/audit/status.js';
+import { mergeTempfails, tempfailFinding } from '../../src/findings/status.js';
 
 const timeout = { kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' } as const;
 const noServer = { kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' } as const;

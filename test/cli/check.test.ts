@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { runCli, runInProcess, startInProcess } from '../support/cli.js';
 import { startFixtureServer } from '../support/fixtures.js';
 

@@ -9,7 +9,7 @@ import type { RunInfo } from '../../src/report/run.js';
 import type { ProbeResult } from '../../src/smtp/types.js';
 import { VERSION } from '../../src/version.js';
 import { runCli, runInProcess } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServers } from '../support/fixtures.js';
 import { startHostileSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 

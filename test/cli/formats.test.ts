@@ -7,7 +7,7 @@ import { createRunProber } from '../../src/cli/run-probes.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
 import { reachability, reachableFact } from '../../src/report/probe-summary.js';
 import { runInProcess } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServers } from '../support/fixtures.js';
 import type { TestSmtpServer } from '../support/smtp-servers.js';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mergeSpfInclude, type Plan } from '../../src/m365/plan.js';
+import { mergeSpfInclude, type Plan } from '../../src/audit/plan.js';
 import { zoneTxt } from '../../src/report/plan.js';
 import { runInProcess } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
-import { parseCharacterStrings } from '../support/zone-store.js';
+import { parseCharacterStrings } from '../../src/sandbox/zone-store.js';
 
 let server: TestDnsServer;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { parseZone } from 'dnsz';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { runInProcess } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 import { startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 

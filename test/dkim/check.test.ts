@@ -1,12 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, type FindingCode } from '../../src/audit/catalog.js';
+import { CATALOG, type FindingCode } from '../../src/findings/catalog.js';
 import { checkDkim, type DkimSection } from '../../src/dkim/check.js';
 import type { DkimKeyFacts } from '../../src/dkim/key.js';
 import { expectedDkimTargets, normalizeTenant, parseDkimTarget } from '../../src/dkim/target.js';
 import { createMemoryDnsClient, type MemoryName } from '../../src/dns/memory.js';
 import { tokenMatches } from '../../src/m365/clouds.js';
-import type { Finding } from '../../src/audit/catalog.js';
+import type { Finding } from '../../src/findings/catalog.js';
 
 /** Unit tests of the DKIM check against the in-memory DnsClient. */
 const rsa = (bits: number): string => {

@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOG, type FindingCode } from '../../src/audit/catalog.js';
+import { CATALOG, type FindingCode } from '../../src/findings/catalog.js';
 import { checkDkim } from '../../src/dkim/check.js';
 import { checkDmarc } from '../../src/dmarc/check.js';
 import { createDnsClient } from '../../src/dns/client.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { FIXTURES, startFixtureServer } from '../support/fixtures.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../src/audit/catalog.js';
+import { CATALOG } from '../../src/findings/catalog.js';
 import { checkDkim } from '../../src/dkim/check.js';
 import { decodeDkimPublicKey, evaluateDkimKey, parseDkimKey } from '../../src/dkim/key.js';
 import { parseDkimTarget } from '../../src/dkim/target.js';

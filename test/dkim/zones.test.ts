@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FindingCode } from '../../src/audit/catalog.js';
+import type { FindingCode } from '../../src/findings/catalog.js';
 import { auditDomain } from '../../src/audit/audit.js';
 import { checkDkim, type DkimSection } from '../../src/dkim/check.js';
 import type { DkimKeyFacts } from '../../src/dkim/key.js';
 import { createDnsClient } from '../../src/dns/client.js';
-import type { Finding } from '../../src/audit/catalog.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { Finding } from '../../src/findings/catalog.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, type Finding, type FindingCode } from '../../src/audit/catalog.js';
+import { CATALOG, type Finding, type FindingCode } from '../../src/findings/catalog.js';
 import { checkDmarc, MAX_REPORT_DESTINATIONS, type DmarcSection } from '../../src/dmarc/check.js';
 import { dmarcWalkNames, MAX_WALK_QUERIES } from '../../src/dmarc/discover.js';
 import { parseDmarcRecord } from '../../src/dmarc/parse.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../src/audit/catalog.js';
+import { CATALOG } from '../../src/findings/catalog.js';
 import { checkDmarc } from '../../src/dmarc/check.js';
 import { classifyDmarcRecords, dmarcWalkNames } from '../../src/dmarc/discover.js';
 import { dmarcVerdict, parseDmarcRecord } from '../../src/dmarc/parse.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { checkDmarc, type DmarcSection } from '../../src/dmarc/check.js';
 import { dmarcVerdict, parseDmarcRecord } from '../../src/dmarc/parse.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
-import type { Finding } from '../../src/audit/catalog.js';
+import type { Finding } from '../../src/findings/catalog.js';
 import { FIXTURES } from '../support/fixtures.js';
 
 /**

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding, FindingCode } from '../../src/audit/catalog.js';
+import type { Finding, FindingCode } from '../../src/findings/catalog.js';
 import { checkDmarc, type DmarcSection } from '../../src/dmarc/check.js';
 import { createDnsClient } from '../../src/dns/client.js';
 import type { DnsClient } from '../../src/dns/types.js';
 import type { Cloud } from '../../src/m365/clouds.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 /**

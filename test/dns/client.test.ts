@@ -4,7 +4,7 @@ import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsClient, parseServerAddress } from '../../src/dns/client.js';
 import { classifyDnsError } from '../../src/dns/errors.js';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startQrZeroServer, startSilentServer } from './udp-servers.js';
 
 const ZONE = `$TTL 300

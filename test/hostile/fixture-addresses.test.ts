@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES } from '../support/fixtures.js';
-import { ZoneStore } from '../support/zone-store.js';
+import { ZoneStore } from '../../src/sandbox/zone-store.js';
 
 /**
  * Fixture and demo zones use documentation addresses only: 192.0.2.0/24,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 /**

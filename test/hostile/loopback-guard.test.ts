@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsClient } from '../../src/dns/client.js';
 import { runCli } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 import { isLoopbackHost } from '../support/loopback-guard.js';
 import { takeLoopbackViolations } from '../support/loopback-setup.js';

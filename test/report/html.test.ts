@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
-import { finding } from '../../src/audit/catalog.js';
+import { finding } from '../../src/findings/catalog.js';
 import { escapeHtml, HTML_COLUMNS, renderHtml } from '../../src/report/html.js';
 import type { ProbeResult } from '../../src/smtp/types.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';

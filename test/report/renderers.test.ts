@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
-import { finding } from '../../src/audit/catalog.js';
+import { finding } from '../../src/findings/catalog.js';
 import { csvCell, renderCsv } from '../../src/report/csv.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderJson, renderJsonLine, safeJson } from '../../src/report/json.js';

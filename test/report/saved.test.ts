@@ -10,7 +10,7 @@ import type { DomainReport } from '../../src/audit/audit.js';
 import { MAX_DOCUMENT_BYTES, readSavedRun } from '../../src/report/load.js';
 import type { RunInfo } from '../../src/report/run.js';
 import { runCli, runInProcess } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { FIXTURES, startFixtureServer } from '../support/fixtures.js';
 
 const OLD_JSON = `${FIXTURES}saved/pre-trail.json`;

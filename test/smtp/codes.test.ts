@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/common.js';
 import { explainInputs } from '../../src/cli/commands/explain.js';
-import { isFindingCode } from '../../src/audit/catalog.js';
+import { isFindingCode } from '../../src/findings/catalog.js';
 import { explainCode, findCodeEntry, SMTP_CODES, type CodeEntry } from '../../src/smtp/codes.js';
-import { renderExplanationsJson, renderExplanationsTable } from '../../src/smtp/render.js';
+import { renderExplanationsJson, renderExplanationsTable } from '../../src/report/probe.js';
 
 /** Reference §9, one code per row: the catalog must hold each. */
 const REFERENCE_CODES = [

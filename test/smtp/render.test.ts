@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { finding } from '../../src/audit/catalog.js';
-import { probeVerdict, renderProbeJson, renderProbeSummary, renderProbeTable } from '../../src/smtp/render.js';
+import { finding } from '../../src/findings/catalog.js';
+import { probeVerdict, renderProbeJson, renderProbeSummary, renderProbeTable } from '../../src/report/probe.js';
 import type { ProbeResult } from '../../src/smtp/types.js';
 
 function result(over: Partial<ProbeResult> = {}): ProbeResult {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CATALOG, type FindingCode } from '../../src/audit/catalog.js';
+import { CATALOG, type FindingCode } from '../../src/findings/catalog.js';
 import { createDnsClient } from '../../src/dns/client.js';
 import type { DnsClient, RRType } from '../../src/dns/types.js';
 import type { Cloud } from '../../src/m365/clouds.js';
 import { treeNodes, type SpfTreeNode } from '../../src/spf/analyze.js';
 import { checkSpf, type SpfSection } from '../../src/spf/check.js';
 import { countSpfLookups } from '../../src/spf/lookups.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 let server: TestDnsServer;

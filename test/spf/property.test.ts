@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../src/audit/catalog.js';
+import { CATALOG } from '../../src/findings/catalog.js';
 import { createMemoryDnsClient, type MemoryName } from '../../src/dns/memory.js';
 import type { DnsClient } from '../../src/dns/types.js';
 import { checkSpf } from '../../src/spf/check.js';

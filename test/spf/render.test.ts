@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
-import { renderSpfJson, renderSpfTable } from '../../src/spf/render.js';
+import { renderSpfJson, renderSpfTable } from '../../src/report/spf.js';
 import { auditSpf, type SpfReport } from '../../src/spf/report.js';
 
 const MS = { TXT: ['v=spf1 ip4:40.92.0.0/15 ip6:2a01:111:f400::/48 -all'] };

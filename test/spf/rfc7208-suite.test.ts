@@ -3,7 +3,7 @@ import { createDnsClient } from '../../src/dns/client.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
 import type { DnsClient } from '../../src/dns/types.js';
 import { checkHost, spfIdentity, type CheckHostResult } from '../../src/spf/evaluate.js';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { loadIntoServer, loadSuite, memoryTable, type SuiteTest } from './suite.js';
 
 /**

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { MemoryName } from '../../src/dns/memory.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 
 export const SUITE_FILE = fileURLToPath(new URL('../../fixtures/spf/rfc7208-tests.yml', import.meta.url));
 

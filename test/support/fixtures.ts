@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDnsServer, type DnsServerOptions, type TestDnsServer } from './dns-server.js';
+import { startDnsServer, type DnsServerOptions, type TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startMicrosoftLikeSmtpServer, type TestSmtpServer } from './smtp-servers.js';
-import { ZoneStore } from './zone-store.js';
+import { ZoneStore } from '../../src/sandbox/zone-store.js';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 

@@ -1,5 +1,5 @@
 import type { DomainReport } from '../../src/audit/audit.js';
-import { finding } from '../../src/audit/catalog.js';
+import { finding } from '../../src/findings/catalog.js';
 
 /** Strings a stranger's DNS records or SMTP banner may carry. */
 export const HOSTILE_STRINGS = [

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { auditDomain, type DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
-import { limitWhile } from '../../batch/run.js';
+import { limitWhile } from '../../audit/batch.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { startDnsServer } from '../../../test/support/dns-server.js';
-import { startMicrosoftLikeSmtpServer } from '../../../test/support/smtp-servers.js';
-import { ZoneStore } from '../../../test/support/zone-store.js';
+import { startDnsServer } from '../../sandbox/dns-server.js';
+import { startMicrosoftLikeSmtpServer } from '../../sandbox/smtp-server.js';
+import { ZoneStore } from '../../sandbox/zone-store.js';
 import type { AuditContext } from '../../audit/context.js';
 import { createDnsClient } from '../../dns/client.js';
 import { FORMATS, renderChunks, type Format } from '../../report/render.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { cleanText } from '../../report/sanitize.js';
 import { explainCode, type CodeExplanation } from '../../smtp/codes.js';
-import { renderExplanationsJson, renderExplanationsTable } from '../../smtp/render.js';
+import { renderExplanationsJson, renderExplanationsTable } from '../../report/probe.js';
 import { emit, singleChoiceOption, UsageError, useColor } from '../common.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
-import { planDomain } from '../../m365/plan.js';
+import { planDomain } from '../../audit/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
 import { createTrail } from '../../report/run.js';
 import { cleanText } from '../../report/sanitize.js';

@@ -8,7 +8,7 @@ import { createTrail, endpointOf, type ProbeRunInfo, type ProbeRunOptions } from
 import { cleanText } from '../../report/sanitize.js';
 import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
-import { renderProbeJson, renderProbeTable } from '../../smtp/render.js';
+import { renderProbeJson, renderProbeTable } from '../../report/probe.js';
 import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';

@@ -5,7 +5,7 @@ import { createTrail } from '../../report/run.js';
 import { cleanText } from '../../report/sanitize.js';
 import { spfIdentity } from '../../spf/evaluate.js';
 import { parseClientIp } from '../../spf/ip.js';
-import { renderSpfJson, renderSpfTable } from '../../spf/render.js';
+import { renderSpfJson, renderSpfTable } from '../../report/spf.js';
 import { auditSpf, type SpfRequest } from '../../spf/report.js';
 import { emit, exitCodeFor, failOnOption, singleChoiceOption, UsageError, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, dnsClientFromOptions, dnsTrail, type DnsCliOptions } from '../dns-options.js';

@@ -1,7 +1,7 @@
-import type { AuditContext } from '../audit/context.js';
+import type { AuditContext } from './context.js';
 import type { DnsAnswer } from '../dns/types.js';
-import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from './clouds.js';
-import { classifyMxHost, expectedMxHost, type MxHost } from './mx.js';
+import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
+import { classifyMxHost, expectedMxHost, type MxHost } from '../m365/mx.js';
 import { canonicalName } from '../domain/normalize.js';
 import { parseDkimTarget } from '../dkim/target.js';
 import { parseDmarcRecord, type DmarcRecord } from '../dmarc/parse.js';

@@ -2,16 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseZone } from 'dnsz';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { auditDomain, type DomainReport } from '../../src/audit/audit.js';
-import type { Finding } from '../../src/audit/catalog.js';
+import type { Finding } from '../../src/findings/catalog.js';
 import { createDnsClient } from '../../src/dns/client.js';
 import { classifyMxHost } from '../../src/m365/mx.js';
-import { planDomain, type Plan } from '../../src/m365/plan.js';
+import { planDomain, type Plan } from '../../src/audit/plan.js';
 import { renderPlanZone } from '../../src/report/plan.js';
 import { reviewSpfProposal } from '../../src/spf/lookups.js';
 import { isSpfRecord } from '../../src/spf/parse.js';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { FIXTURES, fixtureZones } from '../support/fixtures.js';
-import { parseCharacterStrings, type ZoneStore } from '../support/zone-store.js';
+import { parseCharacterStrings, type ZoneStore } from '../../src/sandbox/zone-store.js';
 
 /**
  * The property: `plan` never proposes what `check` flags. For every fixture

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, sniffInputEncoding, stripComment, tenantPrefix, type BatchRow } from '../../src/batch/input.js';
+import { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, sniffInputEncoding, stripComment, tenantPrefix, type BatchRow } from '../../src/audit/input.js';
 
 async function rows(text: string | Buffer | Buffer[]): Promise<BatchRow[]> {
   const out: BatchRow[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryDnsClient, type MemoryName } from '../../src/dns/memory.js';
-import { planDomain, type Plan, type PlanRow } from '../../src/m365/plan.js';
+import { planDomain, type Plan, type PlanRow } from '../../src/audit/plan.js';
 import { reviewSpfProposal } from '../../src/spf/lookups.js';
 
 /** Microsoft's side, as in fixtures/infra. */

@@ -3,14 +3,14 @@
  * that came from DNS (records, names, explanations) goes through the shared
  * sanitizer, so no terminal escape or bidi override reaches the terminal.
  */
-import type { Finding } from '../audit/catalog.js';
-import { safeJson } from '../report/json.js';
-import { renderRunFooter, type SpfRunInfo } from '../report/run.js';
-import { cleanText } from '../report/sanitize.js';
-import type { SpfTreeNode } from './analyze.js';
-import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
-import { describePath } from './evaluate.js';
-import type { SpfReport } from './report.js';
+import type { Finding } from '../findings/catalog.js';
+import { safeJson } from './json.js';
+import { renderRunFooter, type SpfRunInfo } from './run.js';
+import { cleanText } from './sanitize.js';
+import type { SpfTreeNode } from '../spf/analyze.js';
+import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from '../spf/budget.js';
+import { describePath } from '../spf/evaluate.js';
+import type { SpfReport } from '../spf/report.js';
 
 /** Longest record text shown on one tree line; the full record is on the Record line. */
 const TREE_RECORD_WIDTH = 100;

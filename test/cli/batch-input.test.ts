@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import type { TestDnsServer } from '../support/dns-server.js';
+import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 /** What `batch` does with inputs that are not a list of domains (field trial). */

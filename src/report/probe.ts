@@ -5,13 +5,13 @@
  * escape reaches the terminal.
  */
 import Table from 'cli-table3';
-import type { Finding } from '../audit/catalog.js';
-import { safeJson } from '../report/json.js';
-import { renderRunFooter, type ProbeRunInfo } from '../report/run.js';
-import { cleanText } from '../report/sanitize.js';
-import type { CodeExplanation } from './codes.js';
-import type { ProbeResult } from './types.js';
-import { reachability, reachableFact } from '../report/probe-summary.js';
+import type { Finding } from '../findings/catalog.js';
+import { safeJson } from './json.js';
+import { renderRunFooter, type ProbeRunInfo } from './run.js';
+import { cleanText } from './sanitize.js';
+import type { CodeExplanation } from '../smtp/codes.js';
+import type { ProbeResult } from '../smtp/types.js';
+import { reachability, reachableFact } from './probe-summary.js';
 
 export interface RenderOptions {
   color?: boolean;

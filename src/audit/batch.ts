@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
-import { auditDomain, type DomainReport } from '../audit/audit.js';
-import type { AuditContext } from '../audit/context.js';
+import { auditDomain, type DomainReport } from './audit.js';
+import type { AuditContext } from './context.js';
 import type { BatchRow } from './input.js';
 import { describeDnsSilence } from './stop.js';
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
-import { limitWhile, renderBatchStop, runBatch } from '../../src/batch/run.js';
-import type { BatchRow } from '../../src/batch/input.js';
+import { limitWhile, renderBatchStop, runBatch } from '../../src/audit/batch.js';
+import type { BatchRow } from '../../src/audit/input.js';
 import { createDnsClient } from '../../src/dns/client.js';
 import type { DnsAnswer, DnsClient, RRType } from '../../src/dns/types.js';
 import { openStdin, runInProcess, startInProcess } from '../support/cli.js';
-import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
+import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startSilentServer, type SilentServer } from '../dns/udp-servers.js';
 
 async function* rowsOf(inputs: readonly string[], onPulled?: (n: number) => void): AsyncGenerator<BatchRow> {

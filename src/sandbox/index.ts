@@ -1,0 +1,29 @@
+/**
+ * m365audit/sandbox: loopback servers for rehearsing a migration and for
+ * tests, with no network beyond this machine.
+ *
+ * - {@link startDnsServer}: a DNS server on 127.0.0.1 (UDP and TCP) answering
+ *   from RFC 1035 zone files (a {@link ZoneStore}), as a recursive resolver
+ *   would (CNAMEs chased, NXDOMAIN vs NODATA, truncation and TCP), with faults
+ *   to inject (timeouts, SERVFAIL, REFUSED, latency, loss).
+ * - {@link startMicrosoftLikeSmtpServer}: an SMTP endpoint that speaks like
+ *   Exchange Online's submission host (banner, EHLO, STARTTLS, AUTH LOGIN
+ *   XOAUTH2), its certificate issued at run time ({@link createTestCertificates}).
+ *
+ * Used by `m365audit demo`, `m365audit sandbox`, the benchmark and the tests;
+ * loaded only by them.
+ */
+export { startDnsServer, type DnsServerOptions, type DnsServerStats, type Fault, type TestDnsServer } from './dns-server.js';
+export { parseCharacterStrings, ZoneStore, type LookupResult, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
+export {
+  createTestCertificates,
+  MICROSOFT_AUTH_REPLIES,
+  microsoftBanner,
+  microsoftEhlo,
+  startMicrosoftLikeSmtpServer,
+  type AuthReply,
+  type CertificateOptions,
+  type MicrosoftLikeOptions,
+  type TestCertificates,
+  type TestSmtpServer,
+} from './smtp-server.js';

@@ -1,0 +1,281 @@
+/**
+ * The sandbox's loopback SMTP endpoint (demo, `m365audit sandbox --smtp`,
+ * benchmarks, tests):
+ *
+ * - `startMicrosoftLikeSmtpServer`: smtp-server speaking like Exchange
+ *   Online's submission endpoint (reference §8): Microsoft's banner, EHLO
+ *   lists before and after STARTTLS, `AUTH LOGIN XOAUTH2` only after TLS, and
+ *   a configurable AUTH outcome (accept, 535 5.7.3, 535 5.7.139, 550 5.7.30 …).
+ *   Its certificate is issued at run time by a throw-away CA (`selfsigned`);
+ *   `caPem` is what a client must trust (`--tls-ca`).
+ *
+ * (The hostile servers of the probe's tests live in test/support/smtp-servers.ts.)
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { generate } from 'selfsigned';
+import { SMTPServer, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
+
+export interface TestCertificates {
+  /** The throw-away CA that issued `certPem`: what a client trusts. */
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  /** DNS names and IP addresses the certificate covers. */
+  names: string[];
+}
+
+export interface CertificateOptions {
+  /** Names for subjectAltName (default: localhost, 127.0.0.1, ::1). */
+  names?: string[];
+  notBefore?: Date;
+  notAfter?: Date;
+}
+
+const DEFAULT_NAMES = ['localhost', '127.0.0.1', '::1'];
+let defaultCertificates: Promise<TestCertificates> | null = null;
+
+/**
+ * A CA and a server certificate it issued. EC P-256 keys: generated in
+ * milliseconds, where RSA 2048 costs up to a second per key.
+ */
+export async function createTestCertificates(opts: CertificateOptions = {}): Promise<TestCertificates> {
+  if (!opts.names && !opts.notBefore && !opts.notAfter) {
+    defaultCertificates ??= issue(DEFAULT_NAMES);
+    return defaultCertificates;
+  }
+  return issue(opts.names ?? DEFAULT_NAMES, opts.notBefore, opts.notAfter);
+}
+
+async function issue(names: string[], notBefore?: Date, notAfter?: Date): Promise<TestCertificates> {
+  const now = Date.now();
+  const ca = await generate([{ name: 'commonName', value: 'm365audit test CA' }, { name: 'organizationName', value: 'm365audit tests' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    notBeforeDate: new Date(now - 86_400_000),
+    notAfterDate: new Date(now + 30 * 86_400_000),
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  const leaf = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    notBeforeDate: notBefore ?? new Date(now - 86_400_000),
+    notAfterDate: notAfter ?? new Date(now + 30 * 86_400_000),
+    ca: { key: ca.private, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: names.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
+    ],
+  });
+  return { caPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private, names };
+}
+
+export interface TestSmtpServer {
+  host: string;
+  port: number;
+  /** The CA to trust for this server's certificate ('' when it has none). */
+  caPem: string;
+  /** Commands received (verb only; AUTH payloads are never recorded). */
+  commands(): string[];
+  /** AUTH attempts: the user name and whether it was accepted. Passwords are not kept. */
+  authAttempts(): { method: string; user: string; accepted: boolean }[];
+  close(): Promise<void>;
+}
+
+/** A reply to the last AUTH step: `{ code: 535, text: '5.7.3 Authentication unsuccessful' }`. */
+export interface AuthReply {
+  code: number;
+  text: string;
+}
+
+/**
+ * AUTH replies as Exchange Online words them (reference §9), for tests and
+ * the demo. The bracketed ids mimic Microsoft's trailer.
+ */
+export const MICROSOFT_AUTH_REPLIES = {
+  badCredentials: { code: 535, text: '5.7.3 Authentication unsuccessful [MW4PR03CA0001.namprd03.prod.outlook.com 2026-01-01T00:00:00.000Z 08DE4B2C1A7F3E90]' },
+  disabled: { code: 535, text: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. [MW4PR03CA0001.namprd03.prod.outlook.com 2026-01-01T00:00:00.000Z 08DE4B2C1A7F3E90]' },
+  securityDefaults: { code: 535, text: "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy. Contact your administrator. [MW4PR03CA0001.namprd03.prod.outlook.com]" },
+  basicRetired: { code: 550, text: '5.7.30 Basic authentication is not supported for Client Submission.' },
+} as const satisfies Record<string, AuthReply>;
+
+export interface MicrosoftLikeOptions {
+  /** Listen address (default 127.0.0.1). */
+  host?: string;
+  /** Port (default: any free one). */
+  port?: number;
+  /** The host name in the banner and EHLO (default MW4PR03CA0001.outlook.office365.com). */
+  serverName?: string;
+  /** A greeting text to use instead of Microsoft's (after `220 `), e.g. to test SMTP_BANNER_NOT_M365. */
+  greeting?: string;
+  /** STARTTLS on a plain port (default), or TLS from the first byte. */
+  tls?: 'starttls' | 'implicit';
+  /**
+   * The AUTH outcome: `check` (default) accepts `credentials` and answers
+   * 535 5.7.3 to anything else; `accept` takes any password; an AuthReply is
+   * sent for every attempt.
+   */
+  auth?: 'check' | 'accept' | AuthReply;
+  credentials?: { user: string; password: string };
+  /** Default: a CA-issued certificate for localhost, 127.0.0.1 and ::1. */
+  certificates?: TestCertificates;
+}
+
+const DEFAULT_SERVER_NAME = 'MW4PR03CA0001.outlook.office365.com';
+
+/** Exchange Online's EHLO keywords (reference §8), STARTTLS before TLS, AUTH after it. */
+export function microsoftEhlo(serverName: string, clientAddress: string, secure: boolean): string[] {
+  return [
+    `${serverName} Hello [${clientAddress}]`,
+    'SIZE 157286400',
+    'PIPELINING',
+    'DSN',
+    'ENHANCEDSTATUSCODES',
+    secure ? 'AUTH LOGIN XOAUTH2' : 'STARTTLS',
+    '8BITMIME',
+    'BINARYMIME',
+    'CHUNKING',
+    'SMTPUTF8',
+  ];
+}
+
+/** `Thu, 1 Jan 2026 00:00:00 +0000`, as Microsoft's banner gives the time. */
+function bannerDate(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+export function microsoftBanner(serverName: string, at: Date = new Date()): string {
+  return `${serverName} Microsoft ESMTP MAIL Service ready at ${bannerDate(at)} [08DE4B2C1A7F3E90]`;
+}
+
+export function listen(server: net.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as net.AddressInfo).port);
+    });
+  });
+}
+
+export function closeAll(server: net.Server, sockets: Set<net.Socket>): Promise<void> {
+  for (const s of sockets) s.destroy();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * smtp-server's EHLO list is fixed (it has no BINARYMIME/CHUNKING and shows
+ * AUTH before TLS, which Exchange Online does not), so each connection's
+ * `send` is wrapped to give Microsoft's wording. The session logic (state
+ * machine, STARTTLS upgrade, SASL LOGIN/XOAUTH2) stays smtp-server's.
+ */
+class MicrosoftLikeServer extends SMTPServer {
+  constructor(
+    options: ConstructorParameters<typeof SMTPServer>[0],
+    private readonly serverName: string,
+    private readonly greeting: string,
+  ) {
+    super(options);
+  }
+
+  override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: Parameters<SMTPServer['connect']>[1]): void {
+    super.connect(socket, socketOptions);
+    const connection = [...this.connections].at(-1);
+    if (!connection) return;
+    const send = connection.send.bind(connection);
+    let greeted = false;
+    connection.send = (code: number, data?: string | string[] | null, context?: string | false): void => {
+      if (code === 220 && !greeted) {
+        greeted = true;
+        send(220, this.greeting, false);
+      } else if (code === 250 && Array.isArray(data)) {
+        send(250, microsoftEhlo(this.serverName, connection.remoteAddress, connection.secure), false);
+      } else if (code === 220 && data === 'Ready to start TLS') {
+        send(220, '2.0.0 SMTP server ready', false);
+      } else if (code === 538) {
+        send(504, '5.7.4 Unrecognized authentication type', false);
+      } else if (code === 235) {
+        send(235, '2.7.0 Authentication successful', false);
+      } else if (code === 221) {
+        send(221, '2.0.0 Service closing transmission channel', false);
+      } else {
+        send(code, data, context);
+      }
+    };
+  }
+}
+
+/** Starts the Microsoft-like submission endpoint on loopback. */
+export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = {}): Promise<TestSmtpServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const certs = opts.certificates ?? (await createTestCertificates());
+  const serverName = opts.serverName ?? DEFAULT_SERVER_NAME;
+  const commands: string[] = [];
+  const attempts: { method: string; user: string; accepted: boolean }[] = [];
+  const authMode = opts.auth ?? 'check';
+  const record = (meta: unknown): void => {
+    const m = meta as { tnx?: string; command?: string } | undefined;
+    if (m?.tnx === 'command' && m.command) commands.push(m.command.toUpperCase());
+  };
+  const noop = (): void => undefined;
+  const server = new MicrosoftLikeServer(
+    {
+      secure: opts.tls === 'implicit',
+      key: certs.keyPem,
+      cert: certs.certPem,
+      name: serverName,
+      authMethods: ['LOGIN', 'XOAUTH2'],
+      // The texts below carry Microsoft's enhanced codes themselves.
+      hideENHANCEDSTATUSCODES: true,
+      size: 157286400,
+      disableReverseLookup: true,
+      closeTimeout: 50,
+      socketTimeout: 30_000,
+      logger: { trace: noop, debug: record, info: noop, warn: noop, error: noop, fatal: noop } as never,
+      onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
+        const user = auth.username ?? '';
+        let accepted: boolean;
+        let reply: AuthReply | null = null;
+        if (authMode === 'accept') accepted = true;
+        else if (authMode === 'check') {
+          accepted = auth.method === 'LOGIN' && !!opts.credentials && user === opts.credentials.user && auth.password === opts.credentials.password;
+          if (!accepted) reply = MICROSOFT_AUTH_REPLIES.badCredentials;
+        } else {
+          accepted = false;
+          reply = authMode;
+        }
+        attempts.push({ method: auth.method, user, accepted });
+        if (accepted) return callback(null, { user });
+        const err = new Error(reply?.text ?? 'Authentication unsuccessful') as Error & { responseCode?: number };
+        err.responseCode = reply?.code ?? 535;
+        return callback(err);
+      },
+    },
+    serverName,
+    opts.greeting ?? microsoftBanner(serverName),
+  );
+  server.on('error', noop);
+  const sockets = new Set<net.Socket>();
+  server.server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const port = await listen(server.server, host, opts.port ?? 0);
+  return {
+    host,
+    port,
+    caPem: certs.caPem,
+    commands: () => [...commands],
+    authAttempts: () => attempts.map((a) => ({ ...a })),
+    close: () => closeAll(server.server, sockets),
+  };
+}
+
