@@ -1,5 +1,5 @@
 /** The public library API of m365audit. */
-export { auditDomain, detectCloud, type DomainReport } from './audit/audit.js';
+export { auditDomain, type DomainReport } from './audit/audit.js';
 export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type Finding, type FindingCode, type Severity } from './findings/catalog.js';
 export type { AuditContext, CheckResult } from './audit/context.js';
 export { gradeOf, scoreOf, type Grade } from './findings/grade.js';
@@ -8,7 +8,7 @@ export { createDnsClient, parseServerAddress, type DnsClientOptions } from './dn
 export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
 export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RRType } from './dns/types.js';
 export { normalizeDomain, organizationalDomain, type NormalizedDomain } from './domain/normalize.js';
-export { CLOUD_ENDPOINTS, CLOUDS, type Cloud } from './m365/clouds.js';
+export { CLOUD_ENDPOINTS, CLOUDS, detectCloud, type Cloud, type CloudEvidence } from './m365/clouds.js';
 export type { MxSection, MxHost } from './m365/mx.js';
 export type { AutodiscoverSection } from './m365/autodiscover.js';
 export type { VerificationSection } from './m365/verification.js';
@@ -41,7 +41,8 @@ export { countSpfLookups, reviewSpfProposal, type SpfProposalReview } from './sp
 export { mergeSpfRecords, type SpfMerge } from './spf/merge.js';
 export { planDomain, mergeSpfInclude, type Plan, type PlanRow } from './audit/plan.js';
 export { parseDkimKey, evaluateDkimKey, decodeDkimPublicKey } from './dkim/key.js';
-export { parseDkimTarget, expectedDkimTargets, normalizeTenant } from './dkim/target.js';
+export { parseDkimTarget, expectedDkimTargets } from './dkim/target.js';
+export { normalizeTenant } from './m365/tenant.js';
 export { parseDmarcRecord, dmarcVerdict } from './dmarc/parse.js';
 export { parseDmarcUri, parseDmarcUriList } from './dmarc/uri.js';
 export { discoverDmarcPolicy, dmarcWalkNames } from './dmarc/discover.js';

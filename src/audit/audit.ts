@@ -3,11 +3,12 @@ import { checkDmarc, type DmarcSection } from '../dmarc/check.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { canonicalName, MAX_NAME_LENGTH, normalizeDomain, type NormalizedDomain } from '../domain/normalize.js';
 import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from '../m365/autodiscover.js';
-import { CLOUD_ENDPOINTS, cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
+import { detectCloud, type Cloud } from '../m365/clouds.js';
 import { checkMx, type MxSection } from '../m365/mx.js';
 import { checkVerification, type VerificationSection } from '../m365/verification.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { checkSpf, type SpfSection } from '../spf/check.js';
+import { spfIncludeHosts } from '../spf/parse.js';
 import { finding, type Finding } from '../findings/catalog.js';
 import type { AuditContext } from './context.js';
 import { echoInput } from './echo.js';
@@ -99,7 +100,12 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
     report.findings.push(finding('DOMAIN_NOT_FOUND', `${domain} does not exist (NXDOMAIN).`, { evidence: `${domain}: NXDOMAIN`, fix: 'Check the spelling, or register and delegate the domain first.' }));
     return finish(report);
   }
-  const cloud = ctx.cloud ?? detectCloud(mx.section, dkim.section, apexTxt.kind === 'records' ? apexTxt.records : [], autodiscoverTarget.kind === 'records' ? autodiscoverTarget.records[0] : undefined);
+  const cloud = ctx.cloud ?? detectCloud({
+    mx: mx.section.cloud,
+    dkim: dkim.section.cloud,
+    spfIncludes: spfIncludeHosts(apexTxt.kind === 'records' ? apexTxt.records : []),
+    autodiscoverTarget: autodiscoverTarget.kind === 'records' ? autodiscoverTarget.records[0] : undefined,
+  });
   if (ctx.tenant && !ctx.cloud && !dkim.section.cloud && cloud !== 'worldwide') {
     // --tenant's expected DKIM targets depend on the cloud, known only now
     // (e.g. GCC High from the MX): check again; every answer is cached.
@@ -127,28 +133,6 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
   if (apexTxt.kind === 'tempfail') report.findings.push(tempfailFinding(domain, 'TXT', apexTxt));
   report.notes.push(...dkim.section.notes, ...dmarc.section.notes);
   return finish(report);
-}
-
-/**
- * The cloud from the MX, DKIM targets, SPF include and autodiscover
- * (DESIGN): GCC High and DoD share suffixes, so gcc-high unless autodiscover
- * points at the DoD host. Worldwide when nothing says otherwise.
- */
-export function detectCloud(mx: MxSection, dkim: DkimSection, apexTxt: readonly string[], autodiscoverTarget: string | undefined): Cloud {
-  let cloud: Cloud | null = mx.cloud ?? dkim.cloud ?? null;
-  if (!cloud) {
-    for (const r of apexTxt) {
-      if (!/^v=spf1(\s|$)/i.test(r)) continue;
-      for (const m of r.matchAll(/\binclude:([^\s]+)/gi)) {
-        const c = cloudOfSpfInclude(m[1] as string);
-        if (c && c !== 'worldwide') cloud = c;
-        else if (c && !cloud) cloud = c;
-      }
-    }
-  }
-  cloud ??= 'worldwide';
-  if (cloud === 'gcc-high' && (autodiscoverTarget === undefined ? undefined : canonicalName(autodiscoverTarget)) === CLOUD_ENDPOINTS.dod.autodiscover) return 'dod';
-  return cloud;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
-import { normalizeTenant } from '../dkim/target.js';
+import { normalizeTenant } from '../m365/tenant.js';
 
 /** One input row of a batch: exactly one report comes out for each. */
 export interface BatchRow {

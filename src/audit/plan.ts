@@ -1,6 +1,6 @@
 import type { AuditContext } from './context.js';
 import type { DnsAnswer } from '../dns/types.js';
-import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
+import { CLOUD_ENDPOINTS, dashed, detectCloud, tokenMatches, type Cloud } from '../m365/clouds.js';
 import { classifyMxHost, expectedMxHost, type MxHost } from '../m365/mx.js';
 import { canonicalName } from '../domain/normalize.js';
 import { parseDkimTarget } from '../dkim/target.js';
@@ -8,7 +8,7 @@ import { parseDmarcRecord, type DmarcRecord } from '../dmarc/parse.js';
 import { MAX_DNS_LOOKUPS } from '../spf/budget.js';
 import { visible } from '../spf/macro.js';
 import { mergeSpfRecords } from '../spf/merge.js';
-import { isSpfRecord } from '../spf/parse.js';
+import { isSpfRecord, spfIncludeHosts } from '../spf/parse.js';
 import type { SpfProposalReview } from '../spf/lookups.js';
 
 export type PlanStatus = 'present' | 'change' | 'add' | 'unknown';
@@ -76,7 +76,14 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
   ]);
   const exists = !(mx.kind === 'nxdomain' || txt.kind === 'nxdomain');
   const mxHosts = mx.kind === 'records' ? mx.records.map((r) => classifyMxHost(r.exchange, r.priority)).sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange)) : [];
-  const cloud = options.cloud ?? ctx.cloud ?? mxHosts.find((h) => h.cloud)?.cloud ?? 'worldwide';
+  // The same rule as the audit's (MX, DKIM targets, SPF include, autodiscover): a GCC High tenant without an MX yet is planned as GCC High.
+  const dkimCloud = [s1, s2].flatMap((a) => valuesOf(a)).map((v) => parseDkimTarget(v)?.cloud).find((c) => c) ?? null;
+  const cloud = options.cloud ?? ctx.cloud ?? detectCloud({
+    mx: mxHosts.find((h) => h.cloud)?.cloud ?? null,
+    dkim: dkimCloud,
+    spfIncludes: spfIncludeHosts(valuesOf(txt)),
+    autodiscoverTarget: valuesOf(autod)[0],
+  });
   const ep = CLOUD_ENDPOINTS[cloud];
   const rows: PlanRow[] = [];
   const warnings: string[] = [];

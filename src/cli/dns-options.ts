@@ -2,7 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from '../dns/client.js';
 import type { DnsClient } from '../dns/types.js';
-import { normalizeTenant } from '../dkim/target.js';
+import { normalizeTenant } from '../m365/tenant.js';
 import { positiveInt } from './common.js';
 
 export interface DnsCliOptions {

@@ -4,7 +4,8 @@ import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
 import { evaluateDkimKey, type DkimKeyFacts, type DkimKeyStatus } from './key.js';
-import { canonName, diagnoseDkimTarget, expectedDkimTargets, normalizeTenant, parseDkimTarget } from './target.js';
+import { normalizeTenant } from '../m365/tenant.js';
+import { canonName, diagnoseDkimTarget, expectedDkimTargets, parseDkimTarget } from './target.js';
 import { capFindings, capText, listText } from '../text/caps.js';
 
 /** The key a selector's TXT lookup found: the key facts, or none / unknown when nothing (or no answer) came back. */

@@ -1,4 +1,4 @@
-import { CLOUD_ENDPOINTS, cloudOfInitialSuffix, dashed, type Cloud } from '../m365/clouds.js';
+import { CLOUD_ENDPOINTS, cloudOfInitialSuffix, dashed, INITIAL_DOMAIN_SUFFIXES, type Cloud } from '../m365/clouds.js';
 import { canonicalName } from '../domain/name.js';
 
 /**
@@ -23,7 +23,8 @@ export interface DkimTarget {
   partition: string | null;
 }
 
-const TARGET = /^selector([12])-([a-z0-9-]+)\._domainkey\.([a-z0-9-]+)\.(onmicrosoft\.com|onmicrosoft\.us|partner\.onmschina\.cn|([a-z])-v1\.dkim\.mail\.microsoft)$/;
+/** The legacy suffixes are the clouds' initial-domain suffixes; the new form's is `<c>-v1.dkim.mail.microsoft`. */
+const TARGET = new RegExp(`^selector([12])-([a-z0-9-]+)\\._domainkey\\.([a-z0-9-]+)\\.(${INITIAL_DOMAIN_SUFFIXES.map((x) => x.replace(/\./g, '\\.')).join('|')}|([a-z])-v1\\.dkim\\.mail\\.microsoft)$`);
 
 export function canonName(name: string): string {
   return canonicalName(String(name));
@@ -52,20 +53,6 @@ export function expectedDkimTargets(domain: string, tenant: string, cloud: Cloud
   const suffix = CLOUD_ENDPOINTS[cloud].initialDomainSuffix;
   const token = dashed(domain);
   return [`selector1-${token}._domainkey.${tenant}.${suffix}`, `selector2-${token}._domainkey.${tenant}.${suffix}`];
-}
-
-/**
- * The tenant prefix from what a user typed for --tenant: `contoso`,
- * `contoso.onmicrosoft.com` or `contoso.onmicrosoft.us` all give `contoso`.
- * Null when it is not a DNS label.
- */
-export function normalizeTenant(input: string | null | undefined): string | null {
-  if (input === null || input === undefined) return null;
-  let t = canonName(input.trim());
-  for (const s of ['onmicrosoft.com', 'onmicrosoft.us', 'partner.onmschina.cn']) {
-    if (t.endsWith(`.${s}`)) t = t.slice(0, -(s.length + 1));
-  }
-  return /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(t) ? t : null;
 }
 
 /** Why a target misses the patterns, when a common mistake explains it; null otherwise. */

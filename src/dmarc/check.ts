@@ -7,7 +7,7 @@ import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { discoverDmarcPolicy, type AppliedDmarc, type DmarcDiscovery, type DmarcLevel, type DmarcLevelResult } from './discover.js';
 import { hasValidRua, parseDmarcRecord, type DmarcAlignment, type DmarcPolicy, type DmarcRecord } from './parse.js';
 import type { DmarcUri } from './uri.js';
-import { normalizeTenant } from '../dkim/target.js';
+import { normalizeTenant } from '../m365/tenant.js';
 import { capFindings, capList, capText, capTexts, listText, MAX_LISTED } from '../text/caps.js';
 
 /** A report URI with what the audit found out about its destination. */

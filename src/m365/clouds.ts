@@ -57,21 +57,18 @@ export const M365_SPF_INCLUDES: readonly string[] = [
   ...new Set(Object.values(CLOUD_ENDPOINTS).map((e) => e.spfInclude)),
 ];
 
-/** The cloud a Microsoft SPF include belongs to (gcc-high for the .us one). */
+/** The cloud a Microsoft SPF include belongs to (gcc-high for the .us one: DoD shares it). */
 export function cloudOfSpfInclude(host: string): Cloud | null {
   const h = canonicalName(host);
-  if (h === CLOUD_ENDPOINTS.worldwide.spfInclude) return 'worldwide';
-  if (h === CLOUD_ENDPOINTS['gcc-high'].spfInclude) return 'gcc-high';
-  if (h === CLOUD_ENDPOINTS.china.spfInclude) return 'china';
-  return null;
+  return CLOUDS.find((c) => CLOUD_ENDPOINTS[c].spfInclude === h) ?? null;
 }
 
-/** The cloud an initial-domain suffix (from a DKIM target) belongs to. */
+/** Every initial-domain (MOERA) suffix, one per cloud family: onmicrosoft.com, onmicrosoft.us, partner.onmschina.cn. */
+export const INITIAL_DOMAIN_SUFFIXES: readonly string[] = [...new Set(Object.values(CLOUD_ENDPOINTS).map((e) => e.initialDomainSuffix))];
+
+/** The cloud an initial-domain suffix (from a DKIM target) belongs to (gcc-high for the .us one: DoD shares it). */
 export function cloudOfInitialSuffix(suffix: string): Cloud | null {
-  if (suffix === 'onmicrosoft.com') return 'worldwide';
-  if (suffix === 'onmicrosoft.us') return 'gcc-high';
-  if (suffix === 'partner.onmschina.cn') return 'china';
-  return null;
+  return CLOUDS.find((c) => CLOUD_ENDPOINTS[c].initialDomainSuffix === suffix) ?? null;
 }
 
 /** `contoso.com` -> `contoso-com` (reference: dashed(D)). */
@@ -87,4 +84,37 @@ export function dashed(domain: string): string {
 export function tokenMatches(token: string, domain: string): boolean {
   const stripped = token.replace(/0[0-9a-z]{1,6}$/, '');
   return [dashed(domain), dashed(domain.replace(/-/g, ''))].some((form) => token === form || stripped === form);
+}
+
+/** What DNS shows of the cloud, area by area. */
+export interface CloudEvidence {
+  /** The cloud the Microsoft MX host names (legacy suffix), if any. */
+  mx?: Cloud | null | undefined;
+  /** The cloud the DKIM targets name (legacy initial-domain suffix), if any. */
+  dkim?: Cloud | null | undefined;
+  /** The hosts the domain's SPF record includes. */
+  spfIncludes?: readonly string[] | undefined;
+  /** The autodiscover CNAME's first hop. */
+  autodiscoverTarget?: string | undefined;
+}
+
+/**
+ * The cloud from the MX, DKIM targets, SPF include and autodiscover (DESIGN):
+ * the MX first, then DKIM, then the SPF include (a sovereign include wins over
+ * the worldwide one). GCC High and DoD share their suffixes, so gcc-high
+ * unless autodiscover points at the DoD host. Worldwide when nothing says
+ * otherwise. Pure: the one home of this rule (the audit and plan use it).
+ */
+export function detectCloud(e: CloudEvidence): Cloud {
+  let cloud: Cloud | null = e.mx ?? e.dkim ?? null;
+  if (!cloud) {
+    for (const host of e.spfIncludes ?? []) {
+      const c = cloudOfSpfInclude(host);
+      if (c && c !== 'worldwide') cloud = c;
+      else if (c && !cloud) cloud = c;
+    }
+  }
+  cloud ??= 'worldwide';
+  if (cloud === 'gcc-high' && e.autodiscoverTarget !== undefined && canonicalName(e.autodiscoverTarget) === CLOUD_ENDPOINTS.dod.autodiscover) return 'dod';
+  return cloud;
 }

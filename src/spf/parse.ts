@@ -72,6 +72,11 @@ export function isSpfRecord(txt: string): boolean {
   return /^v=spf1(?: |$)/i.test(txt);
 }
 
+/** The hosts the SPF records among `txt` include directly (`include:` mechanisms, any qualifier), as written. */
+export function spfIncludeHosts(txt: readonly string[]): string[] {
+  return txt.filter(isSpfRecord).flatMap((r) => parseSpfShared(r).mechanisms.flatMap((m) => (m.name === 'include' && m.domainSpec ? [m.domainSpec] : [])));
+}
+
 /** A leftover Sender ID record (RFC 4406): "spf2.0/…". */
 export function isSenderIdRecord(txt: string): boolean {
   return /^spf2\.0\//i.test(txt);

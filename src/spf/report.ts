@@ -6,11 +6,11 @@
 import type { Finding } from '../findings/catalog.js';
 import type { AuditContext } from '../audit/context.js';
 import { statusFrom, tempfailFinding } from '../findings/status.js';
-import { cloudOfSpfInclude, type Cloud } from '../m365/clouds.js';
+import { detectCloud, type Cloud } from '../m365/clouds.js';
 import type { M365Include, M365Sample, SpfTreeNode } from './analyze.js';
 import { checkSpf } from './check.js';
 import { checkHost, type SpfResult, type SpfStep } from './evaluate.js';
-import { isSpfRecord, parseSpfShared, type Qualifier } from './parse.js';
+import { spfIncludeHosts, type Qualifier } from './parse.js';
 
 export interface SpfRequest {
   domain: string;
@@ -101,12 +101,5 @@ export async function auditSpf(ctx: AuditContext, req: SpfRequest): Promise<SpfR
 /** The cloud of the Microsoft include the domain's own record names; worldwide otherwise. */
 async function detectCloudFromSpf(ctx: AuditContext, domain: string): Promise<Cloud> {
   const txt = await ctx.dns.resolve(domain, 'TXT');
-  if (txt.kind !== 'records') return 'worldwide';
-  for (const r of txt.records.filter(isSpfRecord)) {
-    for (const m of parseSpfShared(r).mechanisms) {
-      const c = m.name === 'include' && m.domainSpec ? cloudOfSpfInclude(m.domainSpec) : null;
-      if (c) return c;
-    }
-  }
-  return 'worldwide';
+  return detectCloud({ spfIncludes: spfIncludeHosts(txt.kind === 'records' ? txt.records : []) });
 }

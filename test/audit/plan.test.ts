@@ -164,3 +164,20 @@ describe('planDomain: DKIM, MX', () => {
     expect(row(p, 'mx')).toMatchObject({ status: 'present', value: 'example-com.mail.protection.outlook.com' });
   });
 });
+
+describe('planDomain: the cloud, by the audit\'s own rule (m365/clouds detectCloud)', () => {
+  it('a tenant without an MX yet: GCC High from the DKIM targets, DoD from autodiscover, GCC High from the SPF include', async () => {
+    const dkimUs = {
+      'selector1._domainkey.example.com': { CNAME: 'selector1-example-com._domainkey.contoso.onmicrosoft.us' },
+      'selector2._domainkey.example.com': { CNAME: 'selector2-example-com._domainkey.contoso.onmicrosoft.us' },
+    };
+    const byDkim = await plan({ 'example.com': { TXT: ['v=spf1 -all'] }, ...dkimUs });
+    expect(byDkim.cloud).toBe('gcc-high');
+    expect(row(byDkim, 'mx').value).toMatch(/\.mail\.protection\.office365\.us$/);
+    const dod = await plan({ 'example.com': { TXT: ['v=spf1 -all'] }, ...dkimUs, 'autodiscover.example.com': { CNAME: 'autodiscover-dod.office365.us' } });
+    expect(dod.cloud).toBe('dod');
+    const bySpf = await plan({ 'example.com': { TXT: ['v=spf1 include:spf.protection.office365.us -all'] } });
+    expect(bySpf.cloud).toBe('gcc-high');
+    expect((await plan({ 'example.com': { TXT: ['v=spf1 -all'] } })).cloud).toBe('worldwide');
+  });
+});
