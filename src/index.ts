@@ -15,14 +15,14 @@ export type { VerificationSection } from './m365/verification.js';
 export type { SpfSection } from './spf/check.js';
 export type { DkimSection } from './dkim/check.js';
 export type { DmarcSection } from './dmarc/check.js';
-export { createJsonWriter, renderJson, renderJsonLine, safeJson } from './report/json.js';
+export { createJsonWriter, renderJson, renderJsonLine } from './report/json.js';
 export { renderTable } from './report/table.js';
 export {
   createRunInfo, createTrail, describeRun, reconstructRun,
   type PlanRunInfo, type PlanRunOptions, type ProbeRunInfo, type ProbeRunOptions, type RunInfo, type RunOptions, type RunStop, type RunTrail, type SpfRunInfo, type SpfRunOptions,
 } from './report/run.js';
 export { summarize, type RunSummary } from './report/summary.js';
-export { cleanText } from './report/sanitize.js';
+export { cleanText, csvCell, escapeHtml, mdText, safeJson } from './report/safe-text.js';
 export { VERSION } from './version.js';
 export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
 export { MAX_LISTED, MAX_TEXT_LENGTH } from './text/caps.js';

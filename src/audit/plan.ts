@@ -43,7 +43,6 @@ export interface Plan {
  */
 export type SpfReviewer = (ctx: AuditContext, domain: string, record: string, cloud: Cloud) => Promise<SpfProposalReview>;
 
-export const SPF_LOOKUP_LIMIT = MAX_DNS_LOOKUPS;
 
 /**
  * The SPF record to publish for one live record (or none): see
@@ -200,11 +199,11 @@ async function planSpf(ctx: AuditContext, domain: string, cloud: Cloud, txt: Dns
     warnings.push(`The live SPF record of ${domain} ends in "+all": anyone may send as ${domain}. The proposal ends in "~all", so senders it does not list will softfail: list every real sender before publishing.`);
   }
   if (!review) return row;
-  if (review.lookups !== null) row.notes.push(`${review.lookups} DNS lookup${review.lookups === 1 ? '' : 's'} in the merged tree (limit ${SPF_LOOKUP_LIMIT}).`);
+  if (review.lookups !== null) row.notes.push(`${review.lookups} DNS lookup${review.lookups === 1 ? '' : 's'} in the merged tree (limit ${MAX_DNS_LOOKUPS}).`);
   if (review.tempfail) row.notes.push('A lookup failed while the SPF check read the merged tree, so it could not be checked in full: run plan again.');
   for (const f of review.errors) {
     warnings.push(f.code === 'SPF_TOO_MANY_LOOKUPS' && review.lookups !== null
-      ? `The merged SPF record needs ${review.lookups} DNS lookups, over RFC 7208's limit of ${SPF_LOOKUP_LIMIT}: receivers will return permerror. Flatten or drop includes before publishing.`
+      ? `The merged SPF record needs ${review.lookups} DNS lookups, over RFC 7208's limit of ${MAX_DNS_LOOKUPS}: receivers will return permerror. Flatten or drop includes before publishing.`
       : `The merged SPF record still gives ${f.code}: ${f.message}`);
   }
   if (review.errors.length > 0 && row.status === 'present') {

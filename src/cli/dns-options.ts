@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from '../dns/client.js';
 import type { DnsClient } from '../dns/types.js';
+import { isDkimSelector } from '../dkim/selector.js';
 import { normalizeTenant } from '../m365/tenant.js';
 import { positiveInt } from './common.js';
 
@@ -49,7 +50,7 @@ export function parseTenant(value: string): string {
 /** --selector NAME, repeatable: a DKIM selector is one or more DNS labels. */
 export function collectSelector(value: string, previous: string[] | undefined): string[] {
   const v = value.trim().toLowerCase();
-  if (!/^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$/.test(v) || v.length > 200) {
+  if (!isDkimSelector(v)) {
     throw new InvalidArgumentError('expected a DKIM selector such as s1 or google (letters, digits, - and _).');
   }
   return [...(previous ?? []), v];

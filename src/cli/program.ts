@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { cleanText } from '../report/sanitize.js';
+import { cleanText } from '../report/safe-text.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import type { CliIo, CliRun } from './io.js';
 import { UsageError } from './usage.js';

@@ -10,7 +10,7 @@ import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
 import type { ProbeResult } from '../smtp/types.js';
-import { cleanText } from '../report/sanitize.js';
+import { cleanText } from '../report/safe-text.js';
 import { createRunInfo, type RunInfo, type RunRows } from '../report/run.js';
 import { positiveInt, rejectConflicts, UsageError } from './common.js';
 import { dnsTrail } from './dns-options.js';

@@ -5,6 +5,7 @@ import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
 import { evaluateDkimKey, type DkimKeyFacts, type DkimKeyStatus } from './key.js';
 import { normalizeTenant } from '../m365/tenant.js';
+import { isDkimSelector } from './selector.js';
 import { canonName, diagnoseDkimTarget, expectedDkimTargets, parseDkimTarget } from './target.js';
 import { capFindings, capText, listText } from '../text/caps.js';
 
@@ -49,8 +50,6 @@ export interface DkimSection {
 }
 
 const M365_SELECTORS = ['selector1', 'selector2'] as const;
-/** A selector is one or more DNS labels (RFC 6376 3.1). */
-const SELECTOR_NAME = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*$/i;
 const MAX_EXTRA_SELECTORS = 20;
 
 interface Lookup {
@@ -319,7 +318,7 @@ function extraSelectorNames(selectors: readonly string[] | undefined, notes: str
   for (const raw of selectors ?? []) {
     const s = canonName(String(raw).trim());
     if (s === '' || (M365_SELECTORS as readonly string[]).includes(s) || out.includes(s)) continue;
-    if (!SELECTOR_NAME.test(s) || s.length > 200) {
+    if (!isDkimSelector(s)) {
       notes.push(`"${raw}" is not a DKIM selector name; it was skipped.`);
       continue;
     }

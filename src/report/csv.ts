@@ -2,25 +2,12 @@ import { stringify } from 'csv-stringify/sync';
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
-import { unsafeCharsRegex } from './sanitize.js';
+import { csvCell } from './safe-text.js';
 import { SUMMARY_AREAS, summarizeArea, topAction } from './summary.js';
 
 export type CsvRows = 'domains' | 'findings';
 
-const UNSAFE = unsafeCharsRegex();
 
-/**
- * A cell a spreadsheet would run as a formula (= + - @, and tab or CR that
- * some apps strip first) gets a leading apostrophe (OWASP CSV injection).
- * The unsafe characters of sanitize.ts (controls, line breaks too: one
- * record, one line; zero-width and bidi controls) become spaces. Quoting is
- * csv-stringify's (RFC 4180).
- */
-export function csvCell(value: string | number | null | undefined): string {
-  if (value === null || value === undefined) return '';
-  const s = String(value).replace(UNSAFE, ' ');
-  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
-}
 
 /** One row per domain (default) or one row per finding (`--csv-rows findings`). */
 export function renderCsv(reports: Iterable<DomainReport>, probe: ProbeResult | null = null, rows: CsvRows = 'domains'): string {

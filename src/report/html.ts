@@ -1,10 +1,11 @@
+import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from '../spf/budget.js';
 import type { DomainReport } from '../audit/audit.js';
 import { CATALOG, isFindingCode, type Finding } from '../findings/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo } from './run.js';
-import { cleanText } from './sanitize.js';
+import { escapeHtml } from './safe-text.js';
 import { isInvalidRow, SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
 import { plural, scoreText } from './words.js';
 
@@ -17,19 +18,6 @@ export interface HtmlOptions {
   run?: RunInfo | null;
 }
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/**
- * The only way text reaches the page: control characters and bidi overrides
- * made visible (cleanText), then the five characters HTML acts on, in text
- * and in quoted attributes alike, turned into entities. Anything that is not
- * a string (a saved run read back by `report` may hold anything) is
- * stringified first rather than trusted.
- */
-export function escapeHtml(value: unknown): string {
-  const s = typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value);
-  return cleanText(s).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
-}
 
 /** Column heads of the domain table; "SMTP probe" only when a run had a probe. */
 export const HTML_COLUMNS = ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'Top action'] as const;
@@ -327,8 +315,8 @@ function renderSpf(section: unknown): string {
   const voids = num(section.voidLookups);
   // complete: false means an include was not followed, so the counts are a lower bound.
   const atLeast = section.complete === false ? 'at least ' : '';
-  if (lookups !== null) facts.push(`<dt>DNS lookups</dt><dd>${atLeast}${lookups} of 10</dd>`);
-  if (voids !== null) facts.push(`<dt>Void lookups</dt><dd>${atLeast}${voids} of 2</dd>`);
+  if (lookups !== null) facts.push(`<dt>DNS lookups</dt><dd>${atLeast}${lookups} of ${MAX_DNS_LOOKUPS}</dd>`);
+  if (voids !== null) facts.push(`<dt>Void lookups</dt><dd>${atLeast}${voids} of ${MAX_VOID_LOOKUPS}</dd>`);
   const m365 = isObj(section.m365Include) ? section.m365Include : null;
   if (m365) {
     const path = strs(m365.path);

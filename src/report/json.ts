@@ -1,6 +1,6 @@
 import type { DomainReport } from '../audit/audit.js';
 import { reconstructRun, type RunInfo } from './run.js';
-import { unsafeCharsRegex } from './sanitize.js';
+import { safeJson } from './safe-text.js';
 import type { RunSummary } from './summary.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 
@@ -17,19 +17,7 @@ export interface JsonDocument<P = unknown> {
   summary?: RunSummary;
 }
 
-const UNSAFE = unsafeCharsRegex('json');
 
-/**
- * The one JSON writer of every command (check, batch, report, probe,
- * explain, spf, plan). JSON.stringify escapes only U+0000-U+001F; DEL, the
- * C1 controls (U+009B is a terminal CSI), line separators, zero-width and
- * bidi controls would pass through raw and could drive or fool a terminal
- * that shows the JSON. Every character of sanitize.ts's table is written as
- * \uXXXX: the same JSON value, safe to print.
- */
-export function safeJson(value: unknown, indent?: number): string {
-  return (JSON.stringify(value, null, indent) ?? 'null').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 /** What a document ends with: known only once every report is written. */
 export interface JsonTail<P = unknown> {

@@ -4,7 +4,7 @@ import Ajv2020Module, { type ErrorObject, type ValidateFunction } from 'ajv/dist
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { createRunReconstruction, reconstructRun, type RunInfo } from './run.js';
-import { cleanText } from './sanitize.js';
+import { cleanText } from './safe-text.js';
 
 export interface SavedRun {
   reports: DomainReport[];

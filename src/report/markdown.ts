@@ -2,25 +2,10 @@ import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo, type RunTrail } from './run.js';
-import { cleanText } from './sanitize.js';
+import { mdText } from './safe-text.js';
 import { describeSummaryCounts, SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
 import { scoreText } from './words.js';
 
-/**
- * Text from DNS or SMTP inside Markdown: one line, control characters made
- * visible, and everything Markdown or inline HTML would act on escaped, so a
- * record cannot add a table cell, a link, an image or markup to a ticket.
- */
-export function mdText(s: string): string {
-  return cleanText(s)
-    .replace(/\\x0[ad]/g, ' ')
-    .replace(/\s+/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/([\\`*_[\]{}()|~!#])/g, '\\$1')
-    .trim();
-}
 
 const MARK = { pass: '✅', warn: '⚠️', fail: '❌', unknown: '❔', 'n/a': '—' } as const;
 const GRADE_WORD = { ready: 'Ready', 'needs-work': 'Needs work', unknown: 'Unknown', 'not-ready': 'Not ready' } as const;

@@ -1,9 +1,8 @@
 import Table from 'cli-table3';
 import type { Plan, PlanRow } from '../audit/plan.js';
-import { safeJson } from './json.js';
-import { mdText, renderRunFooterMarkdown } from './markdown.js';
+import { renderRunFooterMarkdown } from './markdown.js';
 import { renderRunFooter, type PlanRunInfo } from './run.js';
-import { cleanText } from './sanitize.js';
+import { cleanText, mdText, safeJson } from './safe-text.js';
 
 const TTL = 3600;
 

@@ -4,11 +4,11 @@
  * certificate names) goes through the shared sanitizer, so no terminal
  * escape reaches the terminal.
  */
+import { paint } from './ansi.js';
 import Table from 'cli-table3';
 import type { Finding } from '../findings/catalog.js';
-import { safeJson } from './json.js';
 import { renderRunFooter, type ProbeRunInfo } from './run.js';
-import { cleanText } from './sanitize.js';
+import { cleanText, safeJson } from './safe-text.js';
 import type { CodeExplanation } from '../smtp/codes.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { reachability, reachableFact } from './probe-summary.js';
@@ -17,13 +17,6 @@ export interface RenderOptions {
   color?: boolean;
   /** The run's audit trail, as the last line (probe table). */
   run?: ProbeRunInfo | undefined;
-}
-
-const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
-type Paint = keyof typeof ANSI;
-
-function paint(color: boolean | undefined, code: Paint, s: string): string {
-  return color ? `${ANSI[code]}${s}${ANSI.reset}` : s;
 }
 
 /** Two columns that fit an 80-column terminal. */

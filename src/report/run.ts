@@ -3,7 +3,7 @@ import { describeDnsSilence } from '../audit/stop.js';
 import type { Cloud } from '../m365/clouds.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { VERSION } from '../version.js';
-import { cleanText } from './sanitize.js';
+import { cleanText } from './safe-text.js';
 import { plural } from './words.js';
 
 /** The options of a check, batch or demo run that change its results (JSON `run.options`). */

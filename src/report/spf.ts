@@ -4,9 +4,8 @@
  * sanitizer, so no terminal escape or bidi override reaches the terminal.
  */
 import type { Finding } from '../findings/catalog.js';
-import { safeJson } from './json.js';
 import { renderRunFooter, type SpfRunInfo } from './run.js';
-import { cleanText } from './sanitize.js';
+import { cleanText, safeJson } from './safe-text.js';
 import type { SpfTreeNode } from '../spf/analyze.js';
 import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from '../spf/budget.js';
 import { describePath } from '../spf/evaluate.js';

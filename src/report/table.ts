@@ -1,10 +1,11 @@
+import { paint } from './ansi.js';
 import Table from 'cli-table3';
 import type { DomainReport } from '../audit/audit.js';
 import type { Finding } from '../findings/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
 import { renderRunFooter, type RunInfo } from './run.js';
-import { cleanText } from './sanitize.js';
+import { cleanText } from './safe-text.js';
 import { renderSummaryText, SUMMARY_AREAS, summarize, summarizeArea, type AreaSummary } from './summary.js';
 import { scoreText } from './words.js';
 
@@ -18,12 +19,6 @@ export interface TableOptions {
   summary?: boolean;
   /** Rows drawn by one cli-table3 table (the output does not depend on it; tests make it small). */
   blockRows?: number;
-}
-
-const ANSI = { red: '\x1b[31m', yellow: '\x1b[33m', green: '\x1b[32m', cyan: '\x1b[36m', dim: '\x1b[2m', bold: '\x1b[1m', reset: '\x1b[0m' };
-
-function paint(color: boolean, code: keyof typeof ANSI, s: string): string {
-  return color ? `${ANSI[code]}${s}${ANSI.reset}` : s;
 }
 
 const GRADE_COLOR = { ready: 'green', 'needs-work': 'yellow', unknown: 'cyan', 'not-ready': 'red' } as const;

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../src/report/safe-text.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
 import { finding } from '../../src/findings/catalog.js';
-import { escapeHtml, HTML_COLUMNS, renderHtml } from '../../src/report/html.js';
+import { HTML_COLUMNS, renderHtml } from '../../src/report/html.js';
 import type { ProbeResult } from '../../src/smtp/types.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
 

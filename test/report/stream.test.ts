@@ -1,9 +1,10 @@
+import { safeJson } from '../../src/report/safe-text.js';
 import { constants } from 'node:buffer';
 import Table from 'cli-table3';
 import { describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
 import { finding } from '../../src/findings/catalog.js';
-import { renderJson, safeJson } from '../../src/report/json.js';
+import { renderJson } from '../../src/report/json.js';
 import { renderChunks } from '../../src/report/render.js';
 import type { RunInfo } from '../../src/report/run.js';
 import { summarize } from '../../src/report/summary.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { cleanText } from '../../report/sanitize.js';
+import { cleanText } from '../../report/safe-text.js';
 import { explainCode, type CodeExplanation } from '../../smtp/codes.js';
 import { renderExplanationsJson, renderExplanationsTable } from '../../report/probe.js';
 import { emit, singleChoiceOption, UsageError, useColor } from '../common.js';

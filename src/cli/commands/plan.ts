@@ -4,7 +4,7 @@ import type { Cloud } from '../../m365/clouds.js';
 import { planDomain } from '../../audit/plan.js';
 import { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from '../../report/plan.js';
 import { createTrail } from '../../report/run.js';
-import { cleanText } from '../../report/sanitize.js';
+import { cleanText } from '../../report/safe-text.js';
 import { reviewSpfProposal } from '../../spf/lookups.js';
 import { emit, singleChoiceOption, UsageError, cloudOption } from '../common.js';
 import { addDnsOptions, dnsClientFromOptions, dnsTrail, parseTenant, type DnsCliOptions } from '../dns-options.js';

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import type { Cloud } from '../../m365/clouds.js';
 import { CLOUD_ENDPOINTS } from '../../m365/clouds.js';
 import { createTrail, endpointOf, type ProbeRunInfo, type ProbeRunOptions } from '../../report/run.js';
-import { cleanText } from '../../report/sanitize.js';
+import { cleanText } from '../../report/safe-text.js';
 import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
 import { renderProbeJson, renderProbeTable } from '../../report/probe.js';

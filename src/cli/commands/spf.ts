@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { normalizeDomain } from '../../domain/normalize.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { createTrail } from '../../report/run.js';
-import { cleanText } from '../../report/sanitize.js';
+import { cleanText } from '../../report/safe-text.js';
 import { spfIdentity } from '../../spf/evaluate.js';
 import { parseClientIp } from '../../spf/ip.js';
 import { renderSpfJson, renderSpfTable } from '../../report/spf.js';
