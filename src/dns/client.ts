@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { classifyDnsError, isServerReply } from './errors.js';
 import { needsRawQuery, rawQuery } from './raw.js';
 import type { DnsAnswer, DnsClient, DnsHealth, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
+import { formatHostPort, parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
 
 export interface DnsClientOptions {
@@ -59,29 +60,12 @@ interface Pool {
   checking: boolean;
 }
 
-/** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null. */
+/** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null (a name is not an address). */
 export function parseServerAddress(input: string): string | null {
-  const s = input.trim();
-  const bracket = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s);
-  if (bracket) {
-    const [, host = '', port] = bracket;
-    if (isIP(host) !== 6 || !validPort(port)) return null;
-    return port ? `[${host}]:${port}` : host;
-  }
-  if (isIP(s) === 6) return s;
-  const v4 = /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
-  if (v4) {
-    const [, host = '', port] = v4;
-    if (isIP(host) !== 4 || !validPort(port)) return null;
-    return port ? `${host}:${port}` : host;
-  }
-  return null;
-}
-
-function validPort(port: string | undefined): boolean {
-  if (port === undefined) return true;
-  const n = Number(port);
-  return Number.isInteger(n) && n >= 1 && n <= 65535;
+  const hp = parseHostPort(input);
+  if (!hp || isIP(hp.host) === 0) return null;
+  if (hp.port === null) return hp.host;
+  return formatHostPort(hp.host, hp.port);
 }
 
 /** A name c-ares would reject, or that cannot exist: answered NXDOMAIN without a query. */

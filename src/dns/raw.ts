@@ -4,6 +4,7 @@ import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import * as packet from 'dns-packet';
 import type { RRType } from './types.js';
+import { parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
 
 /**
@@ -30,13 +31,10 @@ class RawDnsError extends Error {
   }
 }
 
-/** `ADDR`, `ADDR:PORT`, `V6`, `[V6]:PORT` (as parseServerAddress writes them) → host and port. */
+/** `ADDR`, `ADDR:PORT`, `V6`, `[V6]:PORT` (as parseServerAddress writes them) → host and port (53 when none). */
 export function splitServer(server: string): { host: string; port: number } {
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
-  if (bracket) return { host: bracket[1] ?? '', port: Number(bracket[2] ?? 53) };
-  if (net.isIP(server) === 6) return { host: server, port: 53 };
-  const [host = '', port] = server.split(':');
-  return { host, port: Number(port ?? 53) };
+  const hp = parseHostPort(server);
+  return { host: hp?.host ?? '', port: hp?.port ?? 53 };
 }
 
 /**

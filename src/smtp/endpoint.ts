@@ -4,7 +4,8 @@
  */
 import { isIP } from 'node:net';
 import { CLOUD_ENDPOINTS } from '../m365/clouds.js';
-import { canonicalName } from '../domain/normalize.js';
+import { formatHostPort, parseHostPort } from '../domain/host-port.js';
+import { canonicalName } from '../domain/name.js';
 
 export interface Endpoint {
   host: string;
@@ -25,47 +26,17 @@ function validHost(host: string): boolean {
   return h.split('.').every((l) => LABEL.test(l));
 }
 
-function validPort(s: string): number | null {
-  if (!/^\d{1,5}$/.test(s)) return null;
-  const n = Number(s);
-  return n >= 1 && n <= 65535 ? n : null;
-}
-
 /** Parses an endpoint; the host is lower-cased without a trailing dot. */
 export function parseEndpoint(input: string, defaultPort: number): Endpoint | null {
-  const s = input.trim();
-  if (s.length === 0 || s.length > 300) return null;
-  let host: string;
-  let port = defaultPort;
-  const bracket = /^\[([^\]]+)\](?::(.*))?$/.exec(s);
-  if (bracket) {
-    host = bracket[1] ?? '';
-    if (isIP(host) !== 6) return null;
-    if (bracket[2] !== undefined) {
-      const p = validPort(bracket[2]);
-      if (p === null) return null;
-      port = p;
-    }
-  } else if ((s.match(/:/g) ?? []).length > 1) {
-    host = s;
-    if (isIP(host) !== 6) return null;
-  } else {
-    const i = s.indexOf(':');
-    host = i === -1 ? s : s.slice(0, i);
-    if (i !== -1) {
-      const p = validPort(s.slice(i + 1));
-      if (p === null) return null;
-      port = p;
-    }
-  }
-  host = canonicalName(host);
-  return validHost(host) ? { host, port } : null;
+  const hp = parseHostPort(input);
+  if (!hp) return null;
+  const host = canonicalName(hp.host);
+  return validHost(host) ? { host, port: hp.port ?? defaultPort } : null;
 }
 
 /** `host:port`, `[v6]:port`: a stable key for de-duplication and display. */
 export function endpointKey(e: Endpoint): string {
-  const host = canonicalName(e.host);
-  return isIP(host) === 6 ? `[${host}]:${e.port}` : `${host}:${e.port}`;
+  return formatHostPort(canonicalName(e.host), e.port);
 }
 
 /** Microsoft-operated mail suffixes: a probe of these expects Microsoft's banner. */
