@@ -90,8 +90,8 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
 
   // Phase 1: what does not depend on the cloud, asked in parallel.
   const [mx, firstDkim, apexTxt, autodiscoverTarget] = await Promise.all([
-    checkMx(c, domain),
-    checkDkim(c, domain),
+    checkMx(c, domain, { cloud: ctx.cloud, tenant: ctx.tenant }),
+    checkDkim(c, domain, { cloud: ctx.cloud, tenant: ctx.tenant, selectors: ctx.selectors }),
     c.dns.resolve(domain, 'TXT'),
     lookupAutodiscoverTarget(c, domain),
   ]);
@@ -109,7 +109,7 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
   if (ctx.tenant && !ctx.cloud && !dkim.section.cloud && cloud !== 'worldwide') {
     // --tenant's expected DKIM targets depend on the cloud, known only now
     // (e.g. GCC High from the MX): check again; every answer is cached.
-    dkim = await checkDkim({ ...c, cloud }, domain);
+    dkim = await checkDkim(c, domain, { cloud, tenant: ctx.tenant, selectors: ctx.selectors });
   }
   const tenant = dkim.section.tenant ?? ctx.tenant ?? null;
   report.cloud = cloud;

@@ -1,5 +1,6 @@
 import { finding, type Finding } from '../findings/catalog.js';
-import type { AuditContext, CheckResult } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
+import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { CLOUD_ENDPOINTS, dashed, tokenMatches, type Cloud } from '../m365/clouds.js';
@@ -58,17 +59,27 @@ interface Lookup {
   txt: DnsAnswer<string>;
 }
 
+/** The run's options that change the DKIM verdict. */
+export interface DkimHints {
+  /** Forced by --cloud: the cloud whose targets are expected. */
+  cloud?: Cloud | undefined;
+  /** --tenant, before the CNAMEs exist. */
+  tenant?: string | undefined;
+  /** Extra selectors (--selector), checked with the generic key checks. */
+  selectors?: readonly string[] | undefined;
+}
+
 /**
  * Microsoft 365's DKIM: selector1/selector2 CNAMEs, their targets (both
  * forms), the tenant they name, and the keys behind them; plus any extra
- * selectors (ctx.selectors) with the generic key checks. DNS cannot show
+ * selectors (hints.selectors) with the generic key checks. DNS cannot show
  * whether signing is switched on, so that is a note, not a finding.
  */
-export async function checkDkim(ctx: AuditContext, domain: string): Promise<CheckResult<DkimSection>> {
+export async function checkDkim(ctx: LookupContext, domain: string, hints: DkimHints = {}): Promise<CheckResult<DkimSection>> {
   const findings: Finding[] = [];
   const notes: string[] = [];
   const d = canonName(domain);
-  const extraNames = extraSelectorNames(ctx.selectors, notes);
+  const extraNames = extraSelectorNames(hints.selectors, notes);
   const [pair, extras] = await Promise.all([
     Promise.all(M365_SELECTORS.map((s) => lookupSelector(ctx.dns, s, d))),
     Promise.all(extraNames.map((s) => lookupSelector(ctx.dns, s, d))),
@@ -95,11 +106,11 @@ export async function checkDkim(ctx: AuditContext, domain: string): Promise<Chec
   const format = formats.size === 2 ? 'mixed' : formats.size === 1 ? [...formats][0] as 'legacy' | 'new' : null;
 
   // --tenant: the targets Microsoft would compute, shown and compared.
-  const given = normalizeTenant(ctx.tenant);
-  if (ctx.tenant !== undefined && ctx.tenant !== null && given === null) notes.push(`--tenant "${ctx.tenant}" is not a tenant prefix (a DNS label such as contoso); it was not used.`);
+  const given = normalizeTenant(hints.tenant);
+  if (hints.tenant !== undefined && hints.tenant !== null && given === null) notes.push(`--tenant "${hints.tenant}" is not a tenant prefix (a DNS label such as contoso); it was not used.`);
   let expected: DkimSection['expected'] = null;
   if (given !== null) {
-    const expectedCloud = ctx.cloud ?? cloud ?? 'worldwide';
+    const expectedCloud = hints.cloud ?? cloud ?? 'worldwide';
     const targets = expectedDkimTargets(d, given, expectedCloud);
     expected = { tenant: given, cloud: expectedCloud, targets };
     for (const [i, l] of pair.entries()) l.facts.expectedTarget = targets[i] ?? null;
@@ -213,7 +224,7 @@ export async function checkDkim(ctx: AuditContext, domain: string): Promise<Chec
     const k = l.facts.key;
     if ('notes' in k) for (const n of k.notes) notes.push(`${l.facts.selector}: ${n}`);
   }
-  notes.unshift(`DNS cannot prove DKIM signing is switched on. Check for d=${d} in the DKIM-Signature header of a message sent from Microsoft 365, or run Get-DkimSigningConfig -Identity ${d} and look for Enabled True and Status Valid. Until signing is on, Microsoft 365 signs with d=${tenant ?? given ?? '<tenant>'}.${CLOUD_ENDPOINTS[ctx.cloud ?? cloud ?? 'worldwide'].initialDomainSuffix}, which does not align with ${d} for DMARC.`);
+  notes.unshift(`DNS cannot prove DKIM signing is switched on. Check for d=${d} in the DKIM-Signature header of a message sent from Microsoft 365, or run Get-DkimSigningConfig -Identity ${d} and look for Enabled True and Status Valid. Until signing is on, Microsoft 365 signs with d=${tenant ?? given ?? '<tenant>'}.${CLOUD_ENDPOINTS[hints.cloud ?? cloud ?? 'worldwide'].initialDomainSuffix}, which does not align with ${d} for DMARC.`);
 
   const section: DkimSection = {
     status: statusFrom(findings),

@@ -1,5 +1,6 @@
 import { finding, type Finding } from '../findings/catalog.js';
-import type { AuditContext, CheckResult } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
+import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { canonicalName, organizationalDomain } from '../domain/normalize.js';
@@ -86,7 +87,7 @@ export const MAX_REPORT_DESTINATIONS = 10;
  * A failed lookup makes the area unknown, never missing.
  */
 export async function checkDmarc(
-  ctx: AuditContext,
+  ctx: LookupContext,
   domain: string,
   hints: { tenant: string | null; cloud: Cloud },
 ): Promise<CheckResult<DmarcSection>> {

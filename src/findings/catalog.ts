@@ -110,3 +110,9 @@ export function finding(
 export function isFindingCode(s: string): s is FindingCode {
   return Object.prototype.hasOwnProperty.call(CATALOG, s);
 }
+
+/** What a check returns: its section of the report (the facts) and its findings. */
+export interface CheckResult<S> {
+  section: S;
+  findings: Finding[];
+}

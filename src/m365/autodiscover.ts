@@ -1,5 +1,6 @@
 import { finding, type Finding } from '../findings/catalog.js';
-import type { AuditContext, CheckResult } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
+import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
@@ -20,7 +21,7 @@ export interface AutodiscoverSection {
 const MICROSOFT_AUTODISCOVER = new Set(Object.values(CLOUD_ENDPOINTS).map((e) => e.autodiscover));
 
 /** The autodiscover CNAME target (first hop only: Microsoft's own names chain further). */
-export async function lookupAutodiscoverTarget(ctx: AuditContext, domain: string) {
+export async function lookupAutodiscoverTarget(ctx: LookupContext, domain: string) {
   return ctx.dns.resolve(`autodiscover.${domain}`, 'CNAME');
 }
 
@@ -28,7 +29,7 @@ export function isMicrosoftAutodiscover(target: string): boolean {
   return MICROSOFT_AUTODISCOVER.has(canonicalName(target));
 }
 
-export async function checkAutodiscover(ctx: AuditContext, domain: string, cloud: Cloud): Promise<CheckResult<AutodiscoverSection>> {
+export async function checkAutodiscover(ctx: LookupContext, domain: string, cloud: Cloud): Promise<CheckResult<AutodiscoverSection>> {
   const name = `autodiscover.${domain}`;
   const expected = CLOUD_ENDPOINTS[cloud].autodiscover;
   const findings: Finding[] = [];

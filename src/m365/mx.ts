@@ -1,5 +1,6 @@
 import { finding, type Finding } from '../findings/catalog.js';
-import type { AuditContext, CheckResult } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
+import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { dashed, tokenMatches, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
@@ -98,7 +99,7 @@ export function expectedMxHost(domain: string, cloud: Cloud, tenant?: string | n
   return `${dashed(domain)}.${suffix}`;
 }
 
-export async function checkMx(ctx: AuditContext, domain: string): Promise<CheckResult<MxSection>> {
+export async function checkMx(ctx: LookupContext, domain: string, hints: { cloud?: Cloud | undefined; tenant?: string | undefined } = {}): Promise<CheckResult<MxSection>> {
   const findings: Finding[] = [];
   const section: MxSection = { status: 'pass', hosts: [], hostsTotal: 0, m365Host: null, cloud: null, nxdomain: false };
   const answer = await ctx.dns.resolve(domain, 'MX');
@@ -115,7 +116,7 @@ export async function checkMx(ctx: AuditContext, domain: string): Promise<CheckR
     .sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange));
   section.hosts = capList(hosts, MAX_LISTED);
   section.hostsTotal = hosts.length;
-  const fixM365 = `Publish MX 0 ${expectedMxHost(domain, ctx.cloud ?? 'worldwide', ctx.tenant)} (confirm the exact value in the Microsoft 365 admin center → Settings → Domains).`;
+  const fixM365 = `Publish MX 0 ${expectedMxHost(domain, hints.cloud ?? 'worldwide', hints.tenant)} (confirm the exact value in the Microsoft 365 admin center → Settings → Domains).`;
   const real = hosts.filter((h) => h.kind !== 'null');
   if (real.length === 0) {
     const isNull = hosts.length > 0;

@@ -1,5 +1,6 @@
 import { finding, type Finding } from '../findings/catalog.js';
-import type { AuditContext, CheckResult } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
+import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import type { Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
@@ -18,7 +19,7 @@ export interface VerificationSection {
 const MS_RECORD = /^MS=ms\d{8}$/;
 const CHINA_MSOID = 'clientconfig.partner.microsoftonline-p.net.cn';
 
-export async function checkVerification(ctx: AuditContext, domain: string, cloud: Cloud): Promise<CheckResult<VerificationSection>> {
+export async function checkVerification(ctx: LookupContext, domain: string, cloud: Cloud): Promise<CheckResult<VerificationSection>> {
   const findings: Finding[] = [];
   const section: VerificationSection = { status: 'pass', records: [], recordsTotal: 0, msoid: null };
   const [txt, msoid] = await Promise.all([ctx.dns.resolve(domain, 'TXT'), ctx.dns.resolve(`msoid.${domain}`, 'CNAME')]);

@@ -1,5 +1,6 @@
 import { finding, type Finding } from '../findings/catalog.js';
-import type { AuditContext, CheckResult } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
+import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import {
@@ -50,7 +51,7 @@ const RFC_LIMIT = `RFC 7208 4.6.4`;
  * check_host() for sample Exchange Online outbound addresses. A failed
  * lookup makes the area unknown (DNS_TEMPFAIL), never missing.
  */
-export async function checkSpf(ctx: AuditContext, domain: string, hints: { cloud: Cloud }): Promise<CheckResult<SpfSection>> {
+export async function checkSpf(ctx: LookupContext, domain: string, hints: { cloud: Cloud }): Promise<CheckResult<SpfSection>> {
   const findings: Finding[] = [];
   const section: SpfSection = {
     status: 'pass', record: null, records: [], recordsTotal: 0, lookups: 0, voidLookups: 0, complete: true, tree: null,

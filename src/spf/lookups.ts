@@ -1,5 +1,5 @@
 import type { Finding } from '../findings/catalog.js';
-import type { AuditContext } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
 import type { DnsAnswer, DnsClient, RecordTypes, RRType } from '../dns/types.js';
 import { canonicalName } from '../domain/normalize.js';
 import type { Cloud } from '../m365/clouds.js';
@@ -15,7 +15,7 @@ import { parseSpfShared } from './parse.js';
  * does not parse or a lookup failed, so that no count is guessed. Past the
  * limit the walk stops, so a count over 10 may be a lower bound.
  */
-export async function countSpfLookups(ctx: AuditContext, domain: string, record: string): Promise<number | null> {
+export async function countSpfLookups(ctx: LookupContext, domain: string, record: string): Promise<number | null> {
   if (parseSpfShared(record).errors.length > 0) return null;
   const tree = await lookupSpfTree(ctx.dns, domain, record);
   return tree.tempfails.some((q) => q.type === 'TXT') ? null : tree.lookups;
@@ -55,7 +55,7 @@ const MAX_EXISTENCE_PROBES = MAX_DNS_LOOKUPS + 1;
  * v=spf1 record: the domain's TXT answer is replaced, every other lookup
  * (includes, redirects, Microsoft's own record) goes to DNS as usual.
  */
-export async function reviewSpfProposal(ctx: AuditContext, domain: string, record: string, cloud: Cloud): Promise<SpfProposalReview> {
+export async function reviewSpfProposal(ctx: LookupContext, domain: string, record: string, cloud: Cloud): Promise<SpfProposalReview> {
   const apex = canonicalName(domain);
   const proposed: DnsAnswer<string> = { kind: 'records', records: [record] };
   const dns: DnsClient = {

@@ -4,7 +4,7 @@
  * result for it. Both share one DnsClient, so every name is asked once.
  */
 import type { Finding } from '../findings/catalog.js';
-import type { AuditContext } from '../audit/context.js';
+import type { LookupContext } from '../dns/context.js';
 import { statusFrom, tempfailFinding } from '../findings/status.js';
 import { detectCloud, type Cloud } from '../m365/clouds.js';
 import type { M365Include, M365Sample, SpfTreeNode } from './analyze.js';
@@ -58,8 +58,8 @@ export interface SpfReport {
 }
 
 /** Analysis of `domain`'s SPF, plus check_host() when an address is given. Never throws for DNS content. */
-export async function auditSpf(ctx: AuditContext, req: SpfRequest): Promise<SpfReport> {
-  const cloud = req.cloud ?? ctx.cloud ?? (await detectCloudFromSpf(ctx, req.domain));
+export async function auditSpf(ctx: LookupContext, req: SpfRequest): Promise<SpfReport> {
+  const cloud = req.cloud ?? (await detectCloudFromSpf(ctx, req.domain));
   const sender = req.sender ?? `postmaster@${req.domain}`;
   const helo = req.helo ?? req.domain;
   const [analysis, run] = await Promise.all([
@@ -99,7 +99,7 @@ export async function auditSpf(ctx: AuditContext, req: SpfRequest): Promise<SpfR
 }
 
 /** The cloud of the Microsoft include the domain's own record names; worldwide otherwise. */
-async function detectCloudFromSpf(ctx: AuditContext, domain: string): Promise<Cloud> {
+async function detectCloudFromSpf(ctx: LookupContext, domain: string): Promise<Cloud> {
   const txt = await ctx.dns.resolve(domain, 'TXT');
   return detectCloud({ spfIncludes: spfIncludeHosts(txt.kind === 'records' ? txt.records : []) });
 }

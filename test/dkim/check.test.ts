@@ -33,7 +33,7 @@ function zone(t1: string | null, k1: string | undefined, t2: string | null, k2: 
 }
 
 async function run(table: Record<string, MemoryName>, ctx: { tenant?: string; selectors?: string[]; cloud?: 'gcc-high' | 'worldwide' } = {}): Promise<{ section: DkimSection; findings: Finding[]; codes: FindingCode[] }> {
-  const r = await checkDkim({ dns: createMemoryDnsClient(table), ...ctx }, D);
+  const r = await checkDkim({ dns: createMemoryDnsClient(table) }, D, ctx);
   for (const f of r.findings) {
     expect(f.severity).toBe(CATALOG[f.code].severity);
     expect(f.area === 'dkim' || f.code === 'DNS_TEMPFAIL').toBe(true);

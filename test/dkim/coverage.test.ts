@@ -30,7 +30,7 @@ describe('fixture coverage of the DKIM and DMARC codes', () => {
     const dns = createDnsClient({ servers: [server.server], timeoutMs: 1000, retries: 0 });
     for (const domain of [...zones, ...SUBDOMAINS]) {
       const [dkim, dmarc, moera] = await Promise.all([
-        checkDkim({ dns, selectors: domain === 'dkim-keys.test' ? ['k2048'] : [] }, domain),
+        checkDkim({ dns }, domain, { selectors: domain === 'dkim-keys.test' ? ['k2048'] : [] }),
         checkDmarc({ dns }, domain, { tenant: null, cloud: 'worldwide' }),
         checkDmarc({ dns }, domain, { tenant: 'dmarc-moera', cloud: 'worldwide' }),
       ]);

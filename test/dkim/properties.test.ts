@@ -62,7 +62,7 @@ describe('DKIM properties', () => {
         [target]: { TXT: keys },
         'x._domainkey.contoso.com': { TXT: own },
       });
-      const r = await checkDkim({ dns, selectors: ['x'] }, 'contoso.com');
+      const r = await checkDkim({ dns }, 'contoso.com', { selectors: ['x'] });
       expect(['pass', 'warn', 'fail', 'unknown']).toContain(r.section.status);
       for (const f of r.findings) expect(CATALOG[f.code].severity).toBe(f.severity);
       expect(r.section.notes[0]).toMatch(/^DNS cannot prove/);

@@ -118,7 +118,7 @@ describe('DKIM key vectors', () => {
     const domain = rest.join('.');
     const table: Record<string, MemoryName> = { [domain]: { A: ['192.0.2.1'] } };
     if (Object.keys(entry).length > 0) table[v.name as string] = entry;
-    const { section, findings } = await checkDkim({ dns: createMemoryDnsClient(table), selectors: [selector as string] }, domain);
+    const { section, findings } = await checkDkim({ dns: createMemoryDnsClient(table) }, domain, { selectors: [selector as string] });
     expect(section.extraSelectors[0]?.key.status).toBe(status);
     const extraCodes = findings.map((f) => f.code).filter((c) => c === 'DNS_TEMPFAIL' || c === 'DKIM_SELECTOR_KEY');
     expect(extraCodes).toEqual(codes.length > 0 ? codes : ['DKIM_SELECTOR_KEY']);

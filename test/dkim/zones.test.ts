@@ -21,7 +21,7 @@ afterAll(() => server.close());
 
 async function dkim(domain: string, extra: { tenant?: string; selectors?: string[]; cloud?: 'gcc-high' } = {}): Promise<{ section: DkimSection; findings: Finding[]; codes: FindingCode[] }> {
   const dns = createDnsClient({ servers: [server.server], timeoutMs: 1000, retries: 0 });
-  const r = await checkDkim({ dns, ...extra }, domain);
+  const r = await checkDkim({ dns }, domain, extra);
   return { ...r, codes: r.findings.map((f) => f.code) };
 }
 
