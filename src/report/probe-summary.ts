@@ -1,16 +1,7 @@
+import { reachability } from '../smtp/reachability.js';
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 
-/**
- * Whether the probe got as far as trying to connect: not when the host's
- * address lookup failed (DNS_TEMPFAIL), which says nothing about reachability.
- */
-export function reachability(p: ProbeResult): 'reachable' | 'unreachable' | 'not probed' {
-  // A run saved by an older version could say reachable beside SMTP_UNREACHABLE: the finding wins.
-  if (p.reachable && !p.findings.some((f) => f.code === 'SMTP_UNREACHABLE')) return 'reachable';
-  if (p.reachable) return 'unreachable';
-  return p.findings.some((f) => f.code === 'DNS_TEMPFAIL') ? 'not probed' : 'unreachable';
-}
 
 /** The "Reachable" fact of a probe: yes, no, or not probed (DNS lookup failed). */
 export function reachableFact(p: ProbeResult): string {

@@ -4,6 +4,7 @@
  * certificate names) goes through the shared sanitizer, so no terminal
  * escape reaches the terminal.
  */
+import { reachability } from '../smtp/reachability.js';
 import { paint } from './ansi.js';
 import Table from 'cli-table3';
 import type { Finding } from '../findings/catalog.js';
@@ -11,7 +12,7 @@ import { renderRunFooter, type ProbeRunInfo } from './run.js';
 import { cleanText, safeJson } from './safe-text.js';
 import type { CodeExplanation } from '../smtp/codes.js';
 import type { ProbeResult } from '../smtp/types.js';
-import { reachability, reachableFact } from './probe-summary.js';
+import { reachableFact } from './probe-summary.js';
 
 export interface RenderOptions {
   color?: boolean;

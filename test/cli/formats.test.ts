@@ -1,11 +1,12 @@
+import { reachability } from '../../src/smtp/reachability.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
-import { createRunProber } from '../../src/cli/run-probes.js';
+import { createRunProber } from '../../src/cli/probe-options.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
-import { reachability, reachableFact } from '../../src/report/probe-summary.js';
+import { reachableFact } from '../../src/report/probe-summary.js';
 import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { startFixtureServers } from '../support/fixtures.js';

@@ -20,8 +20,9 @@ import { exitCodeFor, failOnOption, interruptOnSigint, positiveInt, UsageError, 
 import { addDnsOptions, collectSelector, dnsClientFromOptions, MAX_CONCURRENCY, type DnsCliOptions } from '../dns-options.js';
 import { writeText, type CliIo, type CliRun } from '../io.js';
 import { writeChunks } from '../output.js';
+import { createCloudTally } from '../../audit/probes.js';
 import { describe } from '../program.js';
-import { addProbeOptions, createCloudTally, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
+import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 import { createSpool, type Spool } from '../spool.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
 

@@ -1,3 +1,4 @@
+import { reachability } from '../../smtp/reachability.js';
 import { Command, Option } from 'commander';
 import { auditDomain, type DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
@@ -5,13 +6,13 @@ import { limitWhile } from '../../audit/batch.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import type { ProbeResult } from '../../smtp/types.js';
-import { reachability } from '../../report/probe-summary.js';
 import { exitCodeFor, failOnOption, interruptOnSigint, singleChoiceOption, UsageError, useColor, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, parseTenant, dnsClientFromOptions, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
+import { mostCommonCloud } from '../../audit/probes.js';
 import { describe } from '../program.js';
-import { addProbeOptions, createRunProber, finishRun, mostCommonCloud, rejectProbeConflicts, type RunProbeOptions } from '../run-probes.js';
+import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 
 export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
   cloud?: Cloud;

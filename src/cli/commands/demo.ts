@@ -9,8 +9,9 @@ import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import { singleChoiceOption, useColor } from '../common.js';
 import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
+import { mostCommonCloud } from '../../audit/probes.js';
 import { describe } from '../program.js';
-import { createRunProber, finishRun, mostCommonCloud } from '../run-probes.js';
+import { createRunProber, finishRun } from '../probe-options.js';
 import { runChecks } from './check.js';
 
 /** fixtures/ relative to this file, in src/ (tests) and dist/src/ (built) alike. */

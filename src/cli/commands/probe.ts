@@ -13,7 +13,7 @@ import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../program.js';
-import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../run-probes.js';
+import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../probe-options.js';
 
 /** The environment variable that carries the AUTH test password (never argv). */
 export const PASSWORD_ENV = 'M365AUDIT_SMTP_PASSWORD';

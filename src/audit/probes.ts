@@ -1,77 +1,37 @@
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
-import type { DomainReport } from '../audit/audit.js';
+/**
+ * The probes of a check or batch run (DESIGN: "probe as typed steps"; the
+ * orchestration lives here so that library users have it too): the SMTP
+ * submission probe once per run, and with `mx` each domain's MX host on port
+ * 25, each distinct host once. Probe findings never change a domain's score
+ * or grade.
+ */
+import type { DomainReport } from './audit.js';
 import { finding } from '../findings/catalog.js';
 import { tempfailFinding } from '../findings/status.js';
-import { reachability } from '../report/probe-summary.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
-import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
+import { SMTP_PORT, SUBMISSION_PORT, type Endpoint } from '../smtp/endpoint.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
+import { reachability } from '../smtp/reachability.js';
 import type { ProbeResult } from '../smtp/types.js';
-import { cleanText } from '../report/safe-text.js';
-import { createRunInfo, type RunInfo, type RunRows } from '../report/run.js';
-import { positiveInt, rejectConflicts, UsageError } from './common.js';
-import { dnsTrail } from './dns-options.js';
 
-export interface RunProbeOptions {
-  probe: boolean;
-  probeHost?: string;
-  probeMx?: boolean;
-  probeTimeout?: number;
+export interface RunProberOptions {
+  /** Probe the submission endpoint (false: --no-probe). */
+  submission: boolean;
+  /** The submission endpoint (--probe-host); default: the cloud's submission host on 587. */
+  endpoint?: Endpoint | undefined;
+  /** A cloud known before the run (--cloud): its submission probe starts at once. */
+  cloud?: Cloud | undefined;
+  /** Also probe each domain's MX host (--probe-mx). */
+  mx?: boolean | undefined;
   /** Port of the MX probe (default 25). */
-  probeMxPort?: number;
-  tlsCa?: string;
-  /** A CA given as PEM text rather than a file (the demo's loopback endpoint). */
-  caPem?: string;
-  insecure?: boolean;
-  cloud?: Cloud;
-}
-
-/** The probe options shared by check and batch. */
-export function addProbeOptions(cmd: Command): Command {
-  return cmd
-    .option('--no-probe', 'skip the SMTP submission probe')
-    .option('--probe-host <host[:port]>', "probe this SMTP endpoint instead of the cloud's submission host (port 587)")
-    .option('--probe-mx', "also probe each domain's MX host on port 25 (STARTTLS, no AUTH)")
-    .option('--probe-mx-port <port>', 'port of the MX probe (default 25; for relays and tests)', positiveInt('--probe-mx-port', 1, 65535))
-    .option('--probe-timeout <ms>', `deadline of each SMTP wait, at most ${MAX_PROBE_TIMEOUT_MS} (default ${DEFAULT_PROBE_TIMEOUT_MS})`, positiveInt('--probe-timeout', 1, MAX_PROBE_TIMEOUT_MS))
-    .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file for the probes')
-    .option('--insecure', 'carry on past a certificate that does not verify (still reported)');
-}
-
-/** The probe's wait deadline, like --timeout, has an upper bound: beyond it a value is a typo. */
-export const MAX_PROBE_TIMEOUT_MS = 120_000;
-
-/** --no-probe with an option that only tunes the submission probe is a contradiction (exit 2). */
-export function rejectProbeConflicts(cmd: Command): void {
-  // --tls-ca and --insecure also serve --probe-mx, so they only conflict without it.
-  const mx = cmd.getOptionValue('probeMx') === true;
-  rejectConflicts(cmd, [
-    ['probe', 'probeHost', 'there is no submission probe to point elsewhere'],
-    ...(mx ? [] : ([
-      ['probe', 'tlsCa', 'no probe would use the CA (add --probe-mx to probe MX hosts)'],
-      ['probe', 'insecure', 'no probe would use it (add --probe-mx to probe MX hosts)'],
-    ] as [string, string, string][])),
-  ]);
-}
-
-/** A PEM file of CA certificates, or a usage error naming why not. */
-export async function readCaFile(file: string, flag = '--tls-ca'): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${flag} ${file} holds no PEM certificate`);
-  try {
-    new X509Certificate(text);
-  } catch {
-    throw new UsageError(`${flag} ${file}: the certificate does not parse`);
-  }
-  return text;
+  mxPort?: number | undefined;
+  /** Each SMTP wait (default DEFAULT_PROBE_TIMEOUT_MS). */
+  timeoutMs?: number | undefined;
+  /** Extra trusted CA(s), PEM. */
+  ca?: string | undefined;
+  /** Carry on past a certificate that does not verify (still reported). */
+  insecure?: boolean | undefined;
 }
 
 export interface RunProber {
@@ -90,30 +50,28 @@ export interface RunProber {
  * the submission host once, each MX host once however many domains share it.
  * Probe findings never change a domain's score or grade.
  */
-export async function createRunProber(opts: RunProbeOptions): Promise<RunProber> {
-  const explicit = opts.probeHost ? parseEndpoint(opts.probeHost, SUBMISSION_PORT) : null;
-  if (opts.probeHost && !explicit) throw new UsageError(`--probe-host: not a host[:port]: ${JSON.stringify(cleanText(opts.probeHost))}`);
-  let ca: string | undefined = opts.caPem;
-  if (opts.tlsCa) ca = await readCaFile(opts.tlsCa);
-  const prober = createEndpointProber({ timeoutMs: opts.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_MS, ca, insecure: opts.insecure });
-  const timeoutMs = opts.probeTimeout ?? DEFAULT_PROBE_TIMEOUT_MS;
+export function createRunProber(opts: RunProberOptions): RunProber {
+  const { ca } = opts;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const prober = createEndpointProber({ timeoutMs, ca, insecure: opts.insecure });
+  const explicit = opts.endpoint ?? null;
   const mxProbes = new Map<string, Promise<ProbeResult>>();
   let submission: Promise<ProbeResult> | null = null;
-  if (opts.probe && explicit) submission = prober.probe({ host: explicit.host, port: explicit.port });
-  else if (opts.probe && opts.cloud) submission = prober.probe({ host: CLOUD_ENDPOINTS[opts.cloud].smtpHost, port: SUBMISSION_PORT });
+  if (opts.submission && explicit) submission = prober.probe({ host: explicit.host, port: explicit.port });
+  else if (opts.submission && opts.cloud) submission = prober.probe({ host: CLOUD_ENDPOINTS[opts.cloud].smtpHost, port: SUBMISSION_PORT });
   return {
     async submission(cloud) {
-      if (!opts.probe) return null;
+      if (!opts.submission) return null;
       if (!submission) {
         submission = prober.probe({ host: CLOUD_ENDPOINTS[cloud].smtpHost, port: SUBMISSION_PORT });
       }
       return submission;
     },
     async attachMx(report, dns) {
-      if (!opts.probeMx || !report.mx) return;
+      if (!opts.mx || !report.mx) return;
       const host = report.mx.m365Host ?? report.mx.hosts.find((h) => h.kind !== 'null')?.exchange;
       if (!host) return;
-      const port = opts.probeMxPort ?? SMTP_PORT;
+      const port = opts.mxPort ?? SMTP_PORT;
       let p = mxProbes.get(host);
       if (!p) {
         p = (async () => {
@@ -192,32 +150,3 @@ export function mostCommonCloud(reports: Iterable<Pick<DomainReport, 'domain' | 
   return tally.mostCommon();
 }
 
-/** What a command knows of its run at the end, for the audit trail (JSON `run`, the footers, jsonl's last line). */
-export interface RunTrail {
-  startedAt: Date;
-  dns: DnsClient;
-  probe: ProbeResult | null;
-  opts: RunProbeOptions & { timeout?: number | undefined; retries?: number | undefined; tenant?: string | undefined; selector?: string[] | undefined };
-  /** How far the run got through its input (complete, stopped, rows read and reported). */
-  rows: RunRows;
-  clock?: () => Date;
-}
-
-/** The run object of a check, batch or demo run that ends now. */
-export function finishRun(t: RunTrail): RunInfo {
-  const { opts } = t;
-  const { resolvers, timeoutMs, retries } = dnsTrail(opts, t.dns);
-  return createRunInfo({
-    startedAt: t.startedAt,
-    finishedAt: (t.clock ?? (() => new Date()))(),
-    resolvers,
-    cloud: opts.cloud,
-    tenant: opts.tenant,
-    selectors: opts.selector,
-    probe: t.probe,
-    probeMx: opts.probeMx ? (opts.probeMxPort ?? SMTP_PORT) : null,
-    timeoutMs,
-    retries,
-    rows: t.rows,
-  });
-}
