@@ -25,7 +25,7 @@ export { summarize, type RunSummary } from './report/summary.js';
 export { cleanText, csvCell, escapeHtml, mdText, safeJson } from './report/safe-text.js';
 export { VERSION } from './version.js';
 export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
-export { MAX_LISTED, MAX_TEXT_LENGTH } from './text/caps.js';
+export { MAX_LISTED, MAX_TEXT_LENGTH } from './util/caps.js';
 export { limitWhile, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
 export { renderChunks, renderReports, FORMATS, type Format } from './report/render.js';
 export { renderMarkdown } from './report/markdown.js';

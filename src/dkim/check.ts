@@ -8,7 +8,7 @@ import { evaluateDkimKey, type DkimKeyFacts, type DkimKeyStatus } from './key.js
 import { normalizeTenant } from '../m365/tenant.js';
 import { isDkimSelector } from './selector.js';
 import { canonName, diagnoseDkimTarget, expectedDkimTargets, parseDkimTarget } from './target.js';
-import { capFindings, capText, listText } from '../text/caps.js';
+import { capFindings, capText, listText } from '../util/caps.js';
 
 /** The key a selector's TXT lookup found: the key facts, or none / unknown when nothing (or no answer) came back. */
 export type DkimKeyReport = DkimKeyFacts | { status: 'missing' | 'unknown'; record: null };

@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { FWS_CHARS, trimChars, trimEndChars, trimStartChars } from '../text/trim.js';
+import { FWS_CHARS, trimChars, trimEndChars, trimStartChars } from '../util/trim.js';
 
 /**
  * DKIM key records (RFC 6376 3.6.1; RFC 8463 for ed25519; RFC 8301 for key

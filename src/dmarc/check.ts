@@ -9,7 +9,7 @@ import { discoverDmarcPolicy, type AppliedDmarc, type DmarcDiscovery, type Dmarc
 import { hasValidRua, parseDmarcRecord, type DmarcAlignment, type DmarcPolicy, type DmarcRecord } from './parse.js';
 import type { DmarcUri } from './uri.js';
 import { normalizeTenant } from '../m365/tenant.js';
-import { capFindings, capList, capText, capTexts, listText, MAX_LISTED } from '../text/caps.js';
+import { capFindings, capList, capText, capTexts, listText, MAX_LISTED } from '../util/caps.js';
 
 /** A report URI with what the audit found out about its destination. */
 export interface DmarcReportUri extends DmarcUri {

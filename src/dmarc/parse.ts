@@ -1,4 +1,4 @@
-import { FWS_CHARS, trimChars } from '../text/trim.js';
+import { FWS_CHARS, trimChars } from '../util/trim.js';
 import { parseDmarcUriList, type DmarcUri } from './uri.js';
 
 /**

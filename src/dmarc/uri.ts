@@ -1,5 +1,5 @@
 import { canonicalName, normalizeDomain } from '../domain/normalize.js';
-import { trimChars, trimEndChars, WSP } from '../text/trim.js';
+import { trimChars, trimEndChars, WSP } from '../util/trim.js';
 
 /**
  * One report URI of a DMARC rua= or ruf= list (RFC 9989 4.7: a URI per

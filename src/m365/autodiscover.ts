@@ -4,7 +4,7 @@ import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
-import { capFindings, capList, listText } from '../text/caps.js';
+import { capFindings, capList, listText } from '../util/caps.js';
 
 export interface AutodiscoverSection {
   status: AreaStatus;

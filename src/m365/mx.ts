@@ -4,7 +4,7 @@ import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { dashed, tokenMatches, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
-import { capFindings, capList, listText, MAX_LISTED } from '../text/caps.js';
+import { capFindings, capList, listText, MAX_LISTED } from '../util/caps.js';
 
 export type MxKind = 'm365' | 'm365-dnssec' | 'deprecated' | 'gateway' | 'null' | 'other';
 

@@ -4,7 +4,7 @@ import type { CheckResult } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import type { Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
-import { capFindings, capList } from '../text/caps.js';
+import { capFindings, capList } from '../util/caps.js';
 
 export interface VerificationSection {
   status: AreaStatus;

@@ -11,7 +11,7 @@ import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
 import { describePath, type CheckHostResult } from './evaluate.js';
 import { visible } from './macro.js';
 import { isSenderIdRecord, isSpfRecord, parseSpfShared, type Qualifier } from './parse.js';
-import { capFindings, capList, capText, capTexts, listText } from '../text/caps.js';
+import { capFindings, capList, capText, capTexts, listText } from '../util/caps.js';
 
 export interface SpfSection {
   status: AreaStatus;

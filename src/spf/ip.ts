@@ -3,6 +3,7 @@
  * address is IPv4 (RFC 7208 5: "MUST still be considered an IPv4 address").
  */
 import ipaddr from 'ipaddr.js';
+import { deepFreeze } from '../util/freeze.js';
 import type { MacroIp } from './macro.js';
 
 export interface ClientIp extends MacroIp {
@@ -65,6 +66,8 @@ function cached<T>(cache: Map<string, T | null>, key: string, parse: () => T | n
   if (v === undefined) {
     if (cache.size >= ADDRESS_CACHE_SIZE) cache.clear();
     v = parse();
+    // Shared by every caller of the run: frozen (ipaddr's octets/parts arrays included) so none can change it.
+    if (v !== null) deepFreeze(v);
     cache.set(key, v);
   }
   return v;

@@ -6,6 +6,7 @@
  * evaluation would never reach).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { deepFreeze } from '../util/freeze.js';
 import { parseDomainSpec, parseMacroString, visible, type MacroToken } from './macro.js';
 
 export type Qualifier = '+' | '-' | '~' | '?';
@@ -292,8 +293,10 @@ export function parseSpfShared(text: string): Readonly<SpfRecord> {
   let r = parseCache.get(text);
   if (!r) {
     if (parseCache.size >= PARSE_CACHE_SIZE) parseCache.clear();
-    r = parseSpf(text);
+    // Shared by every caller of the run: frozen, so that no caller can change what the next one reads.
+    r = deepFreeze(parseSpf(text));
     parseCache.set(text, r);
   }
   return r;
 }
+

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capFindings, capList, capText, capTexts, listText, MAX_LISTED, MAX_TEXT_LENGTH } from '../../src/text/caps.js';
-import { trimChars, trimEndChars, trimStartChars } from '../../src/text/trim.js';
+import { capFindings, capList, capText, capTexts, listText, MAX_LISTED, MAX_TEXT_LENGTH } from '../../src/util/caps.js';
+import { trimChars, trimEndChars, trimStartChars } from '../../src/util/trim.js';
 
 describe('capText', () => {
   it('keeps short text, cuts long text with the full length', () => {
