@@ -2,57 +2,27 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { cleanText } from '../report/safe-text.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import type { CliIo, CliRun } from './io.js';
+import { DESCRIPTIONS, type CommandName } from './command-table.js';
 import { UsageError } from './usage.js';
 
 /** A command's definition: built only when that command runs (the CLI starts at once). */
 export type CommandFactory = (run: CliRun) => Command;
 
-interface CommandEntry {
-  description: string;
-  load: () => Promise<CommandFactory>;
-}
-
 /**
- * Every command, its one-line description and where its code lives. Only the
- * command named on the command line is loaded; `--help` and `--version` load
- * none (bench: `--version` within 100 ms of bare node).
+ * Where each command's code lives (its description is in command-table.ts).
+ * Only the command named on the command line is loaded; `--help` and
+ * `--version` load none (bench: `--version` within 100 ms of bare node).
  */
-export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
-  check: { description: 'audit one or more domains for Microsoft 365', load: async () => (await import('./commands/check.js')).checkCommand },
-  batch: {
-    description: 'audit a list of domains: one a line, or a CSV with a domain column (and optionally tenant); - reads stdin',
-    load: async () => (await import('./commands/batch.js')).batchCommand,
-  },
-  spf: {
-    description: 'RFC 7208 check_host() for a client address, with the include tree, lookup counts and the Microsoft 365 SPF checks',
-    load: async () => (await import('./commands/spf.js')).spfCommand,
-  },
-  probe: {
-    description: "check SMTP submission: TCP, banner, EHLO, STARTTLS, TLS version and certificate, AUTH mechanisms (default: the cloud's submission host, port 587)",
-    load: async () => (await import('./commands/probe.js')).probeCommand,
-  },
-  explain: {
-    description: 'explain SMTP/NDR codes such as "535 5.7.3", 5.7.139 or 550-5.7.1: meaning, likely cause, fix',
-    load: async () => (await import('./commands/explain.js')).explainCommand,
-  },
-  report: {
-    description: 're-render a saved run (--format json or jsonl output) without querying DNS again',
-    load: async () => (await import('./commands/report.js')).reportCommand,
-  },
-  plan: {
-    description: 'the records to publish for Microsoft 365, each marked present, change or add against live DNS',
-    load: async () => (await import('./commands/plan.js')).planCommand,
-  },
-  demo: {
-    description: 'the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365',
-    load: async () => (await import('./commands/demo.js')).demoCommand,
-  },
+export const COMMANDS: Readonly<Record<CommandName, () => Promise<CommandFactory>>> = {
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  batch: async () => (await import('./commands/batch.js')).batchCommand,
+  spf: async () => (await import('./commands/spf.js')).spfCommand,
+  probe: async () => (await import('./commands/probe.js')).probeCommand,
+  explain: async () => (await import('./commands/explain.js')).explainCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
-
-/** The description of a command, from the one table. */
-export function describe(name: keyof typeof COMMANDS & string): string {
-  return COMMANDS[name]?.description ?? '';
-}
 
 /** The command a command line names: the first argument that is not an option (`help X` names X). */
 function commandNamed(args: readonly string[]): string | null {
@@ -78,9 +48,9 @@ export async function buildProgram(run: CliRun, args: readonly string[] = []): P
     .version(VERSION)
     .showSuggestionAfterError(true);
   const named = commandNamed(args);
-  for (const [name, entry] of Object.entries(COMMANDS)) {
-    if (name === named) program.addCommand(forbidRepeats((await entry.load())(run)));
-    else program.command(name).description(entry.description).helpOption(false).allowUnknownOption().allowExcessArguments();
+  for (const name of Object.keys(COMMANDS) as CommandName[]) {
+    if (name === named) program.addCommand(forbidRepeats((await COMMANDS[name]())(run)));
+    else program.command(name).description(DESCRIPTIONS[name]).helpOption(false).allowUnknownOption().allowExcessArguments();
   }
   const output = {
     writeOut: (s: string) => void io.stdout.write(s),

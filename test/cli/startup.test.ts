@@ -23,7 +23,7 @@ describe('the CLI starts at once: a command loads only its own code', () => {
   it('--version and --help load the program and commander, nothing else', () => {
     for (const args of [['--version'], ['--help']]) {
       const files = loads(args, args[0] ?? 'x');
-      expect(project(files).sort()).toEqual(['src/cli/main.js', 'src/cli/program.js', 'src/cli/usage.js', 'src/report/safe-text.js', 'src/version.js']);
+      expect(project(files).sort()).toEqual(['src/cli/command-table.js', 'src/cli/main.js', 'src/cli/program.js', 'src/cli/usage.js', 'src/report/safe-text.js', 'src/version.js']);
       expect(packages(files)).toEqual(['commander']);
     }
   });

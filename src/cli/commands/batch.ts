@@ -21,7 +21,7 @@ import { addDnsOptions, collectSelector, dnsClientFromOptions, MAX_CONCURRENCY, 
 import { writeText, type CliIo, type CliRun } from '../io.js';
 import { writeChunks } from '../output.js';
 import { createCloudTally } from '../../audit/probes.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 import { createSpool, type Spool } from '../spool.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';

@@ -11,7 +11,7 @@ import { addDnsOptions, collectSelector, parseTenant, dnsClientFromOptions, type
 import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
 import { mostCommonCloud } from '../../audit/probes.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 
 export interface CheckOptions extends DnsCliOptions, RunProbeOptions {

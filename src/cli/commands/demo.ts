@@ -10,7 +10,7 @@ import { singleChoiceOption, useColor } from '../common.js';
 import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
 import { mostCommonCloud } from '../../audit/probes.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 import { createRunProber, finishRun } from '../probe-options.js';
 import { runChecks } from './check.js';
 

@@ -4,7 +4,7 @@ import { explainCode, type CodeExplanation } from '../../smtp/codes.js';
 import { renderExplanationsJson, renderExplanationsTable } from '../../report/probe.js';
 import { emit, singleChoiceOption, UsageError, useColor } from '../common.js';
 import type { CliRun } from '../io.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 
 export interface ExplainCliOptions {
   format?: 'table' | 'json';

@@ -9,7 +9,7 @@ import { reviewSpfProposal } from '../../spf/lookups.js';
 import { emit, singleChoiceOption, UsageError, cloudOption } from '../common.js';
 import { addDnsOptions, dnsClientFromOptions, dnsTrail, parseTenant, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 
 export const PLAN_FORMATS = ['table', 'zone', 'json', 'markdown'] as const;
 

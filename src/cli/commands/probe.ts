@@ -12,7 +12,7 @@ import { renderProbeJson, renderProbeTable } from '../../report/probe.js';
 import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../probe-options.js';
 
 /** The environment variable that carries the AUTH test password (never argv). */

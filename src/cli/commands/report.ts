@@ -8,7 +8,7 @@ import { createSummary } from '../../report/summary.js';
 import { exitCodeFor, failOnOption, UsageError, useColor, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 import { createSpool } from '../spool.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv } from './check.js';
 

@@ -10,7 +10,7 @@ import { auditSpf, type SpfRequest } from '../../spf/report.js';
 import { emit, exitCodeFor, failOnOption, singleChoiceOption, UsageError, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, dnsClientFromOptions, dnsTrail, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
-import { describe } from '../program.js';
+import { describe } from '../command-table.js';
 
 export interface SpfCliOptions extends DnsCliOptions {
   ip?: string;
