@@ -320,10 +320,12 @@ describe('probeSmtp against hostile servers: each gives its finding within the t
     expect(codes(r)).toEqual(['SMTP_NO_STARTTLS']);
   });
 
-  it('closing on EHLO: SMTP_TIMEOUT naming the close', async () => {
+  it('closing on EHLO: SMTP_UNREACHABLE (the server refuses the session; nothing timed out)', async () => {
     const r = await within(await hostile('early-close'));
-    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
-    expect(r.findings[0]?.message).toMatch(/closed while waiting for the EHLO reply/);
+    expect(codes(r)).toEqual(['SMTP_UNREACHABLE']);
+    expect(r.reachable).toBe(false);
+    expect(r.banner).toBe('220 mx.hostile.test ESMTP ready');
+    expect(r.findings[0]?.message).toMatch(/closed while waiting for the EHLO reply before TLS/);
   });
 
   it('a 554 greeting: SMTP_UNREACHABLE with the greeting as evidence', async () => {
