@@ -71,6 +71,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { StringDecoder } from 'node:string_decoder';
+import pLimit from 'p-limit';
 import { finding, type Finding } from '../findings/catalog.js';
 import { settleWithin, TIMEOUT, type Timeout } from '../net/deadline.js';
 import { explainCode } from './codes.js';
@@ -1067,27 +1068,17 @@ export type SharedProbeOptions = Omit<ProbeOptions, 'host' | 'port' | 'tls' | 'e
 
 /**
  * Probes each distinct endpoint once (host compared case-insensitively, port
- * and TLS mode as given), in first-seen order. Port 25 endpoints (MX hosts)
- * never get credentials. `check`/`batch` call this so one run probes the
- * submission host and each MX host once however many domains share them.
+ * and TLS mode as given), in first-seen order, at most `concurrency` (default
+ * 4) at a time. Port 25 endpoints (MX hosts) never get credentials.
+ * `check`/`batch` call this so one run probes the submission host and each MX
+ * host once however many domains share them.
  */
 export function createEndpointProber(opts: SharedProbeOptions = {}): { probe(e: EndpointProbe): Promise<ProbeResult>; results(): Promise<ProbeResult[]> } {
   const seen = new Map<string, Promise<ProbeResult>>();
-  const limit = Math.max(1, opts.concurrency ?? 4);
-  let running = 0;
-  const queue: (() => void)[] = [];
-  const slot = async (): Promise<void> => {
-    if (running < limit) {
-      running++;
-      return;
-    }
-    await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
-  };
-  const release = (): void => {
-    running--;
-    queue.shift()?.();
-  };
+  const { concurrency, ...shared } = opts;
+  // p-limit takes whole numbers from 1 (or Infinity): 2.5 allows 3, as the hand-written semaphore did; NaN the default.
+  const wanted = concurrency === undefined || Number.isNaN(concurrency) ? 4 : concurrency;
+  const limit = pLimit(Math.max(1, Math.ceil(wanted)));
   return {
     probe(e: EndpointProbe): Promise<ProbeResult> {
       const host = canonicalName(e.host);
@@ -1095,15 +1086,7 @@ export function createEndpointProber(opts: SharedProbeOptions = {}): { probe(e: 
       const key = `${mode}:${host}:${e.port}`;
       const existing = seen.get(key);
       if (existing) return existing;
-      const p = (async () => {
-        await slot();
-        try {
-          const { concurrency: _c, ...shared } = opts;
-          return await probeSmtp({ ...shared, host, port: e.port, tls: mode, expectAuth: e.expectAuth, auth: e.port === 25 ? undefined : shared.auth });
-        } finally {
-          release();
-        }
-      })();
+      const p = limit(() => probeSmtp({ ...shared, host, port: e.port, tls: mode, expectAuth: e.expectAuth, auth: e.port === 25 ? undefined : shared.auth }));
       seen.set(key, p);
       return p;
     },

@@ -362,6 +362,37 @@ describe('probeEndpoints', () => {
     expect(s.commands().filter((c) => c === 'STARTTLS')).toHaveLength(1);
   });
 
+  it('runs at most `concurrency` probes at a time', async () => {
+    // Sockets that never connect until the test fails them: a probe holds its slot until then.
+    const sockets: net.Socket[] = [];
+    let opened: () => void = () => undefined;
+    const twoOpen = new Promise<void>((resolve) => (opened = () => sockets.length === 2 && resolve()));
+    let third: () => void = () => undefined;
+    const thirdOpen = new Promise<void>((resolve) => (third = resolve));
+    const prober = createEndpointProber({
+      concurrency: 2,
+      timeoutMs: 20_000,
+      connect: () => {
+        const s = new net.Socket();
+        sockets.push(s);
+        opened();
+        if (sockets.length === 3) third();
+        return s;
+      },
+    });
+    const results = [1, 2, 3].map((n) => prober.probe({ host: '127.0.0.1', port: 1000 + n }));
+    await twoOpen;
+    // Every pending callback has run (setImmediate comes after them): still two.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sockets).toHaveLength(2);
+    sockets[0]?.destroy(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    await thirdOpen;
+    expect(sockets).toHaveLength(3);
+    for (const s of sockets.slice(1)) s.destroy(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const all = await Promise.all(results);
+    expect(all.map((r) => [r.port, codes(r)])).toEqual([[1001, ['SMTP_UNREACHABLE']], [1002, ['SMTP_UNREACHABLE']], [1003, ['SMTP_UNREACHABLE']]]);
+  });
+
   it('shares in-flight and finished probes through one prober, and never sends credentials to port 25', async () => {
     const s = await microsoft();
     // Port 25 cannot be bound in a test; the socket factory sends it to the loopback server.
