@@ -6,6 +6,7 @@ import * as packet from 'dns-packet';
 import type { RRType } from './types.js';
 import { parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
+import { settleWithin, TIMEOUT } from '../net/deadline.js';
 
 /**
  * node:dns passes every name through the WHATWG URL host parser before c-ares
@@ -118,31 +119,27 @@ interface Wired {
  * `settle`; `start` then sends. The deadline, the close and any error
  * (thrown or emitted) all end in `settle`, once, and the socket is closed.
  */
-function exchange(name: string, timeoutMs: number, wire: (settle: Settle) => Wired): Promise<packet.Packet> {
-  return new Promise((resolve, reject) => {
-    let close: (() => void) | null = null;
-    let done = false;
-    const settle: Settle = (err, answer) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      try {
-        close?.();
-      } catch {
-        // already closed
-      }
-      if (err || !answer) reject(err ?? new RawDnsError('EBADRESP', name));
-      else resolve(answer);
-    };
-    const timer = setTimeout(() => settle(new RawDnsError('ETIMEOUT', name)), timeoutMs);
+async function exchange(name: string, timeoutMs: number, wire: (settle: Settle) => Wired): Promise<packet.Packet> {
+  const outcome = await settleWithin<{ err: Error | null; answer?: packet.Packet }>(timeoutMs, (done) => {
+    const settle: Settle = (err, answer) => done({ err, answer });
+    let wired: Wired | null = null;
     try {
-      const wired = wire(settle);
-      close = () => wired.close();
+      wired = wire(settle);
       wired.start();
     } catch (err) {
       settle(rawError(err, name));
     }
+    return () => {
+      try {
+        wired?.close();
+      } catch {
+        // already closed
+      }
+    };
   });
+  if (outcome === TIMEOUT) throw new RawDnsError('ETIMEOUT', name);
+  if (outcome.err || !outcome.answer) throw outcome.err ?? new RawDnsError('EBADRESP', name);
+  return outcome.answer;
 }
 
 function rawError(err: unknown, name: string): RawDnsError {

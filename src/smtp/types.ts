@@ -64,10 +64,11 @@ export interface ProbeResult {
   /**
    * An SMTP service took the connection: TCP connected and nothing refused
    * the session. False with SMTP_UNREACHABLE (refused, no route, the host
-   * does not resolve, the connection closed before a banner, a greeting
-   * other than 220, an implicit-TLS handshake that failed) and with a TCP
-   * connect that timed out; the two never disagree. A TCP connect that
-   * succeeded shows in `timing.connectMs` (null when there was none).
+   * does not resolve, the connection closed before a banner or in reply
+   * to EHLO, a greeting other than 220, an implicit-TLS handshake that
+   * failed) and with a TCP connect that timed out; the two never
+   * disagree. A TCP connect that succeeded shows in `timing.connectMs`
+   * (null when there was none).
    */
   reachable: boolean;
   /** The greeting reply as received (`220 … Microsoft ESMTP MAIL Service ready at …`). */

@@ -320,10 +320,12 @@ describe('probeSmtp against hostile servers: each gives its finding within the t
     expect(codes(r)).toEqual(['SMTP_NO_STARTTLS']);
   });
 
-  it('closing on EHLO: SMTP_TIMEOUT naming the close', async () => {
+  it('closing on EHLO: SMTP_UNREACHABLE (the server refuses the session; nothing timed out)', async () => {
     const r = await within(await hostile('early-close'));
-    expect(codes(r)).toEqual(['SMTP_TIMEOUT']);
-    expect(r.findings[0]?.message).toMatch(/closed while waiting for the EHLO reply/);
+    expect(codes(r)).toEqual(['SMTP_UNREACHABLE']);
+    expect(r.reachable).toBe(false);
+    expect(r.banner).toBe('220 mx.hostile.test ESMTP ready');
+    expect(r.findings[0]?.message).toMatch(/closed while waiting for the EHLO reply before TLS/);
   });
 
   it('a 554 greeting: SMTP_UNREACHABLE with the greeting as evidence', async () => {
@@ -358,6 +360,37 @@ describe('probeEndpoints', () => {
     );
     expect(results).toHaveLength(1);
     expect(s.commands().filter((c) => c === 'STARTTLS')).toHaveLength(1);
+  });
+
+  it('runs at most `concurrency` probes at a time', async () => {
+    // Sockets that never connect until the test fails them: a probe holds its slot until then.
+    const sockets: net.Socket[] = [];
+    let opened: () => void = () => undefined;
+    const twoOpen = new Promise<void>((resolve) => (opened = () => sockets.length === 2 && resolve()));
+    let third: () => void = () => undefined;
+    const thirdOpen = new Promise<void>((resolve) => (third = resolve));
+    const prober = createEndpointProber({
+      concurrency: 2,
+      timeoutMs: 20_000,
+      connect: () => {
+        const s = new net.Socket();
+        sockets.push(s);
+        opened();
+        if (sockets.length === 3) third();
+        return s;
+      },
+    });
+    const results = [1, 2, 3].map((n) => prober.probe({ host: '127.0.0.1', port: 1000 + n }));
+    await twoOpen;
+    // Every pending callback has run (setImmediate comes after them): still two.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sockets).toHaveLength(2);
+    sockets[0]?.destroy(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    await thirdOpen;
+    expect(sockets).toHaveLength(3);
+    for (const s of sockets.slice(1)) s.destroy(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const all = await Promise.all(results);
+    expect(all.map((r) => [r.port, codes(r)])).toEqual([[1001, ['SMTP_UNREACHABLE']], [1002, ['SMTP_UNREACHABLE']], [1003, ['SMTP_UNREACHABLE']]]);
   });
 
   it('shares in-flight and finished probes through one prober, and never sends credentials to port 25', async () => {
