@@ -14,7 +14,7 @@ const FLOORS = [
   ['m365'], //                                 Microsoft's facts: clouds, tenant; MX, autodiscover, verification
   ['dns'], //                                  DnsClient, raw client, overlay, LookupContext
   ['domain'], //                               names, normalisation, host:port
-  ['findings', 'util', 'net'], //              Finding, catalog, grade; text caps and trims; deadlines
+  ['findings', 'util'], //                     Finding, catalog, grade; text caps and trims, freezing, deadlines
 ];
 /** Beside the house: the loopback servers, used by cli, bench and tests; they use dns types only. */
 const SANDBOX = 'sandbox';

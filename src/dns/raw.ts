@@ -6,7 +6,7 @@ import * as packet from 'dns-packet';
 import type { RRType } from './types.js';
 import { parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
-import { settleWithin, TIMEOUT } from '../net/deadline.js';
+import { settleWithin, TIMEOUT } from '../util/deadline.js';
 
 /**
  * node:dns passes every name through the WHATWG URL host parser before c-ares

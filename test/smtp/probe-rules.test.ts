@@ -2,28 +2,11 @@
  * The probe's rules, each alone: a step outcome in, findings (or the next
  * move, or the AUTH result) out. No network: outcomes are written by hand.
  */
+import { type EhloOutcome, type LoginOutcome, type ProbeContext, type ReadFailure, type StepOutcome, type TlsOutcome } from '../../src/smtp/outcomes.js';
+import { authResult, checkBanner, checkConnect, checkEhlo, checkLogin, checkStarttls, checkStep, checkTls, nextAfter, notSentReason } from '../../src/smtp/probe-rules.js';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, type Finding } from '../../src/findings/catalog.js';
-import {
-  authFailure,
-  authResult,
-  checkBanner,
-  checkConnect,
-  checkEhlo,
-  checkLogin,
-  checkStarttls,
-  checkStep,
-  checkTls,
-  createProbeContext,
-  nextAfter,
-  notSentReason,
-  type EhloOutcome,
-  type LoginOutcome,
-  type ProbeContext,
-  type ReadFailure,
-  type StepOutcome,
-  type TlsOutcome,
-} from '../../src/smtp/probe.js';
+import { authFailure, createProbeContext } from '../../src/smtp/probe.js';
 import { parseReplies, type SmtpReply } from '../../src/smtp/reply.js';
 import type { CertificateInfo } from '../../src/smtp/types.js';
 

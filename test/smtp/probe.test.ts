@@ -1,7 +1,8 @@
+import { WITHHELD } from '../../src/smtp/redact.js';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMicrosoftBanner } from '../../src/smtp/endpoint.js';
-import { createEndpointProber, probeEndpoints, probeSmtp, WITHHELD, type ProbeOptions } from '../../src/smtp/probe.js';
+import { createEndpointProber, probeEndpoints, probeSmtp, type ProbeOptions } from '../../src/smtp/probe.js';
 import type { ProbeResult, TranscriptLine } from '../../src/smtp/types.js';
 import {
   createTestCertificates,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { settleWithin, TIMEOUT, type Timeout } from '../../src/net/deadline.js';
+import { settleWithin, TIMEOUT, type Timeout } from '../../src/util/deadline.js';
 
 afterEach(() => {
   vi.useRealTimers();
