@@ -97,7 +97,7 @@ export async function checkDmarc(
   const tenant = normalizeTenant(hints.tenant);
   const moeraName = tenant ? `_dmarc.${tenant}.${CLOUD_ENDPOINTS[hints.cloud].initialDomainSuffix}` : null;
   const [disc, moeraAnswer] = await Promise.all([
-    discoverDmarcPolicy(ctx.dns, d),
+    discoverDmarcPolicy(ctx, d),
     moeraName ? ctx.dns.resolve(moeraName, 'TXT') : Promise.resolve(null),
   ]);
 

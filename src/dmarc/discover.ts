@@ -1,4 +1,5 @@
-import type { DnsAnswer, DnsClient } from '../dns/types.js';
+import type { LookupContext } from '../dns/context.js';
+import type { DnsAnswer } from '../dns/types.js';
 import { parseDmarcRecord, type DmarcRecord } from './parse.js';
 import { canonicalName } from '../domain/normalize.js';
 
@@ -74,7 +75,8 @@ export function classifyDmarcRecords(domain: string, answer: Exclude<DnsAnswer<s
   return { domain, name: `_dmarc.${domain}`, answer: answer.kind, records, dmarc, meant, result, record: result === 'record' ? one : null };
 }
 
-export async function discoverDmarcPolicy(dns: DnsClient, domain: string): Promise<DmarcDiscovery> {
+export async function discoverDmarcPolicy(ctx: LookupContext, domain: string): Promise<DmarcDiscovery> {
+  const { dns } = ctx;
   const names = dmarcWalkNames(domain);
   const out: DmarcDiscovery = { domain: names[0] ?? domain, levels: [], tempfail: null, applied: null, organizationalDomain: null };
   const collected: DmarcLevel[] = [];

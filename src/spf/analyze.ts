@@ -9,6 +9,7 @@
  * limit: receivers stop there too, and a record with 100 includes costs
  * one TXT lookup, not 100.
  */
+import type { LookupContext } from '../dns/context.js';
 import type { DnsAnswer, DnsClient, RRType } from '../dns/types.js';
 import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from './budget.js';
 import { checkHost, type CheckHostResult, type SpfResult } from './evaluate.js';
@@ -121,7 +122,8 @@ function literalTarget(spec: string): string | null {
  * Walks the include tree of `domain`, whose v=spf1 record is `record`.
  * Never throws; failed lookups are listed, never taken as missing records.
  */
-export async function lookupSpfTree(dns: DnsClient, domain: string, record: string): Promise<SpfTree> {
+export async function lookupSpfTree(ctx: LookupContext, domain: string, record: string): Promise<SpfTree> {
+  const { dns } = ctx;
   const root = emptyNode(canonicalName(domain), 'root', null);
   root.record = record;
   const parsed = new Map<SpfTreeNode, SpfRecord>();
@@ -333,7 +335,8 @@ export type SampleAddresses =
  * its own includes a few levels, as older versions nested them). Never
  * hard-coded: the record is read through DNS.
  */
-export async function lookupM365Samples(dns: DnsClient, host: string): Promise<SampleAddresses> {
+export async function lookupM365Samples(ctx: LookupContext, host: string): Promise<SampleAddresses> {
+  const { dns } = ctx;
   const found: { v4?: { ip: string; source: string }; v6?: { ip: string; source: string } } = {};
   const visit = async (name: string, depth: number): Promise<SpfFailedQuery | null> => {
     const a = await dns.resolve(name, 'TXT');
@@ -367,10 +370,10 @@ export async function lookupM365Samples(dns: DnsClient, host: string): Promise<S
 }
 
 /** check_host() for each sample address, as mail from Exchange Online for the domain would be checked. */
-export async function checkM365Samples(dns: DnsClient, domain: string, addresses: readonly { ip: string; source: string }[]): Promise<{ sample: M365Sample; run: CheckHostResult }[]> {
+export async function checkM365Samples(ctx: LookupContext, domain: string, addresses: readonly { ip: string; source: string }[]): Promise<{ sample: M365Sample; run: CheckHostResult }[]> {
   return Promise.all(
     addresses.map(async (a) => {
-      const run = await checkHost(dns, { ip: a.ip, domain, sender: `postmaster@${domain}`, helo: domain });
+      const run = await checkHost(ctx, { ip: a.ip, domain, sender: `postmaster@${domain}`, helo: domain });
       return { sample: { ip: a.ip, source: a.source, result: run.result, reason: run.reason, explanation: run.explanation }, run };
     }),
   );

@@ -109,13 +109,13 @@ export async function checkSpf(ctx: LookupContext, domain: string, hints: { clou
     findings.push(finding('SPF_SYNTAX', `The SPF record of ${domain} does not parse at position ${syntax.position}: ${syntax.message}${more}; receivers give permerror (RFC 7208 4.6).`, {
       evidence: record, fix: `Correct the term "${visible(syntax.term, 60)}" so that the record reads like "${canonical}".`,
     }));
-    const tree = await lookupSpfTree(ctx.dns, domain, record);
+    const tree = await lookupSpfTree(ctx, domain, record);
     section.tree = tree.tree;
     return done();
   }
 
   // The tree and the Microsoft record are independent: ask for both at once.
-  const [tree, samples] = await Promise.all([lookupSpfTree(ctx.dns, domain, record), lookupM365Samples(ctx.dns, include)]);
+  const [tree, samples] = await Promise.all([lookupSpfTree(ctx, domain, record), lookupM365Samples(ctx, include)]);
   section.tree = tree.tree;
   section.lookups = tree.lookups;
   section.voidLookups = tree.voidLookups;
@@ -194,7 +194,7 @@ export async function checkSpf(ctx: LookupContext, domain: string, hints: { clou
   const m = section.m365Include;
   let sampleRuns: { sample: M365Sample; run: CheckHostResult }[] = [];
   if (samples.kind === 'tempfail') tempfail(samples.query);
-  else sampleRuns = await checkM365Samples(ctx.dns, domain, samples.addresses);
+  else sampleRuns = await checkM365Samples(ctx, domain, samples.addresses);
   section.m365Samples = sampleRuns.map((r) => r.sample);
   for (const r of sampleRuns) if (r.run.result === 'temperror' && r.run.tempfail) tempfail(r.run.tempfail);
   const notPass = sampleRuns.filter((r) => r.run.result !== 'pass' && r.run.result !== 'temperror');

@@ -5,7 +5,8 @@
  * temperror, anything the RFC calls an error is permerror, and evaluation
  * always ends within the limits.
  */
-import type { DnsAnswer, DnsClient, RRType } from '../dns/types.js';
+import type { LookupContext } from '../dns/context.js';
+import type { DnsAnswer, RRType } from '../dns/types.js';
 import { createSpfResolver, SPF_LIMITS, type LimitBreach, type SpfLimits, type SpfQuery, type SpfResolver } from './budget.js';
 import { addressMatches, networkMatches, parseClientIp, type ClientIp } from './ip.js';
 import { expandMacros, parseMacroString, visible, type MacroToken, type MacroValues } from './macro.js';
@@ -85,8 +86,8 @@ interface Run {
  * RFC 7208 check_host(). Never throws for anything DNS or the input can
  * hold; a client address that is not one is a permerror.
  */
-export async function checkHost(dns: DnsClient, input: CheckHostInput, options: CheckHostOptions = {}): Promise<CheckHostResult> {
-  const r = createSpfResolver(dns, options.limits ?? SPF_LIMITS);
+export async function checkHost(ctx: LookupContext, input: CheckHostInput, options: CheckHostOptions = {}): Promise<CheckHostResult> {
+  const r = createSpfResolver(ctx.dns, options.limits ?? SPF_LIMITS);
   const finish = (o: Outcome): CheckHostResult => ({
     result: o.result, explanation: o.explanation, reason: o.reason, path: o.path,
     lookups: r.lookups, voidLookups: r.voidLookups,

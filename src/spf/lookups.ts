@@ -17,7 +17,7 @@ import { parseSpfShared } from './parse.js';
  */
 export async function countSpfLookups(ctx: LookupContext, domain: string, record: string): Promise<number | null> {
   if (parseSpfShared(record).errors.length > 0) return null;
-  const tree = await lookupSpfTree(ctx.dns, domain, record);
+  const tree = await lookupSpfTree(ctx, domain, record);
   return tree.tempfails.some((q) => q.type === 'TXT') ? null : tree.lookups;
 }
 

@@ -64,7 +64,7 @@ export async function auditSpf(ctx: LookupContext, req: SpfRequest): Promise<Spf
   const helo = req.helo ?? req.domain;
   const [analysis, run] = await Promise.all([
     checkSpf(ctx, req.domain, { cloud }),
-    req.ip === undefined ? Promise.resolve(null) : checkHost(ctx.dns, { ip: req.ip, domain: req.domain, sender, helo }),
+    req.ip === undefined ? Promise.resolve(null) : checkHost(ctx, { ip: req.ip, domain: req.domain, sender, helo }),
   ]);
   const s = analysis.section;
   const findings = [...analysis.findings];

@@ -9,7 +9,7 @@ function dns(table: Record<string, MemoryName>): DnsClient {
   return createMemoryDnsClient(table);
 }
 
-const check = (d: DnsClient, ip: string, domain = 'example.com', sender = `user@${domain}`) => checkHost(d, { ip, domain, sender, helo: 'mail.example.org' });
+const check = (d: DnsClient, ip: string, domain = 'example.com', sender = `user@${domain}`) => checkHost({ dns: d }, { ip, domain, sender, helo: 'mail.example.org' });
 
 describe('the budget-keeping resolver', () => {
   it('counts DNS-querying terms and reports the 11th as a breach', () => {
@@ -86,7 +86,7 @@ describe('checkHost', () => {
       'example.com': { TXT: ['v=spf1 -all exp=why.example.com'] },
       'why.example.com': { TXT: ['%{c} refused by %{r} at %{t} for %{d}'] },
     });
-    const r = await checkHost(d, { ip: '2001:db8::1', domain: 'example.com', sender: 'a@example.com' }, { receiver: 'mx.receiver.example', now: () => 1_700_000_000_123 });
+    const r = await checkHost({ dns: d }, { ip: '2001:db8::1', domain: 'example.com', sender: 'a@example.com' }, { receiver: 'mx.receiver.example', now: () => 1_700_000_000_123 });
     expect(r.explanation).toBe('2001:db8::1 refused by mx.receiver.example at 1700000000 for example.com');
   });
 

@@ -92,7 +92,7 @@ describe('evaluator properties', () => {
     await fc.assert(
       fc.asyncProperty(zone, fc.constantFrom('192.0.2.10', '198.51.100.7', '2001:db8::10', '::ffff:192.0.2.10'), fc.constantFrom(...NAMES), async (table, ip, domain) => {
         const c = counted(createMemoryDnsClient(table));
-        const r = await checkHost(c.dns, { ip, domain, sender: `user@${domain}`, helo: 'helo.test' });
+        const r = await checkHost(c, { ip, domain, sender: `user@${domain}`, helo: 'helo.test' });
         expect(SPF_RESULTS).toContain(r.result);
         expect(r.lookups).toBeLessThanOrEqual(11);
         expect(r.voidLookups).toBeLessThanOrEqual(3);

@@ -17,7 +17,7 @@ const LOOPBACK_SCENARIOS = ['Record lookup', 'Processing limits'];
 
 async function run(dns: DnsClient, t: SuiteTest): Promise<CheckHostResult> {
   const id = spfIdentity(t.mailfrom, t.helo);
-  return checkHost(dns, { ip: t.host, domain: id.domain, sender: id.sender, helo: t.helo }, { receiver: 'receiver.example' });
+  return checkHost({ dns }, { ip: t.host, domain: id.domain, sender: id.sender, helo: t.helo }, { receiver: 'receiver.example' });
 }
 
 function judge(t: SuiteTest, r: CheckHostResult): void {

@@ -20,7 +20,7 @@ const DIVERGENT: Record<string, { result: string; why: string }> = {
 
 async function verdict(c: StalwartCheck): Promise<CheckHostResult> {
   const mailFrom = spfIdentity(c.sender, c.helo);
-  const run = (domain: string, sender: string) => checkHost(c.dns, { ip: c.ip, domain, sender, helo: c.helo });
+  const run = (domain: string, sender: string) => checkHost({ dns: c.dns }, { ip: c.ip, domain, sender, helo: c.helo });
   if (c.helo !== '' && c.helo !== mailFrom.domain) {
     const helo = await run(c.helo, `postmaster@${c.helo}`);
     if (helo.result === 'fail') return helo;
