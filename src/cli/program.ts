@@ -47,6 +47,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     description: 'the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365',
     load: async () => (await import('./commands/demo.js')).demoCommand,
   },
+  sandbox: {
+    description: "serve a folder of zone files on a loopback DNS server (with Microsoft's stand-in zones; --smtp: and a Microsoft-like SMTP endpoint), to rehearse a migration; Ctrl-C stops it",
+    load: async () => (await import('./commands/sandbox.js')).sandboxCommand,
+  },
 };
 
 /** The description of a command, from the one table. */
