@@ -17,7 +17,8 @@ import { canonicalName } from '../domain/name.js';
  * other files), classes other than IN, escaped dots inside a label.
  *
  * Every loop walks the text once; no regular expression here can backtrack
- * (dnsz's line pattern, used before, takes seconds on one line of 30 digits).
+ * (dnsz's line pattern, used before, took 300 ms on a line of 26 digits,
+ * doubling with each digit more).
  */
 export type ZoneRecordType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'PTR' | 'NS' | 'SOA' | 'SRV';
 
