@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { parseCharacterStrings, parseZoneFile, ZoneFileError, zoneOriginOf } from '../../src/dns/zone-file.js';
+import { ZoneStore } from '../../src/sandbox/zone-store.js';
+import { FIXTURES } from '../support/fixtures.js';
 
 /** The error a text gives, as `line: reason`. */
 function errorOf(text: string, origin: string | null = 'contoso.com'): string {
@@ -119,6 +122,26 @@ describe('parseZoneFile (RFC 1035 5.1)', () => {
     expect(parseZoneFile(`@${' '.repeat(MB)}TXT${' '.repeat(MB)}"x"`, { origin: 'x.test' }).records).toHaveLength(1);
     const [long] = parseZoneFile(`@ TXT "${'a'.repeat(MB)}"`, { origin: 'x.test' }).records;
     expect((long?.data as string[])[0]?.length).toBe(MB);
+  });
+});
+
+describe('the sandbox\'s ZoneStore reads zone files with it', () => {
+  it('serves an absolute owner at its own name (dnsz dropped the dot and served it below the origin)', () => {
+    const store = new ZoneStore().loadFile(`${FIXTURES}infra/partner.outlook.cn.zone`);
+    expect(store.lookup('clientconfig.partner.microsoftonline-p.net.cn', 'A').answers.map((a) => a.data)).toEqual(['198.51.100.217']);
+    expect(store.lookup('clientconfig.partner.microsoftonline-p.net.cn.partner.outlook.cn', 'A').rcode).toBe('NXDOMAIN');
+  });
+
+  it('hangs a relative $ORIGIN below the current one (dnsz took it as absolute)', () => {
+    const store = new ZoneStore().addZone('contoso.test', readFileSync(`${FIXTURES}dmarc/opendmarc-test-dns.zone.inc`, 'utf8'));
+    expect(store.lookup('_dmarc.direct.dmarcwalk.contoso.test', 'TXT').answers).toHaveLength(1);
+    expect(store.lookup('_dmarc.direct.dmarcwalk', 'TXT').rcode).toBe('NXDOMAIN');
+  });
+
+  it('leaves out the types it does not serve, and counts them', () => {
+    const store = new ZoneStore().addZone('contoso.test', '@ MX 0 mx\n@ CAA 0 issue "ca.example"\n@ SPF "v=spf1 -all"\n');
+    expect(store.skippedTypes()).toEqual({ CAA: 1, SPF: 1 });
+    expect(store.records().map((r) => r.type)).toEqual(['MX']);
   });
 });
 
