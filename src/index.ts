@@ -6,6 +6,8 @@ export { gradeOf, scoreOf, type Grade } from './findings/grade.js';
 export type { AreaStatus } from './findings/status.js';
 export { createDnsClient, parseServerAddress, type DnsClientOptions } from './dns/client.js';
 export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
+export { createZoneOverlay, type OverlayUse, type OverlayZone, type ZoneOverlay } from './dns/overlay.js';
+export { parseZoneFile, zoneOriginOf, ZoneFileError, type ParsedZone, type ZoneRecord } from './dns/zone-file.js';
 export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RRType } from './dns/types.js';
 export { normalizeDomain, organizationalDomain, type NormalizedDomain } from './domain/normalize.js';
 export { CLOUD_ENDPOINTS, CLOUDS, detectCloud, type Cloud, type CloudEvidence } from './m365/clouds.js';

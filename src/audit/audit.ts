@@ -1,5 +1,6 @@
 import { checkDkim, type DkimSection } from '../dkim/check.js';
 import { checkDmarc, type DmarcSection } from '../dmarc/check.js';
+import type { OverlayUse } from '../dns/overlay.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { canonicalName, MAX_NAME_LENGTH, normalizeDomain, type NormalizedDomain } from '../domain/normalize.js';
 import { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from '../m365/autodiscover.js';
@@ -45,6 +46,8 @@ export interface DomainReport {
   meta?: Record<string, string>;
   /** The probe of this domain's MX host on port 25 (--probe-mx); never part of the score. */
   mxProbe?: ProbeResult;
+  /** With --zone: which answers of this audit came from the zone files rather than live DNS. */
+  overlay?: OverlayUse;
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;

@@ -21,6 +21,8 @@ export interface BatchRunOptions {
   onProgress?: (done: number) => void;
   /** Runs after a row's audit, before it is emitted (e.g. its MX probe). */
   enrich?: (report: DomainReport) => Promise<void>;
+  /** The audit of one row (default auditDomain); --zone gives each row its own view of the zone files. */
+  audit?: typeof auditDomain;
 }
 
 /** Why a batch ended before its input did. */
@@ -152,7 +154,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
       const p = limit(async () => {
         let report: DomainReport;
         try {
-          report = await auditDomain(rowCtx, row.input, { inputLength: row.inputLength });
+          report = await (options.audit ?? auditDomain)(rowCtx, row.input, { inputLength: row.inputLength });
           await options.enrich?.(report);
         } catch (err) {
           internalErrors++;

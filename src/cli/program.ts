@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<CommandName, () => Promise<CommandFactory
   report: async () => (await import('./commands/report.js')).reportCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
+  sandbox: async () => (await import('./commands/sandbox.js')).sandboxCommand,
 };
 
 /** The command a command line names: the first argument that is not an option (`help X` names X). */

@@ -25,6 +25,8 @@ export interface DnsServerOptions {
   /** Seed of the drop decisions. */
   seed?: number;
   host?: '127.0.0.1' | '::1';
+  /** UDP and TCP port (default 0: a free one). A fixed port that is taken rejects with the socket's error (EADDRINUSE, EACCES). */
+  port?: number;
 }
 
 export interface DnsServerStats {
@@ -212,7 +214,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
     });
   });
 
-  const { udp, port } = await bindBoth(makeUdp, tcp, host);
+  const { udp, port } = await bindBoth(makeUdp, tcp, host, options.port ?? 0);
   const display = host === '::1' ? `[::1]:${port}` : `${host}:${port}`;
 
   return {
@@ -285,27 +287,32 @@ function toAnswer(r: StoredRecord): packet.Answer {
   }
 }
 
-/** Binds UDP to a free port, then TCP to the same one (retrying if TCP's is taken). */
-async function bindBoth(makeUdp: () => Socket, tcp: Server, host: string): Promise<{ udp: Socket; port: number }> {
+/**
+ * Binds UDP to `wanted` (0: a free port), then TCP to the same one; with a
+ * free port, retries when TCP's is taken. A fixed port that cannot be bound
+ * rejects with the socket's error.
+ */
+async function bindBoth(makeUdp: () => Socket, tcp: Server, host: string, wanted: number): Promise<{ udp: Socket; port: number }> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const udp = makeUdp();
     const port = await new Promise<number>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(0, host, () => {
+      udp.bind(wanted, host, () => {
         udp.off('error', reject);
         resolve(udp.address().port);
       });
     });
-    const ok = await new Promise<boolean>((resolve) => {
-      const onError = (): void => resolve(false);
+    const failure = await new Promise<Error | null>((resolve) => {
+      const onError = (err: Error): void => resolve(err);
       tcp.once('error', onError);
       tcp.listen(port, host, () => {
         tcp.off('error', onError);
-        resolve(true);
+        resolve(null);
       });
     });
-    if (ok) return { udp, port };
+    if (!failure) return { udp, port };
     await new Promise<void>((r) => udp.close(() => r()));
+    if (wanted !== 0) throw failure;
   }
   throw new Error('could not bind the test DNS server to a loopback port');
 }

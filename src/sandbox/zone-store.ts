@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseZone } from 'dnsz';
+import { parseCharacterStrings, parseZoneFile, ZoneFileError, zoneOriginOf } from '../dns/zone-file.js';
 
 /**
  * The records a loopback DNS server serves, built from RFC 1035 master files
- * (parsed by dnsz) or added one by one. Lookup follows a recursive resolver's
- * view: CNAME chasing across every served zone, wildcards at the closest
- * encloser, empty non-terminals answering NODATA, unknown names NXDOMAIN.
+ * (parsed by dns/zone-file.ts, the parser --zone uses too) or added one by
+ * one. Lookup follows a recursive resolver's view: CNAME chasing across
+ * every served zone, wildcards at the closest encloser, empty non-terminals
+ * answering NODATA, unknown names NXDOMAIN.
  */
 export type ServedType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'PTR' | 'NS' | 'SOA' | 'SRV';
 
@@ -32,40 +33,60 @@ export interface LookupResult {
 }
 
 const MAX_CHASE = 24;
-const SERVED = new Set<string>(['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'PTR', 'NS', 'SOA', 'SRV']);
 
 export class ZoneStore {
   private readonly byName = new Map<string, StoredRecord[]>();
   /** Every existing name and its ancestors (empty non-terminals exist). */
   private readonly existing = new Set<string>();
   private readonly origins = new Set<string>();
+  private readonly skipped = new Map<string, number>();
 
-  /** Loads every `<origin>.zone` file in a folder. */
+  /**
+   * Loads every `<origin>.zone` file in a folder (in name order). A file that
+   * does not parse throws a ZoneFileError naming the file and the line.
+   */
   loadDir(dir: string): this {
     for (const file of readdirSync(dir).sort()) {
       if (!file.endsWith('.zone')) continue;
-      this.addZone(file.slice(0, -'.zone'.length), readFileSync(join(dir, file), 'utf8'));
+      this.loadFile(join(dir, file));
     }
     return this;
   }
 
-  /** Adds a master file whose relative names hang below `origin`. */
-  addZone(origin: string, text: string): this {
-    const parsed = parseZone(text, { defaultTTL: 300, defaultClass: 'IN' });
-    // A $ORIGIN in the file wins over the file name (RFC 1035 5.1).
-    const o = canon(parsed.origin ?? origin);
-    this.origins.add(o);
+  /** Loads one zone file; its origin is its `$ORIGIN`, else its name (`contoso.com.zone`). */
+  loadFile(path: string): this {
+    try {
+      return this.addZone(zoneOriginOf(path), readFileSync(path, 'utf8'));
+    } catch (err) {
+      throw err instanceof ZoneFileError ? err.inFile(path) : err;
+    }
+  }
+
+  /**
+   * Adds a master file whose relative names hang below `origin` (a $ORIGIN
+   * in the file wins, RFC 1035 5.1). Records of types the server does not
+   * serve (CAA, DS, SPF …) are left out and counted in `skipped`.
+   */
+  addZone(origin: string | null, text: string): this {
+    const parsed = parseZoneFile(text, { origin, defaultTtl: 300 });
+    if (parsed.origin !== null) this.origins.add(parsed.origin);
+    for (const [type, n] of Object.entries(parsed.skipped)) this.skipped.set(type, (this.skipped.get(type) ?? 0) + n);
     for (const r of parsed.records) {
-      const type = r.type.toUpperCase();
-      if (type === 'SPF') {
-        // Type 99 is obsolete (RFC 7208 3.1); resolvers here are asked TXT only.
-        continue;
-      }
-      if (!SERVED.has(type)) throw new Error(`zone ${o}: record type ${type} is not served by the test server`);
-      const name = absolute(r.name, o);
-      this.addRecord(name, type as ServedType, parseData(type as ServedType, r.content, o), r.ttl ?? 300);
+      // Every SOA owner is a zone apex, for negative answers' authority section.
+      if (r.type === 'SOA') this.origins.add(r.name);
+      this.addRecord(r.name, r.type, r.data, r.ttl);
     }
     return this;
+  }
+
+  /** Records left out, by type (`{ CAA: 2 }`): the server does not serve their types. */
+  skippedTypes(): Record<string, number> {
+    return Object.fromEntries(this.skipped);
+  }
+
+  /** The apexes of the zones loaded (their SOA owners and file origins), sorted. */
+  zoneOrigins(): string[] {
+    return [...this.origins].sort();
   }
 
   addRecord(name: string, type: ServedType, data: RecordData, ttl = 300): this {
@@ -109,6 +130,7 @@ export class ZoneStore {
     for (const [n, list] of this.byName) copy.byName.set(n, list.map((r) => ({ ...r })));
     for (const e of this.existing) copy.existing.add(e);
     for (const o of this.origins) copy.origins.add(o);
+    for (const [t, n] of this.skipped) copy.skipped.set(t, n);
     return copy;
   }
 
@@ -176,81 +198,7 @@ function canon(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
 }
 
-function absolute(name: string, origin: string): string {
-  if (name === '@' || name === '') return origin;
-  if (name.endsWith('.')) return canon(name);
-  return canon(`${name}.${origin}`);
-}
-
-function parseData(type: ServedType, content: string, origin: string): RecordData {
-  const c = content.trim();
-  switch (type) {
-    case 'A':
-    case 'AAAA':
-      return c;
-    case 'CNAME':
-    case 'NS':
-    case 'PTR':
-      return absolute(c, origin);
-    case 'MX': {
-      const [pri = '0', host = '.'] = c.split(/\s+/);
-      return { priority: Number(pri), exchange: host === '.' ? '' : absolute(host, origin) };
-    }
-    case 'SRV': {
-      const [priority = '0', weight = '0', port = '0', target = '.'] = c.split(/\s+/);
-      return { priority: Number(priority), weight: Number(weight), port: Number(port), target: absolute(target, origin) };
-    }
-    case 'SOA': {
-      const [mname = 'ns', rname = 'hostmaster', serial = '1', refresh = '3600', retry = '600', expire = '86400', minimum = '300'] = c.split(/\s+/);
-      return {
-        mname: absolute(mname, origin), rname: absolute(rname, origin), serial: Number(serial),
-        refresh: Number(refresh), retry: Number(retry), expire: Number(expire), minimum: Number(minimum),
-      };
-    }
-    case 'TXT':
-      return parseCharacterStrings(c);
-  }
-}
-
-/**
- * RFC 1035 <character-string>s of a TXT record: quoted or bare words,
- * backslash escapes (\X and \DDD). Returns each string's bytes as latin1 so
- * that escaped odd bytes survive to the wire unchanged.
- */
-export function parseCharacterStrings(content: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < content.length) {
-    while (i < content.length && /\s/.test(content[i] as string)) i++;
-    if (i >= content.length) break;
-    const quoted = content[i] === '"';
-    if (quoted) i++;
-    const bytes: number[] = [];
-    while (i < content.length) {
-      const ch = content[i] as string;
-      if (quoted && ch === '"') {
-        i++;
-        break;
-      }
-      if (!quoted && /\s/.test(ch)) break;
-      if (ch === '\\' && i + 1 < content.length) {
-        const digits = /^\d{3}/.exec(content.slice(i + 1, i + 4));
-        if (digits) {
-          bytes.push(Number(digits[0]) & 0xff);
-          i += 4;
-        } else {
-          bytes.push(...Buffer.from(content[i + 1] as string, 'utf8'));
-          i += 2;
-        }
-        continue;
-      }
-      bytes.push(...Buffer.from(ch, 'utf8'));
-      i++;
-    }
-    out.push(Buffer.from(bytes).toString('latin1'));
-  }
-  return out;
-}
+export { parseCharacterStrings };
 
 function normaliseData(type: ServedType, data: RecordData): RecordData {
   if (type === 'TXT') {

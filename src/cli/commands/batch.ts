@@ -24,9 +24,10 @@ import { createCloudTally } from '../../audit/probes.js';
 import { describe } from '../command-table.js';
 import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 import { createSpool, type Spool } from '../spool.js';
+import { addZoneOption, auditThroughOverlay, zoneOverlayFromOptions, type ZoneCliOptions } from '../zone-overlay.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
 
-interface BatchOptions extends DnsCliOptions, RunProbeOptions {
+interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions {
   cloud?: Cloud;
   format?: Format;
   csvRows?: 'domains' | 'findings';
@@ -54,6 +55,7 @@ export function batchCommand(run: CliRun): Command {
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .option('--stats', 'print DNS and memory statistics to stderr at the end')
     .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', collectSelector);
+  addZoneOption(cmd);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -64,7 +66,8 @@ export function batchCommand(run: CliRun): Command {
       const input = await openInput(file, io);
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
-      const ctx: AuditContext = { dns, cloud: opts.cloud, selectors: opts.selector };
+      const overlay = await zoneOverlayFromOptions(opts, dns);
+      const ctx: AuditContext = { dns: overlay ?? dns, cloud: opts.cloud, selectors: opts.selector };
       // Checked before any domain is audited: a bad --output fails in a second, not after the run.
       const output = opts.output ? await prepareOutput(opts.output, file, io.stdin) : null;
       const emit = (text: string): Promise<void> => (output ? output.write(text) : write(io.stdout, text));
@@ -90,7 +93,8 @@ export function batchCommand(run: CliRun): Command {
         const result = await runBatch(ctx, readBatchInput(input, controller.signal), {
           concurrency: opts.concurrency,
           signal: controller.signal,
-          enrich: (report) => prober.attachMx(report, dns),
+          enrich: (report) => prober.attachMx(report, ctx.dns),
+          audit: auditThroughOverlay(overlay, opts.zone ?? []),
           onReport: async (report) => {
             if (report.meta) report.meta = echoMeta(report.meta);
             if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;

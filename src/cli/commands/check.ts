@@ -13,8 +13,9 @@ import { emitChunks } from '../output.js';
 import { mostCommonCloud } from '../../audit/probes.js';
 import { describe } from '../command-table.js';
 import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
+import { addZoneOption, auditThroughOverlay, zoneOverlayFromOptions, type AuditOne, type ZoneCliOptions } from '../zone-overlay.js';
 
-export interface CheckOptions extends DnsCliOptions, RunProbeOptions {
+export interface CheckOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions {
   cloud?: Cloud;
   format?: Format;
   csvRows?: 'domains' | 'findings';
@@ -49,6 +50,7 @@ export function checkCommand(run: CliRun): Command {
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com), before the DKIM CNAMEs exist', parseTenant)
     .option('--selector <name>', 'also check this DKIM selector (repeatable)', collectSelector);
+  addZoneOption(cmd);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -57,12 +59,14 @@ export function checkCommand(run: CliRun): Command {
       rejectProbeConflicts(cmd);
       const format = opts.format ?? 'table';
       const startedAt = new Date();
-      const ctx: AuditContext = { dns: dnsClientFromOptions(opts), cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
+      const live = dnsClientFromOptions(opts);
+      const overlay = await zoneOverlayFromOptions(opts, live);
+      const ctx: AuditContext = { dns: overlay ?? live, cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
       const prober = await createRunProber(opts);
       const controller = new AbortController();
       const stopListening = interruptOnSigint(run, controller);
       try {
-        const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns), controller.signal);
+        const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns), controller.signal, auditThroughOverlay(overlay, opts.zone ?? []));
         const interrupted = controller.signal.aborted;
         // Interrupted: write the domains that finished, without starting the submission probe.
         const probe = interrupted ? null : await prober.submission(mostCommonCloud(reports));
@@ -85,10 +89,10 @@ const CHECK_CONCURRENCY = 32;
  * Audits the domains a few at a time; reports in input order. Once `signal`
  * is aborted no further domain is started: the result holds those that finished.
  */
-export async function runChecks(ctx: AuditContext, domains: readonly string[], enrich?: (r: DomainReport) => Promise<void>, signal?: AbortSignal): Promise<DomainReport[]> {
+export async function runChecks(ctx: AuditContext, domains: readonly string[], enrich?: (r: DomainReport) => Promise<void>, signal?: AbortSignal, audit: AuditOne = auditDomain): Promise<DomainReport[]> {
   const limit = limitWhile(CHECK_CONCURRENCY, () => !signal?.aborted);
   const reports = await Promise.all(domains.map((d) => limit(async () => {
-    const r = await auditDomain(ctx, d);
+    const r = await audit(ctx, d);
     await enrich?.(r);
     return r;
   })));
