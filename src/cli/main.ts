@@ -10,9 +10,15 @@ function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
+    // Ctrl-C, and SIGTERM (a service manager, `kill`, a container stopping) the same way: stop starting work,
+    // write what is done, clean up (the sandbox's CA file); a second signal ends the process at once.
     onInterrupt(handler) {
       process.on('SIGINT', handler);
-      return () => void process.off('SIGINT', handler);
+      process.on('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
     },
     exitNow: (code) => process.exit(code),
     peakRssMiB: () => Math.round(process.resourceUsage().maxRSS / 1024),

@@ -99,7 +99,7 @@ export interface RunTrail {
   startedAt: Date;
   dns: DnsClient;
   probe: ProbeResult | null;
-  opts: RunProbeOptions & { timeout?: number | undefined; retries?: number | undefined; tenant?: string | undefined; selector?: string[] | undefined };
+  opts: RunProbeOptions & { timeout?: number | undefined; retries?: number | undefined; tenant?: string | undefined; selector?: string[] | undefined; zone?: string[] | undefined };
   /** How far the run got through its input (complete, stopped, rows read and reported). */
   rows: RunRows;
   clock?: () => Date;
@@ -120,6 +120,7 @@ export function finishRun(t: RunTrail): RunInfo {
     probeMx: opts.probeMx ? (opts.probeMxPort ?? SMTP_PORT) : null,
     timeoutMs,
     retries,
+    zones: opts.zone,
     rows: t.rows,
   });
 }

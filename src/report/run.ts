@@ -21,11 +21,15 @@ export interface RunOptions {
   /** The DNS deadline of one attempt (--timeout) and the further attempts (--retries). */
   timeoutMs: number;
   retries: number;
+  /** --zone files overlaid on live DNS (absent without): answers came from them, not from what is published. */
+  zones?: string[];
 }
 
 /** `plan`: what the records are planned for. */
 export interface PlanRunOptions {
   tenant: string;
+  /** --zone files overlaid on live DNS (absent without). */
+  zones?: string[];
   /** --cloud, or null when detected. */
   cloud: Cloud | null;
   timeoutMs: number;
@@ -131,6 +135,8 @@ export interface RunFacts {
   probeMx?: number | null | undefined;
   timeoutMs: number;
   retries: number;
+  /** --zone files (none: live DNS only). */
+  zones?: readonly string[] | undefined;
   rows: RunRows;
 }
 
@@ -153,6 +159,7 @@ export function createRunInfo(f: RunFacts): RunInfo {
       probeMx: f.probeMx ?? null,
       timeoutMs: f.timeoutMs,
       retries: f.retries,
+      ...(f.zones && f.zones.length > 0 ? { zones: [...f.zones] } : {}),
     },
   });
   const { rows } = f;

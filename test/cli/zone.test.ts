@@ -142,3 +142,17 @@ describe('batch --zone and plan --zone', () => {
     for (const row of plan.rows) expect(row.notes).toContain(`now: from --zone ${next}, not live DNS`);
   });
 });
+
+describe('the audit trail names the --zone files (they change results)', () => {
+  it('check and plan: run.options.zones; without --zone, no zones field', async () => {
+    const next = write('trail.zone', '$ORIGIN mx-multi.test.\n@ 3600 IN TXT "v=spf1 include:spf.protection.outlook.com -all"\n');
+    const check = await runInProcess(['check', 'mx-multi.test', ...dnsArgs, '--no-probe', '--zone', next, '--format', 'json']);
+    const doc = JSON.parse(check.stdout) as { run: { options: { zones?: string[] } } };
+    expect(doc.run.options.zones).toEqual([next]);
+    expect(validateDoc?.(doc)).toBe(true);
+    const plan = await runInProcess(['plan', 'mx-multi.test', '--tenant', 'mxmulti', ...dnsArgs, '--zone', next, '--format', 'json']);
+    expect((JSON.parse(plan.stdout) as { run: { options: { zones?: string[] } } }).run.options.zones).toEqual([next]);
+    const live = await runInProcess(['check', 'mx-multi.test', ...dnsArgs, '--no-probe', '--format', 'json']);
+    expect((JSON.parse(live.stdout) as { run: { options: Record<string, unknown> } }).run.options).not.toHaveProperty('zones');
+  });
+});

@@ -38,7 +38,7 @@ export function planCommand(run: CliRun): Command {
         for (const row of plan.rows) if (fromFiles.has(`${row.name} ${row.type}`)) row.notes.push(`now: from ${(opts.zone ?? []).map((f) => `--zone ${f}`).join(', ')}, not live DNS`);
       }
       const { resolvers, timeoutMs, retries } = dnsTrail(opts, dns);
-      const trail = createTrail({ startedAt, finishedAt: new Date(), resolvers, options: { tenant, cloud: opts.cloud ?? null, timeoutMs, retries } });
+      const trail = createTrail({ startedAt, finishedAt: new Date(), resolvers, options: { tenant, cloud: opts.cloud ?? null, timeoutMs, retries, ...(opts.zone && opts.zone.length > 0 ? { zones: [...opts.zone] } : {}) } });
       const render = { table: renderPlanTable, zone: renderPlanZone, json: renderPlanJson, markdown: renderPlanMarkdown }[opts.format ?? 'table'];
       await emit(run, render(plan, trail), opts);
       run.exitCode = 0;
