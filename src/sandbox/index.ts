@@ -6,6 +6,8 @@
  *   from RFC 1035 zone files (a {@link ZoneStore}), as a recursive resolver
  *   would (CNAMEs chased, NXDOMAIN vs NODATA, truncation and TCP), with faults
  *   to inject (timeouts, SERVFAIL, REFUSED, latency, loss).
+ * - {@link startHttpsServer}: an HTTPS server on 127.0.0.1 whose handler
+ *   answers each request (stand-ins for a token endpoint or a policy host).
  * - {@link startMicrosoftLikeSmtpServer}: an SMTP endpoint that speaks like
  *   Exchange Online's submission host (banner, EHLO, STARTTLS, AUTH LOGIN
  *   XOAUTH2), its certificate issued at run time ({@link createTestCertificates}).
@@ -15,6 +17,7 @@
  */
 export { startDnsServer, type DnsServerOptions, type DnsServerStats, type Fault, type TestDnsServer } from './dns-server.js';
 export { parseCharacterStrings, ZoneStore, type LookupResult, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
+export { startHttpsServer, type HttpsHandler, type HttpsRequest, type HttpsResponse, type HttpsServerOptions, type SandboxHttpsServer } from './https-server.js';
 export {
   createTestCertificates,
   MICROSOFT_AUTH_REPLIES,

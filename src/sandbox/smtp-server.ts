@@ -13,67 +13,9 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { generate } from 'selfsigned';
+import { createTestCertificates, type TestCertificates } from './certificates.js';
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
 
-export interface TestCertificates {
-  /** The throw-away CA that issued `certPem`: what a client trusts. */
-  caPem: string;
-  certPem: string;
-  keyPem: string;
-  /** DNS names and IP addresses the certificate covers. */
-  names: string[];
-}
-
-export interface CertificateOptions {
-  /** Names for subjectAltName (default: localhost, 127.0.0.1, ::1). */
-  names?: string[];
-  notBefore?: Date;
-  notAfter?: Date;
-}
-
-const DEFAULT_NAMES = ['localhost', '127.0.0.1', '::1'];
-let defaultCertificates: Promise<TestCertificates> | null = null;
-
-/**
- * A CA and a server certificate it issued. EC P-256 keys: generated in
- * milliseconds, where RSA 2048 costs up to a second per key.
- */
-export async function createTestCertificates(opts: CertificateOptions = {}): Promise<TestCertificates> {
-  if (!opts.names && !opts.notBefore && !opts.notAfter) {
-    defaultCertificates ??= issue(DEFAULT_NAMES);
-    return defaultCertificates;
-  }
-  return issue(opts.names ?? DEFAULT_NAMES, opts.notBefore, opts.notAfter);
-}
-
-async function issue(names: string[], notBefore?: Date, notAfter?: Date): Promise<TestCertificates> {
-  const now = Date.now();
-  const ca = await generate([{ name: 'commonName', value: 'm365audit test CA' }, { name: 'organizationName', value: 'm365audit tests' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(now - 86_400_000),
-    notAfterDate: new Date(now + 30 * 86_400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
-  });
-  const leaf = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate: notBefore ?? new Date(now - 86_400_000),
-    notAfterDate: notAfter ?? new Date(now + 30 * 86_400_000),
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
-    ],
-  });
-  return { caPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private, names };
-}
 
 export interface TestSmtpServer {
   host: string;
@@ -214,6 +156,8 @@ class MicrosoftLikeServer extends SMTPServer {
 }
 
 /** Starts the Microsoft-like submission endpoint on loopback. */
+export { createTestCertificates, type CertificateOptions, type TestCertificates } from './certificates.js';
+
 export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = {}): Promise<TestSmtpServer> {
   const host = opts.host ?? '127.0.0.1';
   const certs = opts.certificates ?? (await createTestCertificates());
