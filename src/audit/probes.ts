@@ -10,11 +10,16 @@ import { finding } from '../findings/catalog.js';
 import { tempfailFinding } from '../findings/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { SMTP_PORT, SUBMISSION_PORT, type Endpoint } from '../smtp/endpoint.js';
+import type { LookupContext } from '../dns/context.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
 import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
 import { reachability } from '../smtp/reachability.js';
 import type { ProbeResult } from '../smtp/types.js';
 
+/**
+ * The probe options of a check or batch run (`--no-probe`, `--probe-host`,
+ * `--cloud`, `--probe-mx`, `--probe-timeout`, `--tls-ca`, `--insecure`).
+ */
 export interface RunProberOptions {
   /** Probe the submission endpoint (false: --no-probe). */
   submission: boolean;
@@ -34,15 +39,21 @@ export interface RunProberOptions {
   insecure?: boolean | undefined;
 }
 
+/**
+ * The probes of one run: the submission probe once, each MX host once.
+ * Made by createRunProber; its methods resolve with results and never throw
+ * for network outcomes (they are findings).
+ */
 export interface RunProber {
   /** The submission probe: --probe-host (or --cloud's host, started at once), else the submission host of `cloud` (the run's most common: see createCloudTally). */
   submission(cloud: Cloud): Promise<ProbeResult | null>;
   /**
    * Probes the domain's MX host on port 25 (each distinct host once per run)
-   * and attaches it. The host's address comes from the audit's own DnsClient,
-   * so --dns-server applies to the probe as it does to the audit.
+   * and attaches it as `report.mxProbe`. The host's address comes from the
+   * context's DnsClient (the audit's own), so --dns-server applies to the
+   * probe as it does to the audit. Does nothing without `mx` or an MX host.
    */
-  attachMx(report: DomainReport, dns: DnsClient): Promise<void>;
+  attachMx(ctx: LookupContext, report: DomainReport): Promise<void>;
 }
 
 /**
@@ -67,7 +78,7 @@ export function createRunProber(opts: RunProberOptions): RunProber {
       }
       return submission;
     },
-    async attachMx(report, dns) {
+    async attachMx(ctx, report) {
       if (!opts.mx || !report.mx) return;
       const host = report.mx.m365Host ?? report.mx.hosts.find((h) => h.kind !== 'null')?.exchange;
       if (!host) return;
@@ -75,7 +86,7 @@ export function createRunProber(opts: RunProberOptions): RunProber {
       let p = mxProbes.get(host);
       if (!p) {
         p = (async () => {
-          const found = await addressOf(dns, host);
+          const found = await addressOf(ctx.dns, host);
           // No address through the audit's resolver: say so, rather than ask the system resolver behind --dns-server's back.
           if (typeof found !== 'string') return unresolvedProbe(host, port, found);
           return probeSmtp({ host: found, servername: host, port, timeoutMs, ca, insecure: opts.insecure, expectAuth: false });

@@ -110,11 +110,11 @@ describe('the SMTP probe in check', () => {
     const prober = await createRunProber({ probe: false, probeMx: true, probeMxPort: smtp.port, probeTimeout: 2000 });
     const report = (): DomainReport => ({ mx: { m365Host: 'mx.shared.test', hosts: [] } }) as unknown as DomainReport;
     const first = report();
-    await prober.attachMx(first, createMemoryDnsClient({ 'mx.shared.test': { servfail: true } }));
+    await prober.attachMx({ dns: createMemoryDnsClient({ 'mx.shared.test': { servfail: true } }) }, first);
     expect(first.mxProbe?.findings.map((f) => f.code)).toEqual(['DNS_TEMPFAIL']);
     expect(first.mxProbe && [reachability(first.mxProbe), reachableFact(first.mxProbe)]).toEqual(['not probed', 'not probed (DNS lookup failed)']);
     const second = report();
-    await prober.attachMx(second, createMemoryDnsClient({ 'mx.shared.test': { A: ['127.0.0.1'] } }));
+    await prober.attachMx({ dns: createMemoryDnsClient({ 'mx.shared.test': { A: ['127.0.0.1'] } }) }, second);
     expect(second.mxProbe).toMatchObject({ host: 'mx.shared.test', reachable: true });
     expect(second.mxProbe?.findings.map((f) => f.code)).not.toContain('DNS_TEMPFAIL');
   });

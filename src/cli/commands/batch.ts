@@ -93,7 +93,7 @@ export function batchCommand(run: CliRun): Command {
         const result = await runBatch(ctx, readBatchInput(input, controller.signal), {
           concurrency: opts.concurrency,
           signal: controller.signal,
-          enrich: (report) => prober.attachMx(report, ctx.dns),
+          enrich: (report) => prober.attachMx(ctx, report),
           audit: auditThroughOverlay(overlay, opts.zone ?? []),
           onReport: async (report) => {
             if (report.meta) report.meta = echoMeta(report.meta);

@@ -66,7 +66,7 @@ export function checkCommand(run: CliRun): Command {
       const controller = new AbortController();
       const stopListening = interruptOnSigint(run, controller);
       try {
-        const reports = await runChecks(ctx, domains, (r) => prober.attachMx(r, ctx.dns), controller.signal, auditThroughOverlay(overlay, opts.zone ?? []));
+        const reports = await runChecks(ctx, domains, (r) => prober.attachMx(ctx, r), controller.signal, auditThroughOverlay(overlay, opts.zone ?? []));
         const interrupted = controller.signal.aborted;
         // Interrupted: write the domains that finished, without starting the submission probe.
         const probe = interrupted ? null : await prober.submission(mostCommonCloud(reports));
