@@ -1,50 +1,112 @@
-/** The public library API of m365audit. */
+/**
+ * The public library API of m365audit (`import { … } from 'm365audit'`),
+ * grouped by the floors of the house (README "How it works"), top floor
+ * first. Flat named exports only; the loopback servers are a separate entry,
+ * `m365audit/sandbox`. test/api/public-api.txt lists every name: a change to
+ * this file is a change to that list.
+ *
+ * Conventions: every check and lookup takes a context object first (a
+ * `LookupContext`, or the `AuditContext` that extends it) and never talks to
+ * the network except through its `DnsClient`; `parseX` are pure, `renderX`
+ * return strings, `createX` are factories. Checks and lookups never throw for
+ * anything DNS can hold: a failed lookup is a `DNS_TEMPFAIL` finding.
+ */
+
+// ---------------------------------------------------------------------------
+// audit: one domain, a batch, the plan, the probes of a run
+
 export { auditDomain, type DomainReport } from './audit/audit.js';
-export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type Finding, type FindingCode, type Severity } from './findings/catalog.js';
-export type { AuditContext, CheckResult } from './audit/context.js';
-export { gradeOf, scoreOf, type Grade } from './findings/grade.js';
+export type { AuditContext } from './audit/context.js';
+export { DEFAULT_CONCURRENCY, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
+export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
+export { planDomain, type Plan, type PlanRow, type PlanStatus, type SpfReviewer } from './audit/plan.js';
+export { createCloudTally, createRunProber, mostCommonCloud, type RunProber, type RunProberOptions } from './audit/probes.js';
+export { MAX_LISTED, MAX_TEXT_LENGTH } from './util/caps.js';
+export { VERSION } from './version.js';
+
+// ---------------------------------------------------------------------------
+// findings: the catalog, one finding, grade and score
+
+export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type CheckResult, type Finding, type FindingCode, type Severity } from './findings/catalog.js';
+export { ERROR_PENALTY, gradeOf, scoreOf, WARNING_PENALTY, type Grade } from './findings/grade.js';
 export type { AreaStatus } from './findings/status.js';
-export { createDnsClient, parseServerAddress, type DnsClientOptions } from './dns/client.js';
+
+// ---------------------------------------------------------------------------
+// dns: the client every check is given, the context it comes in; zone files and the --zone overlay
+
+export type { LookupContext } from './dns/context.js';
+export { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress, type DnsClientOptions } from './dns/client.js';
 export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
+export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RecordTypes, RRType, TempfailReason } from './dns/types.js';
 export { createZoneOverlay, type OverlayUse, type OverlayZone, type ZoneOverlay } from './dns/overlay.js';
 export { parseZoneFile, zoneOriginOf, ZoneFileError, type ParsedZone, type ZoneRecord } from './dns/zone-file.js';
-export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RRType } from './dns/types.js';
+
+// ---------------------------------------------------------------------------
+// domain: names as typed, and their organizational domain
+
 export { normalizeDomain, organizationalDomain, type NormalizedDomain } from './domain/normalize.js';
-export { CLOUD_ENDPOINTS, CLOUDS, detectCloud, type Cloud, type CloudEvidence } from './m365/clouds.js';
-export type { MxSection, MxHost } from './m365/mx.js';
-export type { AutodiscoverSection } from './m365/autodiscover.js';
-export type { VerificationSection } from './m365/verification.js';
-export type { SpfSection } from './spf/check.js';
-export type { DkimSection } from './dkim/check.js';
-export type { DmarcSection } from './dmarc/check.js';
-export { createJsonWriter, renderJson, renderJsonLine } from './report/json.js';
-export { renderTable } from './report/table.js';
+
+// ---------------------------------------------------------------------------
+// spf: RFC 7208 parsing, check_host(), the include tree, the check, merging
+
+export { checkSpf, type SpfSection } from './spf/check.js';
+export { isSpfRecord, parseSpf, type MechanismName, type Qualifier, type SpfMechanism, type SpfModifier, type SpfRecord, type SpfSyntaxError, type SpfTerm } from './spf/parse.js';
+export { checkHost, spfIdentity, type CheckHostInput, type CheckHostOptions, type CheckHostResult, type SpfResult, type SpfStep } from './spf/evaluate.js';
+export { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS, type SpfLimits, type SpfQuery } from './spf/budget.js';
+export { lookupSpfTree, type M365Include, type M365Sample, type SpfFailedQuery, type SpfNodeStatus, type SpfTree, type SpfTreeNode } from './spf/analyze.js';
+export { countSpfLookups, reviewSpfProposal, type SpfProposalReview } from './spf/lookups.js';
+export { mergeSpfRecords, type SpfMerge, type SpfMergeOptions } from './spf/merge.js';
+export { auditSpf, type SpfReport, type SpfRequest } from './spf/report.js';
+
+// ---------------------------------------------------------------------------
+// dkim: Microsoft's selector CNAMEs, key records (RFC 6376), the check
+
+export { checkDkim, type DkimHints, type DkimKeyReport, type DkimSection, type DkimSelectorFacts } from './dkim/check.js';
+export { decodeDkimPublicKey, evaluateDkimKey, MIN_RSA_BITS, parseDkimKey, RECOMMENDED_RSA_BITS, type DecodedKey, type DkimKeyFacts, type DkimKeyRecord, type DkimKeyStatus } from './dkim/key.js';
+export { expectedDkimTargets, parseDkimTarget, type DkimTarget } from './dkim/target.js';
+export { isDkimSelector } from './dkim/selector.js';
+
+// ---------------------------------------------------------------------------
+// dmarc: RFC 9989 records, policy discovery by the tree walk, the check
+
+export { checkDmarc, type DmarcReportUri, type DmarcSection, type DmarcWalkStep } from './dmarc/check.js';
+export { dmarcVerdict, parseDmarcRecord, type DmarcAlignment, type DmarcIssue, type DmarcIssueKind, type DmarcPolicy, type DmarcRecord } from './dmarc/parse.js';
+export { parseDmarcUri, parseDmarcUriList, type DmarcUri } from './dmarc/uri.js';
+export { discoverDmarcPolicy, dmarcWalkNames, type AppliedDmarc, type DmarcDiscovery, type DmarcLevel, type DmarcLevelResult } from './dmarc/discover.js';
+
+// ---------------------------------------------------------------------------
+// m365: Microsoft's clouds and tenant names; the MX, autodiscover and verification checks
+
+export { CLOUD_ENDPOINTS, CLOUDS, detectCloud, isCloud, type Cloud, type CloudEndpoints, type CloudEvidence } from './m365/clouds.js';
+export { normalizeTenant } from './m365/tenant.js';
+export { checkMx, expectedMxHost, type MxHost, type MxKind, type MxSection } from './m365/mx.js';
+export { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from './m365/autodiscover.js';
+export { checkVerification, type VerificationSection } from './m365/verification.js';
+
+// ---------------------------------------------------------------------------
+// smtp: the submission probe, endpoints, SMTP and NDR codes
+
+export { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, probeSmtp, type EndpointProbe, type ProbeOptions, type SharedProbeOptions, type SocketFactory, type TrustedCa } from './smtp/probe.js';
+export type { AuthOutcome, AuthTestResult, CertificateInfo, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
+export { IMPLICIT_TLS_PORT, parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from './smtp/endpoint.js';
+export { explainCode, SMTP_CODES, type CodeEntry, type CodeExplanation, type CodeVariant } from './smtp/codes.js';
+
+// ---------------------------------------------------------------------------
+// report: every output format, the audit trail, saved runs, safe text
+
+export { FORMATS, renderChunks, renderReports, type Format, type RenderOptions } from './report/render.js';
+export { renderTable, type TableOptions } from './report/table.js';
+export { createJsonWriter, renderJson, renderJsonLine, SCHEMA_VERSION, type JsonDocument, type JsonlTail, type JsonOptions, type JsonTail } from './report/json.js';
+export { renderCsv, type CsvRows } from './report/csv.js';
+export { renderMarkdown, type MarkdownOptions } from './report/markdown.js';
+export { renderHtml, type HtmlOptions } from './report/html.js';
+export { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from './report/plan.js';
+export { renderExplanationsJson, renderExplanationsTable, renderProbeJson, renderProbeSummary, renderProbeTable, type ProbeRenderOptions } from './report/probe.js';
+export { renderSpfJson, renderSpfTable } from './report/spf.js';
 export {
   createRunInfo, createTrail, describeRun, reconstructRun,
-  type PlanRunInfo, type PlanRunOptions, type ProbeRunInfo, type ProbeRunOptions, type RunInfo, type RunOptions, type RunStop, type RunTrail, type SpfRunInfo, type SpfRunOptions,
+  type AnyRunOptions, type PlanRunInfo, type PlanRunOptions, type ProbeRunInfo, type ProbeRunOptions, type RunFacts, type RunInfo, type RunOptions, type RunRows, type RunStop, type RunTrail, type SpfRunInfo, type SpfRunOptions,
 } from './report/run.js';
-export { summarize, type RunSummary } from './report/summary.js';
+export { createSummary, summarize, type RunSummary } from './report/summary.js';
+export { MAX_DOCUMENT_BYTES, parseSavedRun, readSavedRun, type ReadSavedRunOptions, type SavedRun, type SavedRunEnd, type SavedRunError } from './report/load.js';
 export { cleanText, csvCell, escapeHtml, mdText, safeJson } from './report/safe-text.js';
-export { VERSION } from './version.js';
-export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
-export { MAX_LISTED, MAX_TEXT_LENGTH } from './util/caps.js';
-export { limitWhile, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
-export { renderChunks, renderReports, FORMATS, type Format } from './report/render.js';
-export { renderMarkdown } from './report/markdown.js';
-export { renderCsv } from './report/csv.js';
-export { MAX_DOCUMENT_BYTES, parseSavedRun, readSavedRun, upgradeSavedReport, type SavedRun, type SavedRunEnd, type SavedRunError } from './report/load.js';
-export { probeSmtp, probeEndpoints, createEndpointProber, type ProbeOptions } from './smtp/probe.js';
-export type { ProbeResult, CertificateInfo, AuthTestResult } from './smtp/types.js';
-export { explainCode, SMTP_CODES, type CodeExplanation } from './smtp/codes.js';
-export { checkHost, spfIdentity, type SpfResult, type CheckHostResult } from './spf/evaluate.js';
-export { parseSpf, isSpfRecord } from './spf/parse.js';
-export { lookupSpfTree, type SpfTreeNode } from './spf/analyze.js';
-export { countSpfLookups, reviewSpfProposal, type SpfProposalReview } from './spf/lookups.js';
-export { mergeSpfRecords, type SpfMerge } from './spf/merge.js';
-export { planDomain, mergeSpfInclude, type Plan, type PlanRow } from './audit/plan.js';
-export { parseDkimKey, evaluateDkimKey, decodeDkimPublicKey } from './dkim/key.js';
-export { parseDkimTarget, expectedDkimTargets } from './dkim/target.js';
-export { normalizeTenant } from './m365/tenant.js';
-export { parseDmarcRecord, dmarcVerdict } from './dmarc/parse.js';
-export { parseDmarcUri, parseDmarcUriList } from './dmarc/uri.js';
-export { discoverDmarcPolicy, dmarcWalkNames } from './dmarc/discover.js';

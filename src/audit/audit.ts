@@ -54,8 +54,13 @@ const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 /**
  * Audits one domain: MX, SPF, DKIM, DMARC, autodiscover, verification.
- * Never throws for anything a domain's DNS can contain; a lookup that fails
- * makes its area unknown (DNS_TEMPFAIL), never missing.
+ * `input` is what the user gave (a name, a URL, an e-mail address: see
+ * normalizeDomain); anything that is not a domain name gives a report with
+ * one DOMAIN_INVALID finding and asks no DNS. `ctx.cloud`, `ctx.tenant` and
+ * `ctx.selectors` are the run's options; `source.inputLength` is the whole
+ * input's length when a batch cut it. Every lookup goes through `ctx.dns`;
+ * never throws for anything a domain's DNS can contain, and a lookup that
+ * fails makes its area unknown (DNS_TEMPFAIL), never missing.
  */
 export async function auditDomain(ctx: AuditContext, input: string, source: { inputLength?: number | undefined } = {}): Promise<DomainReport> {
   const started = Date.now();

@@ -4,6 +4,10 @@ import type { AuditContext } from './context.js';
 import type { BatchRow } from './input.js';
 import { describeDnsSilence } from './stop.js';
 
+/**
+ * How runBatch runs: how many rows at once, where each report goes, and when
+ * it stops. `onReport` is awaited, so a slow writer holds the run back.
+ */
 export interface BatchRunOptions {
   concurrency: number;
   /** Most reports held waiting for an earlier row (bounded reorder buffer). */
@@ -34,6 +38,11 @@ export interface BatchStop {
   ms: number;
 }
 
+/**
+ * How a batch ended: rows read and reported, and why it stopped early if it
+ * did. A row whose audit failed inside m365audit is still reported (with a
+ * note) and counted in `internalErrors`; no row is ever lost.
+ */
 export interface BatchRunResult {
   /** Rows reported (onReport called), in input order. */
   done: number;
@@ -48,6 +57,7 @@ export interface BatchRunResult {
   stopped: BatchStop | null;
 }
 
+/** Domains audited at once by `batch` when `--concurrency` is not given. */
 export const DEFAULT_CONCURRENCY = 64;
 
 /**
@@ -66,7 +76,7 @@ export function limitWhile(concurrency: number, proceed: () => boolean | Promise
     });
 }
 
-/** `no DNS server answered in 9 s: 127.0.0.1:5999` */
+/** The one line that says why a batch stopped: `no DNS server answered in 9 s: 127.0.0.1:5999`. Pure. */
 export function renderBatchStop(stop: BatchStop): string {
   return describeDnsSilence(stop.servers, stop.ms);
 }
@@ -77,6 +87,9 @@ export function renderBatchStop(stop: BatchStop): string {
  * fewer than `window` reports are started but not yet emitted, so memory is
  * flat in the number of rows. After an abort, a failed write or a stop, no
  * row starts (queued ones included) and the input is no longer read.
+ * A row's tenant overrides `ctx.tenant` for that row. Rejects only with what
+ * `onReport` threw (the output cannot be written), once the rows in flight
+ * are done; an audit that fails inside m365audit is a report, not an error.
  */
 export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>, options: BatchRunOptions): Promise<BatchRunResult> {
   const concurrency = Math.max(1, options.concurrency);

@@ -11,8 +11,13 @@ import { mergeSpfRecords } from '../spf/merge.js';
 import { isSpfRecord, spfIncludeHosts } from '../spf/parse.js';
 import type { SpfProposalReview } from '../spf/lookups.js';
 
+/**
+ * A plan row against live DNS: `present` (published as needed), `change`
+ * (something else is there), `add` (nothing is), `unknown` (the lookup failed).
+ */
 export type PlanStatus = 'present' | 'change' | 'add' | 'unknown';
 
+/** One record Microsoft 365 needs at the domain, with what DNS holds there now. */
 export interface PlanRow {
   area: 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover';
   type: 'MX' | 'TXT' | 'CNAME';
@@ -27,6 +32,10 @@ export interface PlanRow {
   notes: string[];
 }
 
+/**
+ * The records to publish for a domain and tenant (`m365audit plan`): one row
+ * per record, and warnings about what only the domain owner can fix.
+ */
 export interface Plan {
   domain: string;
   tenant: string;
@@ -61,7 +70,11 @@ function valuesOf(a: DnsAnswer<string>): string[] {
  * The records Microsoft 365 needs at a domain, each marked present, change or
  * add against live DNS. The MX token and the DKIM targets follow Microsoft's
  * documented forms; the notes say where to confirm the exact values. A live
- * value the audit would flag as an error is never `present`.
+ * value the audit would flag as an error is never `present`. `tenant` is the
+ * initial-domain prefix (`contoso`); `options.cloud` forces the cloud
+ * (detected from DNS otherwise); `options.reviewSpf` judges the proposed SPF
+ * record (usually reviewSpfProposal). Every lookup goes through `ctx.dns`;
+ * never throws for DNS content: a failed lookup makes its row `unknown`.
  */
 export async function planDomain(ctx: AuditContext, domain: string, tenant: string, options: { cloud?: Cloud; reviewSpf?: SpfReviewer } = {}): Promise<Plan> {
   const dns = ctx.dns;

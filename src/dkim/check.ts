@@ -13,6 +13,7 @@ import { capFindings, capText, listText } from '../util/caps.js';
 /** The key a selector's TXT lookup found: the key facts, or none / unknown when nothing (or no answer) came back. */
 export type DkimKeyReport = DkimKeyFacts | { status: 'missing' | 'unknown'; record: null };
 
+/** What DNS holds at one DKIM selector (`<selector>._domainkey.<domain>`): the CNAME, the Microsoft form it has, and the key behind it. */
 export interface DkimSelectorFacts {
   selector: string;
   name: string;
@@ -32,6 +33,11 @@ export interface DkimSelectorFacts {
   expectedTarget: string | null;
 }
 
+/**
+ * The DKIM part of a DomainReport: Microsoft's selector1/selector2 CNAMEs,
+ * the tenant and cloud they name, what --tenant expects, and any extra
+ * selectors. DNS cannot show whether signing is on: that is a note.
+ */
 export interface DkimSection {
   status: AreaStatus;
   /** selector1 and selector2, Microsoft's pair. */
@@ -74,6 +80,9 @@ export interface DkimHints {
  * forms), the tenant they name, and the keys behind them; plus any extra
  * selectors (hints.selectors) with the generic key checks. DNS cannot show
  * whether signing is switched on, so that is a note, not a finding.
+ * `hints.cloud` and `hints.tenant` give the targets to expect. Every lookup
+ * goes through `ctx.dns`; never throws for DNS content, and a failed lookup
+ * makes the area unknown (DNS_TEMPFAIL), never missing.
  */
 export async function checkDkim(ctx: LookupContext, domain: string, hints: DkimHints = {}): Promise<CheckResult<DkimSection>> {
   const findings: Finding[] = [];

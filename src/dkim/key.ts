@@ -6,6 +6,7 @@ import { FWS_CHARS, trimChars, trimEndChars, trimStartChars } from '../util/trim
  * sizes and hashes): a pure tag-list parser and a key decoder that reads the
  * RSA modulus size and the ed25519 key with node:crypto. Never throws.
  */
+/** A DKIM key record's tags as parsed (RFC 6376 3.6.1), and what makes it unusable. */
 export interface DkimKeyRecord {
   raw: string;
   /** Every tag as written (names as given, values with folding white space trimmed). */
@@ -28,6 +29,10 @@ export interface DkimKeyRecord {
   errors: string[];
 }
 
+/**
+ * What a key is worth: `valid`, `weak` (RSA under 2048 bits), `insecure` (RSA
+ * under 1024, RFC 8301 3.2), `revoked` (empty p=, RFC 6376 3.6.1) or `invalid`.
+ */
 export type DkimKeyStatus = 'valid' | 'weak' | 'insecure' | 'revoked' | 'invalid';
 
 /** What a key record amounts to, for the report. */
@@ -62,6 +67,12 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE, algorithm 1.3.101.112, BIT STRING of 33. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
+/**
+ * Parses a DKIM key record's tag list (RFC 6376 3.2, 3.6.1): every tag, k=
+ * (rsa when absent), p= without white space, h=, s=, t=, n=. Pure; never
+ * throws: what makes the record unusable is listed in `errors`. Does not
+ * decode the key (see evaluateDkimKey).
+ */
 export function parseDkimKey(input: string): DkimKeyRecord {
   const raw = typeof input === 'string' ? input : String(input);
   const rec: DkimKeyRecord = { raw, tags: {}, version: null, keyType: 'rsa', publicKey: null, hashes: null, services: null, flags: [], notes: null, errors: [] };
@@ -134,7 +145,7 @@ function list(value: string): string[] {
   return value.split(':').filter((x) => x !== '').map((x) => x.toLowerCase());
 }
 
-/** Parses and decodes a key record into facts and a status. */
+/** Parses and decodes a key record into facts and a status (RFC 6376 3.6.1, RFC 8301, RFC 8463). Pure; never throws. */
 export function evaluateDkimKey(record: string): DkimKeyFacts {
   const rec = parseDkimKey(record);
   const facts: DkimKeyFacts = {
@@ -170,11 +181,12 @@ export function evaluateDkimKey(record: string): DkimKeyFacts {
   return { ...facts, status: 'valid' };
 }
 
+/** What decodeDkimPublicKey made of p=: the key's size and encoding, or why it cannot be used. */
 export type DecodedKey =
   | { bits: number; format: 'spki' | 'pkcs1' | 'raw' }
   | { problem: string; bits?: number; format?: 'spki' };
 
-/** Decodes p= for a key type with node:crypto: RSA modulus bits, or an ed25519 key. */
+/** Decodes p= for a key type with node:crypto: RSA modulus bits, or an ed25519 key. Never throws: a key node:crypto refuses is a `problem`. */
 export function decodeDkimPublicKey(keyType: string, base64: string): DecodedKey {
   if (!BASE64.test(base64) || base64.length % 4 === 1) return { problem: 'p= is not valid base64' };
   const der = Buffer.from(base64, 'base64');

@@ -48,7 +48,7 @@ export function parseDkimTarget(target: string): DkimTarget | null {
   };
 }
 
-/** The legacy-form targets Microsoft computes for a tenant: token dashed(domain), the cloud's initial-domain suffix. */
+/** The legacy-form targets Microsoft computes for a tenant: token dashed(domain), the cloud's initial-domain suffix (reference §3). Pure. */
 export function expectedDkimTargets(domain: string, tenant: string, cloud: Cloud): [string, string] {
   const suffix = CLOUD_ENDPOINTS[cloud].initialDomainSuffix;
   const token = dashed(domain);

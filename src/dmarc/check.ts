@@ -21,6 +21,7 @@ export interface DmarcReportUri extends DmarcUri {
   authorizationName: string | null;
 }
 
+/** One name the DMARC tree walk asked (`_dmarc.<name>`), what it found there, and the records. */
 export interface DmarcWalkStep {
   name: string;
   /** record, multiple (all discarded), invalid (one, unusable), none. */
@@ -31,6 +32,12 @@ export interface DmarcWalkStep {
   recordsTotal?: number;
 }
 
+/**
+ * The DMARC part of a DomainReport: the record whose policy applies (own or
+ * inherited by the tree walk), the policy for this very name, the report
+ * addresses and their authorization, the walk, and the MOERA domain's record.
+ * Lists and strings are capped (MAX_LISTED, MAX_TEXT_LENGTH).
+ */
 export interface DmarcSection {
   status: AreaStatus;
   /** The record whose policy applies to the audited name, or null (cut at MAX_TEXT_LENGTH). */
@@ -84,7 +91,9 @@ export const MAX_REPORT_DESTINATIONS = 10;
  * DMARC for one domain (RFC 9989): policy discovery by the DNS tree walk,
  * the record's tags and the policy for this very name, report addresses
  * and their authorization (RFC 9990), and the tenant's MOERA domain.
- * A failed lookup makes the area unknown, never missing.
+ * `hints.tenant` (null: unknown) and `hints.cloud` name the MOERA domain.
+ * Every lookup goes through `ctx.dns`; never throws for DNS content, and a
+ * failed lookup makes the area unknown (DNS_TEMPFAIL), never missing.
  */
 export async function checkDmarc(
   ctx: LookupContext,

@@ -12,8 +12,10 @@ import { canonicalName } from '../domain/normalize.js';
  * label below a psd=y name, or else the collected name with the fewest labels;
  * its record (or failing that, the PSD's) applies, with sp/np for subdomains.
  */
+/** Most names one discovery asks: `_dmarc.<domain>` and the walk above it (RFC 9989 4.10 step 4). */
 export const MAX_WALK_QUERIES = 8;
 
+/** What one name of the walk holds: one usable record, several (all discarded), one unusable, or none. */
 export type DmarcLevelResult = 'record' | 'multiple' | 'invalid' | 'none';
 
 /** One name the walk asked about. */
@@ -35,6 +37,7 @@ export interface DmarcLevel {
   record: DmarcRecord | null;
 }
 
+/** The record whose policy applies to the audited name, and whose it is. */
 export interface AppliedDmarc {
   /** The domain whose record applies (the policy domain). */
   domain: string;
@@ -43,6 +46,7 @@ export interface AppliedDmarc {
   relation: 'own' | 'organizational' | 'psd';
 }
 
+/** The outcome of DMARC policy discovery: every name asked, the record that applies, the Organizational Domain, or the lookup that failed. */
 export interface DmarcDiscovery {
   domain: string;
   /** The names asked, in order (the audited name first). */
@@ -75,6 +79,13 @@ export function classifyDmarcRecords(domain: string, answer: Exclude<DnsAnswer<s
   return { domain, name: `_dmarc.${domain}`, answer: answer.kind, records, dmarc, meant, result, record: result === 'record' ? one : null };
 }
 
+/**
+ * DMARC policy discovery for `domain` (RFC 9989 4.10): its own
+ * `_dmarc.<domain>` record, else the DNS tree walk (see dmarcWalkNames),
+ * asking one name at a time through `ctx.dns`. Stops at the first lookup
+ * that fails (`tempfail`), so a failure is never taken for a missing record.
+ * Never throws for anything DNS can hold.
+ */
 export async function discoverDmarcPolicy(ctx: LookupContext, domain: string): Promise<DmarcDiscovery> {
   const { dns } = ctx;
   const names = dmarcWalkNames(domain);

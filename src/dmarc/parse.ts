@@ -7,9 +7,12 @@ import { parseDmarcUriList, type DmarcUri } from './uri.js';
  * honour them), np, psd and t are new, p is only RECOMMENDED, unknown tags
  * are ignored. Pure; never throws.
  */
+/** A DMARC policy (RFC 9989 4.7 p=, sp=, np=). */
 export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
+/** DKIM or SPF identifier alignment (adkim=, aspf=): `r` relaxed (the default), `s` strict. */
 export type DmarcAlignment = 'r' | 's';
 
+/** The kind of an issue parseDmarcRecord found in a record. */
 export type DmarcIssueKind =
   | 'syntax' // a segment that is not tag=value, or a character DMARC does not allow
   | 'duplicate' // a tag given twice: the whole tag-list is invalid (RFC 6376 3.2)
@@ -24,6 +27,7 @@ export type DmarcIssueKind =
   | 'size' // an RFC 7489 !size suffix
   | 'scheme'; // a URI scheme other than mailto
 
+/** One issue of a DMARC record: how serious, of what kind, in which tag, in one sentence. */
 export interface DmarcIssue {
   /** error: the record is wrong (DMARC_SYNTAX); warning: valid but worth changing; info: a remark. */
   level: 'error' | 'warning' | 'info';
@@ -32,6 +36,11 @@ export interface DmarcIssue {
   message: string;
 }
 
+/**
+ * A parsed DMARC record: whether receivers take it as DMARC at all, every tag
+ * with RFC 9989's defaults filled in (psd=u, adkim=r, aspf=r, fo=0), the
+ * report URIs, and every issue found.
+ */
 export interface DmarcRecord {
   raw: string;
   /** Starts with v=DMARC1 (exact case of DMARC1), as receivers require; anything else they discard. */
@@ -72,6 +81,11 @@ const TAG = /^([A-Za-z][A-Za-z0-9_]*)[ \t]*=[ \t]*([\s\S]*)$/;
 const VALUE_CHARS = /^[\x20-\x3a\x3c-\x7e]+$/;
 const FO_FORMS = new Set(['0', '1', 'd', 's', 'd:s', 's:d']);
 
+/**
+ * Parses one TXT string as a DMARC policy record (RFC 9989 4.7): tags,
+ * defaults, report URIs and issues. Pure; never throws: a string that is
+ * not DMARC comes back with `isDmarc` false.
+ */
 export function parseDmarcRecord(input: string): DmarcRecord {
   const raw = typeof input === 'string' ? input : String(input);
   const rec: DmarcRecord = {

@@ -31,7 +31,7 @@ const PCT = /%(?![0-9A-Fa-f]{2})/;
 const SIZE = /^(\d{1,15})\s*([kmgt])?$/i;
 const UNIT: Record<string, number> = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
 
-/** Splits a dmarc-urilist at commas (RFC 9989: commas inside a URI must be percent-encoded). */
+/** Splits a dmarc-urilist at commas (RFC 9989: commas inside a URI must be percent-encoded) and parses each. Pure; never throws. */
 export function parseDmarcUriList(value: string): DmarcUri[] {
   return value.split(',').map((part) => parseDmarcUri(part));
 }

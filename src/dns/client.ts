@@ -6,6 +6,7 @@ import type { DnsAnswer, DnsClient, DnsHealth, DnsStats, MxRecord, RecordTypes, 
 import { formatHostPort, parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
 
+/** Options of createDnsClient: the resolvers, and the deadlines, retries, rate and cache that m365audit itself enforces. */
 export interface DnsClientOptions {
   /** `ADDR`, `ADDR:PORT` or `[V6]:PORT`; default: the system resolvers. */
   servers?: readonly string[] | undefined;
@@ -21,7 +22,9 @@ export interface DnsClientOptions {
   now?: (() => number) | undefined;
 }
 
+/** Deadline of one DNS attempt, in ms (`--timeout`). */
 export const DEFAULT_TIMEOUT_MS = 3000;
+/** Further attempts after a failed one (`--retries`). */
 export const DEFAULT_RETRIES = 2;
 /** Holds every shared tree and the names of the ~256 domains in flight; bounded so memory stays flat in N. */
 export const DEFAULT_CACHE_SIZE = 10_000;
@@ -86,6 +89,10 @@ function unqueryable(name: string): boolean {
  * c-ares accepts a reply with QR=0 (a query, not a response: RFC 1035 4.1.1)
  * when its ID and question match; node:dns gives no way to see or refuse the
  * bit. rawQuery, which this client controls, drops such datagrams.
+ *
+ * Throws a TypeError at once for a server that is not an address (see
+ * parseServerAddress); after that, `resolve()` resolves with a DnsAnswer for
+ * every DNS outcome and never rejects for one.
  */
 export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);

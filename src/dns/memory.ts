@@ -21,6 +21,7 @@ const MAX_CNAME_CHAIN = 16;
  * and library users who audit records they already have. Same semantics as a
  * recursive resolver: CNAMEs are followed, an unknown name is NXDOMAIN, a
  * known name without the type is NODATA (an empty non-terminal is known).
+ * `servfail` and `timeout` entries answer TEMPFAIL. No network; never throws.
  */
 export function createMemoryDnsClient(table: Record<string, MemoryName>): DnsClient {
   const names = new Map<string, MemoryName>();

@@ -54,6 +54,11 @@ export interface OverlayUse {
   answersTotal: number;
 }
 
+/**
+ * The DnsClient of `--zone` (createZoneOverlay): answers from the files where
+ * they hold the name, live otherwise (see the module comment), and says which
+ * answers came from a file.
+ */
 export interface ZoneOverlay extends DnsClient {
   used(): OverlayUse;
   /** A client over the same files and live client that records its own use. */

@@ -4,8 +4,10 @@
  * no records of the type) and TEMPFAIL (timeout, SERVFAIL, REFUSED, no server
  * reachable). A TEMPFAIL is never evidence that a record is missing.
  */
+/** The record types a DnsClient is asked for. */
 export type RRType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'PTR' | 'NS';
 
+/** One MX record (RFC 1035 3.3.9): the exchange host and its preference (lower is tried first). */
 export interface MxRecord {
   exchange: string;
   priority: number;
@@ -25,12 +27,19 @@ export interface RecordTypes {
 /** `no-server`: not asked at all, because no server has answered lately (see DnsHealth). */
 export type TempfailReason = 'timeout' | 'servfail' | 'refused' | 'unreachable' | 'no-server' | 'other';
 
+/**
+ * One lookup's answer, one of four kinds kept apart: `records`, `nxdomain`
+ * (the name does not exist), `nodata` (it exists, with no records of the type),
+ * `tempfail` (no usable answer: timeout, SERVFAIL, REFUSED, no server).
+ * `code` is the resolver's (`ETIMEOUT`, `ESERVFAIL` …).
+ */
 export type DnsAnswer<R> =
   | { kind: 'records'; records: R[] }
   | { kind: 'nxdomain' }
   | { kind: 'nodata' }
   | { kind: 'tempfail'; reason: TempfailReason; code: string };
 
+/** What a DnsClient has done so far (`batch --stats`). */
 export interface DnsStats {
   /** Queries sent to a resolver (every attempt, every retry). */
   queries: number;
@@ -51,6 +60,7 @@ export interface DnsServerHealth {
   lastAnswerAt: number | null;
 }
 
+/** How a client's resolvers are answering (see createDnsClient): the servers, and whether they have gone silent. */
 export interface DnsHealth {
   servers: DnsServerHealth[];
   /** Since when (epoch ms) queries have gone out with no server replying to any, or null while they reply. */
@@ -61,7 +71,11 @@ export interface DnsHealth {
   dead: boolean;
 }
 
-/** The one interface every check uses for DNS; tests and production share it. */
+/**
+ * The one interface every check uses for DNS; tests and production share it.
+ * `resolve()` resolves with a DnsAnswer for every DNS outcome (a failure is
+ * a `tempfail` answer, never a rejection).
+ */
 export interface DnsClient {
   resolve<T extends RRType>(name: string, type: T): Promise<DnsAnswer<RecordTypes[T]>>;
   stats(): DnsStats;

@@ -47,6 +47,7 @@ interface RecordBase {
   line: number;
 }
 
+/** One record of a zone file as parsed: its owner, TTL and line, and its typed data. */
 export type ZoneRecord =
   | (RecordBase & { type: 'A' | 'AAAA' | 'CNAME' | 'NS' | 'PTR'; data: string })
   /** Each <character-string>'s bytes as a latin1 string, as node:dns gives TXT strings. */
@@ -56,6 +57,7 @@ export type ZoneRecord =
   | (RecordBase & { type: 'SOA'; data: SoaData })
   | (RecordBase & { type: 'SRV'; data: SrvData });
 
+/** A zone file as parseZoneFile read it: the origin, the records in file order, and the types it skipped. */
 export interface ParsedZone {
   /** The origin the file starts with: the given one, or a `$ORIGIN` before the first record. */
   origin: string | null;

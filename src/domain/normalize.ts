@@ -5,6 +5,10 @@ import { getDomain } from 'tldts';
 export const MAX_NAME_LENGTH = 253;
 export const MAX_LABEL_LENGTH = 63;
 
+/**
+ * What normalizeDomain made of an input: the ASCII domain, or the reason it is
+ * not one (which becomes a DOMAIN_INVALID finding). `input` is as given.
+ */
 export type NormalizedDomain =
   | { ok: true; input: string; domain: string }
   | { ok: false; input: string; reason: string };
@@ -61,7 +65,7 @@ export function normalizeDomain(input: string): NormalizedDomain {
 
 export { canonicalName } from './name.js';
 
-/** The organizational domain (public suffix + 1 label) of a normalised name. */
+/** The organizational domain (public suffix + 1 label, from the public-suffix list via tldts, private suffixes ignored) of a normalised name; the name itself when it has none. Pure; no network. */
 export function organizationalDomain(domain: string): string {
   return getDomain(domain, { allowPrivateDomains: false }) ?? domain;
 }

@@ -2,11 +2,14 @@
  * The finding-code catalog (DESIGN.md). Names and severities are a contract:
  * scripts and tickets key on them. Never rename a code or change its meaning.
  */
+/** How much a finding counts: an `error` makes a domain not ready, a `warning` costs 5 points, `info` nothing. */
 export type Severity = 'error' | 'warning' | 'info';
+/** The part of the setup a finding is about (DESIGN.md data model). */
 export type Area =
   | 'domain' | 'dns' | 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover'
   | 'verification' | 'mta-sts' | 'tls-rpt' | 'smtp';
 
+/** One code of the catalog: its severity, its area, and when it is raised. */
 export interface CatalogEntry {
   severity: Severity;
   area: Area;
@@ -14,6 +17,11 @@ export interface CatalogEntry {
   title: string;
 }
 
+/**
+ * Every finding code with its severity, area and title (DESIGN.md "Finding
+ * codes"). A contract: codes are never renamed and severities never drift,
+ * because every finding is built from this table (see `finding`).
+ */
 export const CATALOG = {
   DOMAIN_INVALID: { severity: 'error', area: 'domain', title: 'input is not a valid domain name' },
   DOMAIN_NOT_FOUND: { severity: 'error', area: 'domain', title: 'the domain does not exist (NXDOMAIN)' },
@@ -80,8 +88,14 @@ export const CATALOG = {
   SMTP_AUTH_OTHER: { severity: 'info', area: 'smtp', title: 'the AUTH test got another reply (see explain)' },
 } as const satisfies Record<string, CatalogEntry>;
 
+/** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */
 export type FindingCode = keyof typeof CATALOG;
 
+/**
+ * One thing an audit or probe found. `code` is stable and machine-readable;
+ * `message`, `evidence` and `fix` are for people. `evidence` may hold text
+ * from DNS or SMTP: every renderer escapes it.
+ */
 export interface Finding {
   code: FindingCode;
   severity: Severity;
@@ -107,6 +121,7 @@ export function finding(
   return f;
 }
 
+/** Whether `s` is a code of the catalog (an own key of CATALOG, so never `toString` or `__proto__`). */
 export function isFindingCode(s: string): s is FindingCode {
   return Object.prototype.hasOwnProperty.call(CATALOG, s);
 }

@@ -1,9 +1,14 @@
 import type { Finding } from './catalog.js';
 
+/**
+ * A domain's readiness: `ready`, `needs-work` (warnings), `unknown` (a lookup
+ * failed, so it cannot be decided), `not-ready` (an error). See gradeOf.
+ */
 export type Grade = 'ready' | 'needs-work' | 'unknown' | 'not-ready';
 
 /** Points taken off per finding (README "Score"). DNS_TEMPFAIL costs nothing: it makes the grade unknown. */
 export const ERROR_PENALTY = 20;
+/** Points taken off per warning (README "Score"). */
 export const WARNING_PENALTY = 5;
 
 /** DESIGN order: not-ready (an error other than DNS_TEMPFAIL), unknown, needs-work, ready. */

@@ -6,6 +6,7 @@ import { CLOUD_ENDPOINTS, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
 import { capFindings, capList, listText } from '../util/caps.js';
 
+/** The autodiscover part of a DomainReport: what `autodiscover.<domain>` is (a CNAME target, or addresses) and what the cloud expects. */
 export interface AutodiscoverSection {
   status: AreaStatus;
   name: string;
@@ -29,6 +30,13 @@ export function isMicrosoftAutodiscover(target: string): boolean {
   return MICROSOFT_AUTODISCOVER.has(canonicalName(target));
 }
 
+/**
+ * The autodiscover check: `autodiscover.<domain>` should be a CNAME to the
+ * cloud's autodiscover host (AUTODISCOVER_NOT_M365 otherwise, or
+ * AUTODISCOVER_MISSING when it does not exist). A failed lookup makes the
+ * area unknown (DNS_TEMPFAIL). Only DNS through `ctx.dns`; never throws for
+ * DNS content.
+ */
 export async function checkAutodiscover(ctx: LookupContext, domain: string, cloud: Cloud): Promise<CheckResult<AutodiscoverSection>> {
   const name = `autodiscover.${domain}`;
   const expected = CLOUD_ENDPOINTS[cloud].autodiscover;

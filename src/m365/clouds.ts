@@ -4,9 +4,12 @@
  * told apart only by the DoD autodiscover host.
  */
 import { canonicalName } from '../domain/name.js';
+/** A Microsoft 365 cloud: worldwide (GCC too), GCC High, DoD, or China (21Vianet). */
 export type Cloud = 'worldwide' | 'gcc-high' | 'dod' | 'china';
+/** Every Cloud, worldwide first (`--cloud` choices). */
 export const CLOUDS: readonly Cloud[] = ['worldwide', 'gcc-high', 'dod', 'china'];
 
+/** The names one cloud expects in DNS and serves SMTP submission on (reference §0). */
 export interface CloudEndpoints {
   /** Suffix of the legacy MX host, without the token: `mail.protection.outlook.com`. */
   mxSuffix: string;
@@ -17,6 +20,11 @@ export interface CloudEndpoints {
   initialDomainSuffix: string;
 }
 
+/**
+ * Each cloud's names: MX suffix, SPF include, autodiscover target, SMTP
+ * submission host, initial-domain suffix (reference §0, from Microsoft's
+ * documentation; `fixtures/` keeps no copy of it).
+ */
 export const CLOUD_ENDPOINTS: Record<Cloud, CloudEndpoints> = {
   worldwide: {
     mxSuffix: 'mail.protection.outlook.com',
@@ -48,6 +56,7 @@ export const CLOUD_ENDPOINTS: Record<Cloud, CloudEndpoints> = {
   },
 };
 
+/** Whether `s` names a Cloud (e.g. a `--cloud` value). Pure. */
 export function isCloud(s: string): s is Cloud {
   return (CLOUDS as readonly string[]).includes(s);
 }

@@ -6,8 +6,14 @@ import { dashed, tokenMatches, type Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
 import { capFindings, capList, listText, MAX_LISTED } from '../util/caps.js';
 
+/**
+ * What an MX host is: Microsoft 365's legacy (`*.mail.protection.outlook.com`
+ * …) or DNSSEC form (`*.<c>-v1.mx.microsoft`), a retired Microsoft host, a
+ * known mail gateway, a null MX (RFC 7505), or another host.
+ */
 export type MxKind = 'm365' | 'm365-dnssec' | 'deprecated' | 'gateway' | 'null' | 'other';
 
+/** One MX host of the domain as classified: its kind, and for Microsoft 365 hosts the cloud and token. */
 export interface MxHost {
   exchange: string;
   priority: number;
@@ -20,6 +26,7 @@ export interface MxHost {
   gateway?: string;
 }
 
+/** The MX part of a DomainReport: the hosts by preference, the Microsoft 365 host and its cloud, and whether the domain exists. */
 export interface MxSection {
   status: AreaStatus;
   /** The MX hosts by preference: at most MAX_LISTED of them (all are checked). */
@@ -92,6 +99,12 @@ export function classifyMxHost(exchange: string, priority: number): MxHost {
   return { exchange: host, priority, kind: 'other' };
 }
 
+/**
+ * The MX host Microsoft's token rule gives for a domain in a cloud (reference
+ * §1): `<dashed domain>.mail.protection.outlook.com`; GCC High and DoD name it
+ * after the tenant when one is given. Microsoft may add a suffix: confirm the
+ * value in the admin center. Pure.
+ */
 export function expectedMxHost(domain: string, cloud: Cloud, tenant?: string | null): string {
   // GCC High names the MX after the tenant (reference §1).
   if ((cloud === 'gcc-high' || cloud === 'dod') && tenant) return `${tenant}.mail.protection.office365.us`;
@@ -99,6 +112,14 @@ export function expectedMxHost(domain: string, cloud: Cloud, tenant?: string | n
   return `${dashed(domain)}.${suffix}`;
 }
 
+/**
+ * The MX check: the domain's MX hosts classified (Microsoft 365, gateway,
+ * retired, null MX, other), their priorities, the Microsoft token against the
+ * domain, and whether the Microsoft host resolves. `hints.cloud` and
+ * `hints.tenant` shape the fix it suggests. NXDOMAIN sets `nxdomain` (the
+ * audit reports DOMAIN_NOT_FOUND); a failed lookup makes the area unknown
+ * (DNS_TEMPFAIL). Only DNS through `ctx.dns`; never throws for DNS content.
+ */
 export async function checkMx(ctx: LookupContext, domain: string, hints: { cloud?: Cloud | undefined; tenant?: string | undefined } = {}): Promise<CheckResult<MxSection>> {
   const findings: Finding[] = [];
   const section: MxSection = { status: 'pass', hosts: [], hostsTotal: 0, m365Host: null, cloud: null, nxdomain: false };

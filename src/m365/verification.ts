@@ -6,6 +6,7 @@ import type { Cloud } from './clouds.js';
 import { canonicalName } from '../domain/normalize.js';
 import { capFindings, capList } from '../util/caps.js';
 
+/** The verification part of a DomainReport: the `MS=ms########` TXT records at the apex and the `msoid` CNAME. */
 export interface VerificationSection {
   status: AreaStatus;
   /** MS=ms######## records at the apex: at most MAX_LISTED of them. */
@@ -19,6 +20,13 @@ export interface VerificationSection {
 const MS_RECORD = /^MS=ms\d{8}$/;
 const CHINA_MSOID = 'clientconfig.partner.microsoftonline-p.net.cn';
 
+/**
+ * The domain-verification check: `MS=ms` followed by 8 digits at the apex
+ * (VERIFICATION_TXT_ABSENT, VERIFICATION_TXT_MALFORMED) and a stray `msoid`
+ * CNAME (MSOID_PRESENT; in China it must point at 21Vianet's host). A failed
+ * lookup makes the area unknown (DNS_TEMPFAIL). Only DNS through `ctx.dns`;
+ * never throws for DNS content.
+ */
 export async function checkVerification(ctx: LookupContext, domain: string, cloud: Cloud): Promise<CheckResult<VerificationSection>> {
   const findings: Finding[] = [];
   const section: VerificationSection = { status: 'pass', records: [], recordsTotal: 0, msoid: null };

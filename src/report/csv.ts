@@ -5,6 +5,7 @@ import { probeForDomain, summarizeProbe } from './probe-summary.js';
 import { csvCell } from './safe-text.js';
 import { SUMMARY_AREAS, summarizeArea, topAction } from './summary.js';
 
+/** What one CSV row is: a domain (with a `findings` column of codes), or a finding (`--csv-rows findings`). */
 export type CsvRows = 'domains' | 'findings';
 
 

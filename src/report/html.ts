@@ -9,6 +9,7 @@ import { escapeHtml } from './safe-text.js';
 import { isInvalidRow, SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
 import { plural, scoreText } from './words.js';
 
+/** Options of renderHtml. */
 export interface HtmlOptions {
   /** The page's title and heading (default "Microsoft 365 mail readiness"). */
   title?: string;

@@ -4,8 +4,12 @@ import { safeJson } from './safe-text.js';
 import type { RunSummary } from './summary.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 
+/** The `schemaVersion` of the `--format json` document (schema/report.schema.json). */
 export const SCHEMA_VERSION = 1;
 
+/**
+ * The `--format json` document (DESIGN.md, schema/report.schema.json): the reports, the run's probe, its audit trail and, for a batch, the summary.
+ */
 export interface JsonDocument<P = unknown> {
   schemaVersion: 1;
   tool: { name: string; version: string };
@@ -47,6 +51,7 @@ export function createJsonWriter<P = unknown>(): { head(): string; report(r: Dom
   };
 }
 
+/** Options of renderJson: the summary (batch) and the run's audit trail (rebuilt from the reports when absent). */
 export interface JsonOptions {
   summary?: RunSummary | undefined;
   run?: RunInfo | null | undefined;

@@ -6,6 +6,7 @@ import type { ProbeResult } from '../smtp/types.js';
 import { createRunReconstruction, reconstructRun, type RunInfo } from './run.js';
 import { cleanText } from './safe-text.js';
 
+/** A saved run read back whole by parseSavedRun: its reports, probe and audit trail. */
 export interface SavedRun {
   reports: DomainReport[];
   probe: ProbeResult | null;
@@ -164,7 +165,7 @@ function formatOf(firstLine: string): 'document' | 'lines' {
 
 /**
  * Reads a saved run held in memory: the `--format json` document or
- * `--format jsonl` lines, each upgraded (upgradeSavedReport) and validated
+ * `--format jsonl` lines, each upgraded from earlier versions and validated
  * against schema/report.schema.json. Returns the run, or a one-line reason
  * naming the first field that is not as the schema says. For files of any
  * size, see readSavedRun.

@@ -12,6 +12,7 @@ const GRADE_WORD = { ready: 'Ready', 'needs-work': 'Needs work', unknown: 'Unkno
 
 export const MARKDOWN_COLUMNS = ['Domain', 'Grade', 'Score', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'SMTP probe', 'Top action'];
 
+/** Options of renderMarkdown. */
 export interface MarkdownOptions {
   /** The run's audit trail, as the last line. */
   run?: RunInfo | null;

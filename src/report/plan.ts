@@ -69,6 +69,7 @@ export function renderPlanJson(plan: Plan, run?: PlanRunInfo): string {
   return `${safeJson(run ? { ...plan, run } : plan, 2)}\n`;
 }
 
+/** The plan as Markdown for a ticket: a table of the records with their status, each row's notes, the warnings and the run's trail; text from DNS is escaped (mdText). */
 export function renderPlanMarkdown(plan: Plan, run?: PlanRunInfo): string {
   const lines = [
     `## Microsoft 365 records for ${mdText(plan.domain)}`,

@@ -14,7 +14,8 @@ import type { CodeExplanation } from '../smtp/codes.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { reachableFact } from './probe-summary.js';
 
-export interface RenderOptions {
+/** Options of the probe and explain renderers: colour (a terminal only) and the run's audit trail. */
+export interface ProbeRenderOptions {
   color?: boolean;
   /** The run's audit trail, as the last line (probe table). */
   run?: ProbeRunInfo | undefined;
@@ -51,7 +52,7 @@ export function probeVerdict(r: ProbeResult): 'ok' | 'warning' | 'failed' {
 }
 
 /** A key/value table of one probe, then its findings. */
-export function renderProbeTable(r: ProbeResult, options: RenderOptions = {}): string {
+export function renderProbeTable(r: ProbeResult, options: ProbeRenderOptions = {}): string {
   const { color } = options;
   const endpoint = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
   const verdict = probeVerdict(r);
@@ -94,7 +95,7 @@ export function renderProbeTable(r: ProbeResult, options: RenderOptions = {}): s
 }
 
 /** One line per probe, for a summary under a domain table (check/batch). */
-export function renderProbeSummary(results: readonly ProbeResult[], options: RenderOptions = {}): string {
+export function renderProbeSummary(results: readonly ProbeResult[], options: ProbeRenderOptions = {}): string {
   const lines: string[] = [];
   for (const r of results) {
     const endpoint = r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`;
@@ -117,7 +118,7 @@ export function renderProbeJson(r: ProbeResult, run?: ProbeRunInfo): string {
 }
 
 /** Explanations, one block each. */
-export function renderExplanationsTable(items: readonly CodeExplanation[], options: RenderOptions = {}): string {
+export function renderExplanationsTable(items: readonly CodeExplanation[], options: ProbeRenderOptions = {}): string {
   const { color } = options;
   const blocks = items.map((e) => {
     const code = [e.replyCode, e.enhancedCode].filter((x) => x !== null).join(' ');
@@ -138,6 +139,7 @@ export function renderExplanationsTable(items: readonly CodeExplanation[], optio
   return `${blocks.join('\n\n')}\n`;
 }
 
+/** `m365audit explain --format json`: `{ explanations: [...] }`, written with safeJson. */
 export function renderExplanationsJson(items: readonly CodeExplanation[]): string {
   return `${safeJson({ explanations: items }, 2)}\n`;
 }

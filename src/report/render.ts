@@ -8,9 +8,12 @@ import { reconstructRun, type RunInfo } from './run.js';
 import { summarize, type RunSummary } from './summary.js';
 import { renderTableChunks } from './table.js';
 
+/** The output formats of check, batch and report (`--format`). */
 export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown', 'html'] as const;
+/** One of FORMATS. */
 export type Format = (typeof FORMATS)[number];
 
+/** Options of renderReports and renderChunks, the same for every format (each uses what applies to it). */
 export interface RenderOptions {
   color: boolean;
   csvRows?: CsvRows | undefined;

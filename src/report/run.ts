@@ -62,6 +62,7 @@ export interface ProbeRunOptions {
   tlsCa: string | null;
 }
 
+/** The options of any command's run (check/batch/demo, plan, spf, probe). */
 export type AnyRunOptions = RunOptions | PlanRunOptions | SpfRunOptions | ProbeRunOptions;
 
 /**
@@ -106,8 +107,11 @@ export interface RunInfo extends RunTrail<RunOptions> {
   rowsReported: number | null;
 }
 
+/** The audit trail of `plan` (schema `#/$defs/PlanRunInfo`). */
 export type PlanRunInfo = RunTrail<PlanRunOptions>;
+/** The audit trail of `spf` (schema `#/$defs/SpfRunInfo`). */
 export type SpfRunInfo = RunTrail<SpfRunOptions>;
+/** The audit trail of `probe` (schema: ProbeDocument's `run`). */
 export type ProbeRunInfo = RunTrail<ProbeRunOptions>;
 
 /** `host:port`, with IPv6 literals in brackets. */
@@ -124,6 +128,7 @@ export interface RunRows {
   stopped: null | { reason: 'interrupted' } | { reason: 'dns-dead'; servers: readonly string[]; ms: number };
 }
 
+/** What createRunInfo is told of a finished check, batch or demo run: its times, resolvers, options, probe and how far it got. */
 export interface RunFacts {
   startedAt: Date;
   finishedAt: Date;

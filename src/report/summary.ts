@@ -92,6 +92,12 @@ export function isInvalidRow(report: Pick<DomainReport, 'findings'>): boolean {
   return report.findings.some((f) => f.code === 'DOMAIN_INVALID');
 }
 
+/**
+ * Counts a run's reports as they come (per grade, invalid rows apart, finding
+ * codes per domain), so a batch of any size is summarised in memory flat in
+ * its rows; `result(top)` gives the RunSummary with the `top` (default 10)
+ * most frequent findings.
+ */
 export function createSummary(): { add(report: DomainReport): void; result(top?: number): RunSummary } {
   const grades: RunSummary['grades'] = { ready: 0, 'needs-work': 0, unknown: 0, 'not-ready': 0 };
   const counts = new Map<string, { severity: string; domains: number }>();
@@ -119,6 +125,7 @@ export function createSummary(): { add(report: DomainReport): void; result(top?:
   };
 }
 
+/** The RunSummary of these reports (see createSummary). */
 export function summarize(reports: Iterable<DomainReport>): RunSummary {
   const s = createSummary();
   for (const r of reports) s.add(r);

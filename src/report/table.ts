@@ -9,6 +9,7 @@ import { cleanText } from './safe-text.js';
 import { renderSummaryText, SUMMARY_AREAS, summarize, summarizeArea, type AreaSummary } from './summary.js';
 import { scoreText } from './words.js';
 
+/** Options of renderTable. */
 export interface TableOptions {
   color: boolean;
   /** The run's SMTP submission probe, shown under the table. */

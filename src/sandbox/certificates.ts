@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { generate } from 'selfsigned';
 
+/** A throw-away CA and a server certificate it issued, as PEM (createTestCertificates). */
 export interface TestCertificates {
   /** The throw-away CA that issued `certPem`: what a client trusts. */
   caPem: string;
@@ -16,6 +17,7 @@ export interface TestCertificates {
   names: string[];
 }
 
+/** Options of createTestCertificates: the names and validity of the server certificate. */
 export interface CertificateOptions {
   /** Names for subjectAltName (default: localhost, 127.0.0.1, ::1). */
   names?: string[];

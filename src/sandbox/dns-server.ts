@@ -12,8 +12,13 @@ import { ZoneStore, type RecordData, type ServedType, type StoredRecord } from '
  * SERVFAIL, REFUSED, truncation with no TCP behind it, extra latency; and a
  * share of all UDP queries can be dropped (seeded, so runs repeat).
  */
+/**
+ * A fault to inject for a name: no answer at all (`timeout`), SERVFAIL,
+ * REFUSED, or a truncated UDP answer with no TCP behind it.
+ */
 export type Fault = 'timeout' | 'servfail' | 'refused' | 'truncate-no-tcp';
 
+/** Options of startDnsServer: the zones to serve, and latency and loss for every query. */
 export interface DnsServerOptions {
   /** Load every `<origin>.zone` here. */
   zoneDir?: string;
@@ -29,6 +34,7 @@ export interface DnsServerOptions {
   port?: number;
 }
 
+/** What a loopback DNS server has been asked, for tests and the benchmark. */
 export interface DnsServerStats {
   udpQueries: number;
   tcpQueries: number;
@@ -41,6 +47,10 @@ export interface DnsServerStats {
   perQuery: Map<string, number>;
 }
 
+/**
+ * A running loopback DNS server: where it listens, its zones, fault and
+ * latency controls, query counts, and `close()`.
+ */
 export interface TestDnsServer {
   port: number;
   address: string;
@@ -64,6 +74,12 @@ export interface TestDnsServer {
 const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 const DEFAULT_UDP_SIZE = 512;
 
+/**
+ * Starts a DNS server on loopback (127.0.0.1 by default, or ::1), UDP and TCP
+ * on one free port, answering from `options.zones` or the zone files in
+ * `options.zoneDir` (see the module comment). Listens on loopback only and
+ * asks no other server. Rejects when it cannot bind; call `close()` when done.
+ */
 export async function startDnsServer(options: DnsServerOptions = {}): Promise<TestDnsServer> {
   const zones = options.zones ?? new ZoneStore();
   if (options.zoneDir) zones.loadDir(options.zoneDir);

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { createTestCertificates, type TestCertificates } from './certificates.js';
 
+/** One request the HTTPS server received, as its handler sees it (and `requests()` lists it). */
 export interface HttpsRequest {
   method: string;
   /** The path with its query string, as sent. */
@@ -22,14 +23,17 @@ export interface HttpsRequest {
   servername: string | null;
 }
 
+/** What a handler answers: the status, headers and body. */
 export interface HttpsResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string | Buffer;
 }
 
+/** Answers one request; a handler that throws or rejects gets a 500 with its message. */
 export type HttpsHandler = (req: HttpsRequest) => HttpsResponse | Promise<HttpsResponse>;
 
+/** Options of startHttpsServer: the handler, the certificate's names (or the certificates), the body bound. */
 export interface HttpsServerOptions {
   handler: HttpsHandler;
   /** Names the certificate covers (default: localhost, 127.0.0.1, ::1); or the certificates themselves. */
@@ -39,6 +43,7 @@ export interface HttpsServerOptions {
   maxBodyBytes?: number;
 }
 
+/** A running loopback HTTPS server: its URL, the CA to trust, the requests so far, and `close()`. */
 export interface SandboxHttpsServer {
   /** `https://127.0.0.1:PORT` */
   url: string;
@@ -54,6 +59,11 @@ export interface SandboxHttpsServer {
 
 const DEFAULT_MAX_BODY = 1024 * 1024;
 
+/**
+ * Starts the HTTPS server on 127.0.0.1, on a free port, its certificate
+ * issued at run time for `opts.names` (see the module comment). Resolves once
+ * it listens; rejects when it cannot bind. Makes no outgoing connection.
+ */
 export async function startHttpsServer(opts: HttpsServerOptions): Promise<SandboxHttpsServer> {
   const certs = opts.certificates ?? (await createTestCertificates(opts.names ? { names: opts.names } : {}));
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;

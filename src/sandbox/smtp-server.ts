@@ -17,6 +17,10 @@ import { createTestCertificates, type TestCertificates } from './certificates.js
 import { SMTPServer, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
 
 
+/**
+ * A running loopback SMTP server: where it listens, the CA to trust, what it
+ * was sent (verbs only, never AUTH payloads), and `close()`.
+ */
 export interface TestSmtpServer {
   host: string;
   port: number;
@@ -46,6 +50,7 @@ export const MICROSOFT_AUTH_REPLIES = {
   basicRetired: { code: 550, text: '5.7.30 Basic authentication is not supported for Client Submission.' },
 } as const satisfies Record<string, AuthReply>;
 
+/** Options of startMicrosoftLikeSmtpServer: where it listens, its name and greeting, TLS mode, and how it answers AUTH. */
 export interface MicrosoftLikeOptions {
   /** Listen address (default 127.0.0.1). */
   host?: string;
@@ -94,6 +99,7 @@ function bannerDate(d: Date): string {
   return `${days[d.getUTCDay()]}, ${d.getUTCDate()} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
+/** Exchange Online's greeting text after `220 ` (reference §8), dated `at` (default now). */
 export function microsoftBanner(serverName: string, at: Date = new Date()): string {
   return `${serverName} Microsoft ESMTP MAIL Service ready at ${bannerDate(at)} [08DE4B2C1A7F3E90]`;
 }
@@ -155,9 +161,13 @@ class MicrosoftLikeServer extends SMTPServer {
   }
 }
 
-/** Starts the Microsoft-like submission endpoint on loopback. */
 export { createTestCertificates, type CertificateOptions, type TestCertificates } from './certificates.js';
 
+/**
+ * Starts the Microsoft-like submission endpoint (see the module comment) on
+ * loopback, on a free port unless `opts.port` is given. Resolves once it
+ * listens; call `close()` when done.
+ */
 export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = {}): Promise<TestSmtpServer> {
   const host = opts.host ?? '127.0.0.1';
   const certs = opts.certificates ?? (await createTestCertificates());

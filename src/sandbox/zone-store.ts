@@ -9,8 +9,10 @@ import { parseCharacterStrings, parseZoneFile, ZoneFileError, zoneOriginOf } fro
  * every served zone, wildcards at the closest encloser, empty non-terminals
  * answering NODATA, unknown names NXDOMAIN.
  */
+/** The record types a ZoneStore serves. */
 export type ServedType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'PTR' | 'NS' | 'SOA' | 'SRV';
 
+/** One record's data by type: an address or name, TXT strings, MX, SOA or SRV fields. */
 export type RecordData =
   | string
   | string[]
@@ -18,6 +20,7 @@ export type RecordData =
   | { mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
   | { priority: number; weight: number; port: number; target: string };
 
+/** One record held by a ZoneStore. */
 export interface StoredRecord {
   name: string;
   type: ServedType;
@@ -25,6 +28,7 @@ export interface StoredRecord {
   data: RecordData;
 }
 
+/** What a ZoneStore answers for a name and type, as a recursive resolver would: NOERROR with answers (none: NODATA), or NXDOMAIN. */
 export interface LookupResult {
   rcode: 'NOERROR' | 'NXDOMAIN';
   answers: StoredRecord[];
@@ -34,6 +38,12 @@ export interface LookupResult {
 
 const MAX_CHASE = 24;
 
+/**
+ * The records a loopback DNS server serves, from RFC 1035 master files
+ * (parsed by dns/zone-file.ts) or added one by one, looked up with a
+ * recursive resolver's view (see the module comment). In memory; reads
+ * files only in loadDir.
+ */
 export class ZoneStore {
   private readonly byName = new Map<string, StoredRecord[]>();
   /** Every existing name and its ancestors (empty non-terminals exist). */
@@ -89,6 +99,7 @@ export class ZoneStore {
     return [...this.origins].sort();
   }
 
+  /** Adds one record (the name absolute, any case, with or without its trailing dot); its ancestors start to exist as empty non-terminals. */
   addRecord(name: string, type: ServedType, data: RecordData, ttl = 300): this {
     const n = canon(name);
     const list = this.byName.get(n) ?? [];
@@ -134,6 +145,12 @@ export class ZoneStore {
     return copy;
   }
 
+  /**
+   * Answers a question as a recursive resolver would: the records of the type,
+   * CNAMEs chased (at most 24 hops; a loop ends the chain), wildcards at the
+   * closest encloser, NXDOMAIN for a name that does not exist (also at the end
+   * of a dangling CNAME, RFC 6604), NOERROR without answers for NODATA.
+   */
   lookup(qname: string, qtype: string): LookupResult {
     const answers: StoredRecord[] = [];
     let name = canon(qname);
@@ -186,7 +203,7 @@ export class ZoneStore {
     return {};
   }
 
-  /** All (name, type) pairs served, for reports. */
+  /** How many records are stored (for reports). */
   size(): number {
     let n = 0;
     for (const l of this.byName.values()) n += l.length;

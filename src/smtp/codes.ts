@@ -6,6 +6,7 @@
  */
 import type { FindingCode } from '../findings/catalog.js';
 
+/** A wording of a code that changes its cause, told apart by the text of the reply. */
 export interface CodeVariant {
   /** Matched against the text that came with the code. */
   pattern: RegExp;
@@ -15,6 +16,7 @@ export interface CodeVariant {
   fix: string;
 }
 
+/** One SMTP/NDR code as Microsoft 365 (or Gmail) uses it (reference §9): its meaning, likely cause and fix. */
 export interface CodeEntry {
   /** Stable id: the enhanced code, or its range (`5.7.606-649`). */
   id: string;
@@ -38,6 +40,7 @@ export interface CodeEntry {
 
 const one = (d: number): readonly [number, number] => [d, d];
 
+/** The catalog of SMTP and NDR codes explainCode knows by name (reference §9); other codes are explained from RFC 3463's classes and subjects. */
 export const SMTP_CODES: readonly CodeEntry[] = [
   {
     id: '5.7.139', cls: 5, subject: 7, detail: one(139), replyCodes: [535], source: 'microsoft',
@@ -381,6 +384,7 @@ const DETAIL_TEXT: Record<string, string> = {
   '7.27': 'Sender address has a null MX.',
 };
 
+/** What explainCode says of one code: the catalog entry when one matches, and RFC 3463's structure and RFC 5321's reply meaning. */
 export interface CodeExplanation {
   /** The input as given. */
   input: string;
@@ -419,7 +423,7 @@ export function findCodeEntry(cls: number, subject: number, detail: number): Cod
   return SMTP_CODES.find((e) => e.cls === cls && e.subject === subject && detail >= e.detail[0] && detail <= e.detail[1]) ?? null;
 }
 
-/** Explains an SMTP/NDR code; null when the input holds no code at all. */
+/** Explains an SMTP/NDR code as pasted (`535 5.7.3`, `5.7.139`, an NDR line); null when the input holds no code at all. Reads at most 2,000 characters. Pure. */
 export function explainCode(input: string): CodeExplanation | null {
   const text = input.slice(0, 2000);
   let replyCode: number | null = null;

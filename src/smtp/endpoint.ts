@@ -7,14 +7,17 @@ import { CLOUD_ENDPOINTS } from '../m365/clouds.js';
 import { formatHostPort, parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/name.js';
 
+/** An SMTP endpoint: host (lower case, no trailing dot) and port. */
 export interface Endpoint {
   host: string;
   port: number;
 }
 
+/** The SMTP submission port (RFC 6409), where Microsoft 365 offers STARTTLS and AUTH. */
 export const SUBMISSION_PORT = 587;
 /** RFC 8314 implicit-TLS submission port (Microsoft 365 does not serve it). */
 export const IMPLICIT_TLS_PORT = 465;
+/** The SMTP relay port (RFC 5321), where MX hosts listen; Microsoft's MX offers no AUTH there. */
 export const SMTP_PORT = 25;
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;

@@ -80,6 +80,7 @@ import { b64, createRedactor, MIN_SCRUB_LENGTH, scrub } from './redact.js';
 import { ehloCapabilities, hasCapability, type SmtpReply } from './reply.js';
 import type { CertificateInfo, ProbeResult, TlsMode, TranscriptLine } from './types.js';
 
+/** Each wait of a probe (connect, banner, each reply, the TLS handshake), in ms (`--probe-timeout`). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 /** Waits in a full probe with AUTH: about ten; three timeouts' worth bounds a crawling server. */
 const DEADLINE_FACTOR = 3;
@@ -88,6 +89,11 @@ const QUIT_WAIT_MS = 1_000;
 
 export type { SocketFactory, TrustedCa };
 
+/**
+ * What probeSmtp probes and how: the endpoint, TLS mode, waits, trust, the
+ * optional AUTH LOGIN credentials. The password is only ever written to the
+ * socket, base64-encoded, over TLS 1.2+ that verified (or with `insecure`).
+ */
 export interface ProbeOptions {
   host: string;
   /** Default 587, or 465 with implicit TLS. */
@@ -315,7 +321,14 @@ async function quit(s: Session): Promise<void> {
 // ---------------------------------------------------------------------------
 // The probe
 
-/** Probes one SMTP endpoint. Resolves with findings; does not throw for network outcomes. */
+/**
+ * Probes one SMTP endpoint (see the module comment for the steps and the
+ * findings each outcome gives). Connects only to `opts.host`:`opts.port`
+ * (through `opts.connect` when given); never sends MAIL, RCPT or DATA; every
+ * wait has `opts.timeoutMs` and the whole probe `opts.deadlineMs`. Resolves
+ * with findings; does not throw for network outcomes, and no socket outlives
+ * it.
+ */
 export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const started = Date.now();
   const ctx = createProbeContext(opts);
@@ -383,6 +396,7 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   }
 }
 
+/** One endpoint for createEndpointProber or probeEndpoints: host, port and TLS mode. */
 export interface EndpointProbe {
   host: string;
   port: number;
@@ -391,6 +405,7 @@ export interface EndpointProbe {
   expectAuth?: boolean;
 }
 
+/** ProbeOptions shared by every endpoint of a prober, and how many probes may run at once (`concurrency`, default 4). */
 export type SharedProbeOptions = Omit<ProbeOptions, 'host' | 'port' | 'tls' | 'expectAuth'> & { concurrency?: number };
 
 /**

@@ -4,8 +4,10 @@
  */
 import type { Finding } from '../findings/catalog.js';
 
+/** How a probe gets to TLS: `starttls` on a plain port (587, 25), or `implicit` TLS from the first byte (465, RFC 8314). */
 export type TlsMode = 'starttls' | 'implicit';
 
+/** The server certificate a probe saw, and whether it verified against the host name. */
 export interface CertificateInfo {
   /** `CN=smtp.office365.com, O=Microsoft Corporation, …` */
   subject: string;
@@ -23,6 +25,7 @@ export interface CertificateInfo {
   error: string | null;
 }
 
+/** What the optional AUTH LOGIN test came to. */
 export type AuthOutcome =
   /** 235: the credentials were accepted. */
   | 'accepted'
@@ -39,6 +42,7 @@ export type AuthOutcome =
   /** The exchange broke off (timeout or closed connection). */
   | 'incomplete';
 
+/** The optional AUTH LOGIN test of a probe. The password is never part of it, nor of the reply (redacted). */
 export interface AuthTestResult {
   user: string;
   mechanism: 'LOGIN';
@@ -50,6 +54,7 @@ export interface AuthTestResult {
   reason: string | null;
 }
 
+/** How long the steps of a probe took, in ms; null for a step that did not happen. */
 export interface ProbeTiming {
   connectMs: number | null;
   bannerMs: number | null;
@@ -57,6 +62,12 @@ export interface ProbeTiming {
   totalMs: number;
 }
 
+/**
+ * What probeSmtp found at one endpoint: reachability, banner, EHLO keywords
+ * before and after TLS, the TLS version and certificate, the AUTH mechanisms,
+ * the optional AUTH test, findings and timing. Field names are a contract
+ * (schema/report.schema.json); text from the server is data to escape.
+ */
 export interface ProbeResult {
   host: string;
   port: number;
@@ -89,6 +100,7 @@ export interface ProbeResult {
   timing: ProbeTiming;
 }
 
+/** One line of the SMTP conversation, for `--trace` (ProbeOptions.onTranscript); the password is masked. */
 export interface TranscriptLine {
   /** C: client, S: server, *: an event (connect, TLS). */
   dir: 'C' | 'S' | '*';

@@ -18,6 +18,7 @@ import { hasMacros } from './macro.js';
 import { allMechanism, effectiveRedirect, isLookupTerm, isSpfRecord, parseSpfShared, type Qualifier, type SpfMechanism, type SpfModifier, type SpfRecord } from './parse.js';
 import { canonicalName } from '../domain/normalize.js';
 
+/** What was found at one name of an SPF include tree. */
 export type SpfNodeStatus =
   /** A valid v=spf1 record. */
   | 'ok'
@@ -40,6 +41,11 @@ export type SpfNodeStatus =
   /** Not fetched: the tree is already past the lookup limit. */
   | 'not-followed';
 
+/**
+ * One record of an SPF include tree: the name, how it was reached (root,
+ * include or redirect), its record or why there is none, its own and total
+ * DNS-querying terms, and its children.
+ */
 export interface SpfTreeNode {
   /** The name whose TXT record this node is. */
   domain: string;
@@ -66,12 +72,17 @@ export interface SpfTreeNode {
   childrenTotal?: number;
 }
 
+/** A query of the tree walk that failed (TEMPFAIL): reported as DNS_TEMPFAIL, never as a missing record. */
 export interface SpfFailedQuery {
   name: string;
   type: RRType;
   answer: DnsAnswer<never> & { kind: 'tempfail' };
 }
 
+/**
+ * The include tree of a record as lookupSpfTree fetched it, with the RFC 7208
+ * 4.6.4 counts over the whole tree and the lookups that failed.
+ */
 export interface SpfTree {
   tree: SpfTreeNode;
   /** DNS-querying terms in the whole tree (RFC 7208 4.6.4 allows 10). */
@@ -119,8 +130,10 @@ function literalTarget(spec: string): string | null {
 }
 
 /**
- * Walks the include tree of `domain`, whose v=spf1 record is `record`.
- * Never throws; failed lookups are listed, never taken as missing records.
+ * Walks the include tree of `domain`, whose v=spf1 record is `record`,
+ * through `ctx.dns`, and stops following includes past the RFC 7208 4.6.4
+ * limit. Never throws; failed lookups are listed, never taken as missing
+ * records.
  */
 export async function lookupSpfTree(ctx: LookupContext, domain: string, record: string): Promise<SpfTree> {
   const { dns } = ctx;
@@ -271,6 +284,7 @@ export function treeNodes(root: SpfTreeNode): SpfTreeNode[] {
   return out;
 }
 
+/** Where the cloud's Microsoft SPF include (`spf.protection.outlook.com` …) sits in a domain's tree. */
 export interface M365Include {
   /** The include host as written in the tree (lower case). */
   host: string;
@@ -316,6 +330,7 @@ export function effectiveAll(root: SpfTreeNode): { qualifier: Qualifier | null; 
   return { qualifier: null, domain: null, known: true };
 }
 
+/** check_host() for one sample Microsoft 365 outbound address, read from the live Microsoft include record. */
 export interface M365Sample {
   ip: string;
   /** Where the address comes from: the range in the live Microsoft record. */

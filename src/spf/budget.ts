@@ -8,11 +8,14 @@
  */
 import type { DnsAnswer, DnsClient, MxRecord, RecordTypes, RRType } from '../dns/types.js';
 
+/** DNS-querying terms one check_host() may evaluate (RFC 7208 4.6.4); one more is a permerror. */
 export const MAX_DNS_LOOKUPS = 10;
+/** Void lookups (NXDOMAIN or no records) one check_host() may meet (RFC 7208 4.6.4); one more is a permerror. */
 export const MAX_VOID_LOOKUPS = 2;
 export const MAX_MX_NAMES = 10;
 export const MAX_PTR_NAMES = 10;
 
+/** The RFC 7208 4.6.4 processing limits of one evaluation (SPF_LIMITS: 10, 2, 10, 10); tests pass smaller ones. */
 export interface SpfLimits {
   lookups: number;
   voidLookups: number;

@@ -13,6 +13,12 @@ import { visible } from './macro.js';
 import { isSenderIdRecord, isSpfRecord, parseSpfShared, type Qualifier } from './parse.js';
 import { capFindings, capList, capText, capTexts, listText } from '../util/caps.js';
 
+/**
+ * The SPF part of a DomainReport: the record, the include tree and its lookup
+ * counts, the Microsoft include, the "all" policy and check_host() for sample
+ * Microsoft 365 addresses. Lists and strings are capped (MAX_LISTED,
+ * MAX_TEXT_LENGTH); the checks saw all of them.
+ */
 export interface SpfSection {
   status: AreaStatus;
   /** The v=spf1 record at the domain, or null (cut at MAX_TEXT_LENGTH). */
@@ -48,8 +54,10 @@ const RFC_LIMIT = `RFC 7208 4.6.4`;
 /**
  * SPF of a domain for Microsoft 365: the record, the include tree with its
  * lookup and void counts, the Microsoft include and the "all" policy, and
- * check_host() for sample Exchange Online outbound addresses. A failed
- * lookup makes the area unknown (DNS_TEMPFAIL), never missing.
+ * check_host() for sample Exchange Online outbound addresses.
+ * `hints.cloud` is the cloud whose include is expected. Every lookup goes
+ * through `ctx.dns`; never throws for DNS content, and a failed lookup makes
+ * the area unknown (DNS_TEMPFAIL), never missing.
  */
 export async function checkSpf(ctx: LookupContext, domain: string, hints: { cloud: Cloud }): Promise<CheckResult<SpfSection>> {
   const findings: Finding[] = [];

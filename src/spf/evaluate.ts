@@ -12,9 +12,11 @@ import { addressMatches, networkMatches, parseClientIp, type ClientIp } from './
 import { expandMacros, parseMacroString, visible, type MacroToken, type MacroValues } from './macro.js';
 import { effectiveRedirect, isSpfRecord, parseSpfShared, type Qualifier, type SpfMechanism, type SpfRecord } from './parse.js';
 
+/** The result of check_host() (RFC 7208 2.6). */
 export type SpfResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
 export const SPF_RESULTS: readonly SpfResult[] = ['pass', 'fail', 'softfail', 'neutral', 'none', 'permerror', 'temperror'];
 
+/** The arguments of check_host() (RFC 7208 4.1): the client's address, the domain and the sender. */
 export interface CheckHostInput {
   /** The SMTP client's address (IPv4, IPv6 or IPv4-mapped IPv6). */
   ip: string;
@@ -26,6 +28,7 @@ export interface CheckHostInput {
   helo?: string | undefined;
 }
 
+/** What check_host() may be told besides its inputs: the `r` and `t` macro values, and the processing limits (default RFC 7208 4.6.4's). */
 export interface CheckHostOptions {
   /** The checking host's name for the `r` macro (default "unknown"). */
   receiver?: string;
@@ -40,6 +43,11 @@ export interface SpfStep {
   term: string;
 }
 
+/**
+ * What check_host() decided and why: the result, the exp= explanation, the
+ * terms on the way to the deciding one, the lookups spent, and the query that
+ * failed for a temperror.
+ */
 export interface CheckHostResult {
   result: SpfResult;
   /** The exp= explanation (RFC 7208 6.2), only on fail and only when the domain publishes one that works. */
@@ -83,8 +91,11 @@ interface Run {
 }
 
 /**
- * RFC 7208 check_host(). Never throws for anything DNS or the input can
- * hold; a client address that is not one is a permerror.
+ * RFC 7208 check_host() (section 4): the result for `input.ip` sending as
+ * `input.sender` for `input.domain`. Every query goes through `ctx.dns`,
+ * within the limits of section 4.6.4 (`options.limits`). Never throws for
+ * anything DNS or the input can hold: a client address that is not one is
+ * a permerror, a failed lookup a temperror.
  */
 export async function checkHost(ctx: LookupContext, input: CheckHostInput, options: CheckHostOptions = {}): Promise<CheckHostResult> {
   const r = createSpfResolver(ctx.dns, options.limits ?? SPF_LIMITS);

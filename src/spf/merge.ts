@@ -8,6 +8,7 @@
 import { visible } from './macro.js';
 import { isSpfRecord, parseSpf, type SpfMechanism } from './parse.js';
 
+/** The record mergeSpfRecords proposes, and what it changed on the way, each change with a note. */
 export interface SpfMerge {
   /** The record to publish. */
   value: string;
@@ -25,6 +26,7 @@ export interface SpfMerge {
   replacedAll: '+' | '?' | 'missing' | null;
 }
 
+/** How mergeSpfRecords places the include, and which live terms it leaves out. */
 export interface SpfMergeOptions {
   /** Terms (as written) to leave out, each with the reason a note gives. */
   leaveOut?: ReadonlyMap<string, string>;
@@ -54,6 +56,7 @@ const QUALIFIER_RESULT = { '+': 'pass', '-': 'fail', '~': 'softfail', '?': 'neut
  * - several records become one: every record's mechanisms in order, a
  *   record's redirect as an include of its target, the first "all".
  * With no live record the result is `v=spf1 include:<host> -all`.
+ * Pure; never throws.
  */
 export function mergeSpfRecords(records: readonly string[], includeHost: string, options: SpfMergeOptions = {}): SpfMerge {
   const host = includeHost.toLowerCase();

@@ -9,12 +9,15 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { deepFreeze } from '../util/freeze.js';
 import { parseDomainSpec, parseMacroString, visible, type MacroToken } from './macro.js';
 
+/** An SPF qualifier (RFC 7208 4.6.2): `+` pass (the default), `-` fail, `~` softfail, `?` neutral. */
 export type Qualifier = '+' | '-' | '~' | '?';
+/** The eight SPF mechanisms (RFC 7208 5). */
 export type MechanismName = 'all' | 'include' | 'a' | 'mx' | 'ptr' | 'ip4' | 'ip6' | 'exists';
 
 /** Mechanisms and modifiers that cost one of the 10 DNS lookups (RFC 7208 4.6.4). */
 export const LOOKUP_MECHANISMS: ReadonlySet<MechanismName> = new Set(['include', 'a', 'mx', 'ptr', 'exists']);
 
+/** One mechanism of a record as parsed (RFC 7208 5), with its domain-spec and CIDR lengths. */
 export interface SpfMechanism {
   type: 'mechanism';
   name: MechanismName;
@@ -35,6 +38,7 @@ export interface SpfMechanism {
   cidr6: number | null;
 }
 
+/** One modifier of a record (RFC 7208 6): `redirect=`, `exp=` or an unknown one. */
 export interface SpfModifier {
   type: 'modifier';
   /** Lower case. */
@@ -46,8 +50,10 @@ export interface SpfModifier {
   tokens: MacroToken[];
 }
 
+/** A term of an SPF record: a mechanism or a modifier (RFC 7208 4.6.1). */
 export type SpfTerm = SpfMechanism | SpfModifier;
 
+/** One syntax error in a record, where it starts and why; any one makes the record a permerror (RFC 7208 4.6). */
 export interface SpfSyntaxError {
   /** Offset in the record where the faulty term (or the fault) starts. */
   position: number;
@@ -56,6 +62,10 @@ export interface SpfSyntaxError {
   message: string;
 }
 
+/**
+ * A parsed SPF record: its terms in order, split into mechanisms and the
+ * modifiers evaluation uses, and every syntax error (none when it is valid).
+ */
 export interface SpfRecord {
   text: string;
   terms: SpfTerm[];
@@ -90,7 +100,7 @@ const MODIFIER = /^([A-Za-z][A-Za-z0-9\-_.]*)=(.*)$/s;
 const CIDR4 = /^(?:0|[1-9]\d?)$/;
 const CIDR6 = /^(?:0|[1-9]\d{0,2})$/;
 
-/** Parses a record (with or without its "v=spf1"); never throws. */
+/** Parses a record into terms (RFC 7208 4.6, 5, 6); text without "v=spf1" is one error. Pure; never throws: errors are in `errors`. */
 export function parseSpf(text: string): SpfRecord {
   const record: SpfRecord = { text, terms: [], mechanisms: [], redirect: null, exp: null, unknownModifiers: [], errors: [] };
   if (!isSpfRecord(text)) {

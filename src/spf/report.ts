@@ -12,6 +12,7 @@ import { checkSpf } from './check.js';
 import { checkHost, type SpfResult, type SpfStep } from './evaluate.js';
 import { spfIncludeHosts, type Qualifier } from './parse.js';
 
+/** What `m365audit spf` is asked: the domain, and for check_host() the client address, sender and HELO name. */
 export interface SpfRequest {
   domain: string;
   /** The client address; without it, analysis only. */
