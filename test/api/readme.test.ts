@@ -25,19 +25,27 @@ function libraryExamples(): string[] {
   return [...section.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
 }
 
-/** Type errors of `code` compiled as a module of this package (test/api/readme-example-N.ts, in memory), as tsc prints them. */
-function typeErrors(code: string, index: number): string[] {
+/** The type errors of each example, compiled as modules of this package (test/api/readme-example-N.ts, in memory, one program), as tsc words them. */
+function typeErrors(examples: readonly string[]): string[][] {
   const config = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (config === undefined) throw new Error('cannot read tsconfig.json');
-  const file = path.join(ROOT, 'test', 'api', `readme-example-${index}.ts`);
+  const files = new Map(examples.map((code, i) => [path.join(ROOT, 'test', 'api', `readme-example-${i}.ts`), code]));
   const options = { ...config.options, noEmit: true };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
-  host.getSourceFile = (name, lang, ...rest) => (path.resolve(name) === file ? ts.createSourceFile(name, code, lang) : getSourceFile.call(host, name, lang, ...rest));
-  host.fileExists = (name) => path.resolve(name) === file || fileExists.call(host, name);
-  host.readFile = (name) => (path.resolve(name) === file ? code : readFile.call(host, name));
-  const program = ts.createProgram({ rootNames: [file], options, host });
-  return ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  host.getSourceFile = (name, lang, ...rest) => {
+    const code = files.get(path.resolve(name));
+    return code === undefined ? getSourceFile.call(host, name, lang, ...rest) : ts.createSourceFile(name, code, lang);
+  };
+  host.fileExists = (name) => files.has(path.resolve(name)) || fileExists.call(host, name);
+  host.readFile = (name) => files.get(path.resolve(name)) ?? readFile.call(host, name);
+  const program = ts.createProgram({ rootNames: [...files.keys()], options, host });
+  const global = program.getGlobalDiagnostics().map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return [...files.keys()].map((file, i) => [
+    ...(i === 0 ? global : []),
+    ...[...program.getSyntacticDiagnostics(program.getSourceFile(file)), ...program.getSemanticDiagnostics(program.getSourceFile(file))]
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+  ]);
 }
 
 /** What `import … from 'm365audit[/sandbox]'` loads: package.json "exports" → the built module. */
@@ -50,17 +58,18 @@ function builtEntry(subpath: '.' | './sandbox'): string {
 
 /**
  * Runs an example in its own node process (with the loopback guard every
- * test process gets through NODE_OPTIONS), from the repository root, with
- * `m365audit` bound to `main` and `m365audit/sandbox` to the built sandbox.
+ * test process gets through NODE_OPTIONS), from `cwd` (the repository root),
+ * with `m365audit` bound to `main` and `m365audit/sandbox` to the built
+ * sandbox.
  */
-function runExample(code: string, main: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runExample(code: string, main: string, env: Record<string, string> = {}, cwd = ROOT): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
     .replace(/from 'm365audit\/sandbox'/g, `from '${builtEntry('./sandbox')}'`)
     .replace(/from 'm365audit'/g, `from '${main}'`);
   const file = path.join(dir, `example-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(file, js);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [file], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [file], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -72,13 +81,17 @@ function runExample(code: string, main: string, env: Record<string, string> = {}
 
 let dir: string;
 let dns: TestDnsServer;
+/** contoso.com as the demo's ready tenant: the zone file, and the m365audit entry whose system resolver is the sandbox's. */
+let contosoZone: string;
+let withSandboxResolver: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'm365audit-readme-'));
   // contoso.com as the demo's ready tenant (fixtures/demo/contoso.example.zone), its Microsoft names renamed to match.
   const zones = new ZoneStore().loadDir(path.join(ROOT, 'fixtures/infra'));
   const demo = readFileSync(path.join(ROOT, 'fixtures/demo/contoso.example.zone'), 'utf8');
-  zones.addZone('contoso.com', demo.replaceAll('contoso-example', 'contoso-com').replaceAll('contoso.example', 'contoso.com'));
+  contosoZone = demo.replaceAll('contoso-example', 'contoso-com').replaceAll('contoso.example', 'contoso.com');
+  zones.addZone('contoso.com', contosoZone);
   for (const r of zones.recordsOf('contoso-example.mail.protection.outlook.com', 'A')) zones.addRecord('contoso-com.mail.protection.outlook.com', 'A', r.data);
   for (const n of [1, 2]) {
     for (const r of zones.recordsOf(`selector${n}-contoso-example._domainkey.contoso.onmicrosoft.com`, 'TXT')) {
@@ -86,6 +99,14 @@ beforeAll(async () => {
     }
   }
   dns = await startDnsServer({ zones });
+  // The one change to the examples: createDnsClient's default resolvers (the system's) are the loopback server.
+  withSandboxResolver = path.join(dir, 'm365audit-with-sandbox-resolver.mjs');
+  writeFileSync(withSandboxResolver, [
+    `export * from '${builtEntry('.')}';`,
+    `import { createDnsClient as real } from '${builtEntry('.')}';`,
+    'export function createDnsClient(options = {}) { return real({ servers: [process.env.README_DNS_SERVER], ...options }); }',
+    '',
+  ].join('\n'));
 });
 
 afterAll(async () => {
@@ -96,34 +117,41 @@ afterAll(async () => {
 describe('README "Library"', () => {
   const examples = libraryExamples();
 
-  it('has the library example and the sandbox example', () => {
-    expect(examples).toHaveLength(2);
+  it('has the library example, the zone overlay example and the sandbox example', () => {
+    expect(examples).toHaveLength(3);
     expect(examples[0]).toContain("import { auditDomain, createDnsClient } from 'm365audit';");
-    expect(examples[1]).toContain("from 'm365audit/sandbox';");
+    expect(examples[1]).toContain('createZoneOverlay(');
+    expect(examples[2]).toContain("from 'm365audit/sandbox';");
   });
 
   it('examples compile against the published types, with the project\'s strict options', () => {
-    expect(examples.map((code, i) => typeErrors(code, i))).toEqual([[], []]);
+    expect(typeErrors(examples)).toEqual([[], [], []]);
   }, 60_000);
 
   it('the library example runs as written, the system resolver being the sandbox\'s DNS server', async () => {
-    // The one change: createDnsClient's default resolvers (the system's) are the loopback server.
-    const shim = path.join(dir, 'm365audit-with-sandbox-resolver.mjs');
-    writeFileSync(shim, [
-      `export * from '${builtEntry('.')}';`,
-      `import { createDnsClient as real } from '${builtEntry('.')}';`,
-      'export function createDnsClient(options = {}) { return real({ servers: [process.env.README_DNS_SERVER], ...options }); }',
-      '',
-    ].join('\n'));
-    const run = await runExample(examples[0] as string, pathToFileURL(shim).href, { README_DNS_SERVER: dns.server });
+    const run = await runExample(examples[0] as string, pathToFileURL(withSandboxResolver).href, { README_DNS_SERVER: dns.server });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('ready []\n');
     expect(dns.stats().unique).toBeGreaterThan(5);
   }, 30_000);
 
+  it('the zone overlay example runs as written: next.zone answers for contoso.com, the rest is live', async () => {
+    const work = mkdtempSync(path.join(dir, 'overlay-'));
+    writeFileSync(path.join(work, 'next.zone'), contosoZone);
+    const before = dns.stats();
+    const run = await runExample(examples[1] as string, pathToFileURL(withSandboxResolver).href, { README_DNS_SERVER: dns.server }, work);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("ready [ 'next.zone' ]\n");
+    // The file holds the zone (its SOA): contoso.com's own names never reach the server; Microsoft's names do.
+    const after = dns.stats();
+    expect(after.perQuery.get('contoso.com MX') ?? 0).toBe(before.perQuery.get('contoso.com MX') ?? 0);
+    expect(after.perQuery.get('spf.protection.outlook.com TXT') ?? 0).toBeGreaterThan(before.perQuery.get('spf.protection.outlook.com TXT') ?? 0);
+  }, 30_000);
+
   it('the sandbox example runs as written: ready, unknown under a fault, the SMTP endpoint reachable with AUTH', async () => {
-    const run = await runExample(examples[1] as string, builtEntry('.'));
+    const run = await runExample(examples[2] as string, builtEntry('.'));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("ready unknown true [ 'LOGIN', 'XOAUTH2' ]\n");
