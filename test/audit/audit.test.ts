@@ -68,7 +68,7 @@ describe('auditDomain on loopback fixture zones', () => {
   });
 
   it('reports a TXT timeout as DNS_TEMPFAIL, never SPF_MISSING, and grades unknown', async () => {
-    const r = await audit('timeout.test', { timeoutMs: 300 });
+    const r = await audit('timeout.test');
     expect(codes(r)).toContain('DNS_TEMPFAIL');
     expect(codes(r)).not.toContain('SPF_MISSING');
     expect(codes(r)).not.toContain('VERIFICATION_TXT_ABSENT');
@@ -204,7 +204,7 @@ describe('a domain whose lookups failed (field trial: "unknown is not a score of
   });
 
   it('keeps a single failed query in the one-query form', async () => {
-    const r = await audit('timeout.test', { timeoutMs: 300 });
+    const r = await audit('timeout.test');
     expect(r.findings.filter((f) => f.code === 'DNS_TEMPFAIL').map((f) => [f.evidence, f.message])).toEqual([
       ['timeout.test TXT: ETIMEOUT', 'The TXT lookup for timeout.test failed (timeout), so this part of the audit is unknown rather than missing.'],
     ]);

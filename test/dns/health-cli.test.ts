@@ -15,14 +15,15 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const dir = mkdtempSync(join(tmpdir(), 'm365audit-health-'));
-const args = () => ['--dns-server', server.server, '--timeout', '300', '--retries', '1', '--no-probe'];
+// 1000 ms: the ready domain's answers beat it even on a loaded machine; the silent ones wait it out.
+const args = () => ['--dns-server', server.server, '--timeout', '1000', '--retries', '1', '--no-probe'];
 
 describe('a silent domain does not make a working resolver look dead (review of the field trial)', () => {
   it('batch: every row is audited; the silent ones are unknown (ETIMEOUT), the last ready one is ready; no stop', async () => {
     const list = join(dir, 'list.txt');
-    const silent = Array.from({ length: 10 }, (_, i) => `d${i}.silent.test`);
+    const silent = Array.from({ length: 6 }, (_, i) => `d${i}.silent.test`);
     writeFileSync(list, ['ready.test', ...silent, 'ready.test'].join('\n'));
-    const r = await runInProcess(['batch', list, ...args(), '--format', 'jsonl', '--concurrency', '4']);
+    const r = await runInProcess(['batch', list, ...args(), '--format', 'jsonl', '--concurrency', '6']);
     expect(r.stderr).not.toMatch(/no DNS server answered/);
     expect(r.code).toBe(1);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { input: string; grade: string; findings: { code: string; evidence?: string }[] });
