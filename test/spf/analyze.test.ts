@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const client = (): DnsClient => createDnsClient({ servers: [server.server], timeoutMs: 300, retries: 0 });
+const client = (): DnsClient => createDnsClient({ servers: [server.server], timeoutMs: 1500, retries: 0 });
 
 async function spf(domain: string, cloud: Cloud = 'worldwide', dns: DnsClient = client()): Promise<{ section: SpfSection; codes: FindingCode[]; findings: Awaited<ReturnType<typeof checkSpf>>['findings'] }> {
   const r = await checkSpf({ dns }, domain, { cloud });
@@ -125,7 +125,7 @@ describe('lookup counting', () => {
   it('stops following includes past the limit: 100 includes cost one TXT lookup', async () => {
     const srv = await startFixtureServer({ dirs: ['hostile'] });
     try {
-      const { section, codes } = await spf('fanout.hostile.test', 'worldwide', createDnsClient({ servers: [srv.server], timeoutMs: 300, retries: 0 }));
+      const { section, codes } = await spf('fanout.hostile.test', 'worldwide', createDnsClient({ servers: [srv.server], timeoutMs: 1500, retries: 0 }));
       expect(section.lookups).toBe(100);
       expect(section.complete).toBe(false);
       expect(section.tree?.children.every((c) => c.status === 'not-followed')).toBe(true);
@@ -247,7 +247,7 @@ describe('DNS work', () => {
   it.each(['spf-ten.example', 'fabrikam.example'])('sends each (name, type) of %s to the server once', async (domain) => {
     const srv = await startFixtureServer({ dirs: ['zones', 'demo'] });
     try {
-      const { section } = await spf(domain, 'worldwide', createDnsClient({ servers: [srv.server], timeoutMs: 300, retries: 0 }));
+      const { section } = await spf(domain, 'worldwide', createDnsClient({ servers: [srv.server], timeoutMs: 1500, retries: 0 }));
       expect(section.lookups).toBeGreaterThan(0);
       const per = srv.stats().perQuery;
       expect([...per.values()].every((n) => n === 1), JSON.stringify([...per])).toBe(true);

@@ -5,15 +5,21 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** A settleWithin of 1000 ms under fake timers whose settle is kept and whose cleanups are recorded. */
+function startWithCleanup(): { p: Promise<string | Timeout>; cleaned: (string | Timeout)[]; settle: (v: string) => void } {
+  vi.useFakeTimers();
+  const cleaned: (string | Timeout)[] = [];
+  let kept: (v: string) => void = () => undefined;
+  const p = settleWithin<string>(1000, (s) => {
+    kept = s;
+    return (outcome) => cleaned.push(outcome);
+  });
+  return { p, cleaned, settle: (v) => kept(v) };
+}
+
 describe('settleWithin', () => {
   it('resolves with the first value, runs the cleanup once with it, and ignores later values', async () => {
-    vi.useFakeTimers();
-    const cleaned: (string | Timeout)[] = [];
-    let settle: (v: string) => void = () => undefined;
-    const p = settleWithin<string>(1000, (s) => {
-      settle = s;
-      return (outcome) => cleaned.push(outcome);
-    });
+    const { p, cleaned, settle } = startWithCleanup();
     settle('first');
     settle('second');
     expect(await p).toBe('first');
@@ -23,13 +29,7 @@ describe('settleWithin', () => {
   });
 
   it('resolves with TIMEOUT when the deadline comes first, cleans up with it, and ignores a late value', async () => {
-    vi.useFakeTimers();
-    const cleaned: (string | Timeout)[] = [];
-    let settle: (v: string) => void = () => undefined;
-    const p = settleWithin<string>(1000, (s) => {
-      settle = s;
-      return (outcome) => cleaned.push(outcome);
-    });
+    const { p, cleaned, settle } = startWithCleanup();
     vi.advanceTimersByTime(999);
     expect(cleaned).toEqual([]);
     vi.advanceTimersByTime(1);
