@@ -200,7 +200,10 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
   const fromDomain = canonicalName(sender.slice(sender.lastIndexOf('@') + 1));
 
   const mx = await checkMx(ctx, name, { cloud: ctx.cloud, tenant: ctx.tenant });
-  const spf = await auditSpf(ctx, { domain: fromDomain, ip: opts.ip, sender, cloud: ctx.cloud ?? mx.section.cloud ?? undefined });
+  // A domain that does not exist has no SPF to check (DOMAIN_NOT_FOUND says it), unless the From domain is another.
+  const spfChecked = !(mx.section.nxdomain && fromDomain === name);
+  const spfCloud = ctx.cloud ?? mx.section.cloud ?? undefined;
+  const spf = spfChecked ? await auditSpf(ctx, { domain: fromDomain, ip: opts.ip, sender, cloud: spfCloud }) : uncheckedSpf(fromDomain, sender, spfCloud ?? 'worldwide');
   const cloud: Cloud = ctx.cloud ?? mx.section.cloud ?? spf.cloud;
 
   const submissionEndpoint = opts.submission ?? { host: CLOUD_ENDPOINTS[cloud].smtpHost, port: SUBMISSION_PORT };
@@ -223,7 +226,7 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
   const spfFail = spfFailFinding(spf, cloud);
   const findings = [...notFound, ...mx.findings, ...spf.findings, ...(spfFail ? [spfFail] : []), ...submission.findings, ...(mxProbe?.findings ?? []), ...certFindings];
 
-  const facts: Facts = { domain: name, fromDomain, domains, cloud, ip, mx: mx.section, mxFindings: [...notFound, ...mx.findings], spf, spfFail, submission, auth: opts.auth !== undefined, mxProbe, certificate, certFindings };
+  const facts: Facts = { domain: name, fromDomain, domains, cloud, ip, mx: mx.section, mxFindings: [...notFound, ...mx.findings], spf, spfChecked, spfFail, submission, auth: opts.auth !== undefined, mxProbe, certificate, certFindings };
   const mxEndpoint = mxHost ? endpointKey({ host: mxHost, port: mxPort }) : null;
   const viaMx = [mxCondition(facts), port25Condition(facts)];
   const paths: SendPath[] = [
@@ -241,7 +244,7 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
     mx: mx.section,
     spf: {
       domain: fromDomain, sender, ip, record: spf.record, result: spf.result, reason: spf.reason,
-      m365Include: spf.tree?.status === 'ok' ? spf.m365Include !== null : null, status: statusFrom(spf.findings),
+      m365Include: spf.tree?.status === 'ok' ? spf.m365Include !== null : null, status: spfChecked ? statusFrom(spf.findings) : 'unknown',
     },
     submission,
     mxProbe,
@@ -265,6 +268,8 @@ interface Facts {
   /** checkMx's findings, and DOMAIN_NOT_FOUND. */
   mxFindings: Finding[];
   spf: SpfReport;
+  /** False when the domain does not exist and is the From domain: no SPF was asked for. */
+  spfChecked: boolean;
   spfFail: Finding | null;
   submission: ProbeResult;
   /** Credentials were given for the AUTH test. */
@@ -373,7 +378,9 @@ function port25Condition(f: Facts): SendPathCondition {
     // Microsoft's MX always offers STARTTLS (reference §8): without it, something between here and Microsoft answers.
     return cond('port25', 'unknown', `${where} answers, but without usable STARTTLS (${errors[0]?.message ?? 'no TLS'}): Microsoft's MX always offers it, so something between here and Microsoft (an SMTP-inspecting firewall or proxy) may answer instead.`, errors);
   }
-  return cond('port25', 'ok', `${where} answers with STARTTLS (${p.tlsVersion}).`, p.findings);
+  // Microsoft's MX presents a certificate for its name: one that does not verify means something in between, or a wrong MX.
+  const cert = p.certificate && !p.certificate.verified ? `; its certificate does not verify for ${p.host} (${p.certificate.error ?? 'unknown error'}), so something in between may intercept TLS` : '';
+  return cond('port25', 'ok', `${where} answers with STARTTLS (${p.tlsVersion})${cert}.`, p.findings);
 }
 
 /** MESSAGE_SPF_FAIL for an --ip that check_host() does not pass (a temperror is DNS_TEMPFAIL instead). */
@@ -391,6 +398,7 @@ function spfFailFinding(spf: SpfReport, cloud: Cloud): Finding | null {
 
 function spfCondition(f: Facts, path: 'direct-send' | 'connector-relay'): SendPathCondition {
   const { spf } = f;
+  if (!f.spfChecked) return cond('spf', 'unknown', `Not checked: ${f.fromDomain} does not exist, so it has no SPF policy.`);
   if (f.ip === null) return cond('spf', 'unknown', `Give --ip (the device's public address) to check it against the SPF policy of ${f.fromDomain}.`);
   const tempfails = spf.findings.filter((x) => x.code === 'DNS_TEMPFAIL');
   if (spf.result === 'temperror') return cond('spf', 'unknown', `The SPF check of ${f.ip} for ${f.fromDomain} failed on DNS (temperror): ${spf.reason ?? ''}`.trim(), tempfails);
@@ -407,6 +415,7 @@ function spfCondition(f: Facts, path: 'direct-send' | 'connector-relay'): SendPa
 function spfIncludeCondition(f: Facts): SendPathCondition {
   const { spf } = f;
   const include = CLOUD_ENDPOINTS[f.cloud].spfInclude;
+  if (!f.spfChecked) return cond('spf-include', 'unknown', `Not checked: ${f.fromDomain} does not exist, so it has no SPF policy.`);
   const microsoft = spf.findings.filter((x) => x.code === 'SPF_NO_M365_INCLUDE' || x.code === 'SPF_M365_INCLUDE_QUALIFIED' || x.code === 'SPF_M365_NOT_PASS' || x.code === 'SPF_MISSING' || x.code === 'SPF_MULTIPLE' || x.code === 'SPF_SYNTAX');
   if (microsoft.length > 0) {
     return cond('spf-include', 'blocked', `Relayed mail leaves from Microsoft's servers, and the SPF policy of ${f.fromDomain} does not let them pass: ${microsoft[0]?.message ?? ''}`.trim(), microsoft);
@@ -458,6 +467,14 @@ function inputNotes(domain: string, fromDomain: string, ipInput: string | undefi
   }
   if (fromDomain !== domain) notes.push(`The From domain ${fromDomain} is not ${domain}: it must be an accepted domain of the tenant too, and its own SPF policy is the one checked.`);
   return notes;
+}
+
+/** The SPF report of a From domain that was not asked for (it does not exist): no record, no result, no findings. */
+function uncheckedSpf(domain: string, sender: string, cloud: Cloud): SpfReport {
+  return {
+    domain, cloud, ip: null, sender, helo: null, result: null, explanation: null, reason: null, path: [], lookups: 0, voidLookups: 0, complete: false,
+    evaluation: null, record: null, records: [], tree: null, m365Include: null, allQualifier: null, m365Samples: [], status: 'unknown', findings: [],
+  };
 }
 
 /** The report of an input that is not a domain name: DOMAIN_INVALID, nothing asked or probed, every path unknown. */

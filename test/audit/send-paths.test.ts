@@ -14,17 +14,20 @@ const PASSWORD = 'correct-horse-battery-staple';
 let dnsServer: TestDnsServer;
 let smtp: TestSmtpServer;
 let disabled: TestSmtpServer;
+let plain: TestSmtpServer;
 let closed: number;
 beforeAll(async () => {
   const certificates = await createTestCertificates({ names: PATHS_NAMES });
-  [dnsServer, smtp, disabled, closed] = await Promise.all([
+  [dnsServer, smtp, disabled, plain, closed] = await Promise.all([
     startFixtureServer(),
     startMicrosoftLikeSmtpServer({ certificates, credentials: { user: USER, password: PASSWORD } }),
     startMicrosoftLikeSmtpServer({ certificates, auth: MICROSOFT_AUTH_REPLIES.disabled }),
+    // A certificate for localhost only: the MX host's name does not verify.
+    startMicrosoftLikeSmtpServer(),
     closedPort(),
   ]);
 });
-afterAll(() => Promise.all([dnsServer?.close(), smtp?.close(), disabled?.close()]));
+afterAll(() => Promise.all([dnsServer?.close(), smtp?.close(), disabled?.close(), plain?.close()]));
 
 // 1500 ms: answers that must come beat it under load (BRIEF).
 const ctx = () => ({ dns: createDnsClient({ servers: [dnsServer.server], timeoutMs: 1500, retries: 0 }) });
@@ -116,6 +119,15 @@ describe('checkSendPaths on the fixture zones and the sandbox SMTP endpoint', ()
     expect(codes(r)).toEqual(['SMTP_UNREACHABLE']);
   });
 
+  it('an MX host whose certificate does not verify: port 25 still answers (ok, with the reason), SMTP_TLS_CERT_INVALID decides the exit code', async () => {
+    const r = await checkSendPaths(ctx(), 'paths-in.test', local({ ip: '192.0.2.25', submission: { host: plain.host, port: plain.port }, mxPort: plain.port, ca: plain.caPem }));
+    const port = path(r, 'direct-send').conditions.find((c) => c.check === 'port25');
+    expect(port).toMatchObject({ state: 'ok', codes: ['SMTP_TLS_CERT_INVALID'] });
+    expect(port?.reason).toContain('its certificate does not verify for paths-in-test.mail.protection.outlook.com (ERR_TLS_CERT_ALTNAME_INVALID)');
+    expect(r.findings.filter((f) => f.severity === 'error').map((f) => f.code)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(r.paths.map((p) => p.verdict)).toEqual(['unknown', 'works', 'works']);
+  });
+
   it('submission unreachable: SMTP AUTH blocked by SMTP_UNREACHABLE, the other paths unaffected', async () => {
     const r = await checkSendPaths(ctx(), 'paths-in.test', local({ ip: '192.0.2.25', submission: { host: '127.0.0.1', port: closed }, auth: { user: USER, password: PASSWORD } }));
     expect(r.paths.map((p) => p.verdict)).toEqual(['blocked', 'works', 'works']);
@@ -163,9 +175,12 @@ describe('checkSendPaths on the fixture zones and the sandbox SMTP endpoint', ()
     } finally {
       dnsServer.setFault('paths-in.test', null, 'MX');
     }
-    const gone = await checkSendPaths(ctx(), 'no-such-domain.test', local());
+    const gone = await checkSendPaths(ctx(), 'no-such-domain.test', local({ ip: '192.0.2.25' }));
     expect(path(gone, 'direct-send').conditions[0]).toMatchObject({ check: 'mx', state: 'blocked', codes: ['DOMAIN_NOT_FOUND'] });
-    expect(codes(gone)).toContain('DOMAIN_NOT_FOUND');
+    // No SPF is asked of a domain that does not exist: no SPF_MISSING or MESSAGE_SPF_FAIL beside DOMAIN_NOT_FOUND.
+    expect(codes(gone)).toEqual(['DOMAIN_NOT_FOUND']);
+    expect(states(path(gone, 'connector-relay'))).toEqual({ mx: 'blocked', port25: 'unknown', spf: 'unknown', 'spf-include': 'unknown' });
+    expect(gone.spf).toMatchObject({ domain: 'no-such-domain.test', record: null, result: null, status: 'unknown' });
   });
 
   it('an input that is not a domain: DOMAIN_INVALID, every path unknown, nothing probed', async () => {
