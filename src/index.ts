@@ -13,7 +13,7 @@
  */
 
 // ---------------------------------------------------------------------------
-// audit: one domain, a batch, the plan, the probes of a run
+// audit: one domain, a batch, the plan, the probes of a run, the sending paths
 
 export { auditDomain, type DomainReport } from './audit/audit.js';
 export type { AuditContext } from './audit/context.js';
@@ -21,6 +21,10 @@ export { DEFAULT_CONCURRENCY, renderBatchStop, runBatch, type BatchRunOptions, t
 export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
 export { planDomain, type Plan, type PlanRow, type PlanStatus, type SpfReviewer } from './audit/plan.js';
 export { createCloudTally, createRunProber, mostCommonCloud, type RunProber, type RunProberOptions } from './audit/probes.js';
+export {
+  checkSendPaths, sendPathVerdict,
+  type ConditionState, type SendPath, type SendPathCheck, type SendPathCondition, type SendPathId, type SendPathsCertificate, type SendPathsOptions, type SendPathsReport, type SendPathsSpf, type SendPathVerdict,
+} from './audit/send-paths.js';
 export { MAX_LISTED, MAX_TEXT_LENGTH } from './util/caps.js';
 export { VERSION } from './version.js';
 
@@ -75,13 +79,14 @@ export { parseDmarcUri, parseDmarcUriList, type DmarcUri } from './dmarc/uri.js'
 export { discoverDmarcPolicy, dmarcWalkNames, type AppliedDmarc, type DmarcDiscovery, type DmarcLevel, type DmarcLevelResult } from './dmarc/discover.js';
 
 // ---------------------------------------------------------------------------
-// m365: Microsoft's clouds and tenant names; the MX, autodiscover and verification checks
+// m365: Microsoft's clouds and tenant names; the MX, autodiscover and verification checks; connector certificates
 
 export { CLOUD_ENDPOINTS, CLOUDS, detectCloud, isCloud, type Cloud, type CloudEndpoints, type CloudEvidence } from './m365/clouds.js';
 export { normalizeTenant } from './m365/tenant.js';
 export { checkMx, expectedMxHost, type MxHost, type MxKind, type MxSection } from './m365/mx.js';
 export { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from './m365/autodiscover.js';
 export { checkVerification, type VerificationSection } from './m365/verification.js';
+export { certificateNameMatches, certificateValidity, parseConnectorCertificate, type ConnectorCertificate, type NameFit, type NameMatch } from './m365/connector.js';
 
 // ---------------------------------------------------------------------------
 // smtp: the submission probe, endpoints, SMTP and NDR codes
@@ -103,9 +108,10 @@ export { renderHtml, type HtmlOptions } from './report/html.js';
 export { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from './report/plan.js';
 export { renderExplanationsJson, renderExplanationsTable, renderProbeJson, renderProbeSummary, renderProbeTable, type ProbeRenderOptions } from './report/probe.js';
 export { renderSpfJson, renderSpfTable } from './report/spf.js';
+export { renderSendPathsJson, renderSendPathsMarkdown, renderSendPathsTable, type SendPathsRenderOptions } from './report/send-paths.js';
 export {
   createRunInfo, createTrail, describeRun, reconstructRun,
-  type AnyRunOptions, type PlanRunInfo, type PlanRunOptions, type ProbeRunInfo, type ProbeRunOptions, type RunFacts, type RunInfo, type RunOptions, type RunRows, type RunStop, type RunTrail, type SpfRunInfo, type SpfRunOptions,
+  type AnyRunOptions, type PlanRunInfo, type PlanRunOptions, type ProbeRunInfo, type ProbeRunOptions, type RunFacts, type RunInfo, type RunOptions, type RunRows, type RunStop, type RunTrail, type SendPathsRunInfo, type SendPathsRunOptions, type SpfRunInfo, type SpfRunOptions,
 } from './report/run.js';
 export { createSummary, summarize, type RunSummary } from './report/summary.js';
 export { MAX_DOCUMENT_BYTES, parseSavedRun, readSavedRun, type ReadSavedRunOptions, type SavedRun, type SavedRunEnd, type SavedRunError } from './report/load.js';

@@ -12,7 +12,7 @@ import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { SMTP_PORT, SUBMISSION_PORT, type Endpoint } from '../smtp/endpoint.js';
 import type { LookupContext } from '../dns/context.js';
 import type { DnsAnswer, DnsClient } from '../dns/types.js';
-import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp } from '../smtp/probe.js';
+import { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type SocketFactory } from '../smtp/probe.js';
 import { reachability } from '../smtp/reachability.js';
 import type { ProbeResult } from '../smtp/types.js';
 
@@ -85,12 +85,7 @@ export function createRunProber(opts: RunProberOptions): RunProber {
       const port = opts.mxPort ?? SMTP_PORT;
       let p = mxProbes.get(host);
       if (!p) {
-        p = (async () => {
-          const found = await addressOf(ctx.dns, host);
-          // No address through the audit's resolver: say so, rather than ask the system resolver behind --dns-server's back.
-          if (typeof found !== 'string') return unresolvedProbe(host, port, found);
-          return probeSmtp({ host: found, servername: host, port, timeoutMs, ca, insecure: opts.insecure, expectAuth: false });
-        })();
+        p = probeMxHost(ctx, host, { port, timeoutMs, ca, insecure: opts.insecure });
         mxProbes.set(host, p);
       }
       const result = await p;
@@ -99,6 +94,36 @@ export function createRunProber(opts: RunProberOptions): RunProber {
       report.mxProbe = { ...result, host };
     },
   };
+}
+
+/** How probeMxHost probes: the port (default 25), each wait, trust, and a socket factory (tests). */
+export interface MxProbeOptions {
+  /** Default 25 (SMTP_PORT). */
+  port?: number | undefined;
+  /** Each SMTP wait (default DEFAULT_PROBE_TIMEOUT_MS). */
+  timeoutMs?: number | undefined;
+  /** Extra trusted CA(s), PEM. */
+  ca?: string | undefined;
+  /** Carry on past a certificate that does not verify (still reported). */
+  insecure?: boolean | undefined;
+  /** Socket factory (ProbeOptions.connect); default net.connect. */
+  connect?: SocketFactory | undefined;
+}
+
+/**
+ * Probes an MX host as a sending server meets it: STARTTLS on port 25, no
+ * AUTH expected (Microsoft's MX offers none), the certificate verified for
+ * the host's name. Its address comes from `ctx.dns` (the audit's resolver,
+ * so --dns-server applies); a host with no address is reported without a
+ * socket opened (SMTP_UNREACHABLE, or DNS_TEMPFAIL when a lookup failed).
+ * Never throws for network outcomes.
+ */
+export async function probeMxHost(ctx: LookupContext, host: string, opts: MxProbeOptions = {}): Promise<ProbeResult> {
+  const port = opts.port ?? SMTP_PORT;
+  const found = await addressOf(ctx.dns, host);
+  // No address through the audit's resolver: say so, rather than ask the system resolver behind --dns-server's back.
+  if (typeof found !== 'string') return unresolvedProbe(host, port, found);
+  return probeSmtp({ host: found, servername: host, port, timeoutMs: opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, ca: opts.ca, insecure: opts.insecure, expectAuth: false, connect: opts.connect });
 }
 
 type Unresolved = { a: DnsAnswer<string>; aaaa: DnsAnswer<string> };

@@ -79,6 +79,8 @@ export const CATALOG = {
   SMTP_NO_AUTH: { severity: 'warning', area: 'smtp', title: 'no AUTH mechanisms after STARTTLS' },
   SMTP_AUTH_FAILED: { severity: 'error', area: 'smtp', title: 'the optional AUTH test was rejected' },
   SMTP_AUTH_DISABLED: { severity: 'error', area: 'smtp', title: 'SMTP AUTH disabled for the tenant (5.7.139)' },
+  // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
+  MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
   DKIM_SELECTOR_KEY: { severity: 'info', area: 'dkim', title: 'an extra selector given with --selector was checked' },
   DMARC_UNKNOWN_TAG: { severity: 'info', area: 'dmarc', title: 'the record has tags DMARC does not define (ignored)' },
@@ -86,6 +88,8 @@ export const CATALOG = {
   VERIFICATION_TXT_MALFORMED: { severity: 'info', area: 'verification', title: 'an MS= record that is not MS=ms followed by 8 digits' },
   SMTP_BANNER_NOT_M365: { severity: 'info', area: 'smtp', title: "the banner is not Microsoft's though Microsoft's host was the target" },
   SMTP_AUTH_OTHER: { severity: 'info', area: 'smtp', title: 'the AUTH test got another reply (see explain)' },
+  CONNECTOR_CERT_NAME_MISMATCH: { severity: 'info', area: 'smtp', title: "a connector certificate (--cert) names no domain checked in its CN or SAN (550 5.7.64)" },
+  CONNECTOR_CERT_EXPIRED: { severity: 'info', area: 'smtp', title: 'a connector certificate (--cert) is outside its validity period' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */

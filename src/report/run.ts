@@ -62,8 +62,35 @@ export interface ProbeRunOptions {
   tlsCa: string | null;
 }
 
-/** The options of any command's run (check/batch/demo, plan, spf, probe). */
-export type AnyRunOptions = RunOptions | PlanRunOptions | SpfRunOptions | ProbeRunOptions;
+/** `send-paths`: the device's identity, the endpoints probed and how. Never a secret: the AUTH test's user name only. */
+export interface SendPathsRunOptions {
+  /** --ip, or null. */
+  ip: string | null;
+  /** --from, or null (postmaster@<domain>). */
+  from: string | null;
+  /** --cloud, or null when detected. */
+  cloud: Cloud | null;
+  /** The submission probe's endpoint as host:port (--probe-host, else the cloud's). */
+  submission: string;
+  /** --auth-user, or null without the AUTH test. */
+  authUser: string | null;
+  /** The port of the MX probe (--probe-mx-port, default 25). */
+  mxPort: number;
+  /** --probe-timeout: the deadline of each SMTP wait. */
+  probeTimeoutMs: number;
+  insecure: boolean;
+  /** --tls-ca as given, or null. */
+  tlsCa: string | null;
+  /** --cert as given, or null. */
+  cert: string | null;
+  timeoutMs: number;
+  retries: number;
+  /** --zone files overlaid on live DNS (absent without). */
+  zones?: string[];
+}
+
+/** The options of any command's run (check/batch/demo, plan, spf, probe, send-paths). */
+export type AnyRunOptions = RunOptions | PlanRunOptions | SpfRunOptions | ProbeRunOptions | SendPathsRunOptions;
 
 /**
  * The audit trail every command's output carries: when (UTC ISO 8601), with
@@ -113,6 +140,8 @@ export type PlanRunInfo = RunTrail<PlanRunOptions>;
 export type SpfRunInfo = RunTrail<SpfRunOptions>;
 /** The audit trail of `probe` (schema: ProbeDocument's `run`). */
 export type ProbeRunInfo = RunTrail<ProbeRunOptions>;
+/** The audit trail of `send-paths` (schema `#/$defs/SendPathsRunInfo`). */
+export type SendPathsRunInfo = RunTrail<SendPathsRunOptions>;
 
 /** `host:port`, with IPv6 literals in brackets. */
 export function endpointOf(p: { host: string; port: number }): string {
@@ -211,11 +240,12 @@ export function createRunReconstruction(): { add(report: Pick<DomainReport, 'aud
   };
 }
 
-const VERB = { audit: 'Audited', plan: 'Planned', spf: 'Checked', probe: 'Probed' } as const;
+const VERB = { audit: 'Audited', plan: 'Planned', spf: 'Checked', probe: 'Probed', 'send-paths': 'Checked' } as const;
 
 /** Which command's options these are (their shapes share no required field name but tenant/cloud). */
 function kindOf(o: AnyRunOptions): keyof typeof VERB {
   if ('selectors' in o) return 'audit';
+  if ('mxPort' in o) return 'send-paths';
   if ('endpoint' in o) return 'probe';
   if ('ip' in o) return 'spf';
   return 'plan';
@@ -257,6 +287,15 @@ function describeOptions(o: AnyRunOptions): string[] {
     if (o.selectors.length > 0) parts.push(`${o.selectors.length === 1 ? 'selector' : 'selectors'} ${o.selectors.join(' ')}`);
     parts.push(o.probe ? `submission probe ${o.probe}` : 'no submission probe');
     if (o.probeMx !== null) parts.push(`MX probe port ${o.probeMx}`);
+    parts.push(dns(o));
+  } else if ('mxPort' in o) {
+    parts.push(o.ip === null ? 'no device address' : `ip ${o.ip}`);
+    if (o.from !== null) parts.push(`from ${o.from}`);
+    parts.push(cloud(o.cloud), `submission probe ${o.submission}`, o.authUser === null ? 'no AUTH test' : `AUTH test as ${o.authUser}`, `MX probe port ${o.mxPort}`, `wait timeout ${o.probeTimeoutMs} ms`);
+    if (o.cert !== null) parts.push(`certificate ${o.cert}`);
+    if (o.tlsCa !== null) parts.push(`extra CA ${o.tlsCa}`);
+    if (o.insecure) parts.push('--insecure');
+    if (o.zones && o.zones.length > 0) parts.push(`zones ${o.zones.join(' ')}`);
     parts.push(dns(o));
   } else if ('endpoint' in o) {
     parts.push(`endpoint ${o.endpoint} (${o.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`);

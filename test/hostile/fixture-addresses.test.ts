@@ -8,12 +8,13 @@ import { ZoneStore } from '../../src/sandbox/zone-store.js';
  * Fixture and demo zones use documentation addresses only: 192.0.2.0/24,
  * 198.51.100.0/24, 203.0.113.0/24 (RFC 5737) and 2001:db8::/32 (RFC 3849),
  * in A/AAAA records and in SPF ip4:/ip6: terms alike, so nothing a test or
- * the demo reads from them can reach a real host. The one exception is the
- * MX host of probe-mx.test, which is loopback on purpose: the --probe-mx
- * test connects to a local SMTP server through it.
+ * the demo reads from them can reach a real host. The exceptions are the
+ * MX hosts of probe-mx.test, paths-in.test and paths-out.test, which are
+ * loopback on purpose: the --probe-mx and send-paths tests connect to a
+ * local SMTP server through them.
  */
 const DOCUMENTATION = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].map((c) => ipaddr.parseCIDR(c));
-const LOOPBACK_ALLOWED = new Set(['mx.probe-mx.test']);
+const LOOPBACK_ALLOWED = new Set(['mx.probe-mx.test', 'paths-in-test.mail.protection.outlook.com', 'paths-out-test.mail.protection.outlook.com']);
 
 function isDocumentation(text: string): boolean | null {
   let net: [ipaddr.IPv4 | ipaddr.IPv6, number];

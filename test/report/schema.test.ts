@@ -12,7 +12,8 @@ import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { FIXTURES, startFixtureServer } from '../support/fixtures.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
-import { MICROSOFT_AUTH_REPLIES, startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
+import { closedPort } from '../support/send-paths.js';
+import { createTestCertificates, MICROSOFT_AUTH_REPLIES, startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 
 const SCHEMA_FILE = new URL('../../schema/report.schema.json', import.meta.url);
 const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as { $id: string; $defs: Record<string, { enum?: string[] }> };
@@ -38,6 +39,7 @@ const validateProbe = get(`${ID}#/$defs/ProbeResult`);
 const validateProbeDoc = get(`${ID}#/$defs/ProbeDocument`);
 const validatePlanRun = get(`${ID}#/$defs/PlanRunInfo`);
 const validateSpfRun = get(`${ID}#/$defs/SpfRunInfo`);
+const validateSendPaths = get(`${ID}#/$defs/SendPathsDocument`);
 
 /** Asserts validity with ajv's errors in the failure message. */
 function expectValid(v: ValidateFunction, data: unknown, what: string): void {
@@ -200,6 +202,44 @@ describe('schema/report.schema.json', () => {
     expect(validatePlanRun(spf.run)).toBe(false);
     expect(validateSpfRun(plan.run)).toBe(false);
   });
+
+  it('(f) send-paths --format json is a SendPathsDocument: every verdict, the AUTH test, a closed port 25, a certificate', async () => {
+    const closed = await closedPort();
+    const certFile = join(dir, 'device.pem');
+    const device = await createTestCertificates({ names: ['printer.local'] });
+    await writeFile(certFile, device.certPem);
+    const base = [...dnsArgs(), '--probe-host', `${smtp.host}:${smtp.port}`, '--tls-ca', caFile, '--format', 'json'];
+    const runs = await Promise.all([
+      runInProcess(['send-paths', 'paths-in.test', '--ip', '192.0.2.25', '--from', 'scanner@paths-in.test', '--auth-user', 'scanner@paths-in.test', '--probe-mx-port', String(smtp.port), '--insecure', '--cert', certFile, ...base], { env: { M365AUDIT_SMTP_PASSWORD: 'not-the-password' } }),
+      runInProcess(['send-paths', 'paths-out.test', '--ip', '2001:db8::25', '--probe-mx-port', String(closed), ...base]),
+      runInProcess(['send-paths', 'paths-other.test', ...base]),
+      // Only the paths-* Microsoft MX hosts are loopback: any other would take the port-25 probe off this machine.
+      runInProcess(['send-paths', 'mx-none.test', '--cloud', 'gcc-high', ...base]),
+    ]);
+    const docs = runs.map((r) => JSON.parse(r.stdout) as { paths: { verdict: string }[]; findings: { code: string }[]; run: { options: Record<string, unknown> } } & Record<string, unknown>);
+    for (const [i, d] of docs.entries()) expectValid(validateSendPaths, d, `send-paths ${i}`);
+    expect(new Set(docs.flatMap((d) => d.paths.map((p) => p.verdict)))).toEqual(new Set(['works', 'blocked', 'unknown']));
+    const codes = new Set(docs.flatMap((d) => d.findings.map((f) => f.code)));
+    for (const c of ['SMTP_AUTH_DISABLED', 'CONNECTOR_CERT_NAME_MISMATCH', 'MESSAGE_SPF_FAIL', 'SMTP_UNREACHABLE', 'MX_NOT_M365', 'MX_MISSING']) expect(codes).toContain(c);
+    expect(docs[0]?.run.options).toEqual({
+      ip: '192.0.2.25', from: 'scanner@paths-in.test', cloud: null, submission: `${smtp.host}:${smtp.port}`, authUser: 'scanner@paths-in.test',
+      mxPort: smtp.port, probeTimeoutMs: 10_000, insecure: true, tlsCa: caFile, cert: certFile, timeoutMs: 1500, retries: 0,
+    });
+    expect(JSON.stringify(docs[0])).not.toContain('not-the-password');
+    // The shape can fail: a path missing, a verdict or check of another name, a secret in the options, another command's run.
+    const good = docs[0] as Record<string, unknown> & { paths: Record<string, unknown>[]; run: { options: Record<string, unknown> } };
+    const bad: [string, unknown][] = [
+      ['two paths', { ...good, paths: good.paths.slice(0, 2) }],
+      ['the paths out of order', { ...good, paths: [good.paths[1], good.paths[0], good.paths[2]] }],
+      ['an unknown verdict', { ...good, paths: good.paths.map((p, i) => (i === 0 ? { ...p, verdict: 'maybe' } : p)) }],
+      ['an unknown check', { ...good, paths: good.paths.map((p) => ({ ...p, conditions: [{ check: 'dkim', state: 'ok', reason: 'x', codes: [] }] })) }],
+      ['a password in the options', { ...good, run: { ...good.run, options: { ...good.run.options, password: 'x' } } }],
+      ['a probe run instead', { ...good, run: { ...good.run, options: { endpoint: 'x:1', tls: 'starttls', authUser: null, timeoutMs: 1, insecure: false, tlsCa: null } } }],
+      ['no findings', { ...good, findings: undefined }],
+      ['an extra field', { ...good, extra: 1 }],
+    ];
+    for (const [what, doc] of bad) expect(validateSendPaths(doc), what).toBe(false);
+  }, 30_000);
 
   it('renderJson and renderJsonLine output validates, hostile strings and all', () => {
     const reports = HOSTILE_STRINGS.map((_, i) => hostileReport(i));
