@@ -23,7 +23,7 @@ export interface BasicAuthMilestone {
   date: string;
   /** The date as Microsoft words it. */
   when: string;
-  /** What happens then (Microsoft is the subject). */
+  /** What happens then, as a phrase after the date (`the end of December 2026: …`). */
   what: string;
   /** Where it is published. */
   source: string;
@@ -32,7 +32,7 @@ export interface BasicAuthMilestone {
 }
 
 /** The Exchange Team blog post that set today's plan (research oauth.md §7, [P]). */
-export const TIMELINE_SOURCE = 'Exchange Team blog 4489835 (2026-01-27), MC786329';
+export const TIMELINE_SOURCE = 'Exchange Team blog 4489835 of 2026-01-27, MC786329';
 /** Where to read the plan. */
 export const TIMELINE_URL = 'https://techcommunity.microsoft.com/blog/exchange/updated-exchange-online-smtp-auth-basic-authentication-deprecation-timeline/4489835';
 /** The day the table was last checked against its sources. */
@@ -45,32 +45,32 @@ export const TIMELINE_CHECKED = '2026-12-01';
 export const BASIC_AUTH_TIMELINE: readonly BasicAuthMilestone[] = [
   {
     stage: 'announced', date: '2024-04-26', when: 'April 2024',
-    what: 'announced the removal of Basic auth for Client Submission in September 2025',
+    what: 'removal of Basic auth for Client Submission announced for September 2025',
     source: 'Exchange Team blog 4114750; MC786329 (added 2024-04-26)', superseded: true,
   },
   {
     stage: 'delayed', date: '2025-06-11', when: 'June 2025',
-    what: 'delayed the removal: rejections from 1 March 2026, all submissions rejected from 30 April 2026',
+    what: 'removal delayed, with rejections from 1 March 2026 and all submissions rejected from 30 April 2026',
     source: 'Exchange Team blog 4114750 (update of 2025-06-11); MC786329', superseded: true,
   },
   {
     stage: 'unchanged', date: '2026-01-27', when: '27 January 2026',
-    what: 'keeps Basic auth for SMTP AUTH working unchanged through December 2026',
+    what: 'a new plan, Basic auth for SMTP AUTH unchanged through December 2026',
     source: 'Exchange Team blog 4489835',
   },
   {
     stage: 'off-by-default', date: '2026-12-31', when: 'the end of December 2026',
-    what: 'turns Basic auth for SMTP AUTH off by default for existing tenants; administrators can still turn it back on',
+    what: 'Basic auth for SMTP AUTH off by default for existing tenants (administrators can still turn it back on)',
     source: 'Exchange Team blog 4489835',
   },
   {
     stage: 'new-tenants', date: '2027-01-01', when: 'after December 2026',
-    what: 'makes Basic auth for SMTP AUTH unavailable by default for tenants created from then on (OAuth only)',
+    what: 'Basic auth for SMTP AUTH unavailable by default for tenants created from then on (OAuth only)',
     source: 'Exchange Team blog 4489835',
   },
   {
     stage: 'removal-announced', date: '2027-07-01', when: 'the second half of 2027',
-    what: 'announces the final removal date; once removed, Basic auth gets 550 5.7.30 Basic authentication is not supported for Client Submission',
+    what: 'Microsoft announces the final removal date, after which Basic auth gets 550 5.7.30 Basic authentication is not supported for Client Submission',
     source: 'Exchange Team blog 4489835; the 550 5.7.30 wording: blog 4114750',
   },
 ];
@@ -123,6 +123,6 @@ function summaryFor(date: string): string {
 
 /** Today's plan in one sentence, each milestone with Microsoft's wording of its date, and the source (for `explain 5.7.30`). */
 export function describeBasicAuthTimeline(): string {
-  const rows = BASIC_AUTH_TIMELINE.filter((m) => m.superseded !== true && m.stage !== 'unchanged');
-  return `Microsoft's plan (${TIMELINE_SOURCE}): Basic auth keeps working through December 2026; ${rows.map((m) => `${m.when} Microsoft ${m.what}`).join('; ')}.`;
+  const rows = BASIC_AUTH_TIMELINE.filter((m) => m.superseded !== true);
+  return `Microsoft's plan (${TIMELINE_SOURCE}): ${rows.map((m) => `${m.when.charAt(0).toUpperCase()}${m.when.slice(1)}: ${m.what}.`).join(' ')}`;
 }

@@ -207,7 +207,7 @@ describe('checkLogin and authResult', () => {
       expect(codes(fs)).toEqual(['SMTP_BASIC_AUTH_RETIRING']);
       expect(fs[0]?.severity).toBe('warning');
       expect(fs[0]?.message).toMatch(/AUTH LOGIN \(Basic auth, a password\) works for printer@contoso\.com today\. Microsoft turns Basic auth for SMTP AUTH client submission off by default for existing tenants at the end of December 2026/);
-      expect(fs[0]?.evidence).toBe('235 2.7.0 Authentication successful; timeline: Exchange Team blog 4489835 (2026-01-27), MC786329');
+      expect(fs[0]?.evidence).toBe('235 2.7.0 Authentication successful; timeline: Exchange Team blog 4489835 of 2026-01-27, MC786329');
       expect(fs[0]?.fix).toMatch(/XOAUTH2/);
     }
     const late = checkLogin(o, after, { banner: MICROSOFT_BANNER });

@@ -83,7 +83,10 @@ describe('explain 5.7.30 reads the table', () => {
   it('names the plan and its source, and the probe finding', () => {
     const sentence = describeBasicAuthTimeline();
     expect(sentence).toContain(TIMELINE_SOURCE);
-    expect(sentence).toContain('the end of December 2026 Microsoft turns Basic auth for SMTP AUTH off by default for existing tenants');
+    expect(sentence).toContain('The end of December 2026: Basic auth for SMTP AUTH off by default for existing tenants (administrators can still turn it back on).');
+    expect(sentence).toContain('27 January 2026: a new plan, Basic auth for SMTP AUTH unchanged through December 2026.');
+    expect(sentence).toContain('After December 2026: Basic auth for SMTP AUTH unavailable by default for tenants created from then on (OAuth only). The second half of 2027: Microsoft announces the final removal date');
+    expect(sentence).not.toContain('September 2025');
     const e = explainCode('550 5.7.30 Basic authentication is not supported for Client Submission.');
     expect(e?.finding).toBe('SMTP_BASIC_AUTH_RETIRED');
     expect(e?.cause).toContain(sentence);
