@@ -91,8 +91,9 @@ export { certificateNameMatches, certificateValidity, parseConnectorCertificate,
 // ---------------------------------------------------------------------------
 // smtp: the submission probe, endpoints, SMTP and NDR codes
 
-export { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, probeSmtp, type EndpointProbe, type ProbeOptions, type SharedProbeOptions, type SocketFactory, type TrustedCa } from './smtp/probe.js';
-export type { AuthOutcome, AuthTestResult, CertificateInfo, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
+export { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, probeSmtp, xoauth2Response, type EndpointProbe, type LoginCredentials, type OAuthCredentials, type ProbeAuth, type ProbeOptions, type SharedProbeOptions, type SocketFactory, type TrustedCa } from './smtp/probe.js';
+export type { AuthMechanismName, AuthOutcome, AuthTestResult, CertificateInfo, OAuthClaimFacts, OAuthFacts, OAuthTokenSource, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
+export { BASIC_AUTH_TIMELINE, basicAuthOutlook, type BasicAuthMilestone, type BasicAuthOutlook, type BasicAuthStage } from './smtp/timeline.js';
 export { IMPLICIT_TLS_PORT, parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from './smtp/endpoint.js';
 export { explainCode, SMTP_CODES, type CodeEntry, type CodeExplanation, type CodeVariant } from './smtp/codes.js';
 

@@ -79,6 +79,9 @@ export const CATALOG = {
   SMTP_NO_AUTH: { severity: 'warning', area: 'smtp', title: 'no AUTH mechanisms after STARTTLS' },
   SMTP_AUTH_FAILED: { severity: 'error', area: 'smtp', title: 'the optional AUTH test was rejected' },
   SMTP_AUTH_DISABLED: { severity: 'error', area: 'smtp', title: 'SMTP AUTH disabled for the tenant (5.7.139)' },
+  SMTP_BASIC_AUTH_RETIRING: { severity: 'warning', area: 'smtp', title: "AUTH LOGIN with a password works today, but Microsoft's published timeline turns Basic auth off" },
+  SMTP_BASIC_AUTH_RETIRED: { severity: 'error', area: 'smtp', title: '550 5.7.30: Basic authentication is not supported for Client Submission' },
+  SMTP_OAUTH_FAILED: { severity: 'error', area: 'smtp', title: 'the XOAUTH2 test was rejected' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").

@@ -11,7 +11,7 @@ import type { Finding } from '../findings/catalog.js';
 import { renderRunFooter, type ProbeRunInfo } from './run.js';
 import { cleanText, safeJson } from './safe-text.js';
 import type { CodeExplanation } from '../smtp/codes.js';
-import type { ProbeResult } from '../smtp/types.js';
+import type { OAuthFacts, ProbeResult } from '../smtp/types.js';
 import { reachableFact } from './probe-summary.js';
 
 /** Options of the probe and explain renderers: colour (a terminal only) and the run's audit trail. */
@@ -87,11 +87,41 @@ export function renderProbeTable(r: ProbeResult, options: ProbeRenderOptions = {
     const detail = a.reply ? `: ${cleanText(a.reply)}` : a.reason ? ` (${cleanText(a.reason)})` : '';
     rows.push(['AUTH test', `${cleanText(a.user)} via ${a.mechanism}: ${a.outcome}${detail}`]);
   }
+  if (r.oauth) rows.push(['OAuth token', oauthFact(r.oauth)]);
   rows.push(['Timing', `connect ${ms(r.timing.connectMs)}, banner ${ms(r.timing.bannerMs)}, TLS ${ms(r.timing.tlsMs)}, total ${ms(r.timing.totalMs)}`]);
   const lines = [table(rows, color)];
   lines.push(r.findings.length === 0 ? '  no findings' : renderFindingLines(r.findings, color).join('\n'));
   if (options.run) lines.push('', renderRunFooter(options.run));
   return `${lines.join('\n')}\n`;
+}
+
+const TOKEN_SOURCES: Record<OAuthFacts['source'], string> = {
+  env: 'from M365AUDIT_OAUTH_TOKEN',
+  stdin: 'from stdin (--token-stdin)',
+  secret: 'from the client-credentials grant (client secret)',
+  certificate: 'from the client-credentials grant (certificate)',
+};
+
+/** Unix seconds as ISO 8601, or the number as it is when it is no date (claims come from the token: data). */
+function unixTime(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  return Number.isNaN(d.getTime()) ? String(seconds) : d.toISOString();
+}
+
+/** Where the XOAUTH2 token came from, and the claims that decide SMTP (never the token). */
+function oauthFact(o: OAuthFacts): string {
+  const lines = [TOKEN_SOURCES[o.source]];
+  const c = o.claims;
+  if (c) {
+    const shown: [string, string | null][] = [
+      ['aud', c.aud], ['roles', c.roles ? c.roles.join(' ') : null], ['scp', c.scp], ['tid', c.tid], ['appid', c.appid],
+      ['exp', c.exp === null ? null : unixTime(c.exp)], ['idtyp', c.idtyp],
+    ];
+    for (const [k, v] of shown) if (v !== null) lines.push(`${k}: ${cleanText(v)}`);
+  } else {
+    lines.push('claims: not decoded');
+  }
+  return lines.join('\n');
 }
 
 /** One line per probe, for a summary under a domain table (check/batch). */

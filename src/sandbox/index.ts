@@ -24,9 +24,11 @@ export {
   microsoftBanner,
   microsoftEhlo,
   startMicrosoftLikeSmtpServer,
+  type AuthMode,
   type AuthReply,
   type CertificateOptions,
   type MicrosoftLikeOptions,
+  type SandboxAuthMechanism,
   type TestCertificates,
   type TestSmtpServer,
 } from './smtp-server.js';

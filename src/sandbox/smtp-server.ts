@@ -5,7 +5,10 @@
  * - `startMicrosoftLikeSmtpServer`: smtp-server speaking like Exchange
  *   Online's submission endpoint (reference §8): Microsoft's banner, EHLO
  *   lists before and after STARTTLS, `AUTH LOGIN XOAUTH2` only after TLS, and
- *   a configurable AUTH outcome (accept, 535 5.7.3, 535 5.7.139, 550 5.7.30 …).
+ *   a configurable AUTH outcome (accept, 535 5.7.3, 535 5.7.139, 550 5.7.30 …):
+ *   AUTH LOGIN checks `credentials`, AUTH XOAUTH2 checks `oauth` (exactly
+ *   that user and token), and a bad token gets Exchange Online's 535 5.7.3
+ *   at once, with no 334 challenge (research oauth.md §2).
  *   Its certificate is issued at run time by a throw-away CA (`selfsigned`);
  *   `caPem` is what a client must trust (`--tls-ca`).
  *
@@ -28,7 +31,7 @@ export interface TestSmtpServer {
   caPem: string;
   /** Commands received (verb only; AUTH payloads are never recorded). */
   commands(): string[];
-  /** AUTH attempts: the user name and whether it was accepted. Passwords are not kept. */
+  /** AUTH attempts: the mechanism, the user name and whether it was accepted. Passwords and tokens are not kept. */
   authAttempts(): { method: string; user: string; accepted: boolean }[];
   close(): Promise<void>;
 }
@@ -50,6 +53,12 @@ export const MICROSOFT_AUTH_REPLIES = {
   basicRetired: { code: 550, text: '5.7.30 Basic authentication is not supported for Client Submission.' },
 } as const satisfies Record<string, AuthReply>;
 
+/** The AUTH mechanisms the endpoint offers after TLS (Exchange Online: both). */
+export type SandboxAuthMechanism = 'LOGIN' | 'XOAUTH2';
+
+/** How the endpoint answers one mechanism: check the configured credentials, accept anything, or always give this reply. */
+export type AuthMode = 'check' | 'accept' | AuthReply;
+
 /** Options of startMicrosoftLikeSmtpServer: where it listens, its name and greeting, TLS mode, and how it answers AUTH. */
 export interface MicrosoftLikeOptions {
   /** Listen address (default 127.0.0.1). */
@@ -63,27 +72,47 @@ export interface MicrosoftLikeOptions {
   /** STARTTLS on a plain port (default), or TLS from the first byte. */
   tls?: 'starttls' | 'implicit';
   /**
-   * The AUTH outcome: `check` (default) accepts `credentials` and answers
-   * 535 5.7.3 to anything else; `accept` takes any password; an AuthReply is
-   * sent for every attempt.
+   * The AUTH outcome, for both mechanisms: `check` (default) accepts
+   * `credentials` (LOGIN) and `oauth` (XOAUTH2) and answers 535 5.7.3 to
+   * anything else; `accept` takes any password or token; an AuthReply is
+   * sent for every attempt (MICROSOFT_AUTH_REPLIES.disabled: SMTP AUTH off,
+   * which blocks OAuth too).
    */
-  auth?: 'check' | 'accept' | AuthReply;
+  auth?: AuthMode;
+  /** AUTH LOGIN's outcome instead of `auth` (MICROSOFT_AUTH_REPLIES.basicRetired: Basic auth removed, XOAUTH2 still checked). */
+  login?: AuthMode;
+  /** AUTH XOAUTH2's outcome instead of `auth`. */
+  xoauth2?: AuthMode;
+  /** The user and password AUTH LOGIN accepts. */
   credentials?: { user: string; password: string };
+  /** The user and access token AUTH XOAUTH2 accepts. */
+  oauth?: { user: string; token: string };
+  /**
+   * Answer a rejected XOAUTH2 token as Gmail does: a 334 with a base64 JSON
+   * error, then 535 after the client's empty line (default: Exchange
+   * Online's 535 at once).
+   */
+  oauthChallenge?: boolean;
+  /** The mechanisms offered after TLS (default LOGIN and XOAUTH2). */
+  mechanisms?: readonly SandboxAuthMechanism[];
   /** Default: a CA-issued certificate for localhost, 127.0.0.1 and ::1. */
   certificates?: TestCertificates;
 }
 
 const DEFAULT_SERVER_NAME = 'MW4PR03CA0001.outlook.office365.com';
 
-/** Exchange Online's EHLO keywords (reference §8), STARTTLS before TLS, AUTH after it. */
-export function microsoftEhlo(serverName: string, clientAddress: string, secure: boolean): string[] {
+const ALL_MECHANISMS: readonly SandboxAuthMechanism[] = ['LOGIN', 'XOAUTH2'];
+
+/** Exchange Online's EHLO keywords (reference §8), STARTTLS before TLS, AUTH after it (`AUTH LOGIN XOAUTH2` unless `mechanisms` says otherwise). */
+export function microsoftEhlo(serverName: string, clientAddress: string, secure: boolean, mechanisms: readonly SandboxAuthMechanism[] = ALL_MECHANISMS): string[] {
+  const auth = mechanisms.length > 0 ? [`AUTH ${mechanisms.join(' ')}`] : [];
   return [
     `${serverName} Hello [${clientAddress}]`,
     'SIZE 157286400',
     'PIPELINING',
     'DSN',
     'ENHANCEDSTATUSCODES',
-    secure ? 'AUTH LOGIN XOAUTH2' : 'STARTTLS',
+    ...(secure ? auth : ['STARTTLS']),
     '8BITMIME',
     'BINARYMIME',
     'CHUNKING',
@@ -130,6 +159,7 @@ class MicrosoftLikeServer extends SMTPServer {
     options: ConstructorParameters<typeof SMTPServer>[0],
     private readonly serverName: string,
     private readonly greeting: string,
+    private readonly mechanisms: readonly SandboxAuthMechanism[],
   ) {
     super(options);
   }
@@ -145,7 +175,7 @@ class MicrosoftLikeServer extends SMTPServer {
         greeted = true;
         send(220, this.greeting, false);
       } else if (code === 250 && Array.isArray(data)) {
-        send(250, microsoftEhlo(this.serverName, connection.remoteAddress, connection.secure), false);
+        send(250, microsoftEhlo(this.serverName, connection.remoteAddress, connection.secure, this.mechanisms), false);
       } else if (code === 220 && data === 'Ready to start TLS') {
         send(220, '2.0.0 SMTP server ready', false);
       } else if (code === 538) {
@@ -174,7 +204,14 @@ export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = 
   const serverName = opts.serverName ?? DEFAULT_SERVER_NAME;
   const commands: string[] = [];
   const attempts: { method: string; user: string; accepted: boolean }[] = [];
-  const authMode = opts.auth ?? 'check';
+  const mechanisms = opts.mechanisms ?? ALL_MECHANISMS;
+  const modeOf = (method: string): AuthMode => (method === 'XOAUTH2' ? opts.xoauth2 : opts.login) ?? opts.auth ?? 'check';
+  /** Exactly the configured user and secret, for the mechanism used. */
+  const matches = (auth: SMTPServerAuthentication): boolean => {
+    if (auth.method === 'LOGIN') return !!opts.credentials && auth.username === opts.credentials.user && auth.password === opts.credentials.password;
+    if (auth.method === 'XOAUTH2') return !!opts.oauth && auth.username === opts.oauth.user && auth.accessToken === opts.oauth.token;
+    return false;
+  };
   const record = (meta: unknown): void => {
     const m = meta as { tnx?: string; command?: string } | undefined;
     if (m?.tnx === 'command' && m.command) commands.push(m.command.toUpperCase());
@@ -186,7 +223,7 @@ export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = 
       key: certs.keyPem,
       cert: certs.certPem,
       name: serverName,
-      authMethods: ['LOGIN', 'XOAUTH2'],
+      authMethods: [...mechanisms],
       // The texts below carry Microsoft's enhanced codes themselves.
       hideENHANCEDSTATUSCODES: true,
       size: 157286400,
@@ -196,18 +233,21 @@ export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = 
       logger: { trace: noop, debug: record, info: noop, warn: noop, error: noop, fatal: noop } as never,
       onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
         const user = auth.username ?? '';
+        const mode = modeOf(auth.method);
         let accepted: boolean;
         let reply: AuthReply | null = null;
-        if (authMode === 'accept') accepted = true;
-        else if (authMode === 'check') {
-          accepted = auth.method === 'LOGIN' && !!opts.credentials && user === opts.credentials.user && auth.password === opts.credentials.password;
+        if (mode === 'accept') accepted = true;
+        else if (mode === 'check') {
+          accepted = matches(auth);
           if (!accepted) reply = MICROSOFT_AUTH_REPLIES.badCredentials;
         } else {
           accepted = false;
-          reply = authMode;
+          reply = mode;
         }
         attempts.push({ method: auth.method, user, accepted });
         if (accepted) return callback(null, { user });
+        // Gmail's way: a 334 with the error as base64 JSON; smtp-server then answers the client's next line with 535.
+        if (auth.method === 'XOAUTH2' && mode === 'check' && opts.oauthChallenge) return callback(null, { data: { status: '400', schemes: 'Bearer', scope: 'https://outlook.office365.com/.default' } });
         const err = new Error(reply?.text ?? 'Authentication unsuccessful') as Error & { responseCode?: number };
         err.responseCode = reply?.code ?? 535;
         return callback(err);
@@ -215,6 +255,7 @@ export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = 
     },
     serverName,
     opts.greeting ?? microsoftBanner(serverName),
+    mechanisms,
   );
   server.on('error', noop);
   const sockets = new Set<net.Socket>();

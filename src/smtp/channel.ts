@@ -36,7 +36,7 @@ export class Channel {
   private replies: SmtpReply[] = [];
   private terminal: Ended | null = null;
   private wake: (() => void) | null = null;
-  /** Set once the password is sent: every server line after that passes through it. */
+  /** Set once the password or token is sent: every server line after that passes through it. */
   private redact: ((line: string) => string) | null = null;
   private readonly listeners = {
     data: (d: Buffer) => this.onText(this.decoder.write(d)),
@@ -78,11 +78,13 @@ export class Channel {
   }
 
   /**
-   * Writes the password line: from here on every server line is redacted of
-   * it. Set before the write, so no reply to it can come in unredacted.
+   * Writes the line that carries the secret (password, token): from here on
+   * every server line is redacted of it and of `also` (the forms it travels
+   * in, such as the XOAUTH2 blob). Set before the write, so no reply to it
+   * can come in unredacted.
    */
-  writeSecret(line: string, shown: string, secret: string): void {
-    this.redact = createRedactor(secret);
+  writeSecret(line: string, shown: string, secret: string, also: readonly string[] = []): void {
+    this.redact = createRedactor(secret, also);
     this.write(line, shown);
   }
 

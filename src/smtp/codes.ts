@@ -5,6 +5,7 @@
  * `5.7.139`, a whole NDR line, or a bare reply code such as `530`.
  */
 import type { FindingCode } from '../findings/catalog.js';
+import { describeBasicAuthTimeline } from './timeline.js';
 
 /** A wording of a code that changes its cause, told apart by the text of the reply. */
 export interface CodeVariant {
@@ -70,7 +71,7 @@ export const SMTP_CODES: readonly CodeEntry[] = [
     id: '5.7.3', cls: 5, subject: 7, detail: one(3), replyCodes: [535], source: 'microsoft',
     title: 'Authentication unsuccessful',
     meaning: 'Exchange Online rejected the credentials of the AUTH command. (RFC 3463 defines X.7.3 as a failed security conversion; Microsoft uses it for failed sign-ins.)',
-    cause: 'Wrong user name or password, an account that needs MFA or an app password, a locked or unlicensed account, or an OAuth service principal without permission on the mailbox.',
+    cause: 'Wrong user name or password, an account that needs MFA or an app password, a locked or unlicensed account, or an OAuth service principal without permission on the mailbox. With XOAUTH2 (the probe reports SMTP_OAUTH_FAILED) Exchange Online gives this one reply to every token problem (wrong audience, expired, no SMTP.SendAsApp, a service principal registered with the wrong object id, no mailbox permission), so the token\'s claims tell which.',
     fix: 'Check the user name (the full UPN) and password; for OAuth grant the app SMTP.Send and add the service principal to the mailbox (Add-MailboxPermission); sign in once interactively to clear a lock.',
     finding: 'SMTP_AUTH_FAILED',
   },
@@ -137,9 +138,9 @@ export const SMTP_CODES: readonly CodeEntry[] = [
     id: '5.7.30', cls: 5, subject: 7, detail: one(30), replyCodes: [550], source: 'microsoft',
     title: 'Basic authentication is not supported for Client Submission',
     meaning: 'Basic (user name and password) SMTP AUTH has been retired for this tenant.',
-    cause: 'Microsoft has removed basic authentication for client submission (planned: off by default for existing tenants at the end of December 2026, unavailable for tenants created after that).',
-    fix: 'Move the app to OAuth 2.0 (XOAUTH2), or send through a relay connector, direct send, or a dedicated sending service.',
-    finding: 'SMTP_AUTH_OTHER',
+    cause: `Microsoft has removed basic authentication for client submission on smtp.office365.com and smtp-legacy.office365.com (Exchange Team blog 4114750). ${describeBasicAuthTimeline()}`,
+    fix: 'Move the app to OAuth 2.0 (XOAUTH2; test it with m365audit probe --auth-user USER --oauth), or send through High Volume Email, Azure Communication Services Email, direct send, or a relay connector (m365audit send-paths).',
+    finding: 'SMTP_BASIC_AUTH_RETIRED',
   },
   {
     id: '5.7.64', cls: 5, subject: 7, detail: one(64), replyCodes: [550], source: 'microsoft',

@@ -19,6 +19,8 @@ export interface ProbeContext {
   insecure: boolean;
   expectMicrosoft: boolean;
   expectAuth: boolean;
+  /** Today, for Microsoft's Basic-auth timeline (src/smtp/timeline.ts); tests pin it. */
+  clock: () => Date;
 }
 
 // ---------------------------------------------------------------------------
@@ -76,20 +78,35 @@ export type TrustOutcome = { step: 'trust'; ok: true } | { step: 'trust'; ok: fa
  */
 export type AuthExchangeOutcome<M extends string, T extends string> = { step: 'auth'; mechanism: M; user: string } & (
   | { ok: true; turn: T; reply: SmtpReply }
-  /** A final reply other than success: 535 (rejected), 5.7.139 (disabled), anything else (other). */
-  | { ok: false; failure: 'rejected' | 'disabled' | 'other'; turn: T; reply: SmtpReply }
+  /**
+   * A final reply other than success: 535 (rejected), 5.7.139 (disabled),
+   * 550 5.7.30 to AUTH LOGIN (retired: Basic auth removed), anything else (other).
+   */
+  | { ok: false; failure: AuthFailure; turn: T; reply: SmtpReply }
   /** Not sent: the negotiated TLS is too old to carry credentials (and no --insecure). */
   | { ok: false; failure: 'weak-tls'; version: string }
+  /** Not sent: port 25 is for server-to-server mail; credentials go only to a submission port. */
+  | { ok: false; failure: 'mx-port'; port: number }
   /** Not sent: the server does not offer this mechanism. */
   | { ok: false; failure: 'not-offered'; offered: string[] }
   | ({ ok: false; turn: T } & ReadFailure)
 );
 
+/** How a final AUTH reply that is not success reads, by its codes. */
+export type AuthFailure = 'rejected' | 'disabled' | 'retired' | 'other';
+
 /** AUTH LOGIN's client lines: the command, the user name after the first 334, the password after the second. */
 export type LoginTurn = 'command' | 'user' | 'password';
 export type LoginOutcome = AuthExchangeOutcome<'LOGIN', LoginTurn>;
-/** Every mechanism the AUTH test speaks (XOAUTH2 joins here). */
-export type AuthOutcome = LoginOutcome;
+/**
+ * AUTH XOAUTH2's client lines: `initial` (`AUTH XOAUTH2 <blob>`, when the
+ * line fits), or `command` then `token` (the blob after the 334); `empty`
+ * answers a 334 challenge after the blob (a failure, Google-style).
+ */
+export type OAuthTurn = 'initial' | 'command' | 'token' | 'empty';
+export type OAuthOutcome = AuthExchangeOutcome<'XOAUTH2', OAuthTurn>;
+/** Every mechanism the AUTH test speaks. */
+export type AuthOutcome = LoginOutcome | OAuthOutcome;
 
 export type StepOutcome = ConnectOutcome | BannerOutcome | EhloOutcome | StarttlsOutcome | TlsOutcome | TrustOutcome | AuthOutcome;
 export type StepName = StepOutcome['step'];

@@ -5,9 +5,14 @@
 import { finding, type Finding } from '../findings/catalog.js';
 import { explainCode } from './codes.js';
 import { isMicrosoftBanner } from './endpoint.js';
-import { isWeakTls, type AuthOutcome, type BannerOutcome, type ConnectOutcome, type EhloOutcome, type LoginOutcome, type LoginTurn, type ProbeContext, type ReadFailure, type StarttlsOutcome, type StepOutcome, type TlsOutcome } from './outcomes.js';
+import { isWeakTls, type AuthOutcome, type BannerOutcome, type ConnectOutcome, type EhloOutcome, type LoginOutcome, type LoginTurn, type OAuthOutcome, type OAuthTurn, type ProbeContext, type ReadFailure, type StarttlsOutcome, type StepOutcome, type TlsOutcome } from './outcomes.js';
 import { authMechanisms, formatReply, type SmtpReply } from './reply.js';
+import { basicAuthOutlook, TIMELINE_SOURCE } from './timeline.js';
 import type { AuthTestResult, ProbeResult } from './types.js';
+
+/** What the rules may know of the probe so far, beside the outcome and the context. */
+export type ProbeFacts = Pick<ProbeResult, 'banner'>;
+const NO_FACTS: ProbeFacts = { banner: null };
 // ---------------------------------------------------------------------------
 // The rules: outcome -> Finding[] (the table in the header)
 
@@ -21,12 +26,21 @@ export const WAITING_FOR = {
 
 /** What each AUTH LOGIN line is, as messages say it. */
 export const LOGIN_TURN: Record<LoginTurn, string> = { command: 'AUTH LOGIN', user: 'the user name', password: 'the password' };
+/** What each AUTH XOAUTH2 line is, as messages say it. */
+export const OAUTH_TURN: Record<OAuthTurn, string> = {
+  initial: 'AUTH XOAUTH2 with the token',
+  command: 'AUTH XOAUTH2',
+  token: 'the token',
+  empty: "the empty line that answers the server's 334 challenge",
+};
 
 /** The client line an AUTH reply (or a failed wait) answered, as messages say it. */
 export function turnLabel(o: Extract<AuthOutcome, { turn: string }>): string {
   switch (o.mechanism) {
     case 'LOGIN':
       return LOGIN_TURN[o.turn];
+    case 'XOAUTH2':
+      return OAUTH_TURN[o.turn];
   }
 }
 
@@ -145,27 +159,92 @@ export function brokeOff(f: ReadFailure, label: string, ctx: ProbeContext): stri
   return `the connection ${f.failure === 'error' ? `failed (${f.code})` : f.failure === 'too-long' ? 'sent an unusable reply' : 'was closed'} ${stage}`;
 }
 
-export function checkLogin(o: LoginOutcome, ctx: ProbeContext): Finding[] {
-  if (o.ok) return [];
+/** Microsoft's endpoint: a Microsoft host was targeted, or the banner is Microsoft's (the sandbox's stand-in says so too). */
+function atMicrosoft(ctx: ProbeContext, facts: ProbeFacts): boolean {
+  return ctx.expectMicrosoft || (facts.banner !== null && isMicrosoftBanner(facts.banner));
+}
+
+/** The findings both mechanisms give alike: 5.7.139, another reply, an exchange that broke off. */
+function commonAuthFindings(o: Extract<AuthOutcome, { turn: string }> & { ok: false }, ctx: ProbeContext): Finding[] {
+  if ('reply' in o) {
+    const reply = formatReply(o.reply);
+    const enhanced = o.reply.enhanced?.text ?? null;
+    const explained = explainCode(reply);
+    if (o.failure === 'disabled') {
+      // Disabling SMTP AUTH blocks OAuth too (research oauth.md §2 [S]: email-oauth2-proxy #66).
+      return [finding('SMTP_AUTH_DISABLED', `${ctx.where}: SMTP AUTH is disabled or blocked for ${o.user} (5.7.139)${o.mechanism === 'XOAUTH2' ? ': this blocks OAuth (XOAUTH2) as well as Basic auth' : ''}.`, { evidence: reply, fix: explained?.fix ?? undefined })];
+    }
+    const what = explained ? `${explained.title}: ${explained.meaning}` : `reply ${o.reply.code}`;
+    return [finding('SMTP_AUTH_OTHER', `${ctx.where}: the AUTH test got ${o.reply.code}${enhanced ? ` ${enhanced}` : ''} after ${turnLabel(o)}: ${what}`, { evidence: reply, fix: explained?.fix ?? undefined })];
+  }
+  return [finding('SMTP_TIMEOUT', `${ctx.where}: the AUTH test broke off: ${brokeOff(o, turnLabel(o), ctx)}.`)];
+}
+
+/**
+ * AUTH LOGIN's findings. Accepted at Microsoft's endpoint: Basic auth works
+ * today, and the warning says when Microsoft's timeline turns it off
+ * (timeline.ts, for ctx.clock); 550 5.7.30: it has been removed.
+ */
+export function checkLogin(o: LoginOutcome, ctx: ProbeContext, facts: ProbeFacts = NO_FACTS): Finding[] {
+  if (o.ok) {
+    if (!atMicrosoft(ctx, facts)) return [];
+    const outlook = basicAuthOutlook(ctx.clock());
+    return [finding('SMTP_BASIC_AUTH_RETIRING', `${ctx.where}: AUTH LOGIN (Basic auth, a password) works for ${o.user} today. ${outlook.summary}`, {
+      evidence: `${formatReply(o.reply)}; timeline: ${TIMELINE_SOURCE}`,
+      fix: 'Move the app or device to OAuth 2.0 (XOAUTH2; test it with m365audit probe --auth-user USER --oauth), or to another sending path: High Volume Email, Azure Communication Services Email, direct send, or a relay connector (m365audit send-paths).',
+    })];
+  }
   switch (o.failure) {
     case 'weak-tls':
+    case 'mx-port':
       return [];
     case 'not-offered':
       if (o.offered.length === 0) return [];
       return [finding('SMTP_AUTH_OTHER', `${ctx.where}: AUTH LOGIN is not offered (only ${o.offered.join(' ')}), so the credentials were not tested.`, { fix: 'Basic SMTP AUTH is not available here; use OAuth (XOAUTH2).' })];
-    case 'disabled':
-    case 'rejected':
-    case 'other': {
+    case 'retired':
+      return [finding('SMTP_BASIC_AUTH_RETIRED', `${ctx.where}: Basic authentication (AUTH LOGIN) is no longer accepted for ${o.user}: Microsoft has removed it for SMTP AUTH client submission (550 5.7.30).`, {
+        evidence: formatReply(o.reply),
+        fix: explainCode(formatReply(o.reply))?.fix ?? 'Move the app to OAuth 2.0 (XOAUTH2).',
+      })];
+    case 'rejected': {
       const reply = formatReply(o.reply);
       const enhanced = o.reply.enhanced?.text ?? null;
-      const explained = explainCode(reply);
-      if (o.failure === 'disabled') return [finding('SMTP_AUTH_DISABLED', `${ctx.where}: SMTP AUTH is disabled or blocked for ${o.user} (5.7.139).`, { evidence: reply, fix: explained?.fix ?? undefined })];
-      if (o.failure === 'rejected') return [finding('SMTP_AUTH_FAILED', `${ctx.where}: the AUTH test for ${o.user} was rejected${enhanced ? ` (${enhanced})` : ''}.`, { evidence: reply, fix: explained?.fix ?? 'Check the user name (full UPN) and the password.' })];
-      const what = explained ? `${explained.title}: ${explained.meaning}` : `reply ${o.reply.code}`;
-      return [finding('SMTP_AUTH_OTHER', `${ctx.where}: the AUTH test got ${o.reply.code}${enhanced ? ` ${enhanced}` : ''} after ${turnLabel(o)}: ${what}`, { evidence: reply, fix: explained?.fix ?? undefined })];
+      return [finding('SMTP_AUTH_FAILED', `${ctx.where}: the AUTH test for ${o.user} was rejected${enhanced ? ` (${enhanced})` : ''}.`, { evidence: reply, fix: explainCode(reply)?.fix ?? 'Check the user name (full UPN) and the password.' })];
     }
     default:
-      return [finding('SMTP_TIMEOUT', `${ctx.where}: the AUTH test broke off: ${brokeOff(o, turnLabel(o), ctx)}.`)];
+      return commonAuthFindings(o, ctx);
+  }
+}
+
+/**
+ * What a rejected token may lack: Exchange Online answers 535 5.7.3 to every
+ * token problem (wrong audience, expired, no SMTP.SendAsApp role, a service
+ * principal registered with the wrong object id, no mailbox permission) and
+ * never tells them apart on the wire, so the token's claims decide (research
+ * oauth.md §2 and §3; Learn "Authenticate an IMAP, POP or SMTP connection
+ * using OAuth").
+ */
+export const OAUTH_FAILED_FIX =
+  "Decode the token's claims: aud must be Exchange Online (https://outlook.office365.com), an app token needs roles SMTP.SendAsApp (delegated: scp SMTP.Send), exp in the future, tid your tenant. Then in Exchange Online PowerShell register the app: New-ServicePrincipal -AppId <client id> -ObjectId <the Enterprise application's object id>, and give it the mailbox: Add-MailboxPermission -Identity <mailbox> -User <service principal id> -AccessRights FullAccess.";
+
+/** AUTH XOAUTH2's findings: 535 is SMTP_OAUTH_FAILED, whose cause the token's claims tell (the wire does not). */
+export function checkOAuth(o: OAuthOutcome, ctx: ProbeContext): Finding[] {
+  if (o.ok) return [];
+  switch (o.failure) {
+    case 'weak-tls':
+    case 'mx-port':
+      return [];
+    case 'not-offered':
+      if (o.offered.length === 0) return [];
+      return [finding('SMTP_AUTH_OTHER', `${ctx.where}: XOAUTH2 is not offered (only ${o.offered.join(' ')}), so the token was not tested.`, { fix: "OAuth SMTP AUTH needs an endpoint that offers XOAUTH2: Exchange Online's smtp.office365.com:587 offers AUTH LOGIN XOAUTH2 after STARTTLS." })];
+    case 'rejected': {
+      const reply = formatReply(o.reply);
+      const enhanced = o.reply.enhanced?.text ?? null;
+      const challenged = o.turn === 'empty' ? ' after a 334 challenge' : '';
+      return [finding('SMTP_OAUTH_FAILED', `${ctx.where}: the XOAUTH2 test for ${o.user} was rejected${enhanced ? ` (${enhanced})` : ''}${challenged}. Exchange Online gives this one reply to every token problem and never tells the cause apart on the wire, so the token's claims decide (audience, SMTP.SendAsApp or SMTP.Send, expiry, tenant), and then the Exchange side (service principal, mailbox permission).`, { evidence: reply, fix: OAUTH_FAILED_FIX })];
+    }
+    default:
+      return commonAuthFindings(o, ctx);
   }
 }
 
@@ -180,10 +259,13 @@ export function authResult(o: AuthOutcome, ctx: ProbeContext): AuthTestResult {
   switch (o.failure) {
     case 'weak-tls':
       return authTestResult(o.user, o.mechanism, 'not-sent', `${o.version} is too weak to carry credentials (use --insecure to send them anyway)`);
+    case 'mx-port':
+      return authTestResult(o.user, o.mechanism, 'not-sent', `port ${o.port} is for server-to-server mail: credentials are only sent to a submission port (587, or 465 with --tls)`);
     case 'not-offered':
       return authTestResult(o.user, o.mechanism, 'not-offered', `the server offers ${o.offered.join(' ') || 'no AUTH mechanism'}`);
     case 'disabled':
     case 'rejected':
+    case 'retired':
     case 'other':
       return authTestResult(o.user, o.mechanism, o.failure, null, o.reply);
     default:
@@ -201,8 +283,8 @@ export function notSentReason(o: StepOutcome, ctx: ProbeContext): string | null 
   return null;
 }
 
-/** Every step's findings, by its rule. */
-export function checkStep(o: StepOutcome, ctx: ProbeContext): Finding[] {
+/** Every step's findings, by its rule; `facts`: what the probe has recorded so far (the AUTH rules read the banner). */
+export function checkStep(o: StepOutcome, ctx: ProbeContext, facts: ProbeFacts = NO_FACTS): Finding[] {
   switch (o.step) {
     case 'connect':
       return checkConnect(o, ctx);
@@ -218,15 +300,17 @@ export function checkStep(o: StepOutcome, ctx: ProbeContext): Finding[] {
     case 'trust':
       return [];
     case 'auth':
-      return checkAuth(o, ctx);
+      return checkAuth(o, ctx, facts);
   }
 }
 
 /** The AUTH step's findings, by the mechanism's rule. */
-export function checkAuth(o: AuthOutcome, ctx: ProbeContext): Finding[] {
+export function checkAuth(o: AuthOutcome, ctx: ProbeContext, facts: ProbeFacts = NO_FACTS): Finding[] {
   switch (o.mechanism) {
     case 'LOGIN':
-      return checkLogin(o, ctx);
+      return checkLogin(o, ctx, facts);
+    case 'XOAUTH2':
+      return checkOAuth(o, ctx);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The SMTP submission probe: TCP connect, banner, EHLO, STARTTLS, the TLS
  * handshake (SNI, verification against the host name), EHLO again, AUTH
- * mechanisms, an optional AUTH LOGIN test, QUIT. It never sends MAIL, RCPT or
+ * mechanisms, an optional AUTH test (LOGIN with a password, or XOAUTH2 with
+ * an OAuth 2.0 access token), QUIT. It never sends MAIL, RCPT or
  * DATA (reference §8: probing RCPT trips directory and reputation blocks).
  *
  * The probe is a sequence of steps, each a small function that does its
@@ -51,34 +52,42 @@
  *   tls       ok, the certificate does not verify          SMTP_TLS_CERT_INVALID
  *   trust     unverified (no --insecure): stop             (none: tls gave the finding)
  *   auth      weak-tls: not sent over TLS below 1.2        (none: tls gave SMTP_TLS_WEAK)
- *   auth      not-offered: no LOGIN, other mechanisms      SMTP_AUTH_OTHER (info)
- *   auth      disabled: 5.7.139                            SMTP_AUTH_DISABLED
- *   auth      rejected: 535                                SMTP_AUTH_FAILED
+ *   auth      mx-port: not sent to port 25                 (none: auth says not-sent)
+ *   auth      not-offered: the mechanism is not offered,   SMTP_AUTH_OTHER (info)
+ *               others are
+ *   auth      disabled: 5.7.139 (either mechanism)         SMTP_AUTH_DISABLED
+ *   LOGIN     ok: 235, at a Microsoft endpoint             SMTP_BASIC_AUTH_RETIRING (warning;
+ *                                                             the message says when, from
+ *                                                             timeline.ts, for ctx.clock)
+ *   LOGIN     retired: 550 5.7.30                          SMTP_BASIC_AUTH_RETIRED
+ *   LOGIN     rejected: 535                                SMTP_AUTH_FAILED
+ *   XOAUTH2   rejected: 535 (5.7.3)                        SMTP_OAUTH_FAILED
  *   auth      other: any other final reply                 SMTP_AUTH_OTHER (info)
  *   auth      timeout / too-long / closed / error: the     SMTP_TIMEOUT
  *               exchange broke off
  *
- * Secrets: the password is written to the socket once, base64-encoded, and
- * nowhere else; the transcript shows that line masked. A server may echo it
- * back, and a short password cannot be cut out of text without mangling it
- * (a one-letter password is in every word), so redaction is structural: every
- * server line read after the password was sent that holds the password or its
- * base64 is cut (long passwords) or withheld whole (short ones, or when
- * cutting would leave it) before anything sees it: the transcript, the AUTH
- * reply, findings and their evidence. Lines read before the password was sent
- * cannot echo it and are kept as they are.
+ * Secrets: the password (or token) is written to the socket once, base64-
+ * encoded, and nowhere else; the transcript shows that line masked
+ * (`*** (password, hidden)`, `AUTH XOAUTH2 <redacted>`). A server may echo it
+ * back, and a short secret cannot be cut out of text without mangling it (a
+ * one-letter password is in every word), so redaction is structural: every
+ * server line read after the secret was sent that holds it, its base64 or
+ * the XOAUTH2 blob is cut (long secrets) or withheld whole (short ones, or
+ * when cutting would leave it) before anything sees it: the transcript, the
+ * AUTH reply, findings and their evidence. Lines read before the secret was
+ * sent cannot echo it and are kept as they are.
  */
 import net from 'node:net';
 import pLimit from 'p-limit';
 import { canonicalName } from '../domain/normalize.js';
 import { TIMEOUT } from '../util/deadline.js';
 import { certificateInfo, Channel, connectTcp, ehloArgument, startTls, VERSION_ALERT, type Bound, type SocketFactory, type TrustedCa } from './channel.js';
-import { IMPLICIT_TLS_PORT, isMicrosoftSmtpHost, SUBMISSION_PORT } from './endpoint.js';
-import { IMPLICIT_STEPS, isWeakTls, STARTTLS_STEPS, type AuthExchangeOutcome, type BannerOutcome, type ConnectOutcome, type EhloOutcome, type EhloStep, type LoginTurn, type ProbeContext, type StarttlsOutcome, type StepName, type StepOutcome, type TlsOutcome, type TrustOutcome } from './outcomes.js';
+import { IMPLICIT_TLS_PORT, isMicrosoftSmtpHost, SMTP_PORT, SUBMISSION_PORT } from './endpoint.js';
+import { IMPLICIT_STEPS, isWeakTls, STARTTLS_STEPS, type AuthExchangeOutcome, type AuthFailure, type BannerOutcome, type ConnectOutcome, type EhloOutcome, type EhloStep, type LoginTurn, type OAuthTurn, type ProbeContext, type StarttlsOutcome, type StepName, type StepOutcome, type TlsOutcome, type TrustOutcome } from './outcomes.js';
 import { authTestResult, checkStep, nextAfter, notSentReason, recordOutcome } from './probe-rules.js';
 import { b64, createRedactor, MIN_SCRUB_LENGTH, scrub } from './redact.js';
 import { ehloCapabilities, hasCapability, type SmtpReply } from './reply.js';
-import type { CertificateInfo, ProbeResult, TlsMode, TranscriptLine } from './types.js';
+import type { AuthMechanismName, CertificateInfo, ProbeResult, TlsMode, TranscriptLine } from './types.js';
 
 /** Each wait of a probe (connect, banner, each reply, the TLS handshake), in ms (`--probe-timeout`). */
 export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
@@ -89,10 +98,34 @@ const QUIT_WAIT_MS = 1_000;
 
 export type { SocketFactory, TrustedCa };
 
+/** AUTH LOGIN's credentials (Basic auth): `mechanism` may be left out. */
+export interface LoginCredentials {
+  mechanism?: 'LOGIN';
+  user: string;
+  password: string;
+}
+
+/** AUTH XOAUTH2's credentials: the mailbox (`user=`) and an OAuth 2.0 access token. */
+export interface OAuthCredentials {
+  mechanism: 'XOAUTH2';
+  /** The mailbox to send as (for a shared mailbox, its address: research oauth.md §2). */
+  user: string;
+  token: string;
+}
+
+/** The optional AUTH test's credentials: a password (LOGIN, the default) or a token (XOAUTH2). */
+export type ProbeAuth = LoginCredentials | OAuthCredentials;
+
+/** The secret a test's credentials carry: the password or the token. */
+export function secretOf(auth: ProbeAuth): string {
+  return auth.mechanism === 'XOAUTH2' ? auth.token : auth.password;
+}
+
 /**
  * What probeSmtp probes and how: the endpoint, TLS mode, waits, trust, the
- * optional AUTH LOGIN credentials. The password is only ever written to the
- * socket, base64-encoded, over TLS 1.2+ that verified (or with `insecure`).
+ * optional AUTH test's credentials. The password or token is only ever
+ * written to the socket, base64-encoded, over TLS 1.2+ that verified (or
+ * with `insecure`), and never to port 25.
  */
 export interface ProbeOptions {
   host: string;
@@ -113,13 +146,15 @@ export interface ProbeOptions {
   expectMicrosoft?: boolean;
   /** Report SMTP_NO_AUTH when no AUTH follows TLS (default: not on port 25, where Microsoft's MX offers none). */
   expectAuth?: boolean;
-  /** Optional AUTH LOGIN test. */
-  auth?: { user: string; password: string };
+  /** Optional AUTH test: LOGIN with a password, or XOAUTH2 with a token. */
+  auth?: ProbeAuth;
+  /** Today, for Microsoft's Basic-auth timeline in SMTP_BASIC_AUTH_RETIRING (default: the system clock). */
+  clock?: () => Date;
   /** EHLO argument (default: the address literal of our end, RFC 5321 4.1.3). */
   ehloName?: string;
   /** Socket factory (tests); default net.connect. */
   connect?: SocketFactory;
-  /** Receives the SMTP conversation; the password is masked. */
+  /** Receives the SMTP conversation; the password and the token are masked. */
   onTranscript?: (line: TranscriptLine) => void;
 }
 
@@ -138,6 +173,7 @@ export function createProbeContext(opts: ProbeOptions): ProbeContext {
     // An MX probed by address carries its name in servername: that name says whether Microsoft is expected.
     expectMicrosoft: opts.expectMicrosoft ?? (isMicrosoftSmtpHost(host) || (opts.servername !== undefined && isMicrosoftSmtpHost(opts.servername))),
     expectAuth: opts.expectAuth ?? port !== 25,
+    clock: opts.clock ?? (() => new Date()),
   };
 }
 
@@ -247,6 +283,8 @@ interface AuthTurn<T extends string> {
   shown: string;
   /** The secret the line carries: every server line read after it is redacted of it. */
   secret?: string;
+  /** Other forms the secret travels in (the XOAUTH2 blob): redacted as well. */
+  also?: string[];
 }
 
 /**
@@ -260,7 +298,7 @@ interface AuthMechanism<M extends string, T extends string, C> {
 }
 
 /** AUTH LOGIN without an initial response: the user after the first 334, the password after the second (RFC 4954, draft-murchison-sasl-login). */
-const LOGIN: AuthMechanism<'LOGIN', LoginTurn, { user: string; password: string }> = {
+const LOGIN: AuthMechanism<'LOGIN', LoginTurn, LoginCredentials> = {
   name: 'LOGIN',
   turns: ({ user, password }) => [
     { turn: 'command', send: 'AUTH LOGIN', shown: 'AUTH LOGIN' },
@@ -269,12 +307,55 @@ const LOGIN: AuthMechanism<'LOGIN', LoginTurn, { user: string; password: string 
   ],
 };
 
+/** RFC 5321 section 4.5.3.1.4: a command line is at most 512 octets, CRLF included. */
+export const MAX_COMMAND_LINE = 512;
+
 /**
- * The AUTH step for one mechanism: not sent over TLS below 1.2 (unless
- * --insecure) nor when the mechanism is not offered; else the exchange,
- * ended by the first reply that is not a 334 asking for the next line.
+ * The XOAUTH2 initial client response: base64("user=" USER ^A "auth=Bearer "
+ * TOKEN ^A ^A), ^A being 0x01 (Learn, "Authenticate an IMAP, POP or SMTP
+ * connection using OAuth": research oauth.md §2, whose worked example is a
+ * unit-test vector). Pure.
  */
-async function authStep<M extends string, T extends string, C extends { user: string }>(
+export function xoauth2Response(user: string, token: string): string {
+  return b64(`user=${user}\x01auth=Bearer ${token}\x01\x01`);
+}
+
+/**
+ * AUTH XOAUTH2: the initial-response form `AUTH XOAUTH2 <blob>` when that
+ * line fits RFC 5321's 512 octets, else `AUTH XOAUTH2`, a 334, then the blob
+ * (RFC 4954 section 4: "If use of the initial response argument would cause
+ * the AUTH command to exceed this length, the client MUST NOT use the
+ * initial response parameter"; Exchange Online tokens run to 1,500 characters
+ * and more, so the two-step form, Learn's sample, is the usual one). Exchange
+ * Online answers a bad token with 535 5.7.3 at once; a server that answers
+ * with a 334 challenge instead (Google's XOAUTH2) gets one empty line and
+ * then gives its final reply (research oauth.md §2). The transcript shows
+ * `AUTH XOAUTH2 <redacted>`, never the blob.
+ */
+const XOAUTH2: AuthMechanism<'XOAUTH2', OAuthTurn, OAuthCredentials> = {
+  name: 'XOAUTH2',
+  turns: ({ user, token }) => {
+    const blob = xoauth2Response(user, token);
+    const empty: AuthTurn<OAuthTurn> = { turn: 'empty', send: '', shown: '(empty line: ends the failed XOAUTH2 exchange)' };
+    const initial = `AUTH XOAUTH2 ${blob}`;
+    if (Buffer.byteLength(initial) + 2 <= MAX_COMMAND_LINE) {
+      return [{ turn: 'initial', send: initial, shown: 'AUTH XOAUTH2 <redacted>', secret: token, also: [blob] }, empty];
+    }
+    return [
+      { turn: 'command', send: 'AUTH XOAUTH2', shown: 'AUTH XOAUTH2' },
+      { turn: 'token', send: blob, shown: '<redacted> (XOAUTH2 token, hidden)', secret: token, also: [blob] },
+      empty,
+    ];
+  },
+};
+
+/**
+ * The AUTH step for one mechanism: not sent to port 25, over TLS below 1.2
+ * (unless --insecure), nor when the mechanism is not offered; else the
+ * exchange, ended by the first reply that is not a 334 asking for the next
+ * line (never a loop: each line is sent once).
+ */
+async function authStep<M extends AuthMechanismName, T extends string, C extends { user: string }>(
   s: Session,
   mechanism: AuthMechanism<M, T, C>,
   credentials: C,
@@ -282,6 +363,7 @@ async function authStep<M extends string, T extends string, C extends { user: st
   tlsVersion: string | null,
 ): Promise<AuthExchangeOutcome<M, T>> {
   const head = { step: 'auth', mechanism: mechanism.name, user: credentials.user } as const;
+  if (s.ctx.port === SMTP_PORT) return { ...head, ok: false, failure: 'mx-port', port: s.ctx.port };
   if (isWeakTls(tlsVersion) && !s.ctx.insecure) return { ...head, ok: false, failure: 'weak-tls', version: tlsVersion };
   if (!offered.includes(mechanism.name)) return { ...head, ok: false, failure: 'not-offered', offered: [...offered] };
   const channel = channelOf(s);
@@ -289,7 +371,7 @@ async function authStep<M extends string, T extends string, C extends { user: st
   let secretSent = false;
   for (const [i, t] of turns.entries()) {
     if (t.secret !== undefined) {
-      channel.writeSecret(t.send, t.shown, t.secret);
+      channel.writeSecret(t.send, t.shown, t.secret, t.also);
       secretSent = true;
     } else {
       channel.write(t.send, t.shown);
@@ -298,14 +380,20 @@ async function authStep<M extends string, T extends string, C extends { user: st
     if (!r.ok) return { ...head, turn: t.turn, ...r };
     if (r.reply.code === 334 && i < turns.length - 1) continue;
     if (r.reply.code === 235 && secretSent) return { ...head, ok: true, turn: t.turn, reply: r.reply };
-    return { ...head, ok: false, failure: authFailure(r.reply), turn: t.turn, reply: r.reply };
+    return { ...head, ok: false, failure: authFailure(r.reply, mechanism.name), turn: t.turn, reply: r.reply };
   }
   throw new Error(`probe: AUTH ${mechanism.name} has no turns`);
 }
 
-/** A final AUTH reply that is not success, by its codes (Microsoft's 5.7.139 before the generic 535). */
-export function authFailure(reply: SmtpReply): 'rejected' | 'disabled' | 'other' {
+/**
+ * A final AUTH reply that is not success, by its codes: Microsoft's 5.7.139
+ * before the generic 535; 550 5.7.30 to AUTH LOGIN is Basic auth removed
+ * (Exchange Team blog 4114750: "550 5.7.30 Basic authentication is not
+ * supported for Client Submission").
+ */
+export function authFailure(reply: SmtpReply, mechanism: AuthMechanismName = 'LOGIN'): AuthFailure {
   if (reply.enhanced?.text === '5.7.139') return 'disabled';
+  if (mechanism === 'LOGIN' && reply.enhanced?.text === '5.7.30') return 'retired';
   if (reply.code === 535) return 'rejected';
   return 'other';
 }
@@ -332,8 +420,9 @@ async function quit(s: Session): Promise<void> {
 export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const started = Date.now();
   const ctx = createProbeContext(opts);
-  // Over text that did not come after the password (the banner, EHLO) only a long password is cut: a short one is in ordinary words.
-  const safetyNet = opts.auth && opts.auth.password.length >= MIN_SCRUB_LENGTH ? createRedactor(opts.auth.password) : null;
+  // Over text that did not come after the secret (the banner, EHLO) only a long one is cut: a short one is in ordinary words.
+  const secret = opts.auth ? secretOf(opts.auth) : '';
+  const safetyNet = opts.auth && secret.length >= MIN_SCRUB_LENGTH ? createRedactor(secret, opts.auth.mechanism === 'XOAUTH2' ? [xoauth2Response(opts.auth.user, secret)] : []) : null;
   const emit = opts.onTranscript ?? (() => undefined);
   const s: Session = {
     ctx,
@@ -366,9 +455,12 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
         return tlsStep(s);
       case 'trust':
         return trustStep(result.certificate, ctx.insecure);
-      case 'auth':
-        if (!opts.auth) throw new Error('probe: the AUTH step without credentials');
-        return authStep(s, LOGIN, opts.auth, result.authMechanisms ?? [], result.tlsVersion);
+      case 'auth': {
+        const auth = opts.auth;
+        if (!auth) throw new Error('probe: the AUTH step without credentials');
+        const offered = result.authMechanisms ?? [];
+        return auth.mechanism === 'XOAUTH2' ? authStep(s, XOAUTH2, auth, offered, result.tlsVersion) : authStep(s, LOGIN, auth, offered, result.tlsVersion);
+      }
     }
   };
 
@@ -378,11 +470,11 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
       if (step === 'auth' && !opts.auth) break;
       const outcome = await run(step);
       recordOutcome(result, outcome, ctx);
-      result.findings.push(...checkStep(outcome, ctx));
+      result.findings.push(...checkStep(outcome, ctx, result));
       next = nextAfter(outcome);
       if (next === 'next') continue;
       const reason = opts.auth ? notSentReason(outcome, ctx) : null;
-      if (opts.auth && reason) result.auth = authTestResult(opts.auth.user, LOGIN.name, 'not-sent', reason);
+      if (opts.auth && reason) result.auth = authTestResult(opts.auth.user, opts.auth.mechanism ?? LOGIN.name, 'not-sent', reason);
       break;
     }
     if (next !== 'stop') await quit(s);

@@ -1,21 +1,26 @@
 /**
- * Redaction of the password from everything a server says after it was sent
- * (structural: see probe.ts's header on secrets).
+ * Redaction of the password or token from everything a server says after it
+ * was sent (structural: see probe.ts's header on secrets).
  */
 import type { SmtpReply } from './reply.js';
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /**
- * Shortest password cut out of an echoing line as `***`; a shorter one may
- * be part of ordinary words, so a line holding it is withheld whole.
+ * Shortest secret (password, token) cut out of an echoing line as `***`; a
+ * shorter one may be part of ordinary words, so a line holding it is
+ * withheld whole.
  */
 export const MIN_SCRUB_LENGTH = 8;
-/** What replaces a server line that echoed the password (or its base64). */
-export const WITHHELD = '[line withheld: it holds the password]';
+/** What replaces a server line that echoed the secret (or its base64). */
+export const WITHHELD = '[line withheld: it holds the secret]';
 
-/** A redactor for server text: the line as it is, cut of the password, or WITHHELD. */
-export function createRedactor(secret: string): (line: string) => string {
-  const forms = [secret, b64(secret)].filter((f) => f.length > 0);
+/**
+ * A redactor for server text: the line as it is, cut of the secret, or
+ * WITHHELD. `also`: further forms that carry it (the XOAUTH2 blob), cut or
+ * withheld like the secret and its base64.
+ */
+export function createRedactor(secret: string, also: readonly string[] = []): (line: string) => string {
+  const forms = [secret, b64(secret), ...also].filter((f) => f.length > 0);
   const leaks = (text: string): boolean => forms.some((f) => text.includes(f));
   return (line) => {
     if (!leaks(line)) return line;

@@ -25,27 +25,32 @@ export interface CertificateInfo {
   error: string | null;
 }
 
-/** What the optional AUTH LOGIN test came to. */
+/** What the optional AUTH test came to. */
 export type AuthOutcome =
   /** 235: the credentials were accepted. */
   | 'accepted'
-  /** 535 (5.7.3 and the like): the credentials were rejected. */
+  /** 535 (5.7.3 and the like): the credentials (password or token) were rejected. */
   | 'rejected'
   /** 5.7.139: SMTP AUTH is switched off or blocked by policy. */
   | 'disabled'
-  /** Another reply (530 5.7.57, 550 5.7.30, 504 …). */
+  /** 550 5.7.30 to AUTH LOGIN: Basic authentication is no longer accepted for Client Submission. */
+  | 'retired'
+  /** Another reply (530 5.7.57, 504 5.7.4 …). */
   | 'other'
-  /** Credentials were not sent: no TLS, or TLS that did not verify (see `reason`). */
+  /** Credentials were not sent: no TLS, TLS that did not verify, or port 25 (see `reason`). */
   | 'not-sent'
-  /** The server does not offer AUTH LOGIN after TLS. */
+  /** The server does not offer the mechanism after TLS. */
   | 'not-offered'
   /** The exchange broke off (timeout or closed connection). */
   | 'incomplete';
 
-/** The optional AUTH LOGIN test of a probe. The password is never part of it, nor of the reply (redacted). */
+/** The SASL mechanisms the AUTH test speaks: LOGIN (Basic auth, a password) and XOAUTH2 (an OAuth 2.0 access token). */
+export type AuthMechanismName = 'LOGIN' | 'XOAUTH2';
+
+/** The optional AUTH test of a probe. The password or token is never part of it, nor of the reply (redacted). */
 export interface AuthTestResult {
   user: string;
-  mechanism: 'LOGIN';
+  mechanism: AuthMechanismName;
   outcome: AuthOutcome;
   /** The server's final reply to the AUTH exchange (secrets redacted). */
   reply: string | null;
@@ -96,11 +101,45 @@ export interface ProbeResult {
   authMechanisms: string[] | null;
   /** The optional AUTH test, when credentials were given. */
   auth: AuthTestResult | null;
+  /** Where the XOAUTH2 test's token came from, and its claims; absent without an XOAUTH2 test. Never the token. */
+  oauth?: OAuthFacts;
   findings: Finding[];
   timing: ProbeTiming;
 }
 
-/** One line of the SMTP conversation, for `--trace` (ProbeOptions.onTranscript); the password is masked. */
+/** Where an XOAUTH2 token came from: M365AUDIT_OAUTH_TOKEN, stdin, or the client-credentials grant with a secret or a certificate. */
+export type OAuthTokenSource = 'env' | 'stdin' | 'secret' | 'certificate';
+
+/**
+ * The claims of an access token that decide SMTP (research oauth.md §3),
+ * decoded without a signature check (we are the client); null for a claim
+ * the token does not carry.
+ */
+export interface OAuthClaimFacts {
+  /** Audience: Exchange Online's resource (`https://outlook.office365.com`) or its app id. */
+  aud: string | null;
+  /** App-only tokens: must hold SMTP.SendAsApp (unless Exchange App RBAC grants it). */
+  roles: string[] | null;
+  /** Delegated tokens: space-separated scopes, must hold SMTP.Send. */
+  scp: string | null;
+  /** Tenant id. */
+  tid: string | null;
+  /** Client (application) id: `appid` in v1 tokens, `azp` in v2. */
+  appid: string | null;
+  /** Expiry, Unix seconds. */
+  exp: number | null;
+  /** `app` for app-only tokens (an optional claim). */
+  idtyp: string | null;
+}
+
+/** The ProbeResult's `oauth` section: the token's source and claims, never the token. */
+export interface OAuthFacts {
+  source: OAuthTokenSource;
+  /** Null until the claims are decoded (or when the token is not a JWT). */
+  claims: OAuthClaimFacts | null;
+}
+
+/** One line of the SMTP conversation, for `--trace` (ProbeOptions.onTranscript); the password and the token are masked. */
 export interface TranscriptLine {
   /** C: client, S: server, *: an event (connect, TLS). */
   dir: 'C' | 'S' | '*';

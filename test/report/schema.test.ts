@@ -189,6 +189,41 @@ describe('schema/report.schema.json', () => {
     }
   }, 30_000);
 
+  it('(d2) probe --oauth --format json: XOAUTH2 with its oauth section (source, claims), Basic auth retired; never a token field', async () => {
+    const token = 'eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJodHRwczovL291dGxvb2sub2ZmaWNlMzY1LmNvbSJ9.c2ln';
+    const s = await startMicrosoftLikeSmtpServer({ oauth: { user: 'scanner@contoso.com', token }, login: MICROSOFT_AUTH_REPLIES.basicRetired });
+    try {
+      const args = ['probe', `${s.host}:${s.port}`, '--tls-ca', caFile, '--auth-user', 'scanner@contoso.com', '--format', 'json'];
+      const sent = await Promise.all([
+        runInProcess([...args, '--oauth'], { env: { M365AUDIT_OAUTH_TOKEN: token } }),
+        runInProcess(args, { env: { M365AUDIT_SMTP_PASSWORD: 'not-the-password' } }),
+        // Not sent (no trust in the certificate): the oauth section all the same.
+        runInProcess(['probe', `${s.host}:${s.port}`, '--auth-user', 'scanner@contoso.com', '--oauth', '--format', 'json'], { env: { M365AUDIT_OAUTH_TOKEN: token } }),
+      ]);
+      expect(sent.map((r) => r.code)).toEqual([0, 1, 2]);
+      const [x, b, n] = sent.map((r) => JSON.parse(r.stdout) as ProbeResult & { run: unknown });
+      expectValid(validateProbeDoc, x, 'probe --oauth');
+      expectValid(validateProbeDoc, b, 'probe, Basic auth retired');
+      expectValid(validateProbeDoc, n, 'probe --oauth, not sent');
+      expect(x?.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'accepted' });
+      expect(x?.oauth).toEqual({ source: 'env', claims: null });
+      expect(b?.auth).toMatchObject({ mechanism: 'LOGIN', outcome: 'retired' });
+      expect(b?.oauth).toBeUndefined();
+      expect(b?.findings.map((f) => f.code)).toEqual(['SMTP_BASIC_AUTH_RETIRED']);
+      expect(n?.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'not-sent' });
+      expect(JSON.stringify(sent.map((r) => r.stdout))).not.toContain(token);
+      const { run: _run, ...result } = x as ProbeResult & { run: unknown };
+      const claims = { aud: 'https://outlook.office365.com', roles: ['SMTP.SendAsApp'], scp: null, tid: 't', appid: 'a', exp: 1_796_083_200, idtyp: 'app' };
+      expectValid(validateProbe, { ...result, oauth: { source: 'secret', claims } }, 'claims');
+      expect(validateProbe({ ...result, oauth: { source: 'env', claims: null, token } })).toBe(false);
+      expect(validateProbe({ ...result, oauth: { source: 'env', claims: { ...claims, upn: 'x' } } })).toBe(false);
+      expect(validateProbe({ ...result, oauth: { source: 'argv', claims: null } })).toBe(false);
+      expect(validateProbe({ ...result, auth: { ...result.auth, mechanism: 'PLAIN' } })).toBe(false);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
+
   it('(e) plan and spf --format json carry their run: PlanRunInfo, SpfRunInfo', async () => {
     const plan = JSON.parse((await runInProcess(['plan', 'ready.test', '--tenant', 'contoso', ...dnsArgs(), '--format', 'json'])).stdout) as { rows: unknown[]; run: unknown };
     expect(plan.rows.length).toBeGreaterThan(0);

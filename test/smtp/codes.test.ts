@@ -92,7 +92,7 @@ describe('SMTP code catalog', () => {
     expect(explainCode('535 5.7.139')?.finding).toBe('SMTP_AUTH_DISABLED');
     expect(explainCode('535 5.7.3')?.finding).toBe('SMTP_AUTH_FAILED');
     expect(explainCode('530 5.7.57')?.finding).toBe('SMTP_AUTH_OTHER');
-    expect(explainCode('550 5.7.30')?.finding).toBe('SMTP_AUTH_OTHER');
+    expect(explainCode('550 5.7.30')?.finding).toBe('SMTP_BASIC_AUTH_RETIRED');
   });
 
   it('tells Gmail 5.7.26 from Microsoft 4.7.26', () => {

@@ -2,8 +2,8 @@
  * The probe's rules, each alone: a step outcome in, findings (or the next
  * move, or the AUTH result) out. No network: outcomes are written by hand.
  */
-import { type EhloOutcome, type LoginOutcome, type ProbeContext, type ReadFailure, type StepOutcome, type TlsOutcome } from '../../src/smtp/outcomes.js';
-import { authResult, checkBanner, checkConnect, checkEhlo, checkLogin, checkStarttls, checkStep, checkTls, nextAfter, notSentReason } from '../../src/smtp/probe-rules.js';
+import { type EhloOutcome, type LoginOutcome, type OAuthOutcome, type ProbeContext, type ReadFailure, type StepOutcome, type TlsOutcome } from '../../src/smtp/outcomes.js';
+import { authResult, checkBanner, checkConnect, checkEhlo, checkLogin, checkOAuth, checkStarttls, checkStep, checkTls, nextAfter, notSentReason } from '../../src/smtp/probe-rules.js';
 import { describe, expect, it } from 'vitest';
 import { CATALOG, type Finding } from '../../src/findings/catalog.js';
 import { authFailure, createProbeContext } from '../../src/smtp/probe.js';
@@ -35,10 +35,14 @@ const VERIFIED: CertificateInfo = {
 };
 const tlsOk = (over: Partial<Extract<TlsOutcome, { ok: true }>> = {}): TlsOutcome => ({ step: 'tls', ok: true, version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', certificate: VERIFIED, ms: 3, ...over });
 const login = (o: Record<string, unknown>): LoginOutcome => ({ step: 'auth', mechanism: 'LOGIN', user: 'printer@contoso.com', ...o }) as LoginOutcome;
+const oauth = (o: Record<string, unknown>): OAuthOutcome => ({ step: 'auth', mechanism: 'XOAUTH2', user: 'printer@contoso.com', ...o }) as OAuthOutcome;
+const MICROSOFT_BANNER = '220 MW4PR03CA0001.outlook.office365.com Microsoft ESMTP MAIL Service ready at Tue, 1 Dec 2026 12:00:00 +0000';
 
 describe('createProbeContext', () => {
   it('gives the defaults each rule relies on', () => {
-    expect(ctx).toEqual({ host: '127.0.0.1', port: 587, mode: 'starttls', where: '127.0.0.1:587', timeoutMs: 800, verifyName: '127.0.0.1', insecure: false, expectMicrosoft: false, expectAuth: true });
+    expect(ctx).toEqual({ host: '127.0.0.1', port: 587, mode: 'starttls', where: '127.0.0.1:587', timeoutMs: 800, verifyName: '127.0.0.1', insecure: false, expectMicrosoft: false, expectAuth: true, clock: expect.any(Function) });
+    const pinned = new Date('2027-03-01T00:00:00Z');
+    expect(createProbeContext({ host: 'x.test', clock: () => pinned }).clock()).toBe(pinned);
     expect(createProbeContext({ host: 'SMTP.Office365.com.' })).toMatchObject({ host: 'smtp.office365.com', port: 587, timeoutMs: 10_000, expectMicrosoft: true });
     expect(createProbeContext({ host: '::1', port: 25 })).toMatchObject({ where: '[::1]:25', expectAuth: false });
     expect(implicit).toMatchObject({ mode: 'implicit', port: 465 });
@@ -178,22 +182,45 @@ describe('authFailure', () => {
     expect(authFailure(reply('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled'))).toBe('disabled');
     expect(authFailure(reply('535 5.7.3 Authentication unsuccessful'))).toBe('rejected');
     expect(authFailure(reply('535 no enhanced code'))).toBe('rejected');
-    expect(authFailure(reply('550 5.7.30 Basic authentication is not supported for Client Submission.'))).toBe('other');
+    expect(authFailure(reply('550 5.7.30 Basic authentication is not supported for Client Submission.'))).toBe('retired');
     expect(authFailure(reply('504 5.7.4 Unrecognized authentication type'))).toBe('other');
+    // 5.7.30 speaks of Basic auth: to XOAUTH2 it is just another reply; 5.7.139 blocks both.
+    expect(authFailure(reply('550 5.7.30 Basic authentication is not supported for Client Submission.'), 'XOAUTH2')).toBe('other');
+    expect(authFailure(reply('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled'), 'XOAUTH2')).toBe('disabled');
+    expect(authFailure(reply('535 5.7.3 Authentication unsuccessful'), 'XOAUTH2')).toBe('rejected');
   });
 });
 
 describe('checkLogin and authResult', () => {
-  it('gives nothing and "accepted" for a 235 to the password', () => {
+  it('gives nothing and "accepted" for a 235 to the password at an endpoint that is not Microsoft\'s', () => {
     const o = login({ ok: true, turn: 'password', reply: reply('235 2.7.0 Authentication successful') });
     expect(checkLogin(o, ctx)).toEqual([]);
+    expect(checkLogin(o, ctx, { banner: '220 mail.example.net ESMTP Postfix' })).toEqual([]);
     expect(authResult(o, ctx)).toEqual({ user: 'printer@contoso.com', mechanism: 'LOGIN', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null });
   });
-  it('maps 535 to SMTP_AUTH_FAILED, 5.7.139 to SMTP_AUTH_DISABLED, anything else to SMTP_AUTH_OTHER', () => {
+  it('warns at Microsoft\'s endpoint (by name or by banner) that Basic auth goes, dated from the timeline for the clock', () => {
+    const o = login({ ok: true, turn: 'password', reply: reply('235 2.7.0 Authentication successful') });
+    const before = { ...ctx, clock: () => new Date('2026-12-01T09:00:00Z') };
+    const after = { ...ctx, clock: () => new Date('2027-01-15T09:00:00Z') };
+    for (const [c, facts] of [[{ ...before, expectMicrosoft: true }, { banner: null }], [before, { banner: MICROSOFT_BANNER }]] as const) {
+      const fs = checkLogin(o, c, facts);
+      expect(codes(fs)).toEqual(['SMTP_BASIC_AUTH_RETIRING']);
+      expect(fs[0]?.severity).toBe('warning');
+      expect(fs[0]?.message).toMatch(/AUTH LOGIN \(Basic auth, a password\) works for printer@contoso\.com today\. Microsoft turns Basic auth for SMTP AUTH client submission off by default for existing tenants at the end of December 2026/);
+      expect(fs[0]?.evidence).toBe('235 2.7.0 Authentication successful; timeline: Exchange Team blog 4489835 of 2026-01-27, MC786329');
+      expect(fs[0]?.fix).toMatch(/XOAUTH2/);
+    }
+    const late = checkLogin(o, after, { banner: MICROSOFT_BANNER });
+    expect(codes(late)).toEqual(['SMTP_BASIC_AUTH_RETIRING']);
+    expect(late[0]?.message).toMatch(/has been off by default for existing tenants since the end of December 2026, so it works here because an administrator turned it back on/);
+    expect(late[0]?.message).not.toMatch(/turns Basic auth .* at the end of December 2026/);
+  });
+  it('maps 535 to SMTP_AUTH_FAILED, 5.7.139 to SMTP_AUTH_DISABLED, 550 5.7.30 to SMTP_BASIC_AUTH_RETIRED, anything else to SMTP_AUTH_OTHER', () => {
     const cases = [
       ['rejected', '535 5.7.3 Authentication unsuccessful', 'SMTP_AUTH_FAILED'],
       ['disabled', '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.', 'SMTP_AUTH_DISABLED'],
-      ['other', '550 5.7.30 Basic authentication is not supported for Client Submission.', 'SMTP_AUTH_OTHER'],
+      ['retired', '550 5.7.30 Basic authentication is not supported for Client Submission.', 'SMTP_BASIC_AUTH_RETIRED'],
+      ['other', '530 5.7.57 Client not authenticated to send mail', 'SMTP_AUTH_OTHER'],
     ] as const;
     for (const [failure, text, code] of cases) {
       const o = login({ ok: false, failure, turn: 'password', reply: reply(text) });
@@ -231,6 +258,67 @@ describe('checkLogin and authResult', () => {
   });
   it('keeps the AuthTestResult fields in their JSON order', () => {
     expect(Object.keys(authResult(login({ ok: false, failure: 'weak-tls', version: 'TLSv1' }), ctx))).toEqual(['user', 'mechanism', 'outcome', 'reply', 'enhancedCode', 'reason']);
+  });
+  it('sends no credentials to port 25: no finding, "not-sent" with the reason', () => {
+    for (const o of [login({ ok: false, failure: 'mx-port', port: 25 }), oauth({ ok: false, failure: 'mx-port', port: 25 })]) {
+      expect(checkStep(o, ctx)).toEqual([]);
+      expect(authResult(o, ctx)).toMatchObject({ outcome: 'not-sent', reason: expect.stringMatching(/^port 25 is for server-to-server mail/) });
+    }
+  });
+});
+
+describe('checkOAuth and authResult', () => {
+  const MS535 = '535 5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com]';
+  it('gives nothing and "accepted" for a 235 to the token, at Microsoft or not', () => {
+    const o = oauth({ ok: true, turn: 'token', reply: reply('235 2.7.0 Authentication successful') });
+    expect(checkOAuth(o, { ...ctx, expectMicrosoft: true })).toEqual([]);
+    expect(checkStep(o, ctx, { banner: MICROSOFT_BANNER })).toEqual([]);
+    expect(authResult(o, ctx)).toEqual({ user: 'printer@contoso.com', mechanism: 'XOAUTH2', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null });
+  });
+  it('maps 535 5.7.3 to SMTP_OAUTH_FAILED: the wire does not tell the cause, the claims decide', () => {
+    for (const turn of ['initial', 'token'] as const) {
+      const o = oauth({ ok: false, failure: 'rejected', turn, reply: reply(MS535) });
+      const fs = checkOAuth(o, ctx);
+      expect(codes(fs)).toEqual(['SMTP_OAUTH_FAILED']);
+      expect(fs[0]?.severity).toBe('error');
+      expect(fs[0]?.evidence).toBe(MS535);
+      expect(fs[0]?.message).toMatch(/the XOAUTH2 test for printer@contoso\.com was rejected \(5\.7\.3\)\. Exchange Online gives this one reply to every token problem and never tells the cause apart on the wire, so the token's claims decide/);
+      expect(fs[0]?.fix).toMatch(/SMTP\.SendAsApp.*New-ServicePrincipal -AppId <client id> -ObjectId .*Add-MailboxPermission/);
+      expect(authResult(o, ctx)).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'rejected', enhancedCode: '5.7.3', reply: MS535 });
+    }
+    const challenged = checkOAuth(oauth({ ok: false, failure: 'rejected', turn: 'empty', reply: reply('535 5.7.8 Username and Password not accepted') }), ctx);
+    expect(challenged[0]?.message).toMatch(/rejected \(5\.7\.8\) after a 334 challenge/);
+  });
+  it('maps 5.7.139 to SMTP_AUTH_DISABLED (it blocks OAuth too), other replies to SMTP_AUTH_OTHER with their meaning', () => {
+    const disabled = checkOAuth(oauth({ ok: false, failure: 'disabled', turn: 'token', reply: reply('535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.') }), ctx);
+    expect(codes(disabled)).toEqual(['SMTP_AUTH_DISABLED']);
+    expect(disabled[0]?.message).toMatch(/blocks OAuth \(XOAUTH2\) as well as Basic auth/);
+    const other = checkOAuth(oauth({ ok: false, failure: 'other', turn: 'command', reply: reply('504 5.7.4 Unrecognized authentication type') }), ctx);
+    expect(codes(other)).toEqual(['SMTP_AUTH_OTHER']);
+    expect(other[0]?.message).toMatch(/got 504 5\.7\.4 after AUTH XOAUTH2:/);
+    const hve = checkOAuth(oauth({ ok: false, failure: 'other', turn: 'initial', reply: reply('501 5.5.124 Invalid XOAUTH2 auth data') }), ctx);
+    expect(hve[0]?.message).toMatch(/got 501 5\.5\.124 after AUTH XOAUTH2 with the token/);
+  });
+  it('reports XOAUTH2 missing (info) only when other mechanisms are offered', () => {
+    const only = oauth({ ok: false, failure: 'not-offered', offered: ['LOGIN'] });
+    const fs = checkOAuth(only, ctx);
+    expect(codes(fs)).toEqual(['SMTP_AUTH_OTHER']);
+    expect(fs[0]?.severity).toBe('info');
+    expect(fs[0]?.message).toMatch(/XOAUTH2 is not offered \(only LOGIN\), so the token was not tested/);
+    expect(authResult(only, ctx)).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'not-offered', reason: 'the server offers LOGIN' });
+    expect(checkOAuth(oauth({ ok: false, failure: 'not-offered', offered: [] }), ctx)).toEqual([]);
+  });
+  it('maps an exchange that broke off to SMTP_TIMEOUT, naming the line', () => {
+    for (const f of FAILURES) {
+      const o = oauth({ ok: false, turn: 'token', ...f });
+      expect(codes(checkOAuth(o, ctx))).toEqual(['SMTP_TIMEOUT']);
+      expect(authResult(o, ctx).reason).toMatch(/while waiting for the reply to the token$/);
+    }
+  });
+  it('sends no token over TLS below 1.2', () => {
+    const o = oauth({ ok: false, failure: 'weak-tls', version: 'TLSv1.1' });
+    expect(checkOAuth(o, ctx)).toEqual([]);
+    expect(authResult(o, ctx)).toMatchObject({ outcome: 'not-sent', reason: expect.stringMatching(/^TLSv1\.1 is too weak/) });
   });
 });
 
@@ -278,9 +366,14 @@ describe('checkStep', () => {
       { step: 'trust', ok: false, failure: 'unverified' },
       { step: 'ehlo2', ok: true, capabilities: [] },
       login({ ok: false, failure: 'disabled', turn: 'password', reply: reply('535 5.7.139 disabled') }),
+      login({ ok: true, turn: 'password', reply: reply('235 2.7.0 ok') }),
+      login({ ok: false, failure: 'retired', turn: 'password', reply: reply('550 5.7.30 Basic authentication is not supported for Client Submission.') }),
+      oauth({ ok: false, failure: 'rejected', turn: 'token', reply: reply('535 5.7.3 Authentication unsuccessful') }),
+      oauth({ ok: false, failure: 'not-offered', offered: ['LOGIN'] }),
     ];
-    const fs = outcomes.flatMap((o) => checkStep(o, ctx));
-    expect(codes(fs)).toEqual(['SMTP_TIMEOUT', 'SMTP_UNREACHABLE', 'SMTP_UNREACHABLE', 'SMTP_NO_STARTTLS', 'SMTP_TLS_WEAK', 'SMTP_NO_AUTH', 'SMTP_AUTH_DISABLED']);
+    const fs = outcomes.flatMap((o) => checkStep(o, { ...ctx, expectMicrosoft: true }));
+    expect(codes(fs)).toEqual(['SMTP_TIMEOUT', 'SMTP_UNREACHABLE', 'SMTP_UNREACHABLE', 'SMTP_NO_STARTTLS', 'SMTP_TLS_WEAK', 'SMTP_NO_AUTH', 'SMTP_AUTH_DISABLED', 'SMTP_BASIC_AUTH_RETIRING', 'SMTP_BASIC_AUTH_RETIRED', 'SMTP_OAUTH_FAILED', 'SMTP_AUTH_OTHER']);
+    expect(fs.map((f) => f.severity).slice(-4)).toEqual(['warning', 'error', 'error', 'info']);
     for (const f of fs) expect(f.severity).toBe(CATALOG[f.code].severity);
   });
 });

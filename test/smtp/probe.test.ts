@@ -2,7 +2,7 @@ import { WITHHELD } from '../../src/smtp/redact.js';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMicrosoftBanner } from '../../src/smtp/endpoint.js';
-import { createEndpointProber, probeEndpoints, probeSmtp, type ProbeOptions } from '../../src/smtp/probe.js';
+import { createEndpointProber, MAX_COMMAND_LINE, probeEndpoints, probeSmtp, xoauth2Response, type ProbeOptions } from '../../src/smtp/probe.js';
 import type { ProbeResult, TranscriptLine } from '../../src/smtp/types.js';
 import {
   createTestCertificates,
@@ -17,6 +17,12 @@ import {
 const USER = 'printer@contoso.com';
 const PASSWORD = 'Tr0ub4dor&3-horse-battery';
 const PASSWORD_B64 = Buffer.from(PASSWORD).toString('base64');
+/** A token of the length Exchange Online's run to (1,500 characters and more): the two-step form. */
+const TOKEN = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${'QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo'.repeat(40)}.c2lnbmF0dXJl`;
+const TOKEN_B64 = Buffer.from(TOKEN).toString('base64');
+/** Today, as the research and the brief date it; and a day after the end of December 2026. */
+const TODAY = (): Date => new Date('2026-12-01T12:00:00Z');
+const NEXT_YEAR = (): Date => new Date('2027-01-15T12:00:00Z');
 /** Hostile servers are judged with a short wait so the suite stays fast. */
 const SHORT = 800;
 
@@ -25,7 +31,7 @@ const FORBIDDEN = ['MAIL', 'RCPT', 'DATA', 'BDAT'];
 
 const servers: TestSmtpServer[] = [];
 async function microsoft(opts: MicrosoftLikeOptions = {}): Promise<TestSmtpServer> {
-  const s = await startMicrosoftLikeSmtpServer({ credentials: { user: USER, password: PASSWORD }, ...opts });
+  const s = await startMicrosoftLikeSmtpServer({ credentials: { user: USER, password: PASSWORD }, oauth: { user: USER, token: TOKEN }, ...opts });
   servers.push(s);
   return s;
 }
@@ -127,11 +133,13 @@ describe('probeSmtp against the Microsoft-like endpoint', () => {
 describe('the AUTH LOGIN test', () => {
   const auth = { user: USER, password: PASSWORD };
 
-  it('accepts good credentials: user after the first 334, password after the second', async () => {
+  it('accepts good credentials: user after the first 334, password after the second; Basic auth retiring, dated for the clock', async () => {
     const s = await microsoft();
     const lines: TranscriptLine[] = [];
-    const r = await probe(s, { auth, onTranscript: (l) => lines.push(l) });
-    expect(r.findings).toEqual([]);
+    const r = await probe(s, { auth, onTranscript: (l) => lines.push(l), clock: TODAY });
+    expect(codes(r)).toEqual(['SMTP_BASIC_AUTH_RETIRING']);
+    expect(r.findings[0]?.severity).toBe('warning');
+    expect(r.findings[0]?.message).toContain('off by default for existing tenants at the end of December 2026');
     expect(r.auth).toEqual({ user: USER, mechanism: 'LOGIN', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null });
     expect(s.authAttempts()).toEqual([{ method: 'LOGIN', user: USER, accepted: true }]);
     const client = lines.filter((l) => l.dir === 'C').map((l) => l.text);
@@ -159,12 +167,28 @@ describe('the AUTH LOGIN test', () => {
     }
   });
 
-  it('gives SMTP_AUTH_OTHER with its meaning for 550 5.7.30', async () => {
+  it('says when Basic auth went off by default once the clock is past the end of December 2026', async () => {
+    const s = await microsoft();
+    const r = await probe(s, { auth, clock: NEXT_YEAR });
+    expect(codes(r)).toEqual(['SMTP_BASIC_AUTH_RETIRING']);
+    expect(r.findings[0]?.message).toContain('has been off by default for existing tenants since the end of December 2026');
+    expect(r.findings[0]?.message).toContain('the second half of 2027');
+  });
+
+  it('gives no SMTP_BASIC_AUTH_RETIRING at an endpoint that is not Microsoft\'s', async () => {
+    const s = await microsoft({ greeting: 'mail.example.net ESMTP Postfix' });
+    const r = await probe(s, { auth, clock: TODAY });
+    expect(r.findings).toEqual([]);
+    expect(r.auth?.outcome).toBe('accepted');
+  });
+
+  it('gives SMTP_BASIC_AUTH_RETIRED for 550 5.7.30', async () => {
     const s = await microsoft({ auth: MICROSOFT_AUTH_REPLIES.basicRetired });
     const r = await probe(s, { auth });
-    expect(codes(r)).toEqual(['SMTP_AUTH_OTHER']);
-    expect(r.auth?.outcome).toBe('other');
-    expect(r.findings[0]?.message).toMatch(/Basic authentication is not supported/);
+    expect(codes(r)).toEqual(['SMTP_BASIC_AUTH_RETIRED']);
+    expect(r.findings[0]?.severity).toBe('error');
+    expect(r.auth).toMatchObject({ outcome: 'retired', enhancedCode: '5.7.30', reply: '550 5.7.30 Basic authentication is not supported for Client Submission.' });
+    expect(r.findings[0]?.fix).toMatch(/XOAUTH2/);
   });
 
   it('scrubs the password from a server reply that echoes it', async () => {
@@ -187,7 +211,7 @@ describe('the AUTH LOGIN test', () => {
     expect(s.authAttempts()).toEqual([]);
     // insecure: sent anyway, the certificate still reported.
     const r2 = await probe(s, { auth, ca: undefined, insecure: true });
-    expect(codes(r2)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(codes(r2)).toEqual(['SMTP_TLS_CERT_INVALID', 'SMTP_BASIC_AUTH_RETIRING']);
     expect(r2.auth?.outcome).toBe('accepted');
   });
 
@@ -205,6 +229,165 @@ describe('the AUTH LOGIN test', () => {
     expect(codes(r)).toEqual(['SMTP_TLS_WEAK']);
     expect(r.auth?.outcome).toBe('not-sent');
     expect(s.commands()).not.toContain('AUTH');
+  });
+});
+
+describe('the AUTH XOAUTH2 test', () => {
+  const oauth = { mechanism: 'XOAUTH2', user: USER, token: TOKEN } as const;
+  const client = (lines: TranscriptLine[]): string[] => lines.filter((l) => l.dir === 'C').map((l) => l.text);
+
+  it('builds the SASL string as Learn does: its worked example, byte for byte', () => {
+    // Learn, "Authenticate an IMAP, POP or SMTP connection using OAuth" (research oauth.md §2).
+    expect(xoauth2Response('test@contoso.onmicrosoft.com', 'EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA')).toBe(
+      'dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpMQldaV0NjbFJDM0VvQUEBAQ==',
+    );
+    expect(Buffer.from(xoauth2Response('a@b.c', 't'), 'base64').toString('latin1')).toBe('user=a@b.c\x01auth=Bearer t\x01\x01');
+  });
+
+  it('accepts exactly the configured user and token: the two-step form for a token of real length, nothing but the mechanism in the transcript', async () => {
+    const s = await microsoft();
+    const lines: TranscriptLine[] = [];
+    const r = await probe(s, { auth: oauth, onTranscript: (l) => lines.push(l), clock: TODAY });
+    expect(r.findings).toEqual([]);
+    expect(r.auth).toEqual({ user: USER, mechanism: 'XOAUTH2', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null });
+    expect(s.authAttempts()).toEqual([{ method: 'XOAUTH2', user: USER, accepted: true }]);
+    expect(client(lines)).toEqual(['EHLO [127.0.0.1]', 'STARTTLS', 'EHLO [127.0.0.1]', 'AUTH XOAUTH2', '<redacted> (XOAUTH2 token, hidden)', 'QUIT']);
+    // The blob comes as its own line after the 334 (smtp-server logs it as AUTH).
+    expect(s.commands()).toEqual(['EHLO', 'STARTTLS', 'EHLO', 'AUTH', 'AUTH', 'QUIT']);
+    const all = JSON.stringify([r, lines]);
+    for (const secret of [TOKEN, TOKEN_B64, xoauth2Response(USER, TOKEN), TOKEN.slice(40, 80)]) expect(all).not.toContain(secret);
+  });
+
+  it('uses the initial-response form while `AUTH XOAUTH2 <blob>` fits 512 octets, the two-step form from one octet more', async () => {
+    // n = 20 + |user| + |token| bytes of SASL string; its base64 is 4*ceil(n/3); 13 + that + CRLF <= 512.
+    const fits = 'x'.repeat(372 - 20 - USER.length);
+    const over = `${fits}x`;
+    expect(`AUTH XOAUTH2 ${xoauth2Response(USER, fits)}`.length + 2).toBeLessThanOrEqual(MAX_COMMAND_LINE);
+    expect(`AUTH XOAUTH2 ${xoauth2Response(USER, over)}`.length + 2).toBeGreaterThan(MAX_COMMAND_LINE);
+    for (const [token, expected] of [[fits, ['AUTH XOAUTH2 <redacted>']], [over, ['AUTH XOAUTH2', '<redacted> (XOAUTH2 token, hidden)']]] as const) {
+      const s = await microsoft({ oauth: { user: USER, token } });
+      const lines: TranscriptLine[] = [];
+      const r = await probe(s, { auth: { ...oauth, token }, onTranscript: (l) => lines.push(l) });
+      expect(r.auth?.outcome).toBe('accepted');
+      expect(client(lines).slice(3, -1)).toEqual(expected);
+    }
+  });
+
+  it('gives SMTP_OAUTH_FAILED for Exchange Online\'s 535 5.7.3 to a token that is not the one, and says the claims decide', async () => {
+    const s = await microsoft();
+    const lines: TranscriptLine[] = [];
+    const wrong = `${TOKEN.slice(0, -4)}AAAA`;
+    const r = await probe(s, { auth: { ...oauth, token: wrong }, onTranscript: (l) => lines.push(l) });
+    expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED']);
+    expect(r.findings[0]?.severity).toBe('error');
+    expect(r.findings[0]?.message).toMatch(/never tells the cause apart on the wire, so the token's claims decide/);
+    expect(r.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'rejected', enhancedCode: '5.7.3' });
+    expect(r.auth?.reply).toMatch(/^535 5\.7\.3 Authentication unsuccessful \[MW4PR03CA0001\.namprd03\.prod\.outlook\.com /);
+    expect(s.authAttempts()).toEqual([{ method: 'XOAUTH2', user: USER, accepted: false }]);
+    // Microsoft answers at once: no 334 challenge, no empty line.
+    expect(client(lines)).not.toContain('(empty line: ends the failed XOAUTH2 exchange)');
+    // The right token for another user is not accepted either.
+    const other = await probe(s, { auth: { ...oauth, user: 'someone@contoso.com' } });
+    expect(codes(other)).toEqual(['SMTP_OAUTH_FAILED']);
+    expect(JSON.stringify([r, lines])).not.toContain(wrong);
+  });
+
+  it('answers a 334 challenge after the token with one empty line, then takes the final reply (Google\'s way)', async () => {
+    const s = await microsoft({ oauthChallenge: true });
+    const lines: TranscriptLine[] = [];
+    const r = await probe(s, { auth: { ...oauth, token: 'not-the-token' }, onTranscript: (l) => lines.push(l) });
+    expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED']);
+    expect(r.findings[0]?.message).toMatch(/after a 334 challenge/);
+    expect(r.auth?.outcome).toBe('rejected');
+    expect(r.auth?.reply).toMatch(/^535 /);
+    expect(client(lines)).toEqual(['EHLO [127.0.0.1]', 'STARTTLS', 'EHLO [127.0.0.1]', 'AUTH XOAUTH2 <redacted>', '(empty line: ends the failed XOAUTH2 exchange)', 'QUIT']);
+    expect(lines.find((l) => l.dir === 'S' && l.text.startsWith('334 '))?.text).toBe(`334 ${Buffer.from(JSON.stringify({ status: '400', schemes: 'Bearer', scope: 'https://outlook.office365.com/.default' })).toString('base64')}`);
+  });
+
+  it('gives SMTP_AUTH_DISABLED for 5.7.139: disabled SMTP AUTH blocks OAuth too', async () => {
+    const s = await microsoft({ auth: MICROSOFT_AUTH_REPLIES.disabled });
+    const r = await probe(s, { auth: oauth });
+    expect(codes(r)).toEqual(['SMTP_AUTH_DISABLED']);
+    expect(r.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'disabled', enhancedCode: '5.7.139' });
+  });
+
+  it('passes where Basic auth is gone: 550 5.7.30 to AUTH LOGIN, 235 to XOAUTH2 on the same endpoint', async () => {
+    const s = await microsoft({ login: MICROSOFT_AUTH_REPLIES.basicRetired });
+    const basic = await probe(s, { auth: { user: USER, password: PASSWORD } });
+    expect(codes(basic)).toEqual(['SMTP_BASIC_AUTH_RETIRED']);
+    const modern = await probe(s, { auth: oauth });
+    expect(modern.findings).toEqual([]);
+    expect(modern.auth?.outcome).toBe('accepted');
+    expect(s.authAttempts().map((a) => [a.method, a.accepted])).toEqual([['LOGIN', false], ['XOAUTH2', true]]);
+  });
+
+  it('reports XOAUTH2 not offered (info) and sends nothing', async () => {
+    const s = await microsoft({ mechanisms: ['LOGIN'] });
+    const r = await probe(s, { auth: oauth });
+    expect(r.authMechanisms).toEqual(['LOGIN']);
+    expect(codes(r)).toEqual(['SMTP_AUTH_OTHER']);
+    expect(r.findings[0]?.severity).toBe('info');
+    expect(r.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'not-offered', reason: 'the server offers LOGIN' });
+    expect(s.commands()).not.toContain('AUTH');
+  });
+
+  it('sends the token only over TLS that verified (or insecure), never in clear, never to port 25', async () => {
+    const s = await microsoft();
+    const unverified = await probe(s, { auth: oauth, ca: undefined });
+    expect(unverified.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'not-sent', reason: expect.stringMatching(/did not verify/) });
+    expect(s.commands()).not.toContain('AUTH');
+    const insecure = await probe(s, { auth: oauth, ca: undefined, insecure: true });
+    expect(codes(insecure)).toEqual(['SMTP_TLS_CERT_INVALID']);
+    expect(insecure.auth?.outcome).toBe('accepted');
+    const plain = await hostile('no-starttls');
+    const clear = await probe(plain, { auth: oauth });
+    expect(clear.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'not-sent' });
+    expect(plain.commands()).toEqual(['EHLO', 'QUIT']);
+    const legacy = await hostile('tls-legacy');
+    expect((await probe(legacy, { auth: oauth })).auth?.outcome).toBe('not-sent');
+    expect(legacy.commands()).not.toContain('AUTH');
+    // Port 25 cannot be bound in a test; the socket factory sends it to the loopback server.
+    const mx = await microsoft();
+    const r25 = await probeSmtp({ host: '127.0.0.1', port: 25, ca: mx.caPem, timeoutMs: 2000, auth: oauth, connect: (t) => net.connect({ host: t.host, port: mx.port }) });
+    expect(r25.auth).toMatchObject({ outcome: 'not-sent', reason: expect.stringMatching(/^port 25 is for server-to-server mail/) });
+    expect(mx.commands()).not.toContain('AUTH');
+    const login25 = await probeSmtp({ host: '127.0.0.1', port: 25, ca: mx.caPem, timeoutMs: 2000, auth: { user: USER, password: PASSWORD }, connect: (t) => net.connect({ host: t.host, port: mx.port }) });
+    expect(login25.auth?.outcome).toBe('not-sent');
+    expect(mx.authAttempts()).toEqual([]);
+  });
+
+  // Characters found nowhere else in a probe's output, and ordinary letters.
+  it.each(['§', '§¤¶µ', 'x', 'tokn'])('never shows the %j token, its base64 or the blob, even where the server echoes them', async (token) => {
+    const s = await hostile('echo-oauth');
+    const lines: TranscriptLine[] = [];
+    const r = await probe(s, { auth: { ...oauth, token }, onTranscript: (l) => lines.push(l) });
+    expect(s.commands()).toEqual(['EHLO', 'STARTTLS', 'EHLO', 'AUTH', 'QUIT']);
+    expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED']);
+    expect(client(lines)).toContain('AUTH XOAUTH2 <redacted>');
+    const after = lines.slice(lines.findIndex((l) => l.text === 'AUTH XOAUTH2 <redacted>') + 1);
+    expect(after).toEqual([
+      { dir: 'S', text: `(not a reply line) ${WITHHELD}` },
+      { dir: 'S', text: `535-5.7.3 ${WITHHELD}\n535-${WITHHELD}\n535 ${WITHHELD}` },
+      { dir: 'C', text: 'QUIT' },
+      { dir: 'S', text: `221 2.0.0 ${WITHHELD}` },
+    ]);
+    const all = JSON.stringify([r, lines]);
+    expect(all).not.toContain(xoauth2Response(USER, token));
+    expect(all).not.toContain(Buffer.from(token).toString('base64'));
+    if (!/^[a-z]+$/.test(token)) expect(all).not.toContain(token);
+    for (const echo of ['you sent', 'is wrong', 'bye']) expect(all).not.toContain(echo);
+  });
+
+  it('cuts a long token, its base64 and the blob out of an echo, in either form', async () => {
+    for (const token of [TOKEN, 'short-enough-token-1234567890']) {
+      const s = await hostile('echo-oauth');
+      const lines: TranscriptLine[] = [];
+      const r = await probe(s, { auth: { ...oauth, token }, onTranscript: (l) => lines.push(l) });
+      expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED']);
+      expect(r.auth?.reply).toBe('535-5.7.3 token *** is wrong\n535-***\n535 5.7.3 ***');
+      const all = JSON.stringify([r, lines]);
+      for (const secret of [token, Buffer.from(token).toString('base64'), xoauth2Response(USER, token)]) expect(all).not.toContain(secret);
+    }
   });
 });
 

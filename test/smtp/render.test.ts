@@ -50,4 +50,23 @@ describe('probe renderers', () => {
     const json = JSON.parse(renderProbeJson(r)) as Record<string, unknown>;
     for (const k of ['host', 'port', 'reachable', 'banner', 'starttls', 'tlsVersion', 'cipher', 'certificate', 'authMechanisms', 'findings', 'timing', 'ehlo', 'auth']) expect(json).toHaveProperty(k);
   });
+
+  it('shows the XOAUTH2 test, the token\'s source and its claims, escaped; never a token field', () => {
+    const claims = { aud: 'https://graph.microsoft.com\x1b[31m', roles: ['SMTP.SendAsApp', 'x\u202ey'], scp: null, tid: '11111111-2222-3333-4444-555555555555', appid: 'app-id', exp: 1_796_083_200, idtyp: 'app' };
+    const r = result({
+      auth: { user: 'u@contoso.com', mechanism: 'XOAUTH2', outcome: 'rejected', reply: '535 5.7.3 Authentication unsuccessful', enhancedCode: '5.7.3', reason: null },
+      oauth: { source: 'stdin', claims },
+      findings: [finding('SMTP_OAUTH_FAILED', 'rejected')],
+    });
+    const text = renderProbeTable(r);
+    expect(text).toContain('u@contoso.com via XOAUTH2: rejected: 535 5.7.3');
+    expect(text).toMatch(/OAuth token\s+│ from stdin \(--token-stdin\)/);
+    for (const s of ['aud: https://graph.microsoft.com\\x1b[31m', 'roles: SMTP.SendAsApp x\\u202ey', 'tid: 11111111-2222-3333-4444-555555555555', 'exp: 2026-12-01T00:00:00.000Z', 'idtyp: app']) expect(text).toContain(s);
+    expect(text).not.toMatch(/[\x1b\u202e]/);
+    expect(text).not.toContain('scp:');
+    // A claim that is no date is shown as the number, not thrown on.
+    expect(renderProbeTable(result({ oauth: { source: 'env', claims: { ...claims, exp: 1e300 } } }))).toContain('exp: 1e+300');
+    expect(renderProbeTable(result({ oauth: { source: 'env', claims: null } }))).toMatch(/from M365AUDIT_OAUTH_TOKEN[\s│]+claims: not decoded/);
+    expect(probeVerdict(r)).toBe('failed');
+  });
 });

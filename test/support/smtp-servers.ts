@@ -3,7 +3,7 @@
  * node:net/node:tls servers that misbehave in one way each: silent, refused,
  * no STARTTLS, TLS 1.0/1.1 only, a banner at one byte a second, an endless
  * line, garbage lines, closing early, refusing the session, echoing the
- * password back. The well-behaved, Microsoft-like endpoint is the sandbox's
+ * password or the XOAUTH2 token back. The well-behaved, Microsoft-like endpoint is the sandbox's
  * (src/sandbox/smtp-server.ts), re-exported here for the tests.
  *
  * TLS 1.0/1.1 with Node 20 / OpenSSL 3: OpenSSL's default security level (1)
@@ -43,7 +43,12 @@ export type HostileKind =
    * password it was sent, and its base64, in every line it writes after it:
    * a garbage line, a multi-line 535 reply, and the reply to QUIT.
    */
-  | 'echo-auth';
+  | 'echo-auth'
+  /**
+   * STARTTLS and AUTH XOAUTH2 (either form), then echoes the token it was
+   * sent, its base64 and the whole blob in every line it writes after it.
+   */
+  | 'echo-oauth';
 
 export interface HostileOptions {
   host?: string;
@@ -83,7 +88,7 @@ export async function startHostileSmtpServer(kind: HostileKind, opts: HostileOpt
   const commands: string[] = [];
   const sockets = new Set<net.Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  const certs = kind === 'tls-legacy' || kind === 'echo-auth' ? (opts.certificates ?? (await createTestCertificates())) : null;
+  const certs = kind === 'tls-legacy' || kind === 'echo-auth' || kind === 'echo-oauth' ? (opts.certificates ?? (await createTestCertificates())) : null;
   const verb = (line: string): string => line.split(' ')[0]?.toUpperCase() ?? '';
 
   if (kind === 'refused') {
@@ -209,6 +214,36 @@ export async function startHostileSmtpServer(kind: HostileKind, opts: HostileOpt
           else if (v === 'AUTH' && secure) {
             step = 'user';
             s.write('334 VXNlcm5hbWU6\r\n');
+          } else if (v === 'QUIT') s.end(`221 2.0.0 bye ${echoed}\r\n`);
+          else s.write('502 5.5.1 not implemented\r\n');
+        };
+        upgradeOnStarttls(socket, { key: certs?.keyPem, cert: certs?.certPem }, answer);
+        return;
+      }
+      case 'echo-oauth': {
+        socket.write(`220 ${HOSTILE_NAME} ESMTP echo\r\n`);
+        let awaitingBlob = false;
+        let echoed = '';
+        const echo = (s: net.Socket, blob: string): void => {
+          const token = /auth=Bearer ([^\x01]*)/.exec(Buffer.from(blob, 'base64').toString('utf8'))?.[1] ?? '';
+          const b64 = Buffer.from(token).toString('base64');
+          echoed = `${token} ${blob}`;
+          s.write(`you sent ${token}\r\n535-5.7.3 token ${token} is wrong\r\n535-${blob}\r\n535 5.7.3 ${b64}\r\n`);
+        };
+        const answer = (line: string, s: net.Socket, secure: boolean): void => {
+          const v = verb(line);
+          commands.push(awaitingBlob ? 'AUTH' : v);
+          if (awaitingBlob) {
+            awaitingBlob = false;
+            echo(s, line.trim());
+          } else if (v === 'EHLO') s.write(`250-${HOSTILE_NAME} Hello\r\n250-PIPELINING\r\n${secure ? '250-AUTH XOAUTH2\r\n' : '250-STARTTLS\r\n'}250 8BITMIME\r\n`);
+          else if (v === 'AUTH' && secure) {
+            const blob = line.split(' ')[2];
+            if (blob) echo(s, blob);
+            else {
+              awaitingBlob = true;
+              s.write('334 \r\n');
+            }
           } else if (v === 'QUIT') s.end(`221 2.0.0 bye ${echoed}\r\n`);
           else s.write('502 5.5.1 not implemented\r\n');
         };

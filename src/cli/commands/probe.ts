@@ -1,6 +1,5 @@
 import { getServers } from 'node:dns';
 import { isIP } from 'node:net';
-import type { Readable } from 'node:stream';
 import { Command } from 'commander';
 import type { Cloud } from '../../m365/clouds.js';
 import { CLOUD_ENDPOINTS } from '../../m365/clouds.js';
@@ -9,16 +8,14 @@ import { cleanText } from '../../report/safe-text.js';
 import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
 import { renderProbeJson, renderProbeTable } from '../../report/probe.js';
-import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
+import type { OAuthFacts, ProbeResult, TranscriptLine } from '../../smtp/types.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../command-table.js';
 import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../probe-options.js';
+import { addAuthOptions, readAuthOptions, type AuthCliOptions } from '../auth-options.js';
 
-/** The environment variable that carries the AUTH test password (never argv). */
-export const PASSWORD_ENV = 'M365AUDIT_SMTP_PASSWORD';
-
-export interface ProbeCliOptions {
+export interface ProbeCliOptions extends AuthCliOptions {
   cloud?: Cloud;
   tls?: boolean;
   timeout?: number;
@@ -26,15 +23,13 @@ export interface ProbeCliOptions {
   output?: string;
   tlsCa?: string;
   insecure?: boolean;
-  authUser?: string;
-  passwordStdin?: boolean;
   trace?: boolean;
   failOn: FailOn;
   color?: boolean;
 }
 
 export function probeCommand(run: CliRun): Command {
-  return new Command('probe')
+  const cmd = new Command('probe')
     .description(describe('probe'))
     .argument('[host[:port]]', 'SMTP endpoint: host, host:port or [IPv6]:port')
     .addOption(cloudOption(false))
@@ -43,16 +38,15 @@ export function probeCommand(run: CliRun): Command {
     .addOption(singleChoiceOption('--format <format>', 'output format: table, json', ['table', 'json'], 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file')
-    .option('--insecure', 'carry on past a certificate that does not verify (still reported), and allow the AUTH test over it')
-    .option('--auth-user <user>', `test AUTH LOGIN as this user; the password comes from ${PASSWORD_ENV} or --password-stdin`)
-    .option('--password-stdin', 'read the AUTH test password from stdin')
-    .option('--trace', 'print the SMTP conversation to stderr (the password is masked)')
+    .option('--insecure', 'carry on past a certificate that does not verify (still reported), and allow the AUTH test over it');
+  return addAuthOptions(cmd)
+    .option('--trace', 'print the SMTP conversation to stderr (the password and the token are masked)')
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (target: string | undefined, opts: ProbeCliOptions) => {
-      const probe = await probeOptionsFromCli(run, target, opts);
+      const { probe, oauth } = await probeOptionsFromCli(run, target, opts);
       const startedAt = new Date();
-      const result = await probeSmtp(probe);
+      const result = withOAuthFacts(await probeSmtp(probe), oauth);
       const trail = probeTrail(result, probe, opts, startedAt);
       const text = opts.format === 'json' ? renderProbeJson(result, trail) : renderProbeTable(result, { color: useColor(run.io, opts), run: trail });
       await emit(run, text, opts);
@@ -86,8 +80,15 @@ function probeTrail(result: ProbeResult, probe: ProbeOptions, opts: ProbeCliOpti
   });
 }
 
-/** Options to probe arguments; throws UsageError for bad input. */
-export async function probeOptionsFromCli(run: CliRun, target: string | undefined, opts: ProbeCliOptions): Promise<ProbeOptions> {
+/** The result with the XOAUTH2 token's facts (source, claims; never the token) after `auth`. */
+export function withOAuthFacts(result: ProbeResult, oauth: OAuthFacts | null): ProbeResult {
+  if (!oauth) return result;
+  const { findings, timing, ...head } = result;
+  return { ...head, oauth, findings, timing };
+}
+
+/** Options to probe arguments, and the XOAUTH2 token's facts; throws UsageError for bad input. */
+export async function probeOptionsFromCli(run: CliRun, target: string | undefined, opts: ProbeCliOptions): Promise<{ probe: ProbeOptions; oauth: OAuthFacts | null }> {
   const cloud: Cloud = opts.cloud ?? 'worldwide';
   const defaultPort = opts.tls ? IMPLICIT_TLS_PORT : SUBMISSION_PORT;
   const endpoint = parseEndpoint(target ?? CLOUD_ENDPOINTS[cloud].smtpHost, defaultPort);
@@ -100,31 +101,13 @@ export async function probeOptionsFromCli(run: CliRun, target: string | undefine
     insecure: opts.insecure === true,
   };
   if (opts.tlsCa) probe.ca = await readCaFile(opts.tlsCa);
-  if (opts.passwordStdin && !opts.authUser) throw new UsageError('--password-stdin needs --auth-user');
-  if (opts.authUser !== undefined) {
-    if (opts.authUser.trim() === '' || /[\r\n]/.test(opts.authUser)) throw new UsageError('--auth-user needs a user name');
-    const password = opts.passwordStdin ? await readStdinPassword(run.io.stdin) : run.io.env[PASSWORD_ENV];
-    if (!password) throw new UsageError(`--auth-user needs a password: set ${PASSWORD_ENV} or pass it on stdin with --password-stdin`);
-    if (/[\r\n]/.test(password)) throw new UsageError('the password must be a single line');
-    probe.auth = { user: opts.authUser, password };
-  }
+  // --tls-ca also serves the grant's token endpoint.
+  const credentials = await readAuthOptions(run, opts, { cloud, ca: probe.ca });
+  if (credentials) probe.auth = credentials.auth;
   if (opts.trace) probe.onTranscript = (line) => void run.io.stderr.write(traceLine(line));
-  return probe;
+  return { probe, oauth: credentials?.oauth ?? null };
 }
 
 function traceLine(line: TranscriptLine): string {
   return `${line.text.split('\n').map((l) => `${line.dir}: ${cleanText(l)}`).join('\n')}\n`;
-}
-
-/** The whole of stdin, less one trailing newline (as `echo` and here-strings add it). */
-async function readStdinPassword(stdin: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stdin) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += b.length;
-    if (size > 64 * 1024) throw new UsageError('stdin is too long for a password');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }

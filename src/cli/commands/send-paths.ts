@@ -1,5 +1,4 @@
 import { readFile, stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { Command } from 'commander';
 import { checkSendPaths, type SendPathsOptions } from '../../audit/send-paths.js';
 import { normalizeDomain } from '../../domain/normalize.js';
@@ -9,7 +8,7 @@ import { renderSendPathsJson, renderSendPathsMarkdown, renderSendPathsTable } fr
 import { createTrail, endpointOf, type SendPathsRunInfo, type SendPathsRunOptions } from '../../report/run.js';
 import { cleanText } from '../../report/safe-text.js';
 import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from '../../smtp/endpoint.js';
-import { DEFAULT_PROBE_TIMEOUT_MS, type ProbeOptions } from '../../smtp/probe.js';
+import { DEFAULT_PROBE_TIMEOUT_MS } from '../../smtp/probe.js';
 import { parseClientIp } from '../../spf/ip.js';
 import { describe } from '../command-table.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, type FailOn } from '../common.js';
@@ -17,7 +16,7 @@ import { addDnsOptions, dnsClientFromOptions, dnsTrail, type DnsCliOptions } fro
 import type { CliRun } from '../io.js';
 import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../probe-options.js';
 import { addZoneOption, zoneOverlayFromOptions, type ZoneCliOptions } from '../zone-overlay.js';
-import { PASSWORD_ENV } from './probe.js';
+import { addAuthOptions, readAuthOptions, type AuthCliOptions } from '../auth-options.js';
 
 export const SEND_PATHS_FORMATS = ['table', 'json', 'markdown'] as const;
 
@@ -26,7 +25,7 @@ const MAX_CERT_FILE_BYTES = 1024 * 1024;
 /** RFC 5321 4.5.3.1.1: a local part of at most 64 octets. */
 const MAX_LOCAL_PART = 64;
 
-export interface SendPathsCliOptions extends DnsCliOptions, ZoneCliOptions {
+export interface SendPathsCliOptions extends DnsCliOptions, ZoneCliOptions, AuthCliOptions {
   ip?: string;
   from?: string;
   cert?: string;
@@ -36,8 +35,6 @@ export interface SendPathsCliOptions extends DnsCliOptions, ZoneCliOptions {
   probeTimeout?: number;
   tlsCa?: string;
   insecure?: boolean;
-  authUser?: string;
-  passwordStdin?: boolean;
   format?: (typeof SEND_PATHS_FORMATS)[number];
   output?: string;
   failOn: FailOn;
@@ -51,8 +48,6 @@ export function sendPathsCommand(run: CliRun): Command {
     .option('--ip <ip>', "the device's public IP address: checked against the From domain's SPF (direct send and relay)")
     .option('--from <address>', 'the From / MAIL FROM address the device uses (default postmaster@<domain>)')
     .option('--cert <file>', 'a PEM certificate the device presents to a certificate-based connector: its CN/SAN must name the domain')
-    .option('--auth-user <user>', `test AUTH LOGIN on the submission endpoint as this user; the password comes from ${PASSWORD_ENV} or --password-stdin`)
-    .option('--password-stdin', 'read the AUTH test password from stdin')
     .addOption(cloudOption())
     .option('--probe-host <host[:port]>', "the submission endpoint to probe instead of the cloud's (port 587)")
     .option('--probe-mx-port <port>', 'port of the MX host probe (default 25; for relays and tests)', positiveInt('--probe-mx-port', 1, 65535))
@@ -63,6 +58,7 @@ export function sendPathsCommand(run: CliRun): Command {
     .option('--output <file>', 'write the result to a file instead of stdout')
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)');
+  addAuthOptions(cmd);
   addDnsOptions(cmd);
   addZoneOption(cmd);
   return cmd.action(async (input: string, opts: SendPathsCliOptions) => {
@@ -94,41 +90,13 @@ export async function sendPathsOptionsFromCli(run: CliRun, opts: SendPathsCliOpt
   }
   const ca = opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined;
   const certificatePem = opts.cert === undefined ? undefined : await readCertificateFile(opts.cert);
-  const auth = await readSubmissionAuth(run, opts);
+  // The AUTH test's credentials exactly as `probe` reads them (src/cli/auth-options.ts): AUTH LOGIN
+  // with a password, or with --oauth AUTH XOAUTH2 with a token (environment, stdin, or the grant).
+  const auth = (await readAuthOptions(run, opts, { cloud: opts.cloud ?? 'worldwide', ca }))?.auth;
   return {
     ip: opts.ip?.trim(), from, submission, auth, ca, certificatePem,
     mxPort: opts.probeMxPort, timeoutMs: opts.probeTimeout, insecure: opts.insecure === true,
   };
-}
-
-/**
- * The AUTH test's credentials, read exactly as `probe` reads them: the user
- * from --auth-user, the password from M365AUDIT_SMTP_PASSWORD or, with
- * --password-stdin, from stdin (never argv). One small function so that the
- * shared credential options of issue 15 (src/cli/auth-options.ts) can take
- * its place.
- */
-async function readSubmissionAuth(run: CliRun, opts: Pick<SendPathsCliOptions, 'authUser' | 'passwordStdin'>): Promise<ProbeOptions['auth']> {
-  if (opts.passwordStdin && !opts.authUser) throw new UsageError('--password-stdin needs --auth-user');
-  if (opts.authUser === undefined) return undefined;
-  if (opts.authUser.trim() === '' || /[\r\n]/.test(opts.authUser)) throw new UsageError('--auth-user needs a user name');
-  const password = opts.passwordStdin ? await readStdinLine(run.io.stdin) : run.io.env[PASSWORD_ENV];
-  if (!password) throw new UsageError(`--auth-user needs a password: set ${PASSWORD_ENV} or pass it on stdin with --password-stdin`);
-  if (/[\r\n]/.test(password)) throw new UsageError('the password must be a single line');
-  return { user: opts.authUser, password };
-}
-
-/** The whole of stdin, less one trailing newline (as `echo` and here-strings add it); at most 64 KiB. */
-async function readStdinLine(stdin: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stdin) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += b.length;
-    if (size > 64 * 1024) throw new UsageError('stdin is too long for a password');
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /**

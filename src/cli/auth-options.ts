@@ -1,0 +1,289 @@
+/**
+ * The AUTH test's credential options and their reading, for `probe` (and
+ * `send-paths`, which shares them): `--auth-user` with a password (AUTH
+ * LOGIN), or with `--oauth` a token (AUTH XOAUTH2) from the environment, from
+ * stdin, or from the client-credentials grant (`--tenant-id`, `--client-id`,
+ * a secret from the environment or a certificate file).
+ *
+ * Where each secret may come from (never the command line: argv is visible
+ * to every user of the machine and kept in shell history):
+ *   password       M365AUDIT_SMTP_PASSWORD, or --password-stdin
+ *   token          M365AUDIT_OAUTH_TOKEN, or --token-stdin
+ *   client secret  M365AUDIT_CLIENT_SECRET only
+ *   certificate    --client-cert FILE (PEM; its key there or in --client-key FILE)
+ * A bad combination is a usage error: one line, exit 2, no secret in it.
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Option, type Command } from 'commander';
+import type { Cloud } from '../m365/clouds.js';
+import type { ProbeAuth, TrustedCa } from '../smtp/probe.js';
+import type { OAuthClaimFacts, OAuthFacts, OAuthTokenSource } from '../smtp/types.js';
+import type { CliRun } from './io.js';
+import { UsageError } from './usage.js';
+
+/** The environment variable that carries the AUTH LOGIN password. */
+export const PASSWORD_ENV = 'M365AUDIT_SMTP_PASSWORD';
+/** The environment variable that carries an OAuth 2.0 access token for XOAUTH2. */
+export const TOKEN_ENV = 'M365AUDIT_OAUTH_TOKEN';
+/** The environment variable that carries the app's client secret for the grant (there is no flag for it). */
+export const CLIENT_SECRET_ENV = 'M365AUDIT_CLIENT_SECRET';
+
+/** Longest secret read from stdin: Entra access tokens run to a few KiB. */
+const MAX_STDIN_SECRET = 64 * 1024;
+/** Longest certificate or key file read. */
+const MAX_PEM_FILE = 256 * 1024;
+
+/** The credential options as commander gives them. */
+export interface AuthCliOptions {
+  authUser?: string;
+  passwordStdin?: boolean;
+  oauth?: boolean;
+  tokenStdin?: boolean;
+  tenantId?: string;
+  clientId?: string;
+  clientCert?: string;
+  clientKey?: string;
+  authority?: string;
+  /** Hidden traps: a secret given on the command line (the value is never kept). */
+  password?: unknown;
+  token?: unknown;
+  clientSecret?: unknown;
+}
+
+/**
+ * A hidden option that catches a secret typed on the command line: its
+ * value is dropped at once (commander would echo it in its own errors:
+ * `unknown option '--password=…'`), and the action refuses the run.
+ * Variadic, so the "given more than once" check (which quotes the value)
+ * leaves it alone.
+ */
+function secretTrap(flags: string): Option {
+  return new Option(flags).hideHelp().argParser(() => true);
+}
+
+/** Declares the credential options on a command. */
+export function addAuthOptions(cmd: Command): Command {
+  return cmd
+    .option('--auth-user <user>', `test AUTH as this mailbox: AUTH LOGIN with the password from ${PASSWORD_ENV} or --password-stdin, or with --oauth AUTH XOAUTH2 with a token`)
+    .option('--password-stdin', 'read the AUTH LOGIN password from stdin')
+    .option('--oauth', `test AUTH XOAUTH2 (OAuth 2.0) for --auth-user; the token from ${TOKEN_ENV} or --token-stdin, or the client-credentials grant`)
+    .option('--token-stdin', 'read the XOAUTH2 access token from stdin')
+    .option('--tenant-id <id>', 'the client-credentials grant: the tenant (GUID or verified domain)')
+    .option('--client-id <id>', `the client-credentials grant: the app's client id; the secret from ${CLIENT_SECRET_ENV}, or --client-cert`)
+    .option('--client-cert <file>', 'the client-credentials grant: a PEM file with the certificate (and its private key unless --client-key)')
+    .option('--client-key <file>', "the client-credentials grant: a PEM file with the certificate's private key")
+    .option('--authority <url>', "the client-credentials grant: the token endpoint's https:// origin instead of the cloud's login host")
+    .addOption(secretTrap('--password <password...>'))
+    .addOption(secretTrap('--token <token...>'))
+    .addOption(secretTrap('--client-secret <secret...>'));
+}
+
+/** What the grant options ask for, read and checked (files read, secret taken from the environment); no network. */
+export interface GrantInput {
+  cloud: Cloud;
+  tenantId: string;
+  clientId: string;
+  credential: { kind: 'secret'; secret: string } | { kind: 'certificate'; certPem: string; keyPem: string };
+  /** --authority: overrides https://<the cloud's login host>. */
+  authority?: string;
+}
+
+/** Where the XOAUTH2 token is to come from: given (environment, stdin), or the grant. */
+export type OAuthTokenInput = { kind: 'token'; token: string; source: 'env' | 'stdin' } | { kind: 'grant'; grant: GrantInput };
+
+/** A token in hand, where it came from, and its claims (null until decoded). */
+export interface OAuthToken {
+  token: string;
+  source: OAuthTokenSource;
+  claims: OAuthClaimFacts | null;
+}
+
+/** What the grant needs beside its input: the CAs trusted for the token endpoint (--tls-ca) and the clock. */
+export interface OAuthContext {
+  ca?: TrustedCa | undefined;
+  clock?: () => Date;
+}
+
+/**
+ * The seam where the token comes from. A token given in the environment or
+ * on stdin is used as it is. The client-credentials grant is not available
+ * in this build: a usage error says how to pass a token instead (the grant,
+ * src/smtp/token.ts acquireToken, is wired in here).
+ */
+export async function resolveOAuthToken(input: OAuthTokenInput, ctx: OAuthContext = {}): Promise<OAuthToken> {
+  void ctx;
+  if (input.kind === 'token') return { token: input.token, source: input.source, claims: null };
+  throw new UsageError(`the client-credentials grant (--tenant-id, --client-id) is not available in this build: pass the token in ${TOKEN_ENV} or with --token-stdin`);
+}
+
+/** The AUTH test's credentials, and for XOAUTH2 the token's facts for the result (never the token). */
+export interface ResolvedAuth {
+  auth: ProbeAuth;
+  oauth: OAuthFacts | null;
+}
+
+const GRANT_FLAGS = [
+  ['tenantId', '--tenant-id'],
+  ['clientId', '--client-id'],
+  ['clientCert', '--client-cert'],
+  ['clientKey', '--client-key'],
+  ['authority', '--authority'],
+] as const satisfies readonly (readonly [keyof AuthCliOptions, string])[];
+
+/** Control characters (CR, LF, ^A …) break the SMTP line or the SASL string: never in a token or a secret. */
+const CONTROL = /[\x00-\x1f\x7f]/;
+/** A user name is shown escaped wherever it appears; only what would break a line or the XOAUTH2 fields (^A) is refused. */
+const USER_BREAKS = /[\r\n\x00\x01]/;
+
+const given = (v: string | undefined): v is string => v !== undefined;
+
+/**
+ * Reads the credential options: null without --auth-user; else a password
+ * (AUTH LOGIN) or, with --oauth, a token (AUTH XOAUTH2). Every bad
+ * combination is a UsageError (one line, no secret in it). Reads stdin for
+ * --password-stdin or --token-stdin, and the certificate files.
+ */
+export async function readAuthOptions(run: CliRun, opts: AuthCliOptions, ctx: { cloud: Cloud } & OAuthContext): Promise<ResolvedAuth | null> {
+  const env = run.io.env;
+  for (const [key, flag, where] of [['password', '--password', `${PASSWORD_ENV} or --password-stdin`], ['token', '--token', `${TOKEN_ENV} or --token-stdin`], ['clientSecret', '--client-secret', CLIENT_SECRET_ENV]] as const) {
+    if (opts[key] !== undefined) throw new UsageError(`${flag}: secrets are never taken from the command line; use ${where}`);
+  }
+  const grantFlags = GRANT_FLAGS.filter(([key]) => opts[key] !== undefined).map(([, flag]) => flag);
+  if (opts.passwordStdin && opts.tokenStdin) throw new UsageError('--token-stdin cannot be used with --password-stdin: stdin carries one secret');
+  if (!opts.oauth) {
+    if (opts.tokenStdin) throw new UsageError('--token-stdin needs --oauth');
+    if (grantFlags.length > 0) throw new UsageError(`${grantFlags[0]} needs --oauth`);
+  }
+  if (opts.authUser === undefined) {
+    if (opts.oauth) throw new UsageError('--oauth needs --auth-user (the mailbox to send as)');
+    if (opts.passwordStdin) throw new UsageError('--password-stdin needs --auth-user');
+    return null;
+  }
+  const user = opts.authUser;
+  if (user.trim() === '' || USER_BREAKS.test(user)) throw new UsageError('--auth-user needs a user name');
+  if (!opts.oauth) {
+    const password = opts.passwordStdin ? await readStdinSecret(run.io.stdin, 'a password') : env[PASSWORD_ENV];
+    if (!password) throw new UsageError(`--auth-user needs a password: set ${PASSWORD_ENV} or pass it on stdin with --password-stdin (or use --oauth)`);
+    if (/[\r\n]/.test(password)) throw new UsageError('the password must be a single line');
+    return { auth: { user, password }, oauth: null };
+  }
+  if (opts.passwordStdin) throw new UsageError('--oauth cannot be used with --password-stdin: XOAUTH2 sends a token, not a password');
+  if (env[PASSWORD_ENV] !== undefined) throw new UsageError(`--oauth cannot be used with ${PASSWORD_ENV} set: XOAUTH2 sends a token, not a password (unset it)`);
+  const input = await tokenInput(run, opts, grantFlags, ctx.cloud);
+  const token = await resolveOAuthToken(input, ctx);
+  return { auth: { mechanism: 'XOAUTH2', user, token: token.token }, oauth: { source: token.source, claims: token.claims } };
+}
+
+/** The token given (environment, stdin), or the grant's input; usage errors for what does not fit. */
+async function tokenInput(run: CliRun, opts: AuthCliOptions, grantFlags: readonly string[], cloud: Cloud): Promise<OAuthTokenInput> {
+  const env = run.io.env;
+  const fromEnv = env[TOKEN_ENV];
+  if (opts.tokenStdin || fromEnv !== undefined) {
+    const what = opts.tokenStdin ? '--token-stdin' : TOKEN_ENV;
+    if (grantFlags.length > 0) throw new UsageError(`${what} cannot be used with ${grantFlags[0]}: give a token or the grant options, not both`);
+    if (opts.tokenStdin && fromEnv !== undefined) throw new UsageError(`--token-stdin cannot be used with ${TOKEN_ENV} set: give one token`);
+    const token = opts.tokenStdin ? await readStdinSecret(run.io.stdin, 'a token') : (fromEnv ?? '');
+    checkToken(token, what);
+    return { kind: 'token', token, source: opts.tokenStdin ? 'stdin' : 'env' };
+  }
+  if (grantFlags.length === 0) {
+    throw new UsageError(`--oauth needs a token: set ${TOKEN_ENV}, pass it on stdin with --token-stdin, or give --tenant-id and --client-id for the client-credentials grant`);
+  }
+  return { kind: 'grant', grant: await grantInput(env, opts, cloud) };
+}
+
+/** A token is one line of printable characters, not empty. */
+function checkToken(token: string, what: string): void {
+  if (token.trim() === '') throw new UsageError(`${what}: the token is empty`);
+  if (CONTROL.test(token)) throw new UsageError(`${what}: the token must be a single line (no CR, LF or other control characters)`);
+}
+
+/** The grant options checked and their files and secret read. */
+async function grantInput(env: Readonly<Record<string, string | undefined>>, opts: AuthCliOptions, cloud: Cloud): Promise<GrantInput> {
+  if (given(opts.clientKey) && !given(opts.clientCert)) throw new UsageError('--client-key needs --client-cert');
+  if (given(opts.clientCert) && !given(opts.clientId)) throw new UsageError('--client-cert needs --client-id');
+  if (given(opts.clientId) && !given(opts.tenantId)) throw new UsageError('--client-id needs --tenant-id');
+  if (given(opts.tenantId) && !given(opts.clientId)) throw new UsageError('--tenant-id needs --client-id');
+  if (given(opts.authority) && (!given(opts.tenantId) || !given(opts.clientId))) throw new UsageError('--authority needs --tenant-id and --client-id');
+  const tenantId = opts.tenantId ?? '';
+  const clientId = opts.clientId ?? '';
+  // The grant must name the tenant: /common fails for client credentials (AADSTS9001023; research oauth.md §5).
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(tenantId) || ['common', 'organizations', 'consumers'].includes(tenantId.toLowerCase())) {
+    throw new UsageError('--tenant-id must be the tenant GUID or a verified domain (not common, organizations or consumers)');
+  }
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(clientId)) throw new UsageError('--client-id must be the application (client) id');
+  const authority = given(opts.authority) ? parseAuthority(opts.authority) : undefined;
+  const secret = env[CLIENT_SECRET_ENV];
+  let credential: GrantInput['credential'];
+  if (given(opts.clientCert)) {
+    if (secret !== undefined) throw new UsageError(`--client-cert cannot be used with ${CLIENT_SECRET_ENV} set: give one credential`);
+    credential = await readCertificate(opts.clientCert, opts.clientKey);
+  } else {
+    if (secret === undefined) throw new UsageError(`--client-id needs a credential: set ${CLIENT_SECRET_ENV} or give --client-cert FILE`);
+    if (secret === '' || CONTROL.test(secret)) throw new UsageError(`${CLIENT_SECRET_ENV} must be a single line, not empty`);
+    credential = { kind: 'secret', secret };
+  }
+  return { cloud, tenantId, clientId, credential, ...(authority ? { authority } : {}) };
+}
+
+/** --authority: an https:// origin (a path is allowed, no query, no credentials). */
+function parseAuthority(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError('--authority must be an https:// URL');
+  }
+  if (url.protocol !== 'https:') throw new UsageError('--authority must be an https:// URL');
+  if (url.username || url.password || url.search || url.hash) throw new UsageError('--authority must be an https:// URL without credentials, query or fragment');
+  return url.href.replace(/\/+$/, '');
+}
+
+/** The certificate and its private key, PEM, from --client-cert (and --client-key). */
+async function readCertificate(certFile: string, keyFile: string | undefined): Promise<{ kind: 'certificate'; certPem: string; keyPem: string }> {
+  const certText = await readPem(certFile, '--client-cert');
+  const cert = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(certText)?.[0];
+  if (!cert) throw new UsageError(`--client-cert ${certFile} holds no PEM certificate`);
+  try {
+    new X509Certificate(cert);
+  } catch {
+    throw new UsageError(`--client-cert ${certFile}: the certificate does not parse`);
+  }
+  const keyText = keyFile === undefined ? certText : await readPem(keyFile, '--client-key');
+  const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(keyText)?.[0];
+  const flag = keyFile === undefined ? `--client-cert ${certFile}` : `--client-key ${keyFile}`;
+  if (!key) throw new UsageError(`${flag} holds no PEM private key${keyFile === undefined ? ' (give it with --client-key FILE)' : ''}`);
+  if (key.includes('ENCRYPTED')) throw new UsageError(`${flag}: the private key is encrypted; give it unencrypted`);
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new UsageError(`${flag}: the private key does not parse`);
+  }
+  return { kind: 'certificate', certPem: cert, keyPem: key };
+}
+
+async function readPem(file: string, flag: string): Promise<string> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (data.length > MAX_PEM_FILE) throw new UsageError(`${flag} ${file} is too large for a PEM file`);
+  return data.toString('utf8');
+}
+
+/** The whole of stdin, less one trailing newline (as `echo` and here-strings add it). */
+export async function readStdinSecret(stdin: Readable, what: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += b.length;
+    if (size > MAX_STDIN_SECRET) throw new UsageError(`stdin is too long for ${what}`);
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
