@@ -52,7 +52,9 @@ describe('checkSendPaths on the fixture zones and the sandbox SMTP endpoint', ()
     expect(r.paths.map((p) => [p.path, p.verdict])).toEqual([['smtp-auth', 'works'], ['direct-send', 'works'], ['connector-relay', 'works']]);
     expect(states(path(r, 'direct-send'))).toEqual({ mx: 'ok', port25: 'ok', spf: 'ok' });
     expect(states(path(r, 'connector-relay'))).toEqual({ mx: 'ok', port25: 'ok', spf: 'ok', 'spf-include': 'ok' });
-    expect(r.findings).toEqual([]);
+    // AUTH LOGIN works today: the path works, with the dated Basic-auth warning (src/smtp/timeline.ts).
+    expect(codes(r)).toEqual(['SMTP_BASIC_AUTH_RETIRING']);
+    expect(path(r, 'smtp-auth').conditions.find((c) => c.check === 'auth')).toMatchObject({ state: 'ok', codes: ['SMTP_BASIC_AUTH_RETIRING'] });
     expect(r.spf).toMatchObject({ domain: 'paths-in.test', ip: '192.0.2.25', result: 'pass', m365Include: true, status: 'pass' });
     expect(r.mx.m365Host).toBe('paths-in-test.mail.protection.outlook.com');
     expect(r.mxProbe).toMatchObject({ host: 'paths-in-test.mail.protection.outlook.com', port: smtp.port, reachable: true, starttls: true, authMechanisms: ['LOGIN', 'XOAUTH2'] });
@@ -116,7 +118,7 @@ describe('checkSendPaths on the fixture zones and the sandbox SMTP endpoint', ()
       expect(port?.reason).toContain('block outbound port 25');
     }
     expect(r.mxProbe).toMatchObject({ host: 'paths-in-test.mail.protection.outlook.com', port: closed, reachable: false });
-    expect(codes(r)).toEqual(['SMTP_UNREACHABLE']);
+    expect(codes(r)).toEqual(['SMTP_BASIC_AUTH_RETIRING', 'SMTP_UNREACHABLE']);
   });
 
   it('an MX host whose certificate does not verify: port 25 still answers (ok, with the reason), SMTP_TLS_CERT_INVALID decides the exit code', async () => {
