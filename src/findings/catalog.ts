@@ -86,6 +86,16 @@ export const CATALOG = {
   VERIFICATION_TXT_MALFORMED: { severity: 'info', area: 'verification', title: 'an MS= record that is not MS=ms followed by 8 digits' },
   SMTP_BANNER_NOT_M365: { severity: 'info', area: 'smtp', title: "the banner is not Microsoft's though Microsoft's host was the target" },
   SMTP_AUTH_OTHER: { severity: 'info', area: 'smtp', title: 'the AUTH test got another reply (see explain)' },
+  // The OAuth token (issue 15): the four of DESIGN.md's table are errors; the rest, beyond it, info.
+  OAUTH_TOKEN_ERROR: { severity: 'error', area: 'smtp', title: 'the token endpoint refused the grant (evidence: the AADSTS code)' },
+  OAUTH_TOKEN_AUDIENCE: { severity: 'error', area: 'smtp', title: "the token is not for the cloud's Exchange Online resource" },
+  OAUTH_TOKEN_NO_SMTP_PERMISSION: { severity: 'error', area: 'smtp', title: 'no SMTP.SendAsApp role (app token) or SMTP.Send scope (delegated token)' },
+  OAUTH_TOKEN_EXPIRED: { severity: 'error', area: 'smtp', title: 'the token has expired' },
+  OAUTH_TOKEN_EXPIRING: { severity: 'info', area: 'smtp', title: 'the token expires within 5 minutes' },
+  OAUTH_TOKEN_NOT_YET_VALID: { severity: 'info', area: 'smtp', title: "the token's nbf is in the future by more than the clock skew" },
+  OAUTH_TOKEN_TENANT_MISMATCH: { severity: 'info', area: 'smtp', title: "the token's tid is not the tenant given" },
+  OAUTH_TOKEN_APP_RBAC: { severity: 'info', area: 'smtp', title: 'an app token without SMTP.SendAsApp that the server accepted: Exchange App RBAC' },
+  OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT: its claims cannot be read, the server decides' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */
