@@ -12,7 +12,7 @@ const FLOORS = [
   ['message'], //                              message and NDR analysis
   ['spf', 'dkim', 'dmarc', 'smtp', 'transport'], // the area checks and protocols
   ['m365'], //                                 Microsoft's facts: clouds, tenant; MX, autodiscover, verification
-  ['dns'], //                                  DnsClient, raw client, overlay, LookupContext
+  ['dns', 'http'], //                          DnsClient, raw client, overlay, LookupContext; one HTTPS request
   ['domain'], //                               names, normalisation, host:port
   ['findings', 'util'], //                     Finding, catalog, grade; text caps and trims, freezing, deadlines
 ];

@@ -46,6 +46,14 @@ export { createZoneOverlay, type OverlayUse, type OverlayZone, type ZoneOverlay 
 export { parseZoneFile, zoneOriginOf, ZoneFileError, type ParsedZone, type ZoneRecord } from './dns/zone-file.js';
 
 // ---------------------------------------------------------------------------
+// http: one HTTPS request as a typed outcome (the OAuth token endpoint; MTA-STS policies)
+
+export {
+  createHttpsClient, DEFAULT_HTTPS_MAX_BYTES, DEFAULT_HTTPS_TIMEOUT_MS,
+  type HttpsAnswer, type HttpsCa, type HttpsClient, type HttpsClientOptions, type HttpsFailure, type HttpsOutcome, type HttpsRequestInit, type HttpsStage,
+} from './http/client.js';
+
+// ---------------------------------------------------------------------------
 // domain: names as typed, and their organizational domain
 
 export { normalizeDomain, organizationalDomain, type NormalizedDomain } from './domain/normalize.js';
@@ -81,7 +89,7 @@ export { discoverDmarcPolicy, dmarcWalkNames, type AppliedDmarc, type DmarcDisco
 // ---------------------------------------------------------------------------
 // m365: Microsoft's clouds and tenant names; the MX, autodiscover and verification checks; connector certificates
 
-export { CLOUD_ENDPOINTS, CLOUDS, detectCloud, isCloud, type Cloud, type CloudEndpoints, type CloudEvidence } from './m365/clouds.js';
+export { CLOUD_ENDPOINTS, CLOUDS, cloudsOfExoAudience, detectCloud, EXO_APP_ID, isCloud, type Cloud, type CloudEndpoints, type CloudEvidence } from './m365/clouds.js';
 export { normalizeTenant } from './m365/tenant.js';
 export { checkMx, expectedMxHost, type MxHost, type MxKind, type MxSection } from './m365/mx.js';
 export { checkAutodiscover, lookupAutodiscoverTarget, type AutodiscoverSection } from './m365/autodiscover.js';
@@ -89,13 +97,19 @@ export { checkVerification, type VerificationSection } from './m365/verification
 export { certificateNameMatches, certificateValidity, parseConnectorCertificate, type ConnectorCertificate, type NameFit, type NameMatch } from './m365/connector.js';
 
 // ---------------------------------------------------------------------------
-// smtp: the submission probe, endpoints, SMTP and NDR codes
+// smtp: the submission probe, endpoints, SMTP and NDR codes; the OAuth token, its claims, AADSTS codes
 
 export { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, probeSmtp, xoauth2Response, type EndpointProbe, type LoginCredentials, type OAuthCredentials, type ProbeAuth, type ProbeOptions, type SharedProbeOptions, type SocketFactory, type TrustedCa } from './smtp/probe.js';
 export type { AuthMechanismName, AuthOutcome, AuthTestResult, CertificateInfo, OAuthClaimFacts, OAuthFacts, OAuthTokenSource, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
 export { BASIC_AUTH_TIMELINE, basicAuthOutlook, type BasicAuthMilestone, type BasicAuthOutlook, type BasicAuthStage } from './smtp/timeline.js';
 export { IMPLICIT_TLS_PORT, parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from './smtp/endpoint.js';
 export { explainCode, SMTP_CODES, type CodeEntry, type CodeExplanation, type CodeVariant } from './smtp/codes.js';
+export {
+  acquireToken, parseClientCertificate,
+  type CertificateProblem, type ClientCertificate, type ClientCredential, type TokenContext, type TokenError, type TokenErrorKind, type TokenFailure, type TokenRequest, type TokenResult, type TokenSuccess,
+} from './smtp/token.js';
+export { CLOCK_SKEW_SECONDS, diagnoseToken, parseTokenClaims, type DiagnoseOptions, type TokenDiagnosis, type TokenFacts } from './smtp/token-claims.js';
+export { AADSTS_CODES, aadstsErrorUrl, findAadsts, parseAadstsCode, type AadstsEntry } from './smtp/aadsts.js';
 
 // ---------------------------------------------------------------------------
 // report: every output format, the audit trail, saved runs, safe text

@@ -7,7 +7,7 @@ export const DESCRIPTIONS = {
   batch: 'audit a list of domains: one a line, or a CSV with a domain column (and optionally tenant); - reads stdin',
   spf: 'RFC 7208 check_host() for a client address, with the include tree, lookup counts and the Microsoft 365 SPF checks',
   probe: "check SMTP submission: TCP, banner, EHLO, STARTTLS, TLS version and certificate, AUTH mechanisms (default: the cloud's submission host, port 587)",
-  explain: 'explain SMTP/NDR codes such as "535 5.7.3", 5.7.139 or 550-5.7.1: meaning, likely cause, fix',
+  explain: 'explain SMTP/NDR codes such as "535 5.7.3", 5.7.139 or 550-5.7.1, and Entra AADSTS codes such as AADSTS7000215: meaning, likely cause, fix',
   report: 're-render a saved run (--format json or jsonl output) without querying DNS again',
   plan: 'the records to publish for Microsoft 365, each marked present, change or add against live DNS',
   'send-paths': 'SMTP AUTH submission, direct send and connector relay side by side: each works, blocked or unknown, with the reasons',

@@ -82,6 +82,10 @@ export const CATALOG = {
   SMTP_BASIC_AUTH_RETIRING: { severity: 'warning', area: 'smtp', title: "AUTH LOGIN with a password works today, but Microsoft's published timeline turns Basic auth off" },
   SMTP_BASIC_AUTH_RETIRED: { severity: 'error', area: 'smtp', title: '550 5.7.30: Basic authentication is not supported for Client Submission' },
   SMTP_OAUTH_FAILED: { severity: 'error', area: 'smtp', title: 'the XOAUTH2 test was rejected' },
+  OAUTH_TOKEN_ERROR: { severity: 'error', area: 'smtp', title: 'the token endpoint refused the grant (evidence: the AADSTS code)' },
+  OAUTH_TOKEN_AUDIENCE: { severity: 'error', area: 'smtp', title: "the token is not for the cloud's Exchange Online resource" },
+  OAUTH_TOKEN_NO_SMTP_PERMISSION: { severity: 'error', area: 'smtp', title: 'no SMTP.SendAsApp role (app token) or SMTP.Send scope (delegated token)' },
+  OAUTH_TOKEN_EXPIRED: { severity: 'error', area: 'smtp', title: 'the token has expired' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
@@ -93,6 +97,13 @@ export const CATALOG = {
   SMTP_AUTH_OTHER: { severity: 'info', area: 'smtp', title: 'the AUTH test got another reply (see explain)' },
   CONNECTOR_CERT_NAME_MISMATCH: { severity: 'info', area: 'smtp', title: "a connector certificate (--cert) names no domain checked in its CN or SAN (550 5.7.64)" },
   CONNECTOR_CERT_EXPIRED: { severity: 'info', area: 'smtp', title: 'a connector certificate (--cert) is outside its validity period' },
+  // The OAuth token beyond DESIGN.md's table (issue 15): info.
+  OAUTH_TOKEN_EXPIRING: { severity: 'info', area: 'smtp', title: 'the token expires within 5 minutes' },
+  OAUTH_TOKEN_NOT_YET_VALID: { severity: 'info', area: 'smtp', title: "the token's nbf is in the future by more than the clock skew" },
+  OAUTH_TOKEN_TENANT_MISMATCH: { severity: 'info', area: 'smtp', title: "the token's tid is not the tenant given" },
+  OAUTH_TOKEN_APP_RBAC: { severity: 'info', area: 'smtp', title: 'an app token without SMTP.SendAsApp that the server accepted: Exchange App RBAC' },
+  OAUTH_TOKEN_EXCHANGE_SETUP: { severity: 'info', area: 'smtp', title: 'the token looks right and the server refused it: the Exchange-side setup is missing' },
+  OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT: its claims cannot be read, the server decides' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */

@@ -151,9 +151,11 @@ export function renderProbeJson(r: ProbeResult, run?: ProbeRunInfo): string {
 export function renderExplanationsTable(items: readonly CodeExplanation[], options: ProbeRenderOptions = {}): string {
   const { color } = options;
   const blocks = items.map((e) => {
-    const code = [e.replyCode, e.enhancedCode].filter((x) => x !== null).join(' ');
+    const code = e.aadsts ? `AADSTS${e.aadsts.code}` : [e.replyCode, e.enhancedCode].filter((x) => x !== null).join(' ');
+    const catalogId = e.id && e.id !== e.enhancedCode && !e.aadsts ? ` (catalog ${e.id})` : '';
+    const sender = e.sender === 'gmail' ? ' — Gmail, not Microsoft' : e.sender === 'microsoft' ? ' — Microsoft 365' : e.sender === 'entra' ? ' — Microsoft Entra ID token endpoint' : '';
     const rows: [string, string][] = [
-      ['Code', `${code}${e.id && e.id !== e.enhancedCode ? ` (catalog ${e.id})` : ''}${e.sender === 'gmail' ? ' — Gmail, not Microsoft' : e.sender === 'microsoft' ? ' — Microsoft 365' : ''}`],
+      ['Code', `${code}${catalogId}${sender}`],
       ['Title', cleanText(e.title)],
       ['Meaning', cleanText(e.meaning)],
     ];
@@ -162,7 +164,9 @@ export function renderExplanationsTable(items: readonly CodeExplanation[], optio
     if (e.cls) rows.push(['Class', `${e.cls.code}: ${e.cls.name}`]);
     if (e.subject) rows.push(['Subject', `${e.subject.code}: ${e.subject.name}`]);
     if (e.replyCode !== null && e.replyMeaning && e.enhancedCode !== null) rows.push(['Reply code', `${e.replyCode}: ${e.replyMeaning}`]);
-    if (e.finding) rows.push(['Probe finding', e.finding]);
+    if (e.aadsts?.name) rows.push(['Entra name', cleanText(e.aadsts.name)]);
+    if (e.aadsts) rows.push(['Error page', e.aadsts.errorUrl]);
+    if (e.finding) rows.push([e.aadsts ? 'Token finding' : 'Probe finding', e.finding]);
     if (e.related.length) rows.push(['See also', e.related.join(', ')]);
     return `${paint(color, 'bold', cleanText(e.input))}\n${table(rows, color)}`;
   });

@@ -8,6 +8,12 @@
  *   to inject (timeouts, SERVFAIL, REFUSED, latency, loss).
  * - {@link startHttpsServer}: an HTTPS server on 127.0.0.1 whose handler
  *   answers each request (stand-ins for a token endpoint or a policy host).
+ * - {@link startTokenEndpoint}: a stand-in for Microsoft Entra ID's token
+ *   endpoint on that HTTPS server: the client-credentials grant with a
+ *   secret or a certificate assertion (verified against the registered
+ *   certificate), JWT tokens with chosen claims, and Entra's AADSTS error
+ *   bodies, natural or on demand; {@link createClientCertificate} makes an
+ *   app's RSA certificate and key.
  * - {@link startMicrosoftLikeSmtpServer}: an SMTP endpoint that speaks like
  *   Exchange Online's submission host (banner, EHLO, STARTTLS, AUTH LOGIN
  *   XOAUTH2), its certificate issued at run time ({@link createTestCertificates}).
@@ -18,6 +24,18 @@
 export { startDnsServer, type DnsServerOptions, type DnsServerStats, type Fault, type TestDnsServer } from './dns-server.js';
 export { parseCharacterStrings, ZoneStore, type LookupResult, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
 export { startHttpsServer, type HttpsHandler, type HttpsRequest, type HttpsResponse, type HttpsServerOptions, type SandboxHttpsServer } from './https-server.js';
+export {
+  createClientCertificate,
+  SANDBOX_AADSTS,
+  startTokenEndpoint,
+  type ClientCertificatePems,
+  type SandboxTokenEndpoint,
+  type TokenEndpointApp,
+  type TokenEndpointError,
+  type TokenEndpointOptions,
+  type TokenEndpointRequest,
+  type TokenEndpointTenant,
+} from './token-endpoint.js';
 export {
   createTestCertificates,
   MICROSOFT_AUTH_REPLIES,

@@ -2,10 +2,12 @@
  * SMTP and NDR codes as Microsoft 365 uses them (reference §9), and the
  * RFC 3463 structure of enhanced status codes for everything else.
  * `explainCode` accepts what people paste: `535 5.7.3`, `535-5.7.139`,
- * `5.7.139`, a whole NDR line, or a bare reply code such as `530`.
+ * `5.7.139`, a whole NDR line, or a bare reply code such as `530`; and the
+ * Microsoft Entra token endpoint's `AADSTS7000215` (aadsts.ts).
  */
 import type { FindingCode } from '../findings/catalog.js';
 import { describeBasicAuthTimeline } from './timeline.js';
+import { aadstsErrorUrl, findAadsts, parseAadstsCode } from './aadsts.js';
 
 /** A wording of a code that changes its cause, told apart by the text of the reply. */
 export interface CodeVariant {
@@ -385,18 +387,22 @@ const DETAIL_TEXT: Record<string, string> = {
   '7.27': 'Sender address has a null MX.',
 };
 
-/** What explainCode says of one code: the catalog entry when one matches, and RFC 3463's structure and RFC 5321's reply meaning. */
+/**
+ * What explainCode says of one code: the catalog entry when one matches, and
+ * RFC 3463's structure and RFC 5321's reply meaning; for an AADSTS code, the
+ * Entra catalog entry (aadsts.ts) and `aadsts`.
+ */
 export interface CodeExplanation {
   /** The input as given. */
   input: string;
   replyCode: number | null;
   enhancedCode: string | null;
-  /** `catalog` when a Microsoft 365 entry matched, else `rfc`. */
-  source: 'catalog' | 'rfc';
-  /** The catalog entry id (`5.7.139`, `4.7.500-699`), or null. */
+  /** `catalog` when a Microsoft 365 (or Entra) entry matched, else `rfc` (`entra` for an AADSTS code the catalog lacks). */
+  source: 'catalog' | 'rfc' | 'entra';
+  /** The catalog entry id (`5.7.139`, `4.7.500-699`, `AADSTS7000215`), or null. */
   id: string | null;
-  /** Who sends it, for catalog entries. */
-  sender: 'microsoft' | 'gmail' | null;
+  /** Who sends it, for catalog entries: `entra` for the token endpoint's AADSTS codes. */
+  sender: 'microsoft' | 'gmail' | 'entra' | null;
   title: string;
   meaning: string;
   cause: string | null;
@@ -412,6 +418,8 @@ export interface CodeExplanation {
   replyMeaning: string | null;
   /** Catalog entries usually sent with this reply code (for a bare `535`). */
   related: string[];
+  /** For an AADSTS code: the number, Learn's error name, Entra's error page and the source's confidence (null otherwise). */
+  aadsts: { code: number; name: string | null; errorUrl: string; confidence: 'P' | 'S' | null } | null;
 }
 
 // A reply code then an enhanced code (`535 5.7.3`, `535-5.7.139`, `535 #5.7.3`), or either alone.
@@ -426,6 +434,8 @@ export function findCodeEntry(cls: number, subject: number, detail: number): Cod
 
 /** Explains an SMTP/NDR code as pasted (`535 5.7.3`, `5.7.139`, an NDR line); null when the input holds no code at all. Reads at most 2,000 characters. Pure. */
 export function explainCode(input: string): CodeExplanation | null {
+  const aad = parseAadstsCode(input);
+  if (aad) return explainAadsts(input, aad.code);
   const text = input.slice(0, 2000);
   let replyCode: number | null = null;
   let parts: [number, number, number] | null = null;
@@ -453,7 +463,7 @@ export function explainCode(input: string): CodeExplanation | null {
     return {
       input, replyCode, enhancedCode: null, source: 'rfc', id: null, sender: null,
       title: `Reply code ${replyCode}`, meaning: replyMeaning ?? '', cause: null, fix: null, finding: null,
-      cls: null, subject: null, detail: null, replyMeaning, related,
+      cls: null, subject: null, detail: null, replyMeaning, related, aadsts: null,
     };
   }
   const [c, s, d] = parts;
@@ -467,14 +477,35 @@ export function explainCode(input: string): CodeExplanation | null {
     return {
       input, replyCode, enhancedCode, source: 'catalog', id: entry.id, sender: entry.source,
       title: base.title, meaning: base.meaning, cause: base.cause, fix: base.fix, finding: entry.finding ?? null,
-      ...rfc, replyMeaning, related: [],
+      ...rfc, replyMeaning, related: [], aadsts: null,
     };
   }
   const title = rfc.detail ? `${enhancedCode}: ${rfc.detail.replace(/\.$/, '')}` : `${enhancedCode}: ${rfc.cls.name}, ${rfc.subject?.name ?? `subject ${s}`}`;
   const meaning = [rfc.cls.meaning, rfc.subject ? rfc.subject.meaning : `Subject ${s} is not defined by RFC 3463.`, rfc.detail ?? 'This detail code is not registered; the server\'s text says more.'].join(' ');
   return {
     input, replyCode, enhancedCode, source: 'rfc', id: null, sender: null,
-    title, meaning, cause: null, fix: null, finding: null, ...rfc, replyMeaning, related: [],
+    title, meaning, cause: null, fix: null, finding: null, ...rfc, replyMeaning, related: [], aadsts: null,
+  };
+}
+
+/** An AADSTS code: the Entra catalog entry, or Entra's error page for a code the catalog lacks (research/oauth.md §4). */
+function explainAadsts(input: string, code: number): CodeExplanation {
+  const entry = findAadsts(code);
+  const errorUrl = aadstsErrorUrl(code);
+  const base = {
+    input, replyCode: null, enhancedCode: null, id: `AADSTS${code}`, sender: 'entra' as const, finding: 'OAUTH_TOKEN_ERROR' as const,
+    cls: null, subject: null, detail: null, replyMeaning: null, related: [],
+  };
+  if (!entry) {
+    return {
+      ...base, source: 'entra', title: `AADSTS${code}: not in m365audit's catalog`,
+      meaning: `A Microsoft Entra ID error code; Entra's own page says more: ${errorUrl}`, cause: null, fix: null,
+      aadsts: { code, name: null, errorUrl, confidence: null },
+    };
+  }
+  return {
+    ...base, source: 'catalog', title: entry.title, meaning: entry.meaning, cause: null, fix: entry.fix,
+    aadsts: { code, name: entry.name, errorUrl, confidence: entry.confidence },
   };
 }
 

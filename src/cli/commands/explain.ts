@@ -15,7 +15,7 @@ export interface ExplainCliOptions {
 export function explainCommand(run: CliRun): Command {
   return new Command('explain')
     .description(describe('explain'))
-    .argument('<code...>', 'codes, with or without the reply code, or a whole NDR line in quotes')
+    .argument('<code...>', 'codes, with or without the reply code, a whole NDR line in quotes, or an AADSTS code')
     .addOption(singleChoiceOption('--format <format>', 'output format: table, json', ['table', 'json'], 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -51,6 +51,6 @@ export function explainInputs(inputs: readonly string[]): CodeExplanation[] {
     if (e) items.push(e);
     else bad.push(input);
   }
-  if (bad.length) throw new UsageError(`not an SMTP code: ${bad.map((b) => JSON.stringify(cleanText(b.slice(0, 80)))).join(', ')} (expected e.g. 535 5.7.3, 5.7.139 or 550)`);
+  if (bad.length) throw new UsageError(`not an SMTP code: ${bad.map((b) => JSON.stringify(cleanText(b.slice(0, 80)))).join(', ')} (expected e.g. 535 5.7.3, 5.7.139, 550 or AADSTS7000215)`);
   return items;
 }
