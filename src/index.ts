@@ -23,7 +23,7 @@ export { planDomain, type Plan, type PlanRow, type PlanStatus, type SpfReviewer 
 export { createCloudTally, createRunProber, mostCommonCloud, type RunProber, type RunProberOptions } from './audit/probes.js';
 export {
   checkSendPaths, sendPathVerdict,
-  type ConditionState, type SendPath, type SendPathCheck, type SendPathCondition, type SendPathId, type SendPathsCertificate, type SendPathsOptions, type SendPathsReport, type SendPathsSpf, type SendPathVerdict,
+  type ConditionState, type SendPath, type SendPathCheck, type SendPathCondition, type SendPathId, type SendPathsCertificate, type SendPathsOAuth, type SendPathsOptions, type SendPathsReport, type SendPathsSpf, type SendPathVerdict,
 } from './audit/send-paths.js';
 export { MAX_LISTED, MAX_TEXT_LENGTH } from './util/caps.js';
 export { VERSION } from './version.js';
@@ -109,6 +109,7 @@ export {
   type CertificateProblem, type ClientCertificate, type ClientCredential, type TokenContext, type TokenError, type TokenErrorKind, type TokenFailure, type TokenRequest, type TokenResult, type TokenSuccess,
 } from './smtp/token.js';
 export { CLOCK_SKEW_SECONDS, diagnoseToken, parseTokenClaims, type DiagnoseOptions, type TokenDiagnosis, type TokenFacts } from './smtp/token-claims.js';
+export { withTokenDiagnosis, withTokenFailure, type TokenDiagnosisContext } from './smtp/oauth-result.js';
 export { AADSTS_CODES, aadstsErrorUrl, findAadsts, parseAadstsCode, type AadstsEntry } from './smtp/aadsts.js';
 
 // ---------------------------------------------------------------------------

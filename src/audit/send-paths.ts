@@ -34,7 +34,9 @@ import { checkMx, expectedMxHost, type MxSection } from '../m365/mx.js';
 import { endpointKey, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from '../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions, type SocketFactory } from '../smtp/probe.js';
 import { reachability } from '../smtp/reachability.js';
-import type { ProbeResult } from '../smtp/types.js';
+import { withTokenDiagnosis, withTokenFailure } from '../smtp/oauth-result.js';
+import type { TokenFailure } from '../smtp/token.js';
+import type { OAuthTokenSource, ProbeResult } from '../smtp/types.js';
 import type { SpfResult } from '../spf/evaluate.js';
 import { parseClientIp } from '../spf/ip.js';
 import { auditSpf, type SpfReport } from '../spf/report.js';
@@ -101,8 +103,15 @@ export interface SendPathsOptions {
   from?: string | undefined;
   /** The submission endpoint (--probe-host); default the cloud's submission host on 587. */
   submission?: Endpoint | undefined;
-  /** The AUTH LOGIN test on the submission endpoint (--auth-user and its password). */
+  /** The AUTH test on the submission endpoint: AUTH LOGIN with a password, or AUTH XOAUTH2 with a token. */
   auth?: ProbeOptions['auth'];
+  /**
+   * For an XOAUTH2 test: where the token came from (its claims are decoded
+   * and diagnosed against the server's verdict, as `probe` does), or the
+   * grant's failure (then there is no `auth`, and OAUTH_TOKEN_ERROR blocks
+   * the AUTH condition).
+   */
+  oauth?: SendPathsOAuth | undefined;
   /** Port of the MX probe (default 25). */
   mxPort?: number | undefined;
   /** Each SMTP wait of the probes (default DEFAULT_PROBE_TIMEOUT_MS). */
@@ -115,6 +124,14 @@ export interface SendPathsOptions {
   certificatePem?: string | undefined;
   /** Socket factory for both probes (tests); default net.connect. */
   connect?: SocketFactory | undefined;
+}
+
+/** The XOAUTH2 token's origin for checkSendPaths: its source, the tenant asked, the token URL, or the grant's failure. */
+export interface SendPathsOAuth {
+  source: OAuthTokenSource;
+  tenantId?: string | undefined;
+  tokenUrl?: string | undefined;
+  failure?: TokenFailure | undefined;
 }
 
 /** What `m365audit send-paths` shows: the three paths, the facts they rest on, and every finding. */
@@ -146,8 +163,17 @@ const TITLES: Record<SendPathId, string> = {
   'connector-relay': 'Relay through a connector',
 };
 
-/** Codes of the AUTH test (the catalog's and those issue 15 adds for Basic auth and OAuth). */
-const AUTH_CODE = /^SMTP_(AUTH|BASIC_AUTH|OAUTH)_/;
+/** Codes of the AUTH test (the catalog's, Basic auth's, XOAUTH2's and the OAuth token's). */
+const AUTH_CODE = /^(SMTP_(AUTH|BASIC_AUTH|OAUTH)_|OAUTH_TOKEN_)/;
+
+/** The submission probe joined to the XOAUTH2 token: its claims diagnosed, or the grant's failure (smtp/oauth-result.ts). */
+function withOAuth(result: ProbeResult, opts: SendPathsOptions, cloud: Cloud, now: Date): ProbeResult {
+  const o = opts.oauth;
+  if (!o) return result;
+  if (o.failure) return withTokenFailure(result, o.failure, o.source, o.tokenUrl);
+  if (opts.auth?.mechanism !== 'XOAUTH2') return result;
+  return withTokenDiagnosis(result, opts.auth.token, { cloud, source: o.source, now, tenantId: o.tenantId, tokenUrl: o.tokenUrl });
+}
 
 // ---------------------------------------------------------------------------
 // Notes: what holds for each path whatever the verdict (LEARN-MFD [P] unless marked)
@@ -210,10 +236,11 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
   const mxHost = mx.section.m365Host;
   const mxPort = opts.mxPort ?? SMTP_PORT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const [submission, mxProbed] = await Promise.all([
+  const [probedSubmission, mxProbed] = await Promise.all([
     probeSmtp({ host: submissionEndpoint.host, port: submissionEndpoint.port, timeoutMs, ca: opts.ca, insecure: opts.insecure, auth: opts.auth, connect: opts.connect }),
     mxHost ? probeMxHost(ctx, mxHost, { port: mxPort, timeoutMs, ca: opts.ca, insecure: opts.insecure, connect: opts.connect }) : Promise.resolve(null),
   ]);
+  const submission = withOAuth(probedSubmission, opts, cloud, now);
   // As check --probe-mx shows it: the MX host's name, not the address it was reached at.
   const mxProbe = mxProbed && mxHost ? { ...mxProbed, host: mxHost } : null;
 
@@ -226,7 +253,7 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
   const spfFail = spfFailFinding(spf, cloud);
   const findings = [...notFound, ...mx.findings, ...spf.findings, ...(spfFail ? [spfFail] : []), ...submission.findings, ...(mxProbe?.findings ?? []), ...certFindings];
 
-  const facts: Facts = { domain: name, fromDomain, domains, cloud, ip, mx: mx.section, mxFindings: [...notFound, ...mx.findings], spf, spfChecked, spfFail, submission, auth: opts.auth !== undefined, mxProbe, certificate, certFindings };
+  const facts: Facts = { domain: name, fromDomain, domains, cloud, ip, mx: mx.section, mxFindings: [...notFound, ...mx.findings], spf, spfChecked, spfFail, submission, auth: opts.auth !== undefined || opts.oauth?.failure !== undefined, mxProbe, certificate, certFindings };
   const mxEndpoint = mxHost ? endpointKey({ host: mxHost, port: mxPort }) : null;
   const viaMx = [mxCondition(facts), port25Condition(facts)];
   const paths: SendPath[] = [
@@ -321,6 +348,8 @@ function authCondition(f: Facts): SendPathCondition {
   const found = p.findings.filter((x) => AUTH_CODE.test(x.code));
   if (!f.auth) return cond('auth', 'unknown', 'No credentials were tested: give --auth-user USER to test a mailbox (SMTP AUTH must be enabled for it, which cannot be seen from outside).');
   const a = p.auth;
+  const noToken = found.find((x) => x.code === 'OAUTH_TOKEN_ERROR');
+  if (!a && noToken) return cond('auth', 'blocked', `No token for the XOAUTH2 test: ${noToken.message}`, found);
   if (!a) return cond('auth', 'unknown', 'The AUTH test did not run: the session ended before it.', found);
   const reply = a.reply ? ` (${a.reply})` : '';
   switch (a.outcome) {

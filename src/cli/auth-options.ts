@@ -19,7 +19,10 @@ import type { Readable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import type { Cloud } from '../m365/clouds.js';
 import type { ProbeAuth, TrustedCa } from '../smtp/probe.js';
-import type { OAuthClaimFacts, OAuthFacts, OAuthTokenSource } from '../smtp/types.js';
+import { createHttpsClient } from '../http/client.js';
+import { withTokenDiagnosis, withTokenFailure } from '../smtp/oauth-result.js';
+import { acquireToken, tokenUrl, type TokenFailure } from '../smtp/token.js';
+import type { OAuthTokenSource, ProbeResult } from '../smtp/types.js';
 import type { CliRun } from './io.js';
 import { UsageError } from './usage.js';
 
@@ -93,35 +96,60 @@ export interface GrantInput {
 /** Where the XOAUTH2 token is to come from: given (environment, stdin), or the grant. */
 export type OAuthTokenInput = { kind: 'token'; token: string; source: 'env' | 'stdin' } | { kind: 'grant'; grant: GrantInput };
 
-/** A token in hand, where it came from, and its claims (null until decoded). */
-export interface OAuthToken {
-  token: string;
-  source: OAuthTokenSource;
-  claims: OAuthClaimFacts | null;
-}
-
-/** What the grant needs beside its input: the CAs trusted for the token endpoint (--tls-ca) and the clock. */
+/** What the grant needs beside its input: the CAs trusted for the token endpoint (--tls-ca), its deadline and the clock. */
 export interface OAuthContext {
   ca?: TrustedCa | undefined;
+  /** The token request's deadline, connect to last byte (default the HTTPS client's, 10 s). */
+  timeoutMs?: number | undefined;
   clock?: () => Date;
 }
 
 /**
- * The seam where the token comes from. A token given in the environment or
- * on stdin is used as it is. The client-credentials grant is not available
- * in this build: a usage error says how to pass a token instead (the grant,
- * src/smtp/token.ts acquireToken, is wired in here).
+ * Where the XOAUTH2 test stands before the probe: a token in hand (from the
+ * environment, stdin or the grant), or the grant's failure (then no AUTH
+ * test runs and the result says why: OAUTH_TOKEN_ERROR).
  */
-export async function resolveOAuthToken(input: OAuthTokenInput, ctx: OAuthContext = {}): Promise<OAuthToken> {
-  void ctx;
-  if (input.kind === 'token') return { token: input.token, source: input.source, claims: null };
-  throw new UsageError(`the client-credentials grant (--tenant-id, --client-id) is not available in this build: pass the token in ${TOKEN_ENV} or with --token-stdin`);
+export type OAuthState =
+  | { ok: true; token: string; source: OAuthTokenSource; tokenUrl?: string; tenantId?: string }
+  | { ok: false; failure: TokenFailure; source: OAuthTokenSource; tokenUrl?: string };
+
+/**
+ * The token: as given (environment, stdin), or from the client-credentials
+ * grant (src/smtp/token.ts acquireToken against the cloud's login host or
+ * --authority, trusting --tls-ca beside the system's roots). A grant whose
+ * input cannot be sent (the certificate or key unusable, the tenant or
+ * authority malformed) is a UsageError; a grant the endpoint refuses, or
+ * that gets no answer, is the failure the result reports.
+ */
+export async function resolveOAuthToken(input: OAuthTokenInput, ctx: OAuthContext = {}): Promise<OAuthState> {
+  if (input.kind === 'token') return { ok: true, token: input.token, source: input.source };
+  const { grant } = input;
+  const source: OAuthTokenSource = grant.credential.kind;
+  const https = createHttpsClient({ ...(ctx.ca !== undefined ? { ca: ctx.ca } : {}), ...(ctx.timeoutMs !== undefined ? { timeoutMs: ctx.timeoutMs } : {}) });
+  const r = await acquireToken({ https, ...(ctx.clock ? { clock: ctx.clock } : {}) }, grant);
+  if (r.ok) return { ok: true, token: r.accessToken, source, tokenUrl: r.tokenUrl, tenantId: grant.tenantId };
+  if (r.error.kind === 'credential' || r.error.kind === 'request') throw new UsageError(oneLine(r.finding.message));
+  const url = tokenUrl(grant);
+  return { ok: false, failure: r, source, ...(url.ok ? { tokenUrl: url.url } : {}) };
 }
 
-/** The AUTH test's credentials, and for XOAUTH2 the token's facts for the result (never the token). */
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * The probe's result joined to the XOAUTH2 state: the token's claims
+ * decoded and diagnosed against the server's verdict, or the grant's
+ * failure. The token itself never enters the result.
+ */
+export function finishOAuth(result: ProbeResult, state: OAuthState | null, ctx: { cloud: Cloud; now: Date }): ProbeResult {
+  if (!state) return result;
+  if (!state.ok) return withTokenFailure(result, state.failure, state.source, state.tokenUrl);
+  return withTokenDiagnosis(result, state.token, { cloud: ctx.cloud, source: state.source, now: ctx.now, tenantId: state.tenantId, tokenUrl: state.tokenUrl });
+}
+
+/** The AUTH test's credentials (null when the grant gave no token: no AUTH test runs), and for XOAUTH2 the token's state. */
 export interface ResolvedAuth {
-  auth: ProbeAuth;
-  oauth: OAuthFacts | null;
+  auth: ProbeAuth | null;
+  oauth: OAuthState | null;
 }
 
 const GRANT_FLAGS = [
@@ -172,8 +200,8 @@ export async function readAuthOptions(run: CliRun, opts: AuthCliOptions, ctx: { 
   if (opts.passwordStdin) throw new UsageError('--oauth cannot be used with --password-stdin: XOAUTH2 sends a token, not a password');
   if (env[PASSWORD_ENV] !== undefined) throw new UsageError(`--oauth cannot be used with ${PASSWORD_ENV} set: XOAUTH2 sends a token, not a password (unset it)`);
   const input = await tokenInput(run, opts, grantFlags, ctx.cloud);
-  const token = await resolveOAuthToken(input, ctx);
-  return { auth: { mechanism: 'XOAUTH2', user, token: token.token }, oauth: { source: token.source, claims: token.claims } };
+  const state = await resolveOAuthToken(input, ctx);
+  return { auth: state.ok ? { mechanism: 'XOAUTH2', user, token: state.token } : null, oauth: state };
 }
 
 /** The token given (environment, stdin), or the grant's input; usage errors for what does not fit. */

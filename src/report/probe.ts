@@ -111,15 +111,22 @@ function unixTime(seconds: number): string {
 /** Where the XOAUTH2 token came from, and the claims that decide SMTP (never the token). */
 function oauthFact(o: OAuthFacts): string {
   const lines = [TOKEN_SOURCES[o.source]];
+  if (o.tokenUrl) lines.push(`token endpoint: ${cleanText(o.tokenUrl)}`);
   const c = o.claims;
-  if (c) {
+  if (o.error) {
+    const codes = o.error.codes.length > 0 ? ` (AADSTS${o.error.codes.join(', AADSTS')})` : '';
+    lines.push(`no token: ${cleanText(o.error.error ?? o.error.kind)}${codes}`);
+  } else if (!c) {
+    lines.push('claims: not decoded');
+  } else if (c.format === 'opaque') {
+    lines.push('claims: none readable (not a JWT)');
+  } else {
+    const list = (v: readonly string[] | null): string | null => (v && v.length > 0 ? v.join(' ') : null);
     const shown: [string, string | null][] = [
-      ['aud', c.aud], ['roles', c.roles ? c.roles.join(' ') : null], ['scp', c.scp], ['tid', c.tid], ['appid', c.appid],
-      ['exp', c.exp === null ? null : unixTime(c.exp)], ['idtyp', c.idtyp],
+      ['kind', c.kind], ['aud', list(c.aud)], ['roles', list(c.roles)], ['scp', list(c.scp)], ['tid', c.tid], ['appid', c.appid],
+      ['credential', c.credential], ['oid', c.oid], ['exp', c.exp === null ? null : unixTime(c.exp)], ['idtyp', c.idtyp],
     ];
     for (const [k, v] of shown) if (v !== null) lines.push(`${k}: ${cleanText(v)}`);
-  } else {
-    lines.push('claims: not decoded');
   }
   return lines.join('\n');
 }

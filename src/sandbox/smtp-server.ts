@@ -85,8 +85,12 @@ export interface MicrosoftLikeOptions {
   xoauth2?: AuthMode;
   /** The user and password AUTH LOGIN accepts. */
   credentials?: { user: string; password: string };
-  /** The user and access token AUTH XOAUTH2 accepts. */
-  oauth?: { user: string; token: string };
+  /**
+   * The user and access token AUTH XOAUTH2 accepts: exactly this token, or
+   * any token `accepts` says yes to (Exchange Online's own checks: a
+   * signature by the sandbox token endpoint, its audience and roles).
+   */
+  oauth?: { user: string; token: string } | { user: string; accepts: (token: string) => boolean | Promise<boolean> };
   /**
    * Answer a rejected XOAUTH2 token as Gmail does: a 334 with a base64 JSON
    * error, then 535 after the client's empty line (default: Exchange
@@ -207,10 +211,18 @@ export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = 
   const mechanisms = opts.mechanisms ?? ALL_MECHANISMS;
   const modeOf = (method: string): AuthMode => (method === 'XOAUTH2' ? opts.xoauth2 : opts.login) ?? opts.auth ?? 'check';
   /** Exactly the configured user and secret, for the mechanism used. */
-  const matches = (auth: SMTPServerAuthentication): boolean => {
+  const matches = async (auth: SMTPServerAuthentication): Promise<boolean> => {
     if (auth.method === 'LOGIN') return !!opts.credentials && auth.username === opts.credentials.user && auth.password === opts.credentials.password;
-    if (auth.method === 'XOAUTH2') return !!opts.oauth && auth.username === opts.oauth.user && auth.accessToken === opts.oauth.token;
-    return false;
+    if (auth.method !== 'XOAUTH2' || !opts.oauth || auth.username !== opts.oauth.user) return false;
+    const token = auth.accessToken ?? '';
+    if ('accepts' in opts.oauth) {
+      try {
+        return await opts.oauth.accepts(token);
+      } catch {
+        return false;
+      }
+    }
+    return token === opts.oauth.token;
   };
   const record = (meta: unknown): void => {
     const m = meta as { tnx?: string; command?: string } | undefined;
@@ -232,31 +244,34 @@ export async function startMicrosoftLikeSmtpServer(opts: MicrosoftLikeOptions = 
       socketTimeout: 30_000,
       logger: { trace: noop, debug: record, info: noop, warn: noop, error: noop, fatal: noop } as never,
       onAuth(auth: SMTPServerAuthentication, _session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void) {
-        const user = auth.username ?? '';
-        const mode = modeOf(auth.method);
-        let accepted: boolean;
-        let reply: AuthReply | null = null;
-        if (mode === 'accept') accepted = true;
-        else if (mode === 'check') {
-          accepted = matches(auth);
-          if (!accepted) reply = MICROSOFT_AUTH_REPLIES.badCredentials;
-        } else {
-          accepted = false;
-          reply = mode;
-        }
-        attempts.push({ method: auth.method, user, accepted });
-        if (accepted) return callback(null, { user });
-        // Gmail's way: a 334 with the error as base64 JSON; smtp-server then answers the client's next line with 535.
-        if (auth.method === 'XOAUTH2' && mode === 'check' && opts.oauthChallenge) return callback(null, { data: { status: '400', schemes: 'Bearer', scope: 'https://outlook.office365.com/.default' } });
-        const err = new Error(reply?.text ?? 'Authentication unsuccessful') as Error & { responseCode?: number };
-        err.responseCode = reply?.code ?? 535;
-        return callback(err);
+        void answerAuth(auth, callback);
       },
     },
     serverName,
     opts.greeting ?? microsoftBanner(serverName),
     mechanisms,
   );
+  async function answerAuth(auth: SMTPServerAuthentication, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): Promise<void> {
+    const user = auth.username ?? '';
+    const mode = modeOf(auth.method);
+    let accepted: boolean;
+    let reply: AuthReply | null = null;
+    if (mode === 'accept') accepted = true;
+    else if (mode === 'check') {
+      accepted = await matches(auth);
+      if (!accepted) reply = MICROSOFT_AUTH_REPLIES.badCredentials;
+    } else {
+      accepted = false;
+      reply = mode;
+    }
+    attempts.push({ method: auth.method, user, accepted });
+    if (accepted) return callback(null, { user });
+    // Gmail's way: a 334 with the error as base64 JSON; smtp-server then answers the client's next line with 535.
+    if (auth.method === 'XOAUTH2' && mode === 'check' && opts.oauthChallenge) return callback(null, { data: { status: '400', schemes: 'Bearer', scope: 'https://outlook.office365.com/.default' } });
+    const err = new Error(reply?.text ?? 'Authentication unsuccessful') as Error & { responseCode?: number };
+    err.responseCode = reply?.code ?? 535;
+    return callback(err);
+  }
   server.on('error', noop);
   const sockets = new Set<net.Socket>();
   server.server.on('connection', (s: net.Socket) => {

@@ -3,6 +3,8 @@
  * `check`/`batch` put it under `probe`). Field names are a contract.
  */
 import type { Finding } from '../findings/catalog.js';
+import type { TokenError } from './token.js';
+import type { TokenFacts } from './token-claims.js';
 
 /** How a probe gets to TLS: `starttls` on a plain port (587, 25), or `implicit` TLS from the first byte (465, RFC 8314). */
 export type TlsMode = 'starttls' | 'implicit';
@@ -112,31 +114,24 @@ export type OAuthTokenSource = 'env' | 'stdin' | 'secret' | 'certificate';
 
 /**
  * The claims of an access token that decide SMTP (research oauth.md §3),
- * decoded without a signature check (we are the client); null for a claim
- * the token does not carry.
+ * decoded without a signature check (we are the client): token-claims.ts
+ * parseTokenClaims' facts.
  */
-export interface OAuthClaimFacts {
-  /** Audience: Exchange Online's resource (`https://outlook.office365.com`) or its app id. */
-  aud: string | null;
-  /** App-only tokens: must hold SMTP.SendAsApp (unless Exchange App RBAC grants it). */
-  roles: string[] | null;
-  /** Delegated tokens: space-separated scopes, must hold SMTP.Send. */
-  scp: string | null;
-  /** Tenant id. */
-  tid: string | null;
-  /** Client (application) id: `appid` in v1 tokens, `azp` in v2. */
-  appid: string | null;
-  /** Expiry, Unix seconds. */
-  exp: number | null;
-  /** `app` for app-only tokens (an optional claim). */
-  idtyp: string | null;
-}
+export type OAuthClaimFacts = TokenFacts;
 
-/** The ProbeResult's `oauth` section: the token's source and claims, never the token. */
+/**
+ * The ProbeResult's `oauth` section: the token's source and claims, never
+ * the token. With the client-credentials grant, the token URL asked and,
+ * when no token came, the error (Entra's fields, redacted).
+ */
 export interface OAuthFacts {
   source: OAuthTokenSource;
-  /** Null until the claims are decoded (or when the token is not a JWT). */
+  /** Null when no token came (see `error`). An opaque token has `format: 'opaque'` and null claims. */
   claims: OAuthClaimFacts | null;
+  /** The grant's token endpoint (`https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`). */
+  tokenUrl?: string;
+  /** Why the grant gave no token (then no AUTH test ran). */
+  error?: TokenError;
 }
 
 /** One line of the SMTP conversation, for `--trace` (ProbeOptions.onTranscript); the password and the token are masked. */

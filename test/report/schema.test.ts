@@ -206,15 +206,21 @@ describe('schema/report.schema.json', () => {
       expectValid(validateProbeDoc, b, 'probe, Basic auth retired');
       expectValid(validateProbeDoc, n, 'probe --oauth, not sent');
       expect(x?.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'accepted' });
-      expect(x?.oauth).toEqual({ source: 'env', claims: null });
+      // The claims decoded (a token without roles or expiry: the server accepted it, so App RBAC, info).
+      expect(x?.oauth).toMatchObject({ source: 'env', claims: { format: 'jwt', kind: 'app', aud: ['https://outlook.office365.com'], roles: null, exp: null } });
+      expect(x?.findings.map((f) => f.code)).toEqual(['OAUTH_TOKEN_APP_RBAC']);
       expect(b?.auth).toMatchObject({ mechanism: 'LOGIN', outcome: 'retired' });
       expect(b?.oauth).toBeUndefined();
       expect(b?.findings.map((f) => f.code)).toEqual(['SMTP_BASIC_AUTH_RETIRED']);
       expect(n?.auth).toMatchObject({ mechanism: 'XOAUTH2', outcome: 'not-sent' });
       expect(JSON.stringify(sent.map((r) => r.stdout))).not.toContain(token);
       const { run: _run, ...result } = x as ProbeResult & { run: unknown };
-      const claims = { aud: 'https://outlook.office365.com', roles: ['SMTP.SendAsApp'], scp: null, tid: 't', appid: 'a', exp: 1_796_083_200, idtyp: 'app' };
-      expectValid(validateProbe, { ...result, oauth: { source: 'secret', claims } }, 'claims');
+      const claims = { ...(x?.oauth?.claims ?? {}), aud: ['https://outlook.office365.com'], roles: ['SMTP.SendAsApp'], tid: 't', appid: 'a', exp: 1_796_083_200, idtyp: 'app' };
+      expectValid(validateProbe, { ...result, oauth: { source: 'secret', claims, tokenUrl: 'https://login.microsoftonline.com/t/oauth2/v2.0/token' } }, 'claims');
+      const error = { kind: 'aadsts', status: 401, error: 'invalid_client', codes: [7000215], description: 'AADSTS7000215: Invalid client secret provided.', traceId: null, correlationId: null, timestamp: null };
+      expectValid(validateProbe, { ...result, auth: null, oauth: { source: 'secret', claims: null, error } }, 'grant error');
+      expect(validateProbe({ ...result, oauth: { source: 'secret', claims: null, error: { ...error, kind: 'other' } } })).toBe(false);
+      expect(validateProbe({ ...result, oauth: { source: 'secret', claims: { ...claims, aud: 'https://outlook.office365.com' } } })).toBe(false);
       expect(validateProbe({ ...result, oauth: { source: 'env', claims: null, token } })).toBe(false);
       expect(validateProbe({ ...result, oauth: { source: 'env', claims: { ...claims, upn: 'x' } } })).toBe(false);
       expect(validateProbe({ ...result, oauth: { source: 'argv', claims: null } })).toBe(false);

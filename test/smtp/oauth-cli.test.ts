@@ -15,8 +15,15 @@ import { createTestCertificates, MICROSOFT_AUTH_REPLIES, startHostileSmtpServer,
 
 const USER = 'scanner@contoso.com';
 const PASSWORD = 'c0rrect-h0rse-Battery-staple!';
-/** An Entra-sized token (two-step XOAUTH2) and a short one (initial response). */
-const TOKEN = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.${'eyJhdWQiOiJodHRwczovL291dGxvb2sub2ZmaWNlMzY1LmNvbSJ9'.repeat(30)}.c2lnbmF0dXJlLXBhcnQ`;
+const b64u = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+/** An app token as Entra issues them for Exchange Online (v1 claims), an hour left; the signature is not checked by the client. */
+const APP_CLAIMS = {
+  aud: 'https://outlook.office365.com', iss: 'https://sts.windows.net/72f988bf-86f1-41af-91ab-2d7cd011db47/', tid: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  appid: '11111111-2222-3333-4444-555555555555', appidacr: '1', idtyp: 'app', roles: ['SMTP.SendAsApp'], ver: '1.0',
+  oid: '99999999-8888-7777-6666-555555555555', exp: Math.floor(Date.now() / 1000) + 3600,
+};
+/** An Entra-sized token (two-step XOAUTH2: about 1,600 characters) and a short opaque one (initial response). */
+const TOKEN = `${b64u({ typ: 'JWT', alg: 'RS256' })}.${b64u({ ...APP_CLAIMS, xms_pad: 'p'.repeat(900) })}.${'c2lnbmF0dXJlLXBhcnQ'.repeat(20)}`;
 const SHORT = 'short-T0ken-value-42';
 const CLIENT_SECRET = 'Cl1ent~Secret.Value_0123456789';
 const ENV_CLEAN = { M365AUDIT_SMTP_PASSWORD: undefined, M365AUDIT_OAUTH_TOKEN: undefined, M365AUDIT_CLIENT_SECRET: undefined };
@@ -71,7 +78,8 @@ describe('probe --oauth: AUTH XOAUTH2 with a token from the environment or stdin
     const out = json(r);
     expect(out.findings).toEqual([]);
     expect(out.auth).toEqual({ user: USER, mechanism: 'XOAUTH2', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null });
-    expect(out.oauth).toEqual({ source: 'env', claims: null });
+    // The claims decoded (no signature check: we are the client), never the token.
+    expect(out.oauth).toEqual({ source: 'env', claims: expect.objectContaining({ format: 'jwt', kind: 'app', aud: ['https://outlook.office365.com'], roles: ['SMTP.SendAsApp'], tid: APP_CLAIMS.tid, appid: APP_CLAIMS.appid, credential: 'secret', exp: APP_CLAIMS.exp }) });
     // The JSON order: the oauth section follows auth.
     expect(Object.keys(out).slice(-5)).toEqual(['auth', 'oauth', 'findings', 'timing', 'run']);
     expect(r.stderr).toContain('C: AUTH XOAUTH2\n');
@@ -86,7 +94,9 @@ describe('probe --oauth: AUTH XOAUTH2 with a token from the environment or stdin
     const r = await runInProcess(['probe', target(s), '--tls-ca', caFile, '--auth-user', USER, '--oauth', '--token-stdin', '--format', 'json', '--trace'], { env: ENV_CLEAN, input: `${SHORT}\n` });
     expect(r.code).toBe(0);
     expect(json(r).auth?.outcome).toBe('accepted');
-    expect(json(r).oauth).toEqual({ source: 'stdin', claims: null });
+    // An opaque token: nothing to decode, the server decides (OAUTH_TOKEN_OPAQUE, info).
+    expect(json(r).oauth).toEqual({ source: 'stdin', claims: expect.objectContaining({ format: 'opaque', aud: [], roles: null }) });
+    expect(json(r).findings.map((f) => [f.code, f.severity])).toEqual([['OAUTH_TOKEN_OPAQUE', 'info']]);
     expect(r.stderr).toContain('C: AUTH XOAUTH2 <redacted>\n');
     expect(s.authAttempts()).toEqual([{ method: 'XOAUTH2', user: USER, accepted: true }]);
     noSecret(r, SHORT);
@@ -105,7 +115,8 @@ describe('probe --oauth: AUTH XOAUTH2 with a token from the environment or stdin
     const wrong = `${TOKEN.slice(0, -6)}WRONG1`;
     const r = await runInProcess(['probe', target(good), '--tls-ca', caFile, '--auth-user', USER, '--oauth', '--format', 'json', '--trace'], { env: { ...ENV_CLEAN, M365AUDIT_OAUTH_TOKEN: wrong } });
     expect(r.code).toBe(1);
-    expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED']);
+    // The claims are right (audience, SMTP.SendAsApp, not expired), so the cause is on the Exchange side.
+    expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED', 'OAUTH_TOKEN_EXCHANGE_SETUP']);
     expect(json(r).findings[0]?.message).toMatch(/never tells the cause apart on the wire, so the token's claims decide/);
     expect(json(r).auth?.reply).toMatch(/^535 5\.7\.3 Authentication unsuccessful \[/);
     noSecret(r, wrong);
@@ -219,10 +230,9 @@ describe('probe: usage errors of the credential options (one line, exit 2, nothi
     ['a certificate file without its key', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY'], {}, '', /holds no PEM private key \(give it with --client-key FILE\)/],
     ['a certificate file that is missing', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@MISSING'], {}, '', /cannot read --client-cert .*missing\.pem: ENOENT/],
     ['a key file that holds no key', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@CERT_ONLY'], {}, '', /--client-key .* holds no PEM private key$/m],
-    // The grant is wired in after this build: a clear usage error, the secret not in it.
-    ['the secret grant (not in this build)', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--authority', 'https://127.0.0.1:8443/'], { M365AUDIT_CLIENT_SECRET: CLIENT_SECRET }, '', /the client-credentials grant \(--tenant-id, --client-id\) is not available in this build: pass the token in M365AUDIT_OAUTH_TOKEN or with --token-stdin/],
-    ['the certificate grant (not in this build)', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@KEY_ONLY'], {}, '', /not available in this build/],
-    ['the certificate grant, one file (not in this build)', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_AND_KEY'], {}, '', /not available in this build/],
+    // The grant's input is checked before any request: a certificate whose key cannot sign PS256 is a usage error (the grant itself: test/cli/oauth-grant.test.ts).
+    ['the certificate grant with an EC key (PS256 needs RSA)', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@KEY_ONLY'], {}, '', /^m365audit: No token: the client certificate cannot be used: the key is ec, not RSA\.$/m],
+    ['the same, one file', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_AND_KEY'], {}, '', /the key is ec, not RSA/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, input, message) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { finding } from '../../src/findings/catalog.js';
 import { probeVerdict, renderProbeJson, renderProbeSummary, renderProbeTable } from '../../src/report/probe.js';
-import type { ProbeResult } from '../../src/smtp/types.js';
+import type { OAuthClaimFacts, ProbeResult } from '../../src/smtp/types.js';
 
 function result(over: Partial<ProbeResult> = {}): ProbeResult {
   return {
@@ -52,7 +52,11 @@ describe('probe renderers', () => {
   });
 
   it('shows the XOAUTH2 test, the token\'s source and its claims, escaped; never a token field', () => {
-    const claims = { aud: 'https://graph.microsoft.com\x1b[31m', roles: ['SMTP.SendAsApp', 'x\u202ey'], scp: null, tid: '11111111-2222-3333-4444-555555555555', appid: 'app-id', exp: 1_796_083_200, idtyp: 'app' };
+    const claims: OAuthClaimFacts = {
+      format: 'jwt', kind: 'app', alg: 'RS256', aud: ['https://graph.microsoft.com\x1b[31m'], roles: ['SMTP.SendAsApp', 'x\u202ey'], scp: null,
+      tid: '11111111-2222-3333-4444-555555555555', iss: null, appid: 'app-id', appidacr: '1', credential: 'secret', idtyp: 'app', ver: '1.0',
+      oid: null, exp: 1_796_083_200, nbf: null, iat: null, expiresAt: '2026-12-01T00:00:00.000Z',
+    };
     const r = result({
       auth: { user: 'u@contoso.com', mechanism: 'XOAUTH2', outcome: 'rejected', reply: '535 5.7.3 Authentication unsuccessful', enhancedCode: '5.7.3', reason: null },
       oauth: { source: 'stdin', claims },
@@ -67,6 +71,10 @@ describe('probe renderers', () => {
     // A claim that is no date is shown as the number, not thrown on.
     expect(renderProbeTable(result({ oauth: { source: 'env', claims: { ...claims, exp: 1e300 } } }))).toContain('exp: 1e+300');
     expect(renderProbeTable(result({ oauth: { source: 'env', claims: null } }))).toMatch(/from M365AUDIT_OAUTH_TOKEN[\s│]+claims: not decoded/);
+    expect(renderProbeTable(result({ oauth: { source: 'env', claims: { ...claims, format: 'opaque' } } }))).toMatch(/claims: none readable \(not a JWT\)/);
+    const failed = renderProbeTable(result({ oauth: { source: 'secret', claims: null, tokenUrl: 'https://login.example/t\x1b', error: { kind: 'aadsts', status: 401, error: 'invalid_client', codes: [7000215], description: null, traceId: null, correlationId: null, timestamp: null } } }));
+    expect(failed).toContain('token endpoint: https://login.example/t\\x1b');
+    expect(failed).toContain('no token: invalid_client (AADSTS7000215)');
     expect(probeVerdict(r)).toBe('failed');
   });
 });

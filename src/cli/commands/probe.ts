@@ -8,12 +8,12 @@ import { cleanText } from '../../report/safe-text.js';
 import { IMPLICIT_TLS_PORT, parseEndpoint, SUBMISSION_PORT } from '../../smtp/endpoint.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeSmtp, type ProbeOptions } from '../../smtp/probe.js';
 import { renderProbeJson, renderProbeTable } from '../../report/probe.js';
-import type { OAuthFacts, ProbeResult, TranscriptLine } from '../../smtp/types.js';
+import type { ProbeResult, TranscriptLine } from '../../smtp/types.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
 import { describe } from '../command-table.js';
 import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../probe-options.js';
-import { addAuthOptions, readAuthOptions, type AuthCliOptions } from '../auth-options.js';
+import { addAuthOptions, finishOAuth, readAuthOptions, type AuthCliOptions, type OAuthState } from '../auth-options.js';
 
 export interface ProbeCliOptions extends AuthCliOptions {
   cloud?: Cloud;
@@ -46,7 +46,7 @@ export function probeCommand(run: CliRun): Command {
     .action(async (target: string | undefined, opts: ProbeCliOptions) => {
       const { probe, oauth } = await probeOptionsFromCli(run, target, opts);
       const startedAt = new Date();
-      const result = withOAuthFacts(await probeSmtp(probe), oauth);
+      const result = finishOAuth(await probeSmtp(probe), oauth, { cloud: opts.cloud ?? 'worldwide', now: new Date() });
       const trail = probeTrail(result, probe, opts, startedAt);
       const text = opts.format === 'json' ? renderProbeJson(result, trail) : renderProbeTable(result, { color: useColor(run.io, opts), run: trail });
       await emit(run, text, opts);
@@ -80,15 +80,8 @@ function probeTrail(result: ProbeResult, probe: ProbeOptions, opts: ProbeCliOpti
   });
 }
 
-/** The result with the XOAUTH2 token's facts (source, claims; never the token) after `auth`. */
-export function withOAuthFacts(result: ProbeResult, oauth: OAuthFacts | null): ProbeResult {
-  if (!oauth) return result;
-  const { findings, timing, ...head } = result;
-  return { ...head, oauth, findings, timing };
-}
-
-/** Options to probe arguments, and the XOAUTH2 token's facts; throws UsageError for bad input. */
-export async function probeOptionsFromCli(run: CliRun, target: string | undefined, opts: ProbeCliOptions): Promise<{ probe: ProbeOptions; oauth: OAuthFacts | null }> {
+/** Options to probe arguments, and the XOAUTH2 token's state (in hand, or the grant's failure); throws UsageError for bad input. */
+export async function probeOptionsFromCli(run: CliRun, target: string | undefined, opts: ProbeCliOptions): Promise<{ probe: ProbeOptions; oauth: OAuthState | null }> {
   const cloud: Cloud = opts.cloud ?? 'worldwide';
   const defaultPort = opts.tls ? IMPLICIT_TLS_PORT : SUBMISSION_PORT;
   const endpoint = parseEndpoint(target ?? CLOUD_ENDPOINTS[cloud].smtpHost, defaultPort);
@@ -102,8 +95,8 @@ export async function probeOptionsFromCli(run: CliRun, target: string | undefine
   };
   if (opts.tlsCa) probe.ca = await readCaFile(opts.tlsCa);
   // --tls-ca also serves the grant's token endpoint.
-  const credentials = await readAuthOptions(run, opts, { cloud, ca: probe.ca });
-  if (credentials) probe.auth = credentials.auth;
+  const credentials = await readAuthOptions(run, opts, { cloud, ca: probe.ca, timeoutMs: probe.timeoutMs });
+  if (credentials?.auth) probe.auth = credentials.auth;
   if (opts.trace) probe.onTranscript = (line) => void run.io.stderr.write(traceLine(line));
   return { probe, oauth: credentials?.oauth ?? null };
 }

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Command } from 'commander';
-import { checkSendPaths, type SendPathsOptions } from '../../audit/send-paths.js';
+import { checkSendPaths, type SendPathsOAuth, type SendPathsOptions } from '../../audit/send-paths.js';
 import { normalizeDomain } from '../../domain/normalize.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../../m365/clouds.js';
 import { parseConnectorCertificate } from '../../m365/connector.js';
@@ -92,9 +92,14 @@ export async function sendPathsOptionsFromCli(run: CliRun, opts: SendPathsCliOpt
   const certificatePem = opts.cert === undefined ? undefined : await readCertificateFile(opts.cert);
   // The AUTH test's credentials exactly as `probe` reads them (src/cli/auth-options.ts): AUTH LOGIN
   // with a password, or with --oauth AUTH XOAUTH2 with a token (environment, stdin, or the grant).
-  const auth = (await readAuthOptions(run, opts, { cloud: opts.cloud ?? 'worldwide', ca }))?.auth;
+  const credentials = await readAuthOptions(run, opts, { cloud: opts.cloud ?? 'worldwide', ca, timeoutMs: opts.probeTimeout });
+  const auth = credentials?.auth ?? undefined;
+  const state = credentials?.oauth ?? null;
+  const oauth: SendPathsOAuth | undefined = !state ? undefined
+    : state.ok ? { source: state.source, tenantId: state.tenantId, tokenUrl: state.tokenUrl }
+      : { source: state.source, tokenUrl: state.tokenUrl, failure: state.failure };
   return {
-    ip: opts.ip?.trim(), from, submission, auth, ca, certificatePem,
+    ip: opts.ip?.trim(), from, submission, auth, oauth, ca, certificatePem,
     mxPort: opts.probeMxPort, timeoutMs: opts.probeTimeout, insecure: opts.insecure === true,
   };
 }
