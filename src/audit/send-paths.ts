@@ -112,6 +112,12 @@ export interface SendPathsOptions {
    * the AUTH condition).
    */
   oauth?: SendPathsOAuth | undefined;
+  /**
+   * Credentials that depend on the cloud (the client-credentials grant asks
+   * the cloud's login host for the cloud's Exchange Online scope): called
+   * once the cloud is known, its answer used instead of `auth` and `oauth`.
+   */
+  credentials?: ((cloud: Cloud) => Promise<{ auth?: ProbeOptions['auth']; oauth?: SendPathsOAuth | undefined }>) | undefined;
   /** Port of the MX probe (default 25). */
   mxPort?: number | undefined;
   /** Each SMTP wait of the probes (default DEFAULT_PROBE_TIMEOUT_MS). */
@@ -167,7 +173,7 @@ const TITLES: Record<SendPathId, string> = {
 const AUTH_CODE = /^(SMTP_(AUTH|BASIC_AUTH|OAUTH)_|OAUTH_TOKEN_)/;
 
 /** The submission probe joined to the XOAUTH2 token: its claims diagnosed, or the grant's failure (smtp/oauth-result.ts). */
-function withOAuth(result: ProbeResult, opts: SendPathsOptions, cloud: Cloud, now: Date): ProbeResult {
+function withOAuth(result: ProbeResult, opts: Pick<SendPathsOptions, 'auth' | 'oauth'>, cloud: Cloud, now: Date): ProbeResult {
   const o = opts.oauth;
   if (!o) return result;
   if (o.failure) return withTokenFailure(result, o.failure, o.source, o.tokenUrl);
@@ -236,11 +242,12 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
   const mxHost = mx.section.m365Host;
   const mxPort = opts.mxPort ?? SMTP_PORT;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  const creds = opts.credentials ? await opts.credentials(cloud) : { auth: opts.auth, oauth: opts.oauth };
   const [probedSubmission, mxProbed] = await Promise.all([
-    probeSmtp({ host: submissionEndpoint.host, port: submissionEndpoint.port, timeoutMs, ca: opts.ca, insecure: opts.insecure, auth: opts.auth, connect: opts.connect }),
+    probeSmtp({ host: submissionEndpoint.host, port: submissionEndpoint.port, timeoutMs, ca: opts.ca, insecure: opts.insecure, auth: creds.auth, connect: opts.connect, clock: ctx.clock }),
     mxHost ? probeMxHost(ctx, mxHost, { port: mxPort, timeoutMs, ca: opts.ca, insecure: opts.insecure, connect: opts.connect }) : Promise.resolve(null),
   ]);
-  const submission = withOAuth(probedSubmission, opts, cloud, now);
+  const submission = withOAuth(probedSubmission, creds, cloud, now);
   // As check --probe-mx shows it: the MX host's name, not the address it was reached at.
   const mxProbe = mxProbed && mxHost ? { ...mxProbed, host: mxHost } : null;
 
@@ -253,7 +260,7 @@ export async function checkSendPaths(ctx: AuditContext, domain: string, opts: Se
   const spfFail = spfFailFinding(spf, cloud);
   const findings = [...notFound, ...mx.findings, ...spf.findings, ...(spfFail ? [spfFail] : []), ...submission.findings, ...(mxProbe?.findings ?? []), ...certFindings];
 
-  const facts: Facts = { domain: name, fromDomain, domains, cloud, ip, mx: mx.section, mxFindings: [...notFound, ...mx.findings], spf, spfChecked, spfFail, submission, auth: opts.auth !== undefined || opts.oauth?.failure !== undefined, mxProbe, certificate, certFindings };
+  const facts: Facts = { domain: name, fromDomain, domains, cloud, ip, mx: mx.section, mxFindings: [...notFound, ...mx.findings], spf, spfChecked, spfFail, submission, auth: creds.auth !== undefined || creds.oauth?.failure !== undefined, mxProbe, certificate, certFindings };
   const mxEndpoint = mxHost ? endpointKey({ host: mxHost, port: mxPort }) : null;
   const viaMx = [mxCondition(facts), port25Condition(facts)];
   const paths: SendPath[] = [

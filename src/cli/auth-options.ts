@@ -13,17 +13,16 @@
  *   certificate    --client-cert FILE (PEM; its key there or in --client-key FILE)
  * A bad combination is a usage error: one line, exit 2, no secret in it.
  */
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import type { Cloud } from '../m365/clouds.js';
 import type { ProbeAuth, TrustedCa } from '../smtp/probe.js';
 import { createHttpsClient } from '../http/client.js';
 import { withTokenDiagnosis, withTokenFailure } from '../smtp/oauth-result.js';
-import { acquireToken, tokenUrl, type TokenFailure } from '../smtp/token.js';
+import { acquireToken, MAX_PEM_LENGTH, parseClientCertificate, tokenUrl, type TokenFailure } from '../smtp/token.js';
 import type { OAuthTokenSource, ProbeResult } from '../smtp/types.js';
 import type { CliRun } from './io.js';
+import { readOptionFile } from './read-file.js';
 import { UsageError } from './usage.js';
 
 /** The environment variable that carries the AUTH LOGIN password. */
@@ -35,8 +34,8 @@ export const CLIENT_SECRET_ENV = 'M365AUDIT_CLIENT_SECRET';
 
 /** Longest secret read from stdin: Entra access tokens run to a few KiB. */
 const MAX_STDIN_SECRET = 64 * 1024;
-/** Longest certificate or key file read. */
-const MAX_PEM_FILE = 256 * 1024;
+/** Longest certificate or key file read: the grant's own bound on PEM text. */
+const MAX_PEM_FILE = MAX_PEM_LENGTH;
 
 /** The credential options as commander gives them. */
 export interface AuthCliOptions {
@@ -174,6 +173,21 @@ const given = (v: string | undefined): v is string => v !== undefined;
  * --password-stdin or --token-stdin, and the certificate files.
  */
 export async function readAuthOptions(run: CliRun, opts: AuthCliOptions, ctx: { cloud: Cloud } & OAuthContext): Promise<ResolvedAuth | null> {
+  const read = await checkAuthOptions(run, opts, ctx.cloud);
+  return read && (read.kind === 'ready' ? read.resolved : resolvePendingAuth(read, ctx.cloud, ctx));
+}
+
+/**
+ * What the credential options ask for, checked and read (stdin, files, the
+ * environment) with every usage error, but with the client-credentials
+ * grant not yet run: `pending` holds it until the cloud is known (send-paths
+ * detects the cloud from the domain's DNS; the grant's login host and scope
+ * depend on it). A token given, or a password, is `ready`.
+ */
+export type CheckedAuth = { kind: 'ready'; resolved: ResolvedAuth } | { kind: 'pending'; user: string; grant: GrantInput; cloudGiven: boolean };
+
+/** The credential options checked (see CheckedAuth); null without --auth-user. */
+export async function checkAuthOptions(run: CliRun, opts: AuthCliOptions, cloud: Cloud, cloudGiven = true): Promise<CheckedAuth | null> {
   const env = run.io.env;
   for (const [key, flag, where] of [['password', '--password', `${PASSWORD_ENV} or --password-stdin`], ['token', '--token', `${TOKEN_ENV} or --token-stdin`], ['clientSecret', '--client-secret', CLIENT_SECRET_ENV]] as const) {
     if (opts[key] !== undefined) throw new UsageError(`${flag}: secrets are never taken from the command line; use ${where}`);
@@ -195,13 +209,21 @@ export async function readAuthOptions(run: CliRun, opts: AuthCliOptions, ctx: { 
     const password = opts.passwordStdin ? await readStdinSecret(run.io.stdin, 'a password') : env[PASSWORD_ENV];
     if (!password) throw new UsageError(`--auth-user needs a password: set ${PASSWORD_ENV} or pass it on stdin with --password-stdin (or use --oauth)`);
     if (/[\r\n]/.test(password)) throw new UsageError('the password must be a single line');
-    return { auth: { user, password }, oauth: null };
+    return { kind: 'ready', resolved: { auth: { user, password }, oauth: null } };
   }
   if (opts.passwordStdin) throw new UsageError('--oauth cannot be used with --password-stdin: XOAUTH2 sends a token, not a password');
   if (env[PASSWORD_ENV] !== undefined) throw new UsageError(`--oauth cannot be used with ${PASSWORD_ENV} set: XOAUTH2 sends a token, not a password (unset it)`);
-  const input = await tokenInput(run, opts, grantFlags, ctx.cloud);
-  const state = await resolveOAuthToken(input, ctx);
-  return { auth: state.ok ? { mechanism: 'XOAUTH2', user, token: state.token } : null, oauth: state };
+  const input = await tokenInput(run, opts, grantFlags, cloud);
+  if (input.kind === 'grant') return { kind: 'pending', user, grant: input.grant, cloudGiven };
+  const state = await resolveOAuthToken(input);
+  return { kind: 'ready', resolved: { auth: state.ok ? { mechanism: 'XOAUTH2', user, token: state.token } : null, oauth: state } };
+}
+
+/** Runs a pending grant, for `cloud` unless the cloud was given on the command line (--cloud wins). */
+export async function resolvePendingAuth(pending: Extract<CheckedAuth, { kind: 'pending' }>, cloud: Cloud, ctx: OAuthContext = {}): Promise<ResolvedAuth> {
+  const grant = pending.cloudGiven ? pending.grant : { ...pending.grant, cloud };
+  const state = await resolveOAuthToken({ kind: 'grant', grant }, ctx);
+  return { auth: state.ok ? { mechanism: 'XOAUTH2', user: pending.user, token: state.token } : null, oauth: state };
 }
 
 /** The token given (environment, stdin), or the grant's input; usage errors for what does not fit. */
@@ -213,6 +235,8 @@ async function tokenInput(run: CliRun, opts: AuthCliOptions, grantFlags: readonl
     if (grantFlags.length > 0) throw new UsageError(`${what} cannot be used with ${grantFlags[0]}: give a token or the grant options, not both`);
     if (opts.tokenStdin && fromEnv !== undefined) throw new UsageError(`--token-stdin cannot be used with ${TOKEN_ENV} set: give one token`);
     const token = opts.tokenStdin ? await readStdinSecret(run.io.stdin, 'a token') : (fromEnv ?? '');
+    // The same bound wherever the token comes from (Entra's access tokens run to a few KiB).
+    if (token.length > MAX_STDIN_SECRET) throw new UsageError(`${what}: the token is longer than ${MAX_STDIN_SECRET / 1024} KiB`);
     checkToken(token, what);
     return { kind: 'token', token, source: opts.tokenStdin ? 'stdin' : 'env' };
   }
@@ -269,38 +293,23 @@ function parseAuthority(value: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-/** The certificate and its private key, PEM, from --client-cert (and --client-key). */
+/**
+ * The certificate and its private key, PEM, from --client-cert (and
+ * --client-key): checked with the grant's own reader (src/smtp/token.ts
+ * parseClientCertificate: a chain is fine, the certificate the key belongs
+ * to is used), so that a credential the grant cannot sign with is a usage
+ * error before any request.
+ */
 async function readCertificate(certFile: string, keyFile: string | undefined): Promise<{ kind: 'certificate'; certPem: string; keyPem: string }> {
-  const certText = await readPem(certFile, '--client-cert');
-  const cert = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(certText)?.[0];
-  if (!cert) throw new UsageError(`--client-cert ${certFile} holds no PEM certificate`);
-  try {
-    new X509Certificate(cert);
-  } catch {
-    throw new UsageError(`--client-cert ${certFile}: the certificate does not parse`);
+  const certPem = await readOptionFile(certFile, { flag: '--client-cert', maxBytes: MAX_PEM_FILE });
+  const keyPem = keyFile === undefined ? certPem : await readOptionFile(keyFile, { flag: '--client-key', maxBytes: MAX_PEM_FILE });
+  const parsed = parseClientCertificate(certPem, keyPem);
+  if (!parsed.ok) {
+    const where = parsed.problem === 'no-certificate' || parsed.problem === 'unparsable' || keyFile === undefined ? `--client-cert ${certFile}` : `--client-key ${keyFile}`;
+    const hint = parsed.problem === 'no-key' && keyFile === undefined ? ' (give it with --client-key FILE)' : parsed.problem === 'encrypted-key' ? '; give it unencrypted' : '';
+    throw new UsageError(`${where}: ${parsed.message}${hint}`);
   }
-  const keyText = keyFile === undefined ? certText : await readPem(keyFile, '--client-key');
-  const key = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]*?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(keyText)?.[0];
-  const flag = keyFile === undefined ? `--client-cert ${certFile}` : `--client-key ${keyFile}`;
-  if (!key) throw new UsageError(`${flag} holds no PEM private key${keyFile === undefined ? ' (give it with --client-key FILE)' : ''}`);
-  if (key.includes('ENCRYPTED')) throw new UsageError(`${flag}: the private key is encrypted; give it unencrypted`);
-  try {
-    createPrivateKey(key);
-  } catch {
-    throw new UsageError(`${flag}: the private key does not parse`);
-  }
-  return { kind: 'certificate', certPem: cert, keyPem: key };
-}
-
-async function readPem(file: string, flag: string): Promise<string> {
-  let data: Buffer;
-  try {
-    data = await readFile(file);
-  } catch (err) {
-    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (data.length > MAX_PEM_FILE) throw new UsageError(`${flag} ${file} is too large for a PEM file`);
-  return data.toString('utf8');
+  return { kind: 'certificate', certPem, keyPem };
 }
 
 /** The whole of stdin, less one trailing newline (as `echo` and here-strings add it). */

@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { Cloud } from '../m365/clouds.js';
 import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT } from '../smtp/endpoint.js';
@@ -11,6 +10,7 @@ import { cleanText } from '../report/safe-text.js';
 import { createRunInfo, type RunInfo, type RunRows } from '../report/run.js';
 import { positiveInt, rejectConflicts, UsageError } from './common.js';
 import { dnsTrail } from './dns-options.js';
+import { readOptionFile } from './read-file.js';
 
 export interface RunProbeOptions {
   probe: boolean;
@@ -54,14 +54,12 @@ export function rejectProbeConflicts(cmd: Command): void {
   ]);
 }
 
+/** Largest --tls-ca file read: a bundle of a few hundred CA certificates (Mozilla's whole store is about 220 KiB). */
+export const MAX_CA_FILE_BYTES = 1024 * 1024;
+
 /** A PEM file of CA certificates, or a usage error naming why not. */
 export async function readCaFile(file: string, flag = '--tls-ca'): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read ${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
+  const text = await readOptionFile(file, { flag, maxBytes: MAX_CA_FILE_BYTES });
   if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`${flag} ${file} holds no PEM certificate`);
   try {
     new X509Certificate(text);

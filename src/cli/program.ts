@@ -58,7 +58,8 @@ export async function buildProgram(run: CliRun, args: readonly string[] = []): P
     writeOut: (s: string) => void io.stdout.write(s),
     writeErr: (s: string) => void io.stderr.write(s),
     // One prefix for every error, commander's own included; what the user typed is echoed as data (escaped).
-    outputError: (s: string, write: (s: string) => void) => write(safeLines(s.replace(/^error: /, `${TOOL_NAME}: `))),
+    // An unknown `--name=value` is echoed without its value: it may be a secret typed on the command line (`--secret=…`).
+    outputError: (s: string, write: (s: string) => void) => write(safeLines(s.replace(/^error: /, `${TOOL_NAME}: `).replace(/unknown option '(-{1,2}[^=']*)=[^']*'/, "unknown option '$1=…' (its value not shown)"))),
   };
   program.configureOutput(output).exitOverride();
   for (const cmd of program.commands) cmd.configureOutput(output).exitOverride();

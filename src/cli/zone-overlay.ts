@@ -1,5 +1,5 @@
 /** `--zone FILE` (check, batch, plan): audit records before they are published (src/dns/overlay.ts has the rules). */
-import { readFile, stat } from 'node:fs/promises';
+import { readOptionFile } from './read-file.js';
 import type { Command } from 'commander';
 import { auditDomain, type DomainReport } from '../audit/audit.js';
 import type { AuditContext } from '../audit/context.js';
@@ -47,11 +47,7 @@ export async function zoneOverlayFromOptions(opts: ZoneCliOptions, dns: DnsClien
 }
 
 async function readZoneFile(file: string): Promise<string> {
-  const fail = (code: string): UsageError => new UsageError(`cannot read --zone ${file}: ${code}`);
-  const info = await stat(file).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message)));
-  if (info.isDirectory()) throw fail('it is a directory (--zone takes one zone file; repeat it for more)');
-  if (info.size > MAX_ZONE_FILE_BYTES) throw fail(`larger than ${MAX_ZONE_FILE_BYTES / 1024 / 1024} MiB`);
-  return readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message)));
+  return readOptionFile(file, { flag: '--zone', maxBytes: MAX_ZONE_FILE_BYTES, directoryHint: '--zone takes one zone file; repeat it for more' });
 }
 
 /**

@@ -36,6 +36,7 @@ let caFile: string;
 let certFile: string;
 let certOnlyFile: string;
 let keyOnlyFile: string;
+let chainFile: string;
 let entra: SandboxTokenEndpoint;
 let smtp: TestSmtpServer;
 let rbacSmtp: TestSmtpServer;
@@ -79,7 +80,8 @@ beforeAll(async () => {
   certFile = join(dir, 'app.pem');
   certOnlyFile = join(dir, 'app-cert.pem');
   keyOnlyFile = join(dir, 'app-key.pem');
-  await Promise.all([writeFile(caFile, certificates.caPem), writeFile(certFile, appCert.combinedPem), writeFile(certOnlyFile, appCert.certPem), writeFile(keyOnlyFile, appCert.keyPem)]);
+  chainFile = join(dir, 'app-chain.pem');
+  await Promise.all([writeFile(caFile, certificates.caPem), writeFile(certFile, appCert.combinedPem), writeFile(certOnlyFile, appCert.certPem), writeFile(keyOnlyFile, appCert.keyPem), writeFile(chainFile, `${certificates.caPem}\n${appCert.combinedPem}`)]);
 }, 60_000);
 afterAll(async () => {
   await Promise.all([entra.close(), smtp.close(), rbacSmtp.close(), dns.close()]);
@@ -131,7 +133,8 @@ describe('probe --oauth with the client-credentials grant', () => {
   });
 
   it('a certificate (one PEM, or the certificate and key apart): a PS256 assertion with x5t#S256, source certificate, exit 0', async () => {
-    for (const files of [[certFile], [certOnlyFile, '--client-key', keyOnlyFile]]) {
+    // A PEM with a CA before the certificate (a chain) is fine: the certificate the key belongs to signs.
+    for (const files of [[certFile], [certOnlyFile, '--client-key', keyOnlyFile], [chainFile]]) {
       const before = entra.requests().length;
       const r = await runInProcess([...grant(CERT_APP), '--client-cert', ...files], { env: ENV_CLEAN });
       expect(r.code).toBe(0);
@@ -228,6 +231,22 @@ describe('send-paths --oauth with the grant', () => {
     const auth = doc.paths.find((p) => p.path === 'smtp-auth')?.conditions.find((c) => c.check === 'auth');
     expect(auth).toMatchObject({ state: 'ok', codes: [] });
     expect(doc.submission.oauth).toMatchObject({ source: 'secret', claims: { roles: ['SMTP.SendAsApp'] } });
+    nothingSecret(r);
+  });
+
+  it('the grant asks for the cloud the domain is in: GCC High from its MX, so the GCC High Exchange Online scope', async () => {
+    const before = entra.requests().length;
+    const r = await runInProcess(
+      ['send-paths', 'paths-gcc.test', '--ip', '192.0.2.25', '--dns-server', dns.server, '--timeout', '2000', '--probe-host', `${smtp.host}:${smtp.port}`, '--probe-mx-port', String(smtp.port), '--tls-ca', caFile,
+        '--auth-user', USER, '--oauth', '--tenant-id', TENANT, '--client-id', APP, '--authority', entra.url, '--format', 'json'],
+      withSecret(SECRET),
+    );
+    const doc = JSON.parse(r.stdout) as PathsJson & { cloud: string };
+    expect(doc.cloud).toBe('gcc-high');
+    const sent = entra.requests().slice(before);
+    expect(sent.map((q) => q.form.scope)).toEqual(['https://outlook.office365.us/.default']);
+    // The sandbox stands in for worldwide Entra: it refuses that scope (AADSTS70011), and says so.
+    expect(doc.submission.oauth?.error).toMatchObject({ kind: 'aadsts', codes: [70011] });
     nothingSecret(r);
   });
 

@@ -14,7 +14,7 @@ import { ZoneStore } from '../../src/sandbox/zone-store.js';
  * local SMTP server through them.
  */
 const DOCUMENTATION = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '2001:db8::/32'].map((c) => ipaddr.parseCIDR(c));
-const LOOPBACK_ALLOWED = new Set(['mx.probe-mx.test', 'paths-in-test.mail.protection.outlook.com', 'paths-out-test.mail.protection.outlook.com']);
+const LOOPBACK_ALLOWED = new Set(['mx.probe-mx.test', 'paths-in-test.mail.protection.outlook.com', 'paths-out-test.mail.protection.outlook.com', 'paths-gcc-test.mail.protection.office365.us']);
 
 function isDocumentation(text: string): boolean | null {
   let net: [ipaddr.IPv4 | ipaddr.IPv6, number];

@@ -4,6 +4,7 @@
  * every usage error of the credential options (src/cli/auth-options.ts). In
  * process, against the sandbox's Microsoft-like endpoint on loopback.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,8 @@ let caFile: string;
 let certAndKey: string;
 let certOnly: string;
 let keyOnly: string;
+let fifo: string;
+let big: string;
 let good: TestSmtpServer;
 const servers: TestSmtpServer[] = [];
 
@@ -52,6 +55,11 @@ beforeAll(async () => {
   certOnly = join(dir, 'app-cert.pem');
   keyOnly = join(dir, 'app-key.pem');
   await Promise.all([writeFile(certAndKey, `${app.certPem}\n${app.keyPem}`), writeFile(certOnly, app.certPem), writeFile(keyOnly, app.keyPem)]);
+  fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  big = join(dir, 'big.pem');
+  // Repeated BEGIN lines: the reader refuses the size before any parsing.
+  await writeFile(big, '-----BEGIN CERTIFICATE-----\n'.repeat(10_000));
 });
 afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
@@ -227,16 +235,23 @@ describe('probe: usage errors of the credential options (one line, exit 2, nothi
     ['a secret grant without the secret', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1'], {}, '', /--client-id needs a credential: set M365AUDIT_CLIENT_SECRET or give --client-cert FILE/],
     ['--tenant-id common', [...T, '--oauth', '--tenant-id', 'common', '--client-id', 'c1'], { M365AUDIT_CLIENT_SECRET: CLIENT_SECRET }, '', /--tenant-id must be the tenant GUID or a verified domain/],
     ['a certificate and the secret', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_AND_KEY'], { M365AUDIT_CLIENT_SECRET: CLIENT_SECRET }, '', /--client-cert cannot be used with M365AUDIT_CLIENT_SECRET set: give one credential/],
-    ['a certificate file without its key', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY'], {}, '', /holds no PEM private key \(give it with --client-key FILE\)/],
+    ['a certificate file without its key', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY'], {}, '', /--client-cert .*: no private key found \(give it with --client-key FILE\)$/m],
+    ['a token in the environment longer than 64 KiB', [...T, '--oauth'], { M365AUDIT_OAUTH_TOKEN: `${TOKEN}${'x'.repeat(70_000)}` }, '', /^m365audit: M365AUDIT_OAUTH_TOKEN: the token is longer than 64 KiB$/m],
+    ['an unknown --name=VALUE is shown without its value', [...T, `--secret=${CLIENT_SECRET}`], {}, '', /^m365audit: unknown option '--secret=…' \(its value not shown\)/m],
+    ['a misspelt secret flag with its value', [...T, `--pasword=${PASSWORD}`], {}, '', /unknown option '--pasword=…'/],
+    ['a value given to a flag that takes none', [...T, '--oauth', `--token-stdin=${SHORT}`], {}, '', /--token-stdin/],
+    ['a device for a certificate file (/dev/zero: never read whole)', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '/dev/zero'], {}, '', /^m365audit: cannot read --client-cert \/dev\/zero: not a regular file$/m],
+    ['a FIFO for a key file (never waited on)', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@FIFO'], {}, '', /cannot read --client-key .*fifo: not a regular file$/m],
+    ['a certificate file larger than 64 KiB', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@BIG'], {}, '', /cannot read --client-cert .*big\.pem: larger than 64 KiB$/m],
     ['a certificate file that is missing', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@MISSING'], {}, '', /cannot read --client-cert .*missing\.pem: ENOENT/],
-    ['a key file that holds no key', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@CERT_ONLY'], {}, '', /--client-key .* holds no PEM private key$/m],
+    ['a key file that holds no key', [...T, '--oauth', '--tenant-id', 't.example', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@CERT_ONLY'], {}, '', /--client-key .*: no private key found$/m],
     // The grant's input is checked before any request: a certificate whose key cannot sign PS256 is a usage error (the grant itself: test/cli/oauth-grant.test.ts).
-    ['the certificate grant with an EC key (PS256 needs RSA)', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@KEY_ONLY'], {}, '', /^m365audit: No token: the client certificate cannot be used: the key is ec, not RSA\.$/m],
+    ['the certificate grant with an EC key (PS256 needs RSA)', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_ONLY', '--client-key', '@KEY_ONLY'], {}, '', /^m365audit: --client-key .*: the key is ec, not RSA$/m],
     ['the same, one file', [...T, '--oauth', '--tenant-id', 'contoso.onmicrosoft.com', '--client-id', 'c1', '--client-cert', '@CERT_AND_KEY'], {}, '', /the key is ec, not RSA/],
   ];
 
   it.each(cases)('%s', async (_name, args, env, input, message) => {
-    const files: Record<string, string> = { '@CERT_AND_KEY': certAndKey, '@CERT_ONLY': certOnly, '@KEY_ONLY': keyOnly, '@MISSING': join(dir, 'missing.pem') };
+    const files: Record<string, string> = { '@CERT_AND_KEY': certAndKey, '@CERT_ONLY': certOnly, '@KEY_ONLY': keyOnly, '@MISSING': join(dir, 'missing.pem'), '@FIFO': fifo, '@BIG': big };
     const r = await runInProcess(args.map((a) => files[a] ?? a), { env: { ...ENV_CLEAN, ...env }, input });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');

@@ -1,4 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
 import { Command } from 'commander';
 import { checkSendPaths, type SendPathsOAuth, type SendPathsOptions } from '../../audit/send-paths.js';
 import { normalizeDomain } from '../../domain/normalize.js';
@@ -8,15 +7,16 @@ import { renderSendPathsJson, renderSendPathsMarkdown, renderSendPathsTable } fr
 import { createTrail, endpointOf, type SendPathsRunInfo, type SendPathsRunOptions } from '../../report/run.js';
 import { cleanText } from '../../report/safe-text.js';
 import { parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from '../../smtp/endpoint.js';
-import { DEFAULT_PROBE_TIMEOUT_MS } from '../../smtp/probe.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, type ProbeAuth } from '../../smtp/probe.js';
 import { parseClientIp } from '../../spf/ip.js';
 import { describe } from '../command-table.js';
 import { cloudOption, emit, exitCodeFor, failOnOption, positiveInt, singleChoiceOption, UsageError, useColor, type FailOn } from '../common.js';
 import { addDnsOptions, dnsClientFromOptions, dnsTrail, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
 import { MAX_PROBE_TIMEOUT_MS, readCaFile } from '../probe-options.js';
+import { readOptionFile } from '../read-file.js';
 import { addZoneOption, zoneOverlayFromOptions, type ZoneCliOptions } from '../zone-overlay.js';
-import { addAuthOptions, readAuthOptions, type AuthCliOptions } from '../auth-options.js';
+import { addAuthOptions, checkAuthOptions, resolvePendingAuth, type AuthCliOptions, type ResolvedAuth } from '../auth-options.js';
 
 export const SEND_PATHS_FORMATS = ['table', 'json', 'markdown'] as const;
 
@@ -92,16 +92,24 @@ export async function sendPathsOptionsFromCli(run: CliRun, opts: SendPathsCliOpt
   const certificatePem = opts.cert === undefined ? undefined : await readCertificateFile(opts.cert);
   // The AUTH test's credentials exactly as `probe` reads them (src/cli/auth-options.ts): AUTH LOGIN
   // with a password, or with --oauth AUTH XOAUTH2 with a token (environment, stdin, or the grant).
-  const credentials = await readAuthOptions(run, opts, { cloud: opts.cloud ?? 'worldwide', ca, timeoutMs: opts.probeTimeout });
-  const auth = credentials?.auth ?? undefined;
-  const state = credentials?.oauth ?? null;
-  const oauth: SendPathsOAuth | undefined = !state ? undefined
-    : state.ok ? { source: state.source, tenantId: state.tenantId, tokenUrl: state.tokenUrl }
-      : { source: state.source, tokenUrl: state.tokenUrl, failure: state.failure };
+  // The AUTH test's credentials exactly as `probe` reads them (src/cli/auth-options.ts): AUTH LOGIN with a
+  // password, or with --oauth AUTH XOAUTH2 with a token (environment, stdin, or the grant). Every usage error
+  // comes now, before any query; the grant runs once the domain's cloud is known (its login host and scope).
+  const checked = await checkAuthOptions(run, opts, opts.cloud ?? 'worldwide', opts.cloud !== undefined);
+  const credentials = checked ? async (cloud: Cloud) => toSendPaths(checked.kind === 'ready' ? checked.resolved : await resolvePendingAuth(checked, cloud, { ca, timeoutMs: opts.probeTimeout })) : undefined;
   return {
-    ip: opts.ip?.trim(), from, submission, auth, oauth, ca, certificatePem,
+    ip: opts.ip?.trim(), from, submission, credentials, ca, certificatePem,
     mxPort: opts.probeMxPort, timeoutMs: opts.probeTimeout, insecure: opts.insecure === true,
   };
+}
+
+/** The shared options' credentials in checkSendPaths' terms: the test's credentials, and the token's origin or the grant's failure. */
+function toSendPaths(r: ResolvedAuth): { auth?: ProbeAuth; oauth?: SendPathsOAuth } {
+  const s = r.oauth;
+  const oauth: SendPathsOAuth | undefined = !s ? undefined
+    : s.ok ? { source: s.source, tenantId: s.tenantId, tokenUrl: s.tokenUrl }
+      : { source: s.source, tokenUrl: s.tokenUrl, failure: s.failure };
+  return { ...(r.auth ? { auth: r.auth } : {}), ...(oauth ? { oauth } : {}) };
 }
 
 /**
@@ -125,11 +133,7 @@ export function parseFromAddress(value: string): string {
 
 /** --cert FILE: a PEM certificate that parses (a private key beside it is never read); a usage error otherwise. */
 async function readCertificateFile(file: string): Promise<string> {
-  const fail = (why: string): UsageError => new UsageError(`cannot read --cert ${file}: ${why}`);
-  const info = await stat(file).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'error')));
-  if (info.isDirectory()) throw fail('it is a directory');
-  if (info.size > MAX_CERT_FILE_BYTES) throw fail(`larger than ${MAX_CERT_FILE_BYTES / 1024 / 1024} MiB`);
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'error')));
+  const text = await readOptionFile(file, { flag: '--cert', maxBytes: MAX_CERT_FILE_BYTES });
   if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--cert ${file} holds no PEM certificate`);
   if (!parseConnectorCertificate(text)) throw new UsageError(`--cert ${file}: the certificate does not parse`);
   return text;
@@ -143,7 +147,7 @@ function sendPathsTrail(opts: SendPathsCliOptions, dns: ReturnType<typeof dnsCli
     from: req.from ?? null,
     cloud: opts.cloud ?? null,
     submission: endpointOf(req.submission ?? { host: CLOUD_ENDPOINTS[cloud].smtpHost, port: SUBMISSION_PORT }),
-    authUser: req.auth?.user ?? null,
+    authUser: opts.authUser ?? null,
     mxPort: req.mxPort ?? SMTP_PORT,
     probeTimeoutMs: req.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
     insecure: req.insecure === true,
