@@ -15,6 +15,13 @@ export interface CatalogEntry {
   area: Area;
   /** When the code is raised, one line. */
   title: string;
+  /**
+   * The one other severity DESIGN.md's row gives the code, and when
+   * (MTA_STS_MX_MISMATCH: "warning in mode testing"). Only variantFinding
+   * builds a finding with it, so a severity can still never drift from the
+   * catalog.
+   */
+  variant?: { severity: Severity; when: string };
 }
 
 /**
@@ -86,6 +93,20 @@ export const CATALOG = {
   OAUTH_TOKEN_AUDIENCE: { severity: 'error', area: 'smtp', title: "the token is not for the cloud's Exchange Online resource" },
   OAUTH_TOKEN_NO_SMTP_PERMISSION: { severity: 'error', area: 'smtp', title: 'no SMTP.SendAsApp role (app token) or SMTP.Send scope (delegated token)' },
   OAUTH_TOKEN_EXPIRED: { severity: 'error', area: 'smtp', title: 'the token has expired' },
+  MTA_STS_MISSING: { severity: 'info', area: 'mta-sts', title: 'no `_mta-sts` TXT (optional hardening)' },
+  MTA_STS_TXT_INVALID: { severity: 'error', area: 'mta-sts', title: 'the `_mta-sts` TXT does not parse, or there is more than one' },
+  MTA_STS_POLICY_UNAVAILABLE: { severity: 'error', area: 'mta-sts', title: 'the TXT exists but the HTTPS policy cannot be had (refused, 404, redirect, certificate, size, type, deadline)' },
+  MTA_STS_POLICY_INVALID: { severity: 'error', area: 'mta-sts', title: 'the policy file does not parse' },
+  MTA_STS_MX_MISMATCH: {
+    severity: 'error', area: 'mta-sts', title: 'mode enforce and a live MX matches no `mx` pattern',
+    variant: { severity: 'warning', when: 'mode testing' },
+  },
+  MTA_STS_TESTING: { severity: 'info', area: 'mta-sts', title: 'mode testing' },
+  TLS_RPT_MISSING: {
+    severity: 'info', area: 'tls-rpt', title: 'no `_smtp._tls` TXT',
+    variant: { severity: 'warning', when: 'MTA-STS or DANE is on' },
+  },
+  TLS_RPT_INVALID: { severity: 'warning', area: 'tls-rpt', title: 'the `_smtp._tls` TXT does not parse' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
@@ -137,6 +158,32 @@ export function finding(
   if (extra.evidence !== undefined) f.evidence = extra.evidence;
   if (extra.fix !== undefined) f.fix = extra.fix;
   return f;
+}
+
+/** The codes whose catalog row gives a second severity (CatalogEntry.variant). */
+export type VariantCode = { [K in FindingCode]: (typeof CATALOG)[K] extends { variant: unknown } ? K : never }[FindingCode];
+
+/**
+ * Builds a finding with the second severity its catalog row gives
+ * (`variant`, e.g. MTA_STS_MX_MISMATCH as a warning in mode testing); only
+ * codes that have one are accepted, so the severity still comes from the
+ * catalog.
+ */
+export function variantFinding(
+  code: VariantCode,
+  message: string,
+  extra: { evidence?: string | undefined; fix?: string | undefined } = {},
+): Finding {
+  const f = finding(code, message, extra);
+  const variant = (CATALOG[code] as CatalogEntry).variant;
+  if (variant) f.severity = variant.severity;
+  return f;
+}
+
+/** Every severity the catalog allows for a code: its own, and its variant's when it has one. */
+export function severitiesOf(code: FindingCode): Severity[] {
+  const entry: CatalogEntry = CATALOG[code];
+  return entry.variant ? [entry.severity, entry.variant.severity] : [entry.severity];
 }
 
 /** Whether `s` is a code of the catalog (an own key of CATALOG, so never `toString` or `__proto__`). */
