@@ -12,16 +12,16 @@ export type Area =
 /** One code of the catalog: its severity, its area, and when it is raised. */
 export interface CatalogEntry {
   severity: Severity;
+  /**
+   * The one other severity DESIGN.md's table gives the code in its "when"
+   * column (DANE_TLSA_MISSING: a warning, "info for other MX hosts"); a
+   * check picks it with `finding(…, { alternate: true })`, so even then the
+   * severity comes from this table.
+   */
+  alternate?: Severity;
   area: Area;
   /** When the code is raised, one line. */
   title: string;
-  /**
-   * The one other severity DESIGN.md's row gives the code, and when
-   * (MTA_STS_MX_MISMATCH: "warning in mode testing"). Only variantFinding
-   * builds a finding with it, so a severity can still never drift from the
-   * catalog.
-   */
-  variant?: { severity: Severity; when: string };
 }
 
 /**
@@ -97,15 +97,9 @@ export const CATALOG = {
   MTA_STS_TXT_INVALID: { severity: 'error', area: 'mta-sts', title: 'the `_mta-sts` TXT does not parse, or there is more than one' },
   MTA_STS_POLICY_UNAVAILABLE: { severity: 'error', area: 'mta-sts', title: 'the TXT exists but the HTTPS policy cannot be had (refused, 404, redirect, certificate, size, type, deadline)' },
   MTA_STS_POLICY_INVALID: { severity: 'error', area: 'mta-sts', title: 'the policy file does not parse' },
-  MTA_STS_MX_MISMATCH: {
-    severity: 'error', area: 'mta-sts', title: 'mode enforce and a live MX matches no `mx` pattern',
-    variant: { severity: 'warning', when: 'mode testing' },
-  },
+  MTA_STS_MX_MISMATCH: { severity: 'error', alternate: 'warning', area: 'mta-sts', title: 'mode enforce and a live MX matches no `mx` pattern (warning in mode testing)' },
   MTA_STS_TESTING: { severity: 'info', area: 'mta-sts', title: 'mode testing' },
-  TLS_RPT_MISSING: {
-    severity: 'info', area: 'tls-rpt', title: 'no `_smtp._tls` TXT',
-    variant: { severity: 'warning', when: 'MTA-STS or DANE is on' },
-  },
+  TLS_RPT_MISSING: { severity: 'info', alternate: 'warning', area: 'tls-rpt', title: 'no `_smtp._tls` TXT (warning when MTA-STS or DANE is on)' },
   TLS_RPT_INVALID: { severity: 'warning', area: 'tls-rpt', title: 'the `_smtp._tls` TXT does not parse' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
@@ -147,43 +141,24 @@ export interface Finding {
   fix?: string;
 }
 
-/** Builds a finding with the catalog's severity and area. */
+/** Builds a finding with the catalog's severity (or its `alternate` one, when asked) and area. */
 export function finding(
   code: FindingCode,
   message: string,
-  extra: { evidence?: string | undefined; fix?: string | undefined } = {},
+  extra: { evidence?: string | undefined; fix?: string | undefined; alternate?: boolean | undefined } = {},
 ): Finding {
   const entry: CatalogEntry = CATALOG[code];
-  const f: Finding = { code, severity: entry.severity, area: entry.area, message };
+  const severity = extra.alternate === true && entry.alternate !== undefined ? entry.alternate : entry.severity;
+  const f: Finding = { code, severity, area: entry.area, message };
   if (extra.evidence !== undefined) f.evidence = extra.evidence;
   if (extra.fix !== undefined) f.fix = extra.fix;
   return f;
 }
 
-/** The codes whose catalog row gives a second severity (CatalogEntry.variant). */
-export type VariantCode = { [K in FindingCode]: (typeof CATALOG)[K] extends { variant: unknown } ? K : never }[FindingCode];
-
-/**
- * Builds a finding with the second severity its catalog row gives
- * (`variant`, e.g. MTA_STS_MX_MISMATCH as a warning in mode testing); only
- * codes that have one are accepted, so the severity still comes from the
- * catalog.
- */
-export function variantFinding(
-  code: VariantCode,
-  message: string,
-  extra: { evidence?: string | undefined; fix?: string | undefined } = {},
-): Finding {
-  const f = finding(code, message, extra);
-  const variant = (CATALOG[code] as CatalogEntry).variant;
-  if (variant) f.severity = variant.severity;
-  return f;
-}
-
-/** Every severity the catalog allows for a code: its own, and its variant's when it has one. */
+/** Every severity the catalog allows for a code: its own, and its `alternate` one when it has one. */
 export function severitiesOf(code: FindingCode): Severity[] {
   const entry: CatalogEntry = CATALOG[code];
-  return entry.variant ? [entry.severity, entry.variant.severity] : [entry.severity];
+  return entry.alternate ? [entry.severity, entry.alternate] : [entry.severity];
 }
 
 /** Whether `s` is a code of the catalog (an own key of CATALOG, so never `toString` or `__proto__`). */

@@ -37,7 +37,7 @@
 import type { LookupContext } from '../dns/context.js';
 import type { HttpsClient, HttpsOutcome } from '../http/client.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
-import { finding, variantFinding, type CheckResult, type Finding } from '../findings/catalog.js';
+import { finding, type CheckResult, type Finding } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { canonicalName } from '../domain/name.js';
 import { capFindings, capText, capTexts, listText, MAX_LISTED } from '../util/caps.js';
@@ -334,5 +334,6 @@ function mismatch(host: string, mode: 'enforce' | 'testing', mx: readonly string
     evidence: `MX ${host}; policy mx: ${listText([...mx], ', ')}`,
     fix: `Add "mx: ${want}" to ${url}${want.startsWith('*.') ? ` (or the exact host, ${host})` : ''}, then publish a new id in ${name} so senders fetch it again.`,
   };
-  return mode === 'enforce' ? finding('MTA_STS_MX_MISMATCH', message, extra) : variantFinding('MTA_STS_MX_MISMATCH', message, extra);
+  // DESIGN.md: an error in mode enforce, "warning in mode testing" (the catalog's alternate).
+  return finding('MTA_STS_MX_MISMATCH', message, { ...extra, alternate: mode === 'testing' });
 }

@@ -21,7 +21,7 @@
  * area `unknown`, never "missing". Never throws.
  */
 import type { LookupContext } from '../dns/context.js';
-import { finding, variantFinding, type CheckResult, type Finding } from '../findings/catalog.js';
+import { finding, type CheckResult, type Finding } from '../findings/catalog.js';
 import { statusFrom, tempfailFinding, type AreaStatus } from '../findings/status.js';
 import { canonicalName, normalizeDomain } from '../domain/normalize.js';
 import { capFindings, capList, capText, capTexts, listText } from '../util/caps.js';
@@ -170,7 +170,8 @@ export async function checkTlsRpt(ctx: LookupContext, domain: string, opts: { re
     const message = opts.required
       ? `${domain} has no TLS-RPT record (${name} TXT) though MTA-STS or DANE is on: nobody hears of the TLS failures that make senders refuse or defer mail.`
       : `${domain} has no TLS-RPT record (${name} TXT), so TLS failures on mail to it are not reported (optional).`;
-    findings.push(opts.required ? variantFinding('TLS_RPT_MISSING', message, { fix }) : finding('TLS_RPT_MISSING', message, { fix }));
+    // DESIGN.md: info, "warning when MTA-STS or DANE is on" (the catalog's alternate).
+    findings.push(finding('TLS_RPT_MISSING', message, { fix, alternate: opts.required }));
     return done();
   }
   section.state = 'invalid';
