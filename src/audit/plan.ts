@@ -59,6 +59,14 @@ export interface Plan {
 }
 
 /**
+ * What planDomain may use: the audit context, and an HTTPS client to compare
+ * a published MTA-STS policy with (without one its row is `unknown`).
+ */
+export interface PlanContext extends AuditContext {
+  https?: HttpsClient | undefined;
+}
+
+/**
  * What the SPF check says of a record before it is published (see
  * reviewSpfProposal in spf/lookups.ts): its lookups and its error findings.
  */
@@ -88,7 +96,7 @@ function valuesOf(a: DnsAnswer<string>): string[] {
  * record (usually reviewSpfProposal). Every lookup goes through `ctx.dns`;
  * never throws for DNS content: a failed lookup makes its row `unknown`.
  */
-export async function planDomain(ctx: AuditContext & { https?: HttpsClient | undefined }, domain: string, tenant: string, options: { cloud?: Cloud; reviewSpf?: SpfReviewer } = {}): Promise<Plan> {
+export async function planDomain(ctx: PlanContext, domain: string, tenant: string, options: { cloud?: Cloud; reviewSpf?: SpfReviewer } = {}): Promise<Plan> {
   const dns = ctx.dns;
   const [mx, txt, s1, s2, dmarc, autod, sts, tlsRpt] = await Promise.all([
     dns.resolve(domain, 'MX'),
@@ -170,7 +178,7 @@ function policyText(mode: MtaStsMode, patterns: readonly string[], maxAge: numbe
  * compared with what is live. The policy is fetched only when the context
  * has an HTTPS client; without one a published record's policy is `unknown`.
  */
-async function planMtaSts(ctx: AuditContext & { https?: HttpsClient | undefined }, domain: string, sts: DnsAnswer<string>, microsoftMx: readonly string[]): Promise<PlanRow[]> {
+async function planMtaSts(ctx: PlanContext, domain: string, sts: DnsAnswer<string>, microsoftMx: readonly string[]): Promise<PlanRow[]> {
   const name = `_mta-sts.${domain}`;
   const url = mtaStsPolicyUrl(domain);
   const current = valuesOf(sts).filter((t) => isMtaStsRecord(t) || looksLikeMtaStsRecord(t));
