@@ -174,7 +174,7 @@ export async function fetchMtaStsPolicy(https: HttpsClient, domain: string, time
     case 'unreachable':
       return fail('unreachable', `${host} cannot be reached (${outcome.code})`, outcome.message, `Publish an address (A/AAAA, or a CNAME to your web host) for ${host} and serve the policy there. ${served}`);
     case 'timeout':
-      return fail('timeout', `${host} did not answer within ${ms} ms (${outcome.message})`, `${outcome.stage}: ${outcome.message}`, `The policy host must answer with the whole file well within a minute (RFC 8461 §3.3); this check waits ${ms} ms.`);
+      return fail('timeout', `${host} did not answer within ${ms} ms (${{ connect: 'no connection', tls: 'no TLS handshake', headers: 'no HTTP answer', body: 'the body did not end' }[outcome.stage]})`, `${outcome.stage}: ${outcome.message}`, `The policy host must answer with the whole file well within a minute (RFC 8461 §3.3); this check waits ${ms} ms.`);
     case 'tls':
       return fail('tls', `the certificate of ${host} does not verify (${outcome.code})`, `TLS ${outcome.code}: ${outcome.message}`, `Serve ${host} with a certificate valid for that name from a public CA, not expired (RFC 8461 §3.3).`);
     case 'too-large':
