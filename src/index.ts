@@ -19,7 +19,7 @@ export { auditDomain, type DomainReport } from './audit/audit.js';
 export type { AuditContext } from './audit/context.js';
 export { DEFAULT_CONCURRENCY, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
 export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
-export { planDomain, type Plan, type PlanRow, type PlanStatus, type SpfReviewer } from './audit/plan.js';
+export { planDomain, type Plan, type PlanContext, type PlanRow, type PlanStatus, type SpfReviewer } from './audit/plan.js';
 export { createCloudTally, createRunProber, mostCommonCloud, type RunProber, type RunProberOptions } from './audit/probes.js';
 export {
   checkSendPaths, sendPathVerdict,
@@ -31,7 +31,7 @@ export { VERSION } from './version.js';
 // ---------------------------------------------------------------------------
 // findings: the catalog, one finding, grade and score
 
-export { CATALOG, finding, isFindingCode, type Area, type CatalogEntry, type CheckResult, type Finding, type FindingCode, type Severity } from './findings/catalog.js';
+export { CATALOG, finding, isFindingCode, severitiesOf, type Area, type CatalogEntry, type CheckResult, type Finding, type FindingCode, type Severity } from './findings/catalog.js';
 export { ERROR_PENALTY, gradeOf, scoreOf, WARNING_PENALTY, type Grade } from './findings/grade.js';
 export type { AreaStatus } from './findings/status.js';
 
@@ -50,7 +50,7 @@ export { parseZoneFile, zoneOriginOf, ZoneFileError, type ParsedZone, type ZoneR
 
 export {
   createHttpsClient, DEFAULT_HTTPS_MAX_BYTES, DEFAULT_HTTPS_TIMEOUT_MS,
-  type HttpsAnswer, type HttpsCa, type HttpsClient, type HttpsClientOptions, type HttpsFailure, type HttpsOutcome, type HttpsRequestInit, type HttpsStage,
+  type HttpsAnswer, type HttpsCa, type HttpsClient, type HttpsClientOptions, type HttpsFailure, type HttpsOutcome, type HttpsRequestInit, type HttpsRoute, type HttpsStage,
 } from './http/client.js';
 
 // ---------------------------------------------------------------------------
@@ -85,6 +85,24 @@ export { checkDmarc, type DmarcReportUri, type DmarcSection, type DmarcWalkStep 
 export { dmarcVerdict, parseDmarcRecord, type DmarcAlignment, type DmarcIssue, type DmarcIssueKind, type DmarcPolicy, type DmarcRecord } from './dmarc/parse.js';
 export { parseDmarcUri, parseDmarcUriList, type DmarcUri } from './dmarc/uri.js';
 export { discoverDmarcPolicy, dmarcWalkNames, type AppliedDmarc, type DmarcDiscovery, type DmarcLevel, type DmarcLevelResult } from './dmarc/discover.js';
+
+// ---------------------------------------------------------------------------
+// transport: MTA-STS (RFC 8461: the TXT record, the HTTPS policy, MX matching) and TLS-RPT (RFC 8460)
+
+export {
+  checkMtaSts, DEFAULT_MTA_STS_TIMEOUT_MS, fetchMtaStsPolicy, MAX_MTA_STS_TIMEOUT_MS, MTA_STS_MAX_POLICY_BYTES, mtaStsPolicyUrl,
+  type MtaStsContext, type MtaStsFetched, type MtaStsFetchResult, type MtaStsMxMatch, type MtaStsOptions, type MtaStsPolicyFacts, type MtaStsSection, type MtaStsState,
+} from './transport/mta-sts.js';
+export { isMtaStsRecord, MTA_STS_VERSION, parseMtaStsRecord, type MtaStsRecord, type MtaStsRecordParse } from './transport/mta-sts-record.js';
+export {
+  isMxPattern, MAX_MTA_STS_MAX_AGE, matchMxPatterns, mxPatternFor, mxPatternMatches, parseMtaStsPolicy,
+  type MtaStsMode, type MtaStsPolicy, type MtaStsPolicyParse,
+} from './transport/mta-sts-policy.js';
+export {
+  checkTlsRpt, isTlsRptRecord, parseTlsRptRecord, parseTlsRptUri, TLS_RPT_VERSION,
+  type TlsRptRecord, type TlsRptRecordParse, type TlsRptSection, type TlsRptState, type TlsRptUri,
+} from './transport/tls-rpt.js';
+export type { RecordTag } from './transport/tags.js';
 
 // ---------------------------------------------------------------------------
 // m365: Microsoft's clouds and tenant names; the MX, autodiscover and verification checks; connector certificates

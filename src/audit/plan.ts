@@ -10,6 +10,11 @@ import { visible } from '../spf/macro.js';
 import { mergeSpfRecords } from '../spf/merge.js';
 import { isSpfRecord, spfIncludeHosts } from '../spf/parse.js';
 import type { SpfProposalReview } from '../spf/lookups.js';
+import type { HttpsClient } from '../http/client.js';
+import { fetchMtaStsPolicy, mtaStsPolicyUrl } from '../transport/mta-sts.js';
+import { matchMxPatterns, mxPatternFor, parseMtaStsPolicy, type MtaStsMode } from '../transport/mta-sts-policy.js';
+import { isMtaStsRecord, looksLikeMtaStsRecord, parseMtaStsRecord } from '../transport/mta-sts-record.js';
+import { isTlsRptRecord, parseTlsRptRecord } from '../transport/tls-rpt.js';
 
 /**
  * A plan row against live DNS: `present` (published as needed), `change`
@@ -17,19 +22,26 @@ import type { SpfProposalReview } from '../spf/lookups.js';
  */
 export type PlanStatus = 'present' | 'change' | 'add' | 'unknown';
 
-/** One record Microsoft 365 needs at the domain, with what DNS holds there now. */
+/**
+ * One record Microsoft 365 needs at the domain, with what DNS holds there
+ * now; or, marked `optional`, transport hardening it does not need (MTA-STS,
+ * TLS-RPT), which never makes a plan incomplete. `HTTPS` is not a DNS record:
+ * the MTA-STS policy file, `name` its URL and `value` its text.
+ */
 export interface PlanRow {
-  area: 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover';
-  type: 'MX' | 'TXT' | 'CNAME';
-  /** Owner name, fully qualified, no trailing dot. */
+  area: 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover' | 'mta-sts' | 'tls-rpt';
+  type: 'MX' | 'TXT' | 'CNAME' | 'HTTPS';
+  /** Owner name, fully qualified, no trailing dot (HTTPS: the URL). */
   name: string;
-  /** The value to publish (MX: the exchange; the priority is separate). */
+  /** The value to publish (MX: the exchange; the priority is separate; HTTPS: the file, LF line ends). */
   value: string;
   priority?: number;
   status: PlanStatus;
-  /** What DNS holds there now. */
+  /** What DNS holds there now (HTTPS: the policy's lines as served, when it was fetched). */
   current: string[];
   notes: string[];
+  /** Optional hardening (MTA-STS, TLS-RPT): not needed for Microsoft 365, never counted against the plan. */
+  optional?: true;
 }
 
 /**
@@ -44,6 +56,14 @@ export interface Plan {
   exists: boolean;
   rows: PlanRow[];
   warnings: string[];
+}
+
+/**
+ * What planDomain may use: the audit context, and an HTTPS client to compare
+ * a published MTA-STS policy with (without one its row is `unknown`).
+ */
+export interface PlanContext extends AuditContext {
+  https?: HttpsClient | undefined;
 }
 
 /**
@@ -76,15 +96,17 @@ function valuesOf(a: DnsAnswer<string>): string[] {
  * record (usually reviewSpfProposal). Every lookup goes through `ctx.dns`;
  * never throws for DNS content: a failed lookup makes its row `unknown`.
  */
-export async function planDomain(ctx: AuditContext, domain: string, tenant: string, options: { cloud?: Cloud; reviewSpf?: SpfReviewer } = {}): Promise<Plan> {
+export async function planDomain(ctx: PlanContext, domain: string, tenant: string, options: { cloud?: Cloud; reviewSpf?: SpfReviewer } = {}): Promise<Plan> {
   const dns = ctx.dns;
-  const [mx, txt, s1, s2, dmarc, autod] = await Promise.all([
+  const [mx, txt, s1, s2, dmarc, autod, sts, tlsRpt] = await Promise.all([
     dns.resolve(domain, 'MX'),
     dns.resolve(domain, 'TXT'),
     dns.resolve(`selector1._domainkey.${domain}`, 'CNAME'),
     dns.resolve(`selector2._domainkey.${domain}`, 'CNAME'),
     dns.resolve(`_dmarc.${domain}`, 'TXT'),
     dns.resolve(`autodiscover.${domain}`, 'CNAME'),
+    dns.resolve(`_mta-sts.${domain}`, 'TXT'),
+    dns.resolve(`_smtp._tls.${domain}`, 'TXT'),
   ]);
   const exists = !(mx.kind === 'nxdomain' || txt.kind === 'nxdomain');
   const mxHosts = mx.kind === 'records' ? mx.records.map((r) => classifyMxHost(r.exchange, r.priority)).sort((a, b) => a.priority - b.priority || a.exchange.localeCompare(b.exchange)) : [];
@@ -127,9 +149,112 @@ export async function planDomain(ctx: AuditContext, domain: string, tenant: stri
     notes: adAddresses.length > 0 ? ['Remove the A record when mailboxes have moved: a CNAME cannot sit beside it.'] : [],
   });
 
+  // Optional hardening, after what Microsoft 365 needs: MTA-STS (its TXT and policy file) and TLS-RPT.
+  const microsoftMx = [...new Set([rows.find((r) => r.area === 'mx')?.value ?? expectedMxHost(domain, cloud, tenant), ...mxHosts.filter((h) => h.kind === 'm365' || h.kind === 'm365-dnssec').map((h) => h.exchange)])];
+  rows.push(...await planMtaSts(ctx, domain, sts, microsoftMx), planTlsRpt(domain, tlsRpt));
+
   if (!exists) for (const r of rows) r.status = 'add';
-  if (rows.some((r) => r.status === 'unknown')) warnings.push('Some lookups failed (timeout or SERVFAIL): rows marked unknown could not be compared with live DNS.');
+  // An optional row never makes the plan incomplete: its unknown status is said in its own notes.
+  if (rows.some((r) => r.status === 'unknown' && !r.optional)) warnings.push('Some lookups failed (timeout or SERVFAIL): rows marked unknown could not be compared with live DNS.');
   return { domain, tenant, cloud, exists, rows, warnings };
+}
+
+/** Seconds a sender caches the policy in the plan's proposal: one week, as in Microsoft's example (Learn, "Enhancing mail flow with MTA-STS"). */
+const PLAN_MAX_AGE = 604_800;
+
+/** A policy id from the clock, `20260427T093000` (RFC 8461 §3.1: 1 to 32 letters and digits; a date is the usual choice). */
+function policyId(now: Date): string {
+  return now.toISOString().slice(0, 19).replace(/[-:]/g, '');
+}
+
+/** The policy file's text: version first, then the mode, one mx line per pattern, max_age (RFC 8461 §3.2), LF line ends. */
+function policyText(mode: MtaStsMode, patterns: readonly string[], maxAge: number): string {
+  return ['version: STSv1', `mode: ${mode}`, ...patterns.map((p) => `mx: ${p}`), `max_age: ${maxAge}`, ''].join('\n');
+}
+
+/**
+ * MTA-STS, optional (RFC 8461): the `_mta-sts` TXT and the policy file for
+ * Microsoft 365's MX (mode testing first, Microsoft's own advice), each
+ * compared with what is live. The policy is fetched only when the context
+ * has an HTTPS client; without one a published record's policy is `unknown`.
+ */
+async function planMtaSts(ctx: PlanContext, domain: string, sts: DnsAnswer<string>, microsoftMx: readonly string[]): Promise<PlanRow[]> {
+  const name = `_mta-sts.${domain}`;
+  const url = mtaStsPolicyUrl(domain);
+  const current = valuesOf(sts).filter((t) => isMtaStsRecord(t) || looksLikeMtaStsRecord(t));
+  const kept = current.filter(isMtaStsRecord);
+  const parsed = kept.length === 1 ? parseMtaStsRecord(kept[0] as string) : null;
+  const usable = parsed?.ok === true && current.length === 1;
+  const txtRow: PlanRow = {
+    area: 'mta-sts', type: 'TXT', name, optional: true, current,
+    value: usable ? (kept[0] as string) : `v=STSv1; id=${policyId(ctx.clock?.() ?? new Date())}`,
+    status: failed(sts) ? 'unknown' : usable ? 'present' : current.length > 0 ? 'change' : 'add',
+    notes: [
+      `Publish it only once ${url} is served: a record whose policy cannot be fetched is an error (MTA_STS_POLICY_UNAVAILABLE).`,
+      'Give it a new id whenever the policy file changes (mode testing to enforce, an mx line added): senders fetch the policy again only then.',
+    ],
+  };
+  if (current.length > 1) txtRow.notes.unshift(`${current.length} records meant as MTA-STS now: senders ignore them all; publish this one in their place.`);
+  const patterns = [...new Set(microsoftMx.map(mxPatternFor))];
+  const fileRow: PlanRow = {
+    area: 'mta-sts', type: 'HTTPS', name: url, optional: true, current: [],
+    value: policyText('testing', patterns, PLAN_MAX_AGE),
+    status: failed(sts) ? 'unknown' : current.length === 0 ? 'add' : 'unknown',
+    notes: [
+      `Serve it with HTTP 200, "Content-Type: text/plain" and no redirect, from the host mta-sts.${domain} (an A/AAAA or CNAME to your web server) with a certificate valid for that name (RFC 8461 §3.3): Exchange Online does not host it for your domain.`,
+      'Start in mode testing; once the TLS-RPT reports show no failures, change it to mode enforce and publish a new id in the _mta-sts record.',
+      'Add an mx line for every other MX host that stays (a gateway in front of Exchange Online): in mode enforce senders refuse a host no line covers.',
+    ],
+  };
+  if (current.length > 0 && !failed(sts)) {
+    if (!ctx.https) fileRow.notes.unshift('The live policy was not fetched (no HTTPS client), so it could not be compared.');
+    else {
+      const fetched = await fetchMtaStsPolicy(ctx.https, domain);
+      fileRow.current = fetched.facts.lines;
+      const live = fetched.body === null ? null : parseMtaStsPolicy(fetched.body);
+      if (fetched.problem) {
+        fileRow.status = 'change';
+        fileRow.notes.unshift(`The live policy cannot be had: ${fetched.problem.what}.`);
+      } else if (live && !live.ok) {
+        fileRow.status = 'change';
+        fileRow.notes.unshift(`The live policy does not parse: ${live.problem}.`);
+      } else if (live?.ok) {
+        const { mode, mx, maxAge } = live.policy;
+        const uncovered = microsoftMx.filter((h) => matchMxPatterns(mx, h) === null);
+        if (mode !== 'none' && uncovered.length === 0) {
+          fileRow.status = 'present';
+          fileRow.value = fetched.body ?? fileRow.value;
+        } else {
+          // Keep what the live policy says; add the Microsoft patterns it lacks (mode none: back to testing).
+          fileRow.status = 'change';
+          fileRow.value = policyText(mode === 'none' ? 'testing' : mode, [...new Set([...mx, ...uncovered.map(mxPatternFor)])], maxAge);
+          if (mode === 'none') fileRow.notes.unshift('The live policy is mode none: MTA-STS is switched off.');
+          if (uncovered.length > 0) fileRow.notes.unshift(`No mx line of the live policy covers ${uncovered.join(', ')}: lines added.`);
+        }
+      }
+    }
+  }
+  // A changed policy needs a new id, or senders keep the one they cached (RFC 8461 §3.1).
+  if (fileRow.status === 'change' && txtRow.status === 'present') {
+    txtRow.status = 'change';
+    txtRow.value = `v=STSv1; id=${policyId(ctx.clock?.() ?? new Date())}`;
+    txtRow.notes.unshift('A new id, because the policy file changes.');
+  }
+  return [txtRow, fileRow];
+}
+
+/** TLS-RPT, optional (RFC 8460): one `_smtp._tls` record with a report address, recommended once MTA-STS or DANE is on. */
+function planTlsRpt(domain: string, answer: DnsAnswer<string>): PlanRow {
+  const current = valuesOf(answer).filter((t) => isTlsRptRecord(t) || /^[ \t]*v[ \t]*=[ \t]*tlsrpt/i.test(t));
+  const usable = current.length === 1 && isTlsRptRecord(current[0] as string) && parseTlsRptRecord(current[0] as string).ok;
+  const row: PlanRow = {
+    area: 'tls-rpt', type: 'TXT', name: `_smtp._tls.${domain}`, optional: true, current,
+    value: usable ? (current[0] as string) : `v=TLSRPTv1; rua=mailto:tls-reports@${domain}`,
+    status: failed(answer) ? 'unknown' : usable ? 'present' : current.length > 0 ? 'change' : 'add',
+    notes: ['Use a mailbox that exists (or an https: endpoint): senders that use MTA-STS or DANE send a daily report of failed TLS sessions there.'],
+  };
+  if (current.length > 1) row.notes.unshift(`${current.length} TLS-RPT records now: senders use none; publish this one in their place.`);
+  return row;
 }
 
 function failed(a: DnsAnswer<unknown>): boolean {

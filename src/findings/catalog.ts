@@ -12,6 +12,13 @@ export type Area =
 /** One code of the catalog: its severity, its area, and when it is raised. */
 export interface CatalogEntry {
   severity: Severity;
+  /**
+   * The one other severity DESIGN.md's table gives the code in its "when"
+   * column (DANE_TLSA_MISSING: a warning, "info for other MX hosts"); a
+   * check picks it with `finding(…, { alternate: true })`, so even then the
+   * severity comes from this table.
+   */
+  alternate?: Severity;
   area: Area;
   /** When the code is raised, one line. */
   title: string;
@@ -86,6 +93,14 @@ export const CATALOG = {
   OAUTH_TOKEN_AUDIENCE: { severity: 'error', area: 'smtp', title: "the token is not for the cloud's Exchange Online resource" },
   OAUTH_TOKEN_NO_SMTP_PERMISSION: { severity: 'error', area: 'smtp', title: 'no SMTP.SendAsApp role (app token) or SMTP.Send scope (delegated token)' },
   OAUTH_TOKEN_EXPIRED: { severity: 'error', area: 'smtp', title: 'the token has expired' },
+  MTA_STS_MISSING: { severity: 'info', area: 'mta-sts', title: 'no `_mta-sts` TXT (optional hardening)' },
+  MTA_STS_TXT_INVALID: { severity: 'error', area: 'mta-sts', title: 'the `_mta-sts` TXT does not parse, or there is more than one' },
+  MTA_STS_POLICY_UNAVAILABLE: { severity: 'error', area: 'mta-sts', title: 'the TXT exists but the HTTPS policy cannot be had (refused, 404, redirect, certificate, size, type, deadline)' },
+  MTA_STS_POLICY_INVALID: { severity: 'error', area: 'mta-sts', title: 'the policy file does not parse' },
+  MTA_STS_MX_MISMATCH: { severity: 'error', alternate: 'warning', area: 'mta-sts', title: 'mode enforce and a live MX matches no `mx` pattern (warning in mode testing)' },
+  MTA_STS_TESTING: { severity: 'info', area: 'mta-sts', title: 'mode testing' },
+  TLS_RPT_MISSING: { severity: 'info', alternate: 'warning', area: 'tls-rpt', title: 'no `_smtp._tls` TXT (warning when MTA-STS or DANE is on)' },
+  TLS_RPT_INVALID: { severity: 'warning', area: 'tls-rpt', title: 'the `_smtp._tls` TXT does not parse' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
@@ -126,17 +141,24 @@ export interface Finding {
   fix?: string;
 }
 
-/** Builds a finding with the catalog's severity and area. */
+/** Builds a finding with the catalog's severity (or its `alternate` one, when asked) and area. */
 export function finding(
   code: FindingCode,
   message: string,
-  extra: { evidence?: string | undefined; fix?: string | undefined } = {},
+  extra: { evidence?: string | undefined; fix?: string | undefined; alternate?: boolean | undefined } = {},
 ): Finding {
   const entry: CatalogEntry = CATALOG[code];
-  const f: Finding = { code, severity: entry.severity, area: entry.area, message };
+  const severity = extra.alternate === true && entry.alternate !== undefined ? entry.alternate : entry.severity;
+  const f: Finding = { code, severity, area: entry.area, message };
   if (extra.evidence !== undefined) f.evidence = extra.evidence;
   if (extra.fix !== undefined) f.fix = extra.fix;
   return f;
+}
+
+/** Every severity the catalog allows for a code: its own, and its `alternate` one when it has one. */
+export function severitiesOf(code: FindingCode): Severity[] {
+  const entry: CatalogEntry = CATALOG[code];
+  return entry.alternate ? [entry.severity, entry.alternate] : [entry.severity];
 }
 
 /** Whether `s` is a code of the catalog (an own key of CATALOG, so never `toString` or `__proto__`). */

@@ -18,15 +18,24 @@
  *   `timeoutMs`. A `timeout` outcome names the stage it was in.
  * - The body is capped at `maxBytes` (a larger Content-Length is refused
  *   before a byte is read), the headers at `maxHeaderBytes`.
- * - No keep-alive pool (`agent: false`): each request has its own socket,
- *   closed when the outcome is known, so the per-request CA is always the one
- *   used. The request's headers and body (which may hold a secret) never
- *   appear in an outcome.
+ * - No keep-alive pool: each request opens its own TLS socket (one
+ *   `tls.connect` of ours, made in `createConnection`), closed when the
+ *   outcome is known, so the per-request CA is always the one used. The
+ *   request's headers and body (which may hold a secret) never appear in an
+ *   outcome.
+ * - The connection is injected as a check's DnsClient is: `route` maps the
+ *   URL's host and port to the TCP destination (the sandbox's loopback
+ *   policy host in tests, so that no test needs port 443), and nothing else
+ *   changes: SNI and the certificate's name check stay on the URL's host
+ *   (RFC 8461 §3.3: the certificate must be valid for `mta-sts.<domain>`),
+ *   and the Host header too. Without a route the destination is the URL's.
+ *   Both go through the same code.
  *
  * Never throws for anything the network does: the outcome says it.
  */
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import tls from 'node:tls';
 import { settleWithin, TIMEOUT } from '../util/deadline.js';
 
@@ -47,13 +56,30 @@ export interface HttpsClientOptions {
   maxHeaderBytes?: number;
   /** The User-Agent header sent unless the request sets one (default: none sent). */
   userAgent?: string;
+  /**
+   * Where to open the TCP connection for a URL's host and port (default: there).
+   * Only the destination changes: SNI, the certificate's name check and the
+   * Host header stay on the URL's host. Must not throw.
+   */
+  route?: HttpsRoute;
 }
 
-/** One request: the method (default GET), headers, and a body (sent with its Content-Length). */
+/** Maps a URL's host and port to the TCP destination actually dialled (HttpsClientOptions.route). */
+export type HttpsRoute = (host: string, port: number) => { host: string; port: number };
+
+/**
+ * One request: the method (default GET), headers, a body (sent with its
+ * Content-Length), and this request's own body cap and deadline where the
+ * protocol fixes them (an MTA-STS policy: 64 KiB, RFC 8461 §3.3).
+ */
 export interface HttpsRequestInit {
   method?: string;
   headers?: Readonly<Record<string, string>>;
   body?: string | Buffer;
+  /** Largest body read for this request (default: the client's maxBytes). */
+  maxBytes?: number;
+  /** The whole request's deadline (default: the client's timeoutMs); the connect deadline is never longer. */
+  timeoutMs?: number;
 }
 
 /** The stage a request was in when its deadline came. */
@@ -65,6 +91,8 @@ export interface HttpsAnswer {
   status: number;
   headers: Readonly<Record<string, string>>;
   body: string;
+  /** The body's length in bytes, as received (before UTF-8 decoding). */
+  bytes: number;
 }
 
 /** Why there is no answer. `message` is Node's text (or ours): it never holds the request's headers or body. */
@@ -73,7 +101,8 @@ export type HttpsFailure =
   | { kind: 'unreachable'; code: string; message: string }
   | { kind: 'timeout'; stage: HttpsStage; ms: number; message: string }
   | { kind: 'tls'; code: string; message: string }
-  | { kind: 'too-large'; limit: number; status: number; message: string }
+  /** `read`: the body bytes received before the client stopped (0 when the Content-Length was over the cap). */
+  | { kind: 'too-large'; limit: number; status: number; read: number; message: string }
   | { kind: 'protocol'; code: string | null; message: string };
 
 /** What request() resolves with: an answer (any status, 3xx included) or a failure. */
@@ -105,13 +134,14 @@ const TLS_VERIFY = /^(?:UNABLE_TO_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNE
  * client's life; each request opens its own connection.
  */
 export function createHttpsClient(opts: HttpsClientOptions = {}): HttpsClient {
-  const timeoutMs = Math.max(0, opts.timeoutMs ?? DEFAULT_HTTPS_TIMEOUT_MS);
-  const connectMs = Math.min(timeoutMs, Math.max(0, opts.connectTimeoutMs ?? timeoutMs));
-  const maxBytes = Math.max(0, opts.maxBytes ?? DEFAULT_HTTPS_MAX_BYTES);
+  const clientTimeoutMs = Math.max(0, opts.timeoutMs ?? DEFAULT_HTTPS_TIMEOUT_MS);
+  const clientConnectMs = Math.max(0, opts.connectTimeoutMs ?? clientTimeoutMs);
+  const clientMaxBytes = Math.max(0, opts.maxBytes ?? DEFAULT_HTTPS_MAX_BYTES);
   const maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const extra = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? [...(opts.ca as readonly (string | Buffer)[])] : [opts.ca as string | Buffer];
   // Added to the roots, not instead of them: `--tls-ca` trusts one more CA (as the SMTP probe does).
   const ca = extra.length ? [...tls.rootCertificates, ...extra] : undefined;
+  const route = opts.route;
 
   return {
     async request(url, init = {}) {
@@ -123,11 +153,17 @@ export function createHttpsClient(opts: HttpsClientOptions = {}): HttpsClient {
       }
       if (target.protocol !== 'https:') return { kind: 'protocol', code: 'ERR_INVALID_PROTOCOL', message: `only https: URLs are fetched, not ${target.protocol}` };
       if (target.username || target.password) return { kind: 'protocol', code: 'ERR_INVALID_URL', message: 'a URL with credentials in it is not fetched' };
+      const timeoutMs = Math.max(0, init.timeoutMs ?? clientTimeoutMs);
+      const connectMs = Math.min(timeoutMs, clientConnectMs);
+      const maxBytes = Math.max(0, init.maxBytes ?? clientMaxBytes);
       const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body, 'utf8') : init.body;
       const headers: Record<string, string> = {};
       if (opts.userAgent) headers['user-agent'] = opts.userAgent;
       for (const [k, v] of Object.entries(init.headers ?? {})) headers[k.toLowerCase()] = v;
       if (body) headers['content-length'] = String(body.length);
+      // The name the certificate must be valid for, as the URL gives it (brackets off an IPv6 literal).
+      const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+      const port = target.port === '' ? HTTPS_PORT : Number(target.port);
 
       let stage: HttpsStage = 'connect';
       let req: ReturnType<typeof https.request> | null = null;
@@ -137,11 +173,11 @@ export function createHttpsClient(opts: HttpsClientOptions = {}): HttpsClient {
         req = https.request(target, {
           method: init.method ?? 'GET',
           headers,
-          agent: false,
-          ca,
+          // No agent: no pool, and createConnection below opens this request's own socket.
+          agent: undefined,
+          defaultPort: HTTPS_PORT,
+          createConnection: () => connectTls(host, port, route, ca),
           maxHeaderSize: maxHeaderBytes,
-          // Node verifies the certificate and the host name (tls.checkServerIdentity) by default; said here so nobody turns it off.
-          rejectUnauthorized: true,
         });
         connectTimer = setTimeout(() => settle(timeout(stage, connectMs)), connectMs);
         req.on('socket', (socket) => {
@@ -157,19 +193,19 @@ export function createHttpsClient(opts: HttpsClientOptions = {}): HttpsClient {
           const status = res.statusCode ?? 0;
           const declared = Number(res.headers['content-length']);
           if (Number.isFinite(declared) && declared > maxBytes) {
-            settle(tooLarge(maxBytes, status));
+            settle(tooLarge(maxBytes, status, 0));
             return;
           }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (c: Buffer) => {
             size += c.length;
-            if (size > maxBytes) settle(tooLarge(maxBytes, status));
+            if (size > maxBytes) settle(tooLarge(maxBytes, status, size));
             else chunks.push(c);
           });
           res.on('error', fail);
           res.on('aborted', () => settle({ kind: 'protocol', code: 'ECONNRESET', message: 'the server closed the connection in the middle of the body' }));
-          res.on('end', () => settle({ kind: 'ok', status, headers: flatHeaders(res), body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () => settle({ kind: 'ok', status, headers: flatHeaders(res), body: Buffer.concat(chunks).toString('utf8'), bytes: size }));
         });
         req.end(body);
         return () => {
@@ -183,13 +219,35 @@ export function createHttpsClient(opts: HttpsClientOptions = {}): HttpsClient {
   };
 }
 
+const HTTPS_PORT = 443;
+
+/**
+ * The one TLS connection of a request: TCP to where `route` says (the URL's
+ * host and port without one), TLS verified for the URL's host. SNI carries
+ * that host unless it is an IP address (RFC 6066 §3 forbids one there), and
+ * the certificate is checked against it (tls.checkServerIdentity, RFC 6125
+ * rules), whatever the TCP destination.
+ */
+function connectTls(host: string, port: number, route: HttpsRoute | undefined, ca: string[] | (string | Buffer)[] | undefined): tls.TLSSocket {
+  const dest = route ? route(host, port) : { host, port };
+  return tls.connect({
+    host: dest.host,
+    port: dest.port,
+    servername: net.isIP(host) === 0 ? host : undefined,
+    ca,
+    // Node verifies the chain by default; said here so nobody turns it off. The name is checked against the URL's host.
+    rejectUnauthorized: true,
+    checkServerIdentity: (_name, cert) => tls.checkServerIdentity(host, cert),
+  });
+}
+
 function timeout(stage: HttpsStage, ms: number): HttpsFailure {
   const what = { connect: 'no connection', tls: 'no TLS handshake', headers: 'no answer', body: 'the body did not end' }[stage];
   return { kind: 'timeout', stage, ms, message: `${what} within ${ms} ms` };
 }
 
-function tooLarge(limit: number, status: number): HttpsFailure {
-  return { kind: 'too-large', limit, status, message: `the body is larger than ${limit} bytes` };
+function tooLarge(limit: number, status: number, read: number): HttpsFailure {
+  return { kind: 'too-large', limit, status, read, message: `the body is larger than ${limit} bytes` };
 }
 
 /** The one place Node's request errors become outcomes. */

@@ -33,31 +33,57 @@ function owner(r: PlanRow, domain: string): string {
   return r.name === domain ? '@' : r.name.slice(0, -(domain.length + 1));
 }
 
-/** A zone-file snippet with every record Microsoft 365 needs; each line says its status; the run as the last comment. */
+/** A row's status, with "optional" for the hardening rows (MTA-STS, TLS-RPT) that Microsoft 365 does not need. */
+function statusText(r: PlanRow): string {
+  return r.optional ? `${r.status} (optional)` : r.status;
+}
+
+/** The lines of an HTTPS row's file (its value), each made safe by `clean`. */
+function fileLines(r: PlanRow, clean: (s: string) => string): string[] {
+  return r.value.replace(/\n$/, '').split('\n').map(clean);
+}
+
+/**
+ * A zone-file snippet with every record Microsoft 365 needs; each line says
+ * its status; the run as the last comment. The optional rows follow as
+ * comments, to uncomment by hand: an `_mta-sts` record published before its
+ * policy file is served is an error, so it is never live by copy and paste.
+ */
 export function renderPlanZone(plan: Plan, run?: PlanRunInfo): string {
   const lines = [
     `; Microsoft 365 records for ${plan.domain} (tenant ${plan.tenant}, cloud ${plan.cloud})`,
     '; status against live DNS: present = already published, change = replace what is there, add = new',
     `$ORIGIN ${plan.domain}.`,
   ];
-  const width = Math.max(...plan.rows.map((r) => owner(r, plan.domain).length), 1);
-  for (const r of plan.rows) {
+  const dnsRows = plan.rows.filter((r) => r.type !== 'HTTPS');
+  const width = Math.max(...dnsRows.map((r) => owner(r, plan.domain).length), 1);
+  const line = (r: PlanRow): string => {
     const was = r.status === 'change' && r.current.length > 0 ? ` (now: ${cleanText(r.current.join(' | '))})` : '';
-    lines.push(`${owner(r, plan.domain).padEnd(width)} ${TTL} IN ${r.type.padEnd(5)} ${rdata(r)} ; ${r.status}${was}`);
+    return `${owner(r, plan.domain).padEnd(width)} ${TTL} IN ${r.type.padEnd(5)} ${rdata(r)} ; ${statusText(r)}${was}`;
+  };
+  for (const r of plan.rows.filter((x) => !x.optional)) lines.push(line(r));
+  const optional = plan.rows.filter((x) => x.optional);
+  if (optional.length > 0) lines.push('; Optional hardening (MTA-STS, TLS-RPT): uncomment to publish; the _mta-sts record only once its policy file is served.');
+  for (const r of optional) {
+    if (r.type !== 'HTTPS') lines.push(`; ${line(r)}`);
+    else lines.push(`; ${cleanText(r.name)}: serve as text/plain ; ${statusText(r)}`, ...fileLines(r, cleanText).map((l) => `;   ${l}`));
   }
   for (const w of plan.warnings) lines.push(`; WARNING: ${cleanText(w)}`);
   if (run) lines.push(`; ${renderRunFooter(run)}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** The plan as a table; values are printed whole, never wrapped or cut. */
+/** The plan as a table; values are printed whole, never wrapped or cut (a policy file one line a line). */
 export function renderPlanTable(plan: Plan, run?: PlanRunInfo): string {
   const table = new Table({ head: ['Status', 'Type', 'Name', 'Value'], style: { head: [], border: [] }, wordWrap: false });
-  for (const r of plan.rows) table.push([r.status, r.type, r.name, r.type === 'MX' ? `${r.priority ?? 0} ${r.value}` : cleanText(r.value)]);
+  for (const r of plan.rows) {
+    const value = r.type === 'MX' ? `${r.priority ?? 0} ${r.value}` : r.type === 'HTTPS' ? fileLines(r, cleanText).join('\n') : cleanText(r.value);
+    table.push([statusText(r), r.type, cleanText(r.name), value]);
+  }
   const lines = [`Microsoft 365 records for ${plan.domain} (tenant ${plan.tenant}, cloud ${plan.cloud})${plan.exists ? '' : ': the domain does not exist yet'}`, table.toString()];
   for (const r of plan.rows) {
-    if (r.status === 'change' && r.current.length > 0) lines.push(`${r.name} ${r.type} now: ${cleanText(r.current.join(' | '))}`);
-    for (const n of r.notes) lines.push(`${r.name} ${r.type}: ${cleanText(n)}`);
+    if (r.status === 'change' && r.current.length > 0) lines.push(`${cleanText(r.name)} ${r.type} now: ${cleanText(r.current.join(' | '))}`);
+    for (const n of r.notes) lines.push(`${cleanText(r.name)} ${r.type}: ${cleanText(n)}`);
   }
   for (const w of plan.warnings) lines.push(`WARNING: ${cleanText(w)}`);
   if (run) lines.push('', renderRunFooter(run));
@@ -78,7 +104,7 @@ export function renderPlanMarkdown(plan: Plan, run?: PlanRunInfo): string {
     '',
     '| Status | Type | Name | Value | Now |',
     '|---|---|---|---|---|',
-    ...plan.rows.map((r) => `| ${r.status} | ${r.type} | ${mdText(r.name)} | ${mdText(r.type === 'MX' ? `${r.priority ?? 0} ${r.value}` : r.value)} | ${mdText(r.current.join(' / ')) || '—'} |`),
+    ...plan.rows.map((r) => `| ${statusText(r)} | ${r.type} | ${mdText(r.name)} | ${r.type === 'HTTPS' ? fileLines(r, mdText).join('<br>') : mdText(r.type === 'MX' ? `${r.priority ?? 0} ${r.value}` : r.value)} | ${mdText(r.current.join(' / ')) || '—'} |`),
   ];
   const notes = plan.rows.flatMap((r) => r.notes.map((n) => `- ${mdText(r.name)} ${r.type}: ${mdText(n)}`));
   if (notes.length > 0) lines.push('', ...notes);

@@ -41,8 +41,26 @@ export async function createTestCertificates(opts: CertificateOptions = {}): Pro
 }
 
 async function issue(names: string[], notBefore?: Date, notAfter?: Date): Promise<TestCertificates> {
+  return (await createTestCa()).issue({ names, ...(notBefore ? { notBefore } : {}), ...(notAfter ? { notAfter } : {}) });
+}
+
+/** A throw-away CA that issues as many server certificates as asked (createTestCa): one CA for many names. */
+export interface TestCa {
+  /** The CA's certificate: what a client trusts. */
+  caPem: string;
+  /** A server certificate for `opts.names` (default: localhost, 127.0.0.1, ::1), signed by this CA. */
+  issue(opts?: CertificateOptions): Promise<TestCertificates>;
+}
+
+/**
+ * A throw-away CA (EC P-256, valid from a day ago for 30 days). `commonName`
+ * tells two CAs apart: OpenSSL looks an issuer up by its name, so a leaf of
+ * another CA with the same name fails on its signature instead of on a
+ * missing issuer (default "m365audit test CA").
+ */
+export async function createTestCa(opts: { commonName?: string } = {}): Promise<TestCa> {
   const now = Date.now();
-  const ca = await generate([{ name: 'commonName', value: 'm365audit test CA' }, { name: 'organizationName', value: 'm365audit tests' }], {
+  const ca = await generate([{ name: 'commonName', value: opts.commonName ?? 'm365audit test CA' }, { name: 'organizationName', value: 'm365audit tests' }], {
     keyType: 'ec',
     algorithm: 'sha256',
     notBeforeDate: new Date(now - 86_400_000),
@@ -52,18 +70,25 @@ async function issue(names: string[], notBefore?: Date, notAfter?: Date): Promis
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
-  const leaf = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate: notBefore ?? new Date(now - 86_400_000),
-    notAfterDate: notAfter ?? new Date(now + 30 * 86_400_000),
-    ca: { key: ca.private, cert: ca.cert },
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
-    ],
-  });
-  return { caPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private, names };
+  return {
+    caPem: ca.cert,
+    async issue(leafOpts = {}) {
+      const names = leafOpts.names ?? DEFAULT_NAMES;
+      const at = Date.now();
+      const leaf = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
+        keyType: 'ec',
+        algorithm: 'sha256',
+        notBeforeDate: leafOpts.notBefore ?? new Date(at - 86_400_000),
+        notAfterDate: leafOpts.notAfter ?? new Date(at + 30 * 86_400_000),
+        ca: { key: ca.private, cert: ca.cert },
+        extensions: [
+          { name: 'basicConstraints', cA: false },
+          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+          { name: 'extKeyUsage', serverAuth: true },
+          { name: 'subjectAltName', altNames: names.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
+        ],
+      });
+      return { caPem: ca.cert, certPem: leaf.cert, keyPem: leaf.private, names };
+    },
+  };
 }

@@ -8,6 +8,13 @@
  *   to inject (timeouts, SERVFAIL, REFUSED, latency, loss).
  * - {@link startHttpsServer}: an HTTPS server on 127.0.0.1 whose handler
  *   answers each request (stand-ins for a token endpoint or a policy host).
+ * - {@link startMtaStsHost}: an MTA-STS policy host (RFC 8461 §3.3) on
+ *   127.0.0.1 answering `https://mta-sts.<domain>/.well-known/mta-sts.txt`
+ *   by SNI and Host, each name with a certificate its CA issues at run time
+ *   ({@link createTestCa}), and the faults a policy fetch must tell apart
+ *   (status, redirect, media type, size, slowness, certificate, refusal);
+ *   its `route` goes into the HTTPS client's `route` option, so no test
+ *   needs port 443.
  * - {@link startTokenEndpoint}: a stand-in for Microsoft Entra ID's token
  *   endpoint on that HTTPS server: the client-credentials grant with a
  *   secret or a certificate assertion (verified against the registered
@@ -23,7 +30,11 @@
  */
 export { startDnsServer, type DnsServerOptions, type DnsServerStats, type Fault, type TestDnsServer } from './dns-server.js';
 export { parseCharacterStrings, ZoneStore, type LookupResult, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
-export { startHttpsServer, type HttpsHandler, type HttpsRequest, type HttpsResponse, type HttpsServerOptions, type SandboxHttpsServer } from './https-server.js';
+export {
+  startHttpsServer, startMtaStsHost,
+  type HttpsHandler, type HttpsRequest, type HttpsResponse, type HttpsServerOptions, type MtaStsHostOptions, type MtaStsHostRequest, type MtaStsPolicySpec, type SandboxHttpsServer, type SandboxMtaStsHost,
+} from './https-server.js';
+export { createTestCa, type TestCa } from './certificates.js';
 export {
   createClientCertificate,
   SANDBOX_AADSTS,

@@ -9,7 +9,8 @@ const UPDATE = 'UPDATE_PUBLIC_API';
 
 /** Functions that check, look up, discover or audit: each takes its context (a LookupContext, or the AuditContext that extends it) first. */
 const CONTEXT_FIRST = /^(check|lookup|discover|audit|plan|run|count|review)[A-Z]/;
-const CONTEXTS = new Set(['LookupContext', 'AuditContext']);
+// MtaStsContext and PlanContext: a LookupContext / AuditContext with the HTTPS client of the MTA-STS policy fetch.
+const CONTEXTS = new Set(['LookupContext', 'AuditContext', 'MtaStsContext', 'PlanContext']);
 
 let api: PublicName[];
 beforeAll(() => {

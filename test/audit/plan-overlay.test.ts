@@ -68,6 +68,7 @@ describe('plan --format zone, laid over live DNS with --zone, passes the audit',
     else expect(left).toEqual([]);
     // Every row the plan publishes reached the audit from the file.
     const used = new Set(dns.used().answers);
-    for (const row of plan.rows.filter((r) => r.status !== 'present')) expect(used.has(`${row.name} ${row.type}`), `${row.name} ${row.type}`).toBe(true);
+    // The optional rows (MTA-STS, TLS-RPT) are comments in the snippet, published by hand.
+    for (const row of plan.rows.filter((r) => r.status !== 'present' && !r.optional)) expect(used.has(`${row.name} ${row.type}`), `${row.name} ${row.type}`).toBe(true);
   });
 });

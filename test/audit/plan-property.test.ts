@@ -80,9 +80,11 @@ async function withServer<T>(zones: ZoneStore, run: (dns: ReturnType<typeof crea
  */
 function applyPlan(zones: ZoneStore, plan: Plan): void {
   const lines = parseZone(renderPlanZone(plan), { defaultTTL: 300, defaultClass: 'IN' }).records;
-  expect(lines.map((l) => [l.name, l.type])).toEqual(plan.rows.map((r) => [r.name, r.type]));
+  // The optional rows (MTA-STS, TLS-RPT) are comments in the snippet, published by hand: not here.
+  const required = plan.rows.filter((r) => !r.optional);
+  expect(lines.map((l) => [l.name, l.type])).toEqual(required.map((r) => [r.name, r.type]));
   for (const [i, line] of lines.entries()) {
-    const row = plan.rows[i]!;
+    const row = required[i]!;
     const content = line.content.trim();
     if (line.type === 'MX') {
       const [priority, host] = content.split(/\s+/) as [string, string];
@@ -115,7 +117,8 @@ describe('plan, published, passes the audit', () => {
     // The zone's own tenant when its DKIM targets name one (selector1's when they disagree), else a fixed one.
     const tenant = before.tenant ?? FALLBACK_TENANT;
     const plan = await withServer(base, (dns) => planDomain({ dns }, domain, tenant, { reviewSpf: reviewSpfProposal }));
-    expect(plan.rows.filter((r) => r.status === 'unknown')).toEqual([]);
+    // An optional row may be unknown (a published MTA-STS policy is not fetched without an HTTPS client): it never counts.
+    expect(plan.rows.filter((r) => r.status === 'unknown' && !r.optional)).toEqual([]);
 
     // A live value the audit flags as an error is never `present`.
     for (const area of AREAS) {

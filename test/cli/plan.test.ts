@@ -30,6 +30,9 @@ describe('m365audit plan', () => {
       ['CNAME', 'selector2._domainkey.fresh-domain.test', 'add'],
       ['TXT', '_dmarc.fresh-domain.test', 'add'],
       ['CNAME', 'autodiscover.fresh-domain.test', 'add'],
+      ['TXT', '_mta-sts.fresh-domain.test', 'add'],
+      ['HTTPS', 'https://mta-sts.fresh-domain.test/.well-known/mta-sts.txt', 'add'],
+      ['TXT', '_smtp._tls.fresh-domain.test', 'add'],
     ]);
     const rows = byArea(p!);
     expect(rows['mx:fresh-domain.test']).toMatchObject({ value: 'fresh-domain-test.mail.protection.outlook.com', priority: 0 });
@@ -81,7 +84,10 @@ describe('m365audit plan', () => {
 
   it('a ready domain has nothing to change', async () => {
     const { plan: p } = await plan('ready.test', 'readytest');
-    expect(p!.rows.map((r) => r.status)).toEqual(['present', 'present', 'present', 'present', 'present', 'present']);
+    expect(p!.rows.filter((r) => !r.optional).map((r) => r.status)).toEqual(['present', 'present', 'present', 'present', 'present', 'present']);
+    // Only the optional hardening is left to add, and it raises no warning.
+    expect(p!.rows.filter((r) => r.optional).map((r) => [r.area, r.status])).toEqual([['mta-sts', 'add'], ['mta-sts', 'add'], ['tls-rpt', 'add']]);
+    expect(p!.warnings).toEqual([]);
   });
 
   it('prints a zone snippet whose records parse back to the planned values', async () => {

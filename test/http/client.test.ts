@@ -124,8 +124,13 @@ describe('createHttpsClient: failures, each typed', () => {
   });
 
   it('too-large: by Content-Length before reading, and by counting a chunked body', async () => {
-    const declared = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG, maxBytes: 4096 }).request(`${server.url}/big`);
-    expect(declared).toEqual({ kind: 'too-large', limit: 4096, status: 200, message: 'the body is larger than 4096 bytes' });
+    // The sandbox's handler answers without a Content-Length (chunked): the bytes are counted as they come.
+    const chunked = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG, maxBytes: 4096 }).request(`${server.url}/big`);
+    expect(chunked).toMatchObject({ kind: 'too-large', limit: 4096, status: 200, message: 'the body is larger than 4096 bytes' });
+    expect(chunked.kind === 'too-large' && chunked.read).toBeGreaterThan(4096);
+    const announced = await rawHttps((_req, res) => res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5000' }).end('x'.repeat(5000)));
+    const declared = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG, maxBytes: 4096 }).request(announced);
+    expect(declared).toEqual({ kind: 'too-large', limit: 4096, status: 200, read: 0, message: 'the body is larger than 4096 bytes' });
     const url = await rawHttps((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       for (let i = 0; i < 10; i++) res.write('y'.repeat(1000));
@@ -134,7 +139,11 @@ describe('createHttpsClient: failures, each typed', () => {
     const counted = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG, maxBytes: 4096 }).request(url);
     expect(counted).toMatchObject({ kind: 'too-large', limit: 4096, status: 200 });
     const fits = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG, maxBytes: 10_000 }).request(url);
+    expect(fits).toMatchObject({ kind: 'ok', bytes: 10_000 });
     expect(fits.kind === 'ok' && fits.body.length).toBe(10_000);
+    // A request's own cap wins over the client's.
+    const own = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG, maxBytes: 10_000 }).request(url, { maxBytes: 2048 });
+    expect(own).toMatchObject({ kind: 'too-large', limit: 2048 });
   });
 
   it('protocol: headers over the cap; a URL that is not https, or not a URL, is never fetched', async () => {
@@ -146,5 +155,46 @@ describe('createHttpsClient: failures, each typed', () => {
     expect(await createHttpsClient().request('not a url')).toMatchObject({ kind: 'protocol', code: 'ERR_INVALID_URL' });
     expect(await createHttpsClient().request(`https://user:pw@127.0.0.1:${server.port}/`)).toMatchObject({ kind: 'protocol', code: 'ERR_INVALID_URL' });
     expect(server.requests().length).toBe(before);
+  });
+});
+
+describe('createHttpsClient: the injected route (tests never need port 443)', () => {
+  let named: SandboxHttpsServer;
+  beforeAll(async () => {
+    // A certificate for the policy host's name only: not for 127.0.0.1, where the TCP connection goes.
+    const policyCerts = await createTestCertificates({ names: ['mta-sts.contoso.test'] });
+    named = await startHttpsServer({ certificates: policyCerts, handler: (r) => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: `${r.servername} ${String(r.headers.host)}` }) });
+    closers.push(() => named.close());
+    certsOfNamed = policyCerts;
+  });
+  let certsOfNamed: TestCertificates;
+
+  it('dials where the route says; SNI, the certificate check and the Host header stay on the URL host', async () => {
+    const calls: [string, number][] = [];
+    const client = createHttpsClient({ ca: certsOfNamed.caPem, timeoutMs: LONG, route: (host, port) => (calls.push([host, port]), { host: '127.0.0.1', port: named.port }) });
+    const r = await client.request('https://mta-sts.contoso.test/.well-known/mta-sts.txt');
+    expect(r).toMatchObject({ kind: 'ok', status: 200, body: 'mta-sts.contoso.test mta-sts.contoso.test' });
+    expect(calls).toEqual([['mta-sts.contoso.test', 443]]);
+    expect(named.requests().at(-1)).toMatchObject({ path: '/.well-known/mta-sts.txt', servername: 'mta-sts.contoso.test' });
+    // A port in the URL reaches the route and the Host header.
+    const p = await client.request('https://mta-sts.contoso.test:8443/x');
+    expect(calls.at(-1)).toEqual(['mta-sts.contoso.test', 8443]);
+    expect(p).toMatchObject({ kind: 'ok', body: 'mta-sts.contoso.test mta-sts.contoso.test:8443' });
+  });
+
+  it('a host the certificate does not name fails verification, though the destination is the same server', async () => {
+    const before = named.requests().length;
+    const client = createHttpsClient({ ca: certsOfNamed.caPem, timeoutMs: LONG, route: () => ({ host: '127.0.0.1', port: named.port }) });
+    expect(await client.request('https://mta-sts.fabrikam.test/.well-known/mta-sts.txt')).toMatchObject({ kind: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    // By address, unrouted: the certificate names no 127.0.0.1 either.
+    expect(await createHttpsClient({ ca: certsOfNamed.caPem, timeoutMs: LONG }).request(named.url)).toMatchObject({ kind: 'tls', code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
+    expect(named.requests().length).toBe(before);
+  });
+
+  it('a request\'s own deadline wins over the client\'s', async () => {
+    const never = await startHttpsServer({ certificates: certs, handler: () => new Promise(() => undefined) });
+    closers.push(() => never.close());
+    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG }).request(never.url, { timeoutMs: SHORT });
+    expect(r).toMatchObject({ kind: 'timeout', stage: 'headers', ms: SHORT });
   });
 });
