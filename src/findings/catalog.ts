@@ -7,11 +7,18 @@ export type Severity = 'error' | 'warning' | 'info';
 /** The part of the setup a finding is about (DESIGN.md data model). */
 export type Area =
   | 'domain' | 'dns' | 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover'
-  | 'verification' | 'mta-sts' | 'tls-rpt' | 'smtp';
+  | 'verification' | 'mta-sts' | 'tls-rpt' | 'dnssec' | 'dane' | 'smtp';
 
 /** One code of the catalog: its severity, its area, and when it is raised. */
 export interface CatalogEntry {
   severity: Severity;
+  /**
+   * The one other severity DESIGN.md's table gives the code in its "when"
+   * column (DANE_TLSA_MISSING: a warning, "info for other MX hosts"); a
+   * check picks it with `finding(…, { alternate: true })`, so even then the
+   * severity comes from this table.
+   */
+  alternate?: Severity;
   area: Area;
   /** When the code is raised, one line. */
   title: string;
@@ -86,6 +93,13 @@ export const CATALOG = {
   OAUTH_TOKEN_AUDIENCE: { severity: 'error', area: 'smtp', title: "the token is not for the cloud's Exchange Online resource" },
   OAUTH_TOKEN_NO_SMTP_PERMISSION: { severity: 'error', area: 'smtp', title: 'no SMTP.SendAsApp role (app token) or SMTP.Send scope (delegated token)' },
   OAUTH_TOKEN_EXPIRED: { severity: 'error', area: 'smtp', title: 'the token has expired' },
+  DNSSEC_UNSIGNED: { severity: 'info', area: 'dnssec', title: "the domain's zone is not signed" },
+  DNSSEC_NOT_VALIDATED: { severity: 'info', area: 'dnssec', title: 'signed, but the resolver did not validate' },
+  DNSSEC_BOGUS: { severity: 'error', area: 'dnssec', title: 'validation fails (SERVFAIL, and an answer with CD set)' },
+  DANE_TLSA_MISSING: { severity: 'warning', alternate: 'info', area: 'dane', title: 'an mx.microsoft MX host without TLSA at _25._tcp (info for other MX hosts)' },
+  DANE_TLSA_MISMATCH: { severity: 'error', area: 'dane', title: 'TLSA records exist and none matches the certificate the MX presents' },
+  DANE_TLSA_UNUSABLE: { severity: 'warning', area: 'dane', title: 'only PKIX usages (0/1) or unknown selector/matching types' },
+  DANE_MX_UNSIGNED: { severity: 'warning', area: 'dane', title: 'an mx.microsoft MX in a zone that is not signed: senders cannot use DANE' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
@@ -104,6 +118,9 @@ export const CATALOG = {
   OAUTH_TOKEN_APP_RBAC: { severity: 'info', area: 'smtp', title: 'an app token without SMTP.SendAsApp that the server accepted: Exchange App RBAC' },
   OAUTH_TOKEN_EXCHANGE_SETUP: { severity: 'info', area: 'smtp', title: 'the token looks right and the server refused it: the Exchange-side setup is missing' },
   OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT: its claims cannot be read, the server decides' },
+  // DNSSEC and DANE beyond DESIGN.md's table (issue 16): info.
+  DNSSEC_NO_DS: { severity: 'info', area: 'dnssec', title: 'the zone is signed but its parent has no DS: validators treat it as unsigned' },
+  DANE_MX_LEGACY: { severity: 'info', area: 'dane', title: 'a validated zone whose Microsoft 365 MX is the legacy host, which is not signed: no inbound DANE' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */
@@ -126,14 +143,15 @@ export interface Finding {
   fix?: string;
 }
 
-/** Builds a finding with the catalog's severity and area. */
+/** Builds a finding with the catalog's severity (or its `alternate` one, when asked) and area. */
 export function finding(
   code: FindingCode,
   message: string,
-  extra: { evidence?: string | undefined; fix?: string | undefined } = {},
+  extra: { evidence?: string | undefined; fix?: string | undefined; alternate?: boolean | undefined } = {},
 ): Finding {
   const entry: CatalogEntry = CATALOG[code];
-  const f: Finding = { code, severity: entry.severity, area: entry.area, message };
+  const severity = extra.alternate === true && entry.alternate !== undefined ? entry.alternate : entry.severity;
+  const f: Finding = { code, severity, area: entry.area, message };
   if (extra.evidence !== undefined) f.evidence = extra.evidence;
   if (extra.fix !== undefined) f.fix = extra.fix;
   return f;
