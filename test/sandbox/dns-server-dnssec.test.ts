@@ -46,7 +46,7 @@ async function ask(server: TestDnsServer, name: string, type: string, opts: Aske
     const opt = (r.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize: number; flags: number } | undefined;
     const rows = (list: packet.Answer[] | undefined): Seen['answers'] => (list ?? []).map((a) => ({ name: a.name, type: a.type, data: (a as { data?: unknown }).data }));
     return {
-      rcode: (r as { rcode: string }).rcode,
+      rcode: (r as unknown as { rcode: string }).rcode,
       ad: ((r.flags ?? 0) & packet.AUTHENTIC_DATA) !== 0,
       cd: ((r.flags ?? 0) & packet.CHECKING_DISABLED) !== 0,
       tc: ((r.flags ?? 0) & packet.TRUNCATED_RESPONSE) !== 0,
