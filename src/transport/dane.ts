@@ -103,7 +103,7 @@ export interface DaneSection {
   status: AreaStatus;
   /** The MX answer is validated (true), insecure or bogus (false), or cannot be told (null: a non-validating resolver, no secure client). */
   mxSecure: boolean | null;
-  /** At most MAX_LISTED hosts (`hostsTotal` counts them all). */
+  /** The first MAX_LISTED hosts, the ones checked (`hostsTotal` counts them all). */
   hosts: DaneHost[];
   hostsTotal: number;
   reason: string | null;
@@ -141,7 +141,8 @@ export async function checkDane(ctx: TransportContext, mx: readonly DaneMxInput[
   const mxSecure = state === 'validated' ? true : state === 'unsigned' || state === 'bogus' || islanded ? false : null;
   const section: DaneSection = { status: 'unknown', mxSecure, hosts: [], hostsTotal: mx.length, reason: null, queries: 0 };
   const findings: Finding[] = [];
-  const hosts = mx.map((m) => ({ host: m.host.toLowerCase().replace(/\.$/, ''), microsoft: m.microsoft }));
+  // The first MAX_LISTED hosts are checked (one TLSA query each at most): an MX RRset of 500 hosts costs 20.
+  const hosts = capList(mx, MAX_LISTED).map((m) => ({ host: m.host.toLowerCase().replace(/\.$/, ''), microsoft: m.microsoft }));
   const undecided: string[] = [];
 
   for (const m of hosts) {
@@ -205,7 +206,6 @@ export async function checkDane(ctx: TransportContext, mx: readonly DaneMxInput[
     }));
   }
 
-  section.hosts = capList(section.hosts, MAX_LISTED);
   if (!secure) section.reason = 'no secure DNS client was given (TLSA needs the raw client: createSecureDnsClient)';
   else if (undecided.length > 0) section.reason = undecided.join('; ');
   else if (state === 'unknown' && hosts.length > 0) section.reason = `the domain's DNSSEC state is unknown${dnssec.reason ? ` (${dnssec.reason})` : ''}`;

@@ -7,9 +7,9 @@ import { createApiProgram, formatPublicApi, readPublicApi, ROOT, type PublicName
 const LISTING = path.join(ROOT, 'test/api/public-api.txt');
 const UPDATE = 'UPDATE_PUBLIC_API';
 
-/** Functions that check, look up, discover or audit: each takes its context (a LookupContext, or the AuditContext that extends it) first. */
+/** Functions that check, look up, discover or audit: each takes its context (a LookupContext, or the AuditContext or TransportContext that extend it) first. */
 const CONTEXT_FIRST = /^(check|lookup|discover|audit|plan|run|count|review)[A-Z]/;
-const CONTEXTS = new Set(['LookupContext', 'AuditContext']);
+const CONTEXTS = new Set(['LookupContext', 'AuditContext', 'TransportContext']);
 
 let api: PublicName[];
 beforeAll(() => {

@@ -218,6 +218,16 @@ describe('checkDane: TLSA at _25._tcp.<mx host> against the chain the MX present
     }
   });
 
+  it('checks at most MAX_LISTED (20) MX hosts: 500 hosts cost 20 TLSA queries', async () => {
+    const ctx = ctxOf(validating);
+    const dnssec: DnssecSection = { status: 'pass', state: 'validated', domain: 'dane-other.test', ad: true, rrsigs: true, ds: null, resolverValidates: true, reason: null, queries: 1 };
+    const mx = Array.from({ length: 500 }, (_, i): DaneMxInput => ({ host: `mx${i}.dane-other.test`, microsoft: null }));
+    const r = await checkDane(ctx, mx, { dnssec });
+    expect(r.section).toMatchObject({ hostsTotal: 500, queries: 20 });
+    expect(r.section.hosts).toHaveLength(20);
+    expect(ctx.secure.stats().queries).toBe(20);
+  });
+
   it('no secure client: unknown with the reason, never a throw; what the DNSSEC section alone shows still holds', async () => {
     const dnssec: DnssecSection = { status: 'pass', state: 'unsigned', domain: 'dane-unsigned.test', ad: false, rrsigs: false, ds: null, resolverValidates: null, reason: null, queries: 1 };
     const r = await checkDane({ dns: createDnsClient({ servers: [validating.server] }) }, ms('dane-unsigned-test.d-v1.mx.microsoft'), { dnssec });
