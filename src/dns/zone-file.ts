@@ -16,8 +16,9 @@ import { canonicalName } from '../domain/name.js';
  * selector, matching type, hex that may be split by blanks), DS (RFC 4034
  * §5.3), DNSKEY (§2.2: base64 that may be split) and RRSIG (§3.2: times as
  * YYYYMMDDHHmmSS or seconds; algorithms as numbers or the mnemonics of
- * Appendix A.1); any other type (CAA, SPF … or RFC 3597's TYPEnnn) is
- * counted in `skipped`, its data not read. Not supported, each an error: `$INCLUDE` (a file that reads
+ * Appendix A.1); any other type (CAA, SPF … or RFC 3597's TYPEnnn), and
+ * any record in RFC 3597's generic `\# <length> <hex>` form, is counted in
+ * `skipped`, its data not read. Not supported, each an error: `$INCLUDE` (a file that reads
  * other files), classes other than IN, escaped dots inside a label.
  *
  * Every loop walks the text once; no regular expression here can backtrack
@@ -244,7 +245,8 @@ export function parseZoneFile(text: string, options: ZoneParseOptions = {}): Par
     const rdata = entry.tokens.slice(i + 1);
     if (rdata.length === 0) fail(`${type} has no data`);
     const base = { name: owner, ttl: ttl ?? defaultTtl, line: entry.line };
-    if (!TYPED.has(type)) {
+    // RFC 3597 §5's generic form (`\# <length> <hex>`) is not read: such a record is skipped, as every type was before it was typed here.
+    if (!TYPED.has(type) || ((rdata[0] as Token).text === '\\#' && !(rdata[0] as Token).quoted)) {
       skipped[type] = (skipped[type] ?? 0) + 1;
       continue;
     }

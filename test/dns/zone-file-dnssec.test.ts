@@ -54,6 +54,12 @@ describe('parseZoneFile: the DNSSEC and DANE types in presentation format', () =
     expect(errorOf(line)).toBe(reason);
   });
 
+  it('skips a record in RFC 3597\'s generic form (\\# length hex), as --zone did before these types were read', () => {
+    const zone = parseZoneFile('@ DS \\# 4 0001 0d02\n@ TYPE52 \\# 3 030101\n@ MX 0 mx', { origin: 'contoso.test' });
+    expect(zone.skipped).toEqual({ DS: 1, TYPE52: 1 });
+    expect(zone.records.map((r) => r.type)).toEqual(['MX']);
+  });
+
   it('takes a 10-digit RRSIG time as seconds, and refuses a 14-digit one that is no date', () => {
     const zone = parseZoneFile('@ RRSIG A 13 2 60 4294967295 0 1 contoso.test. AAAA', { origin: 'contoso.test' });
     expect(zone.records[0]?.data).toMatchObject({ expiration: 4294967295, inception: 0 });
