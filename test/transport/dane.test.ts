@@ -218,6 +218,19 @@ describe('checkDane: TLSA at _25._tcp.<mx host> against the chain the MX present
     }
   });
 
+  it('a TLSA in an unsigned zone counts as none: senders ignore it (RFC 7672 2.2), DANE_TLSA_MISSING', async () => {
+    const server = await startDnsServer({ zones: fixtureZones(['transport']) });
+    try {
+      server.addZone('u-v1.mx.microsoft', `@ SOA ns1.mx.microsoft. hostmaster.mx.microsoft. 1 3600 600 86400 300\ntok A 198.51.100.241\n_25._tcp.tok TLSA 3 1 1 ${'33'.repeat(32)}\n`);
+      const r = await dane(server, 'dane-notlsa.test', ms('tok.u-v1.mx.microsoft'));
+      expect(codes(r)).toEqual(['DANE_TLSA_MISSING:warning']);
+      expect(r.findings[0]).toMatchObject({ message: expect.stringContaining('has TLSA records, but in an unsigned zone'), evidence: '_25._tcp.tok.u-v1.mx.microsoft TLSA: 1 unsigned' });
+      expect(r.section.hosts[0]).toMatchObject({ tlsa: 'insecure', recordsTotal: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('checks at most MAX_LISTED (20) MX hosts: 500 hosts cost 20 TLSA queries', async () => {
     const ctx = ctxOf(validating);
     const dnssec: DnssecSection = { status: 'pass', state: 'validated', domain: 'dane-other.test', ad: true, rrsigs: true, ds: null, resolverValidates: true, reason: null, queries: 1 };
