@@ -36,14 +36,18 @@ export { ERROR_PENALTY, gradeOf, scoreOf, WARNING_PENALTY, type Grade } from './
 export type { AreaStatus } from './findings/status.js';
 
 // ---------------------------------------------------------------------------
-// dns: the client every check is given, the context it comes in; zone files and the --zone overlay
+// dns: the client every check is given, the context it comes in; zone files and the --zone overlay; the secure client (DO/AD/CD, TLSA)
 
 export type { LookupContext } from './dns/context.js';
 export { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress, type DnsClientOptions } from './dns/client.js';
 export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
 export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RecordTypes, RRType, TempfailReason } from './dns/types.js';
 export { createZoneOverlay, type OverlayUse, type OverlayZone, type ZoneOverlay } from './dns/overlay.js';
-export { parseZoneFile, zoneOriginOf, ZoneFileError, type ParsedZone, type ZoneRecord } from './dns/zone-file.js';
+export { parseZoneFile, zoneOriginOf, ZoneFileError, type DnskeyData, type DsData, type ParsedZone, type RrsigData, type TlsaData, type ZoneRecord } from './dns/zone-file.js';
+export { createSecureDnsClient, EDNS_UDP_SIZE, MAX_SECURE_RECORDS, type SecureDnsClientOptions } from './dns/secure.js';
+export type {
+  DnskeyRecord, DsRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord,
+} from './dns/types.js';
 
 // ---------------------------------------------------------------------------
 // http: one HTTPS request as a typed outcome (the OAuth token endpoint; MTA-STS policies)
@@ -104,6 +108,16 @@ export {
 } from './transport/tls-rpt.js';
 export type { RecordTag } from './transport/tags.js';
 
+// transport: DNSSEC status and SMTP DANE (RFC 7672) for inbound mail, and the context with the secure DNS client
+
+export type { TransportContext } from './transport/context.js';
+export { checkDnssec, type DnssecSection, type DnssecState } from './transport/dnssec.js';
+export { checkDane, type DaneHost, type DaneMxInput, type DaneOptions, type DaneSection, type TlsaFacts, type TlsaLookupState } from './transport/dane.js';
+export {
+  dnsNameMatches, leafNames, matchTlsa, tlsaAcronyms, tlsaProblem,
+  type PeerCertificate, type PeerChain, type TlsaMatchOptions, type TlsaMatchResult, type TlsaProblem,
+} from './transport/tlsa.js';
+
 // ---------------------------------------------------------------------------
 // m365: Microsoft's clouds and tenant names; the MX, autodiscover and verification checks; connector certificates
 
@@ -118,7 +132,7 @@ export { certificateNameMatches, certificateValidity, parseConnectorCertificate,
 // smtp: the submission probe, endpoints, SMTP and NDR codes; the OAuth token, its claims, AADSTS codes
 
 export { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, probeSmtp, xoauth2Response, type EndpointProbe, type LoginCredentials, type OAuthCredentials, type ProbeAuth, type ProbeOptions, type SharedProbeOptions, type SocketFactory, type TrustedCa } from './smtp/probe.js';
-export type { AuthMechanismName, AuthOutcome, AuthTestResult, CertificateInfo, OAuthClaimFacts, OAuthFacts, OAuthTokenSource, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
+export type { AuthMechanismName, AuthOutcome, AuthTestResult, CertificateInfo, ChainCertificate, OAuthClaimFacts, OAuthFacts, OAuthTokenSource, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
 export { BASIC_AUTH_TIMELINE, basicAuthOutlook, type BasicAuthMilestone, type BasicAuthOutlook, type BasicAuthStage } from './smtp/timeline.js';
 export { IMPLICIT_TLS_PORT, parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from './smtp/endpoint.js';
 export { explainCode, SMTP_CODES, type CodeEntry, type CodeExplanation, type CodeVariant } from './smtp/codes.js';

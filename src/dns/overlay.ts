@@ -114,7 +114,9 @@ function buildIndex(zones: readonly OverlayZone[]): Index {
     const apexes = zone.records.filter((r) => r.type === 'SOA').map((r) => r.name);
     for (const apex of apexes) whole.push({ apex, file, cuts: new Set() });
     for (const r of zone.records) {
-      if (r.type === 'SOA' || r.type === 'SRV') {
+      // The overlay stands in for node:dns, which asks none of these types; the DNSSEC and DANE
+      // types (asked through the secure client, which the overlay does not wrap) only make the name exist.
+      if (r.type === 'SOA' || r.type === 'SRV' || r.type === 'TLSA' || r.type === 'DS' || r.type === 'DNSKEY' || r.type === 'RRSIG') {
         markExisting(existing, r.name);
         continue;
       }

@@ -45,20 +45,40 @@ export function splitServer(server: string): { host: string; port: number } {
  * ESERVFAIL, EREFUSED, ETIMEOUT, ...) so classifyDnsError reads both paths.
  */
 export async function rawQuery(server: string, name: string, type: RRType, timeoutMs: number): Promise<unknown[]> {
-  const { host, port } = splitServer(server);
-  const id = randomInt(0, 65536);
   const query: packet.Packet = {
     type: 'query',
-    id,
+    id: randomInt(0, 65536),
     flags: packet.RECURSION_DESIRED,
     questions: [{ type, name, class: 'IN' }],
   };
+  return readAnswer(await exchangeMessage(server, query, timeoutMs), name, type);
+}
+
+/**
+ * One DNS message exchange with one server within `timeoutMs`: `query` over
+ * UDP, and again over TCP when the reply is truncated (RFC 7766 §5). Only a
+ * reply to this query counts (its ID, QR=1 and the same question: see
+ * `answers`); anything else is dropped and the wait goes on. Resolves with
+ * the decoded reply whatever its RCODE; rejects with the error codes node:dns
+ * uses (ETIMEOUT, ECONNREFUSED, EBADRESP …). `onTcp` is called when it falls
+ * back to TCP (the secure client counts those).
+ */
+export async function exchangeMessage(server: string, query: packet.Packet, timeoutMs: number, onTcp?: () => void): Promise<packet.Packet> {
+  const { host, port } = splitServer(server);
+  const q = query.questions?.[0];
+  const question = { id: query.id ?? 0, name: q?.name ?? '', type: q?.type ?? '' };
   const deadline = Date.now() + timeoutMs;
-  let response = await udpExchange(host, port, packet.encode(query), id, name, type, timeoutMs);
-  if (((response.flags ?? 0) & packet.TRUNCATED_RESPONSE) !== 0) {
-    response = await tcpExchange(host, port, query, id, name, type, Math.max(1, deadline - Date.now()));
-  }
-  return readAnswer(response, name, type);
+  const response = await udpExchange(host, port, packet.encode(query), question, timeoutMs);
+  if (((response.flags ?? 0) & packet.TRUNCATED_RESPONSE) === 0) return response;
+  onTcp?.();
+  return tcpExchange(host, port, query, question, Math.max(1, deadline - Date.now()));
+}
+
+/** The query a reply must answer: its ID and question. */
+interface Asked {
+  id: number;
+  name: string;
+  type: string;
 }
 
 function readAnswer(response: packet.Packet, name: string, type: RRType): unknown[] {
@@ -151,14 +171,15 @@ function rawError(err: unknown, name: string): RawDnsError {
  * An answer to this query: its ID, the response bit and the same question;
  * an error reply (REFUSED, FORMERR …) may come without the question.
  */
-function answers(decoded: packet.Packet, id: number, name: string, type: RRType): boolean {
-  if (decoded.id !== id || decoded.type !== 'response') return false;
+function answers(decoded: packet.Packet, asked: Asked): boolean {
+  if (decoded.id !== asked.id || decoded.type !== 'response') return false;
   const q = decoded.questions?.[0];
   if (q === undefined) return (decoded as { rcode?: string }).rcode !== 'NOERROR';
-  return q.type === type && canonicalName(q.name) === canonicalName(name);
+  return q.type === asked.type && canonicalName(q.name) === canonicalName(asked.name);
 }
 
-function udpExchange(host: string, port: number, message: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<packet.Packet> {
+function udpExchange(host: string, port: number, message: Buffer, asked: Asked, timeoutMs: number): Promise<packet.Packet> {
+  const name = asked.name;
   return exchange(name, timeoutMs, (settle) => {
     const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
     socket.on('error', (err) => settle(rawError(err, name)));
@@ -170,7 +191,7 @@ function udpExchange(host: string, port: number, message: Buffer, id: number, na
       } catch {
         return; // garbage is not an answer; keep waiting until the deadline
       }
-      if (answers(decoded, id, name, type)) settle(null, decoded);
+      if (answers(decoded, asked)) settle(null, decoded);
     });
     return {
       close: () => socket.close(),
@@ -184,7 +205,8 @@ function udpExchange(host: string, port: number, message: Buffer, id: number, na
   });
 }
 
-function tcpExchange(host: string, port: number, query: packet.Packet, id: number, name: string, type: RRType, timeoutMs: number): Promise<packet.Packet> {
+function tcpExchange(host: string, port: number, query: packet.Packet, asked: Asked, timeoutMs: number): Promise<packet.Packet> {
+  const name = asked.name;
   return exchange(name, timeoutMs, (settle) => {
     const socket = new net.Socket();
     let buffered = Buffer.alloc(0);
@@ -202,7 +224,7 @@ function tcpExchange(host: string, port: number, query: packet.Packet, id: numbe
       } catch {
         // fall through: not an answer
       }
-      settle(decoded && answers(decoded, id, name, type) ? null : new RawDnsError('EBADRESP', name), decoded ?? undefined);
+      settle(decoded && answers(decoded, asked) ? null : new RawDnsError('EBADRESP', name), decoded ?? undefined);
     });
     return { close: () => socket.destroy(), start: () => void socket.connect({ host, port }) };
   });

@@ -95,3 +95,99 @@ export interface DnsQueryRef {
   name: string;
   type: RRType;
 }
+
+// ---------------------------------------------------------------------------
+// The secure client (src/dns/secure.ts): what node:dns cannot ask or show.
+
+/**
+ * A TLSA record (RFC 6698 §2.1): certificate usage (§2.1.1; RFC 7218
+ * acronyms PKIX-TA 0, PKIX-EE 1, DANE-TA 2, DANE-EE 3), selector (§2.1.2:
+ * Cert 0, SPKI 1), matching type (§2.1.3: Full 0, SHA2-256 1, SHA2-512 2)
+ * and the certificate association data, lower-case hex.
+ */
+export interface TlsaRecord {
+  usage: number;
+  selector: number;
+  matchingType: number;
+  data: string;
+}
+
+/** A DS record (RFC 4034 §5.1): the key tag, algorithm and digest type of the child's key, and the digest (lower-case hex). */
+export interface DsRecord {
+  keyTag: number;
+  algorithm: number;
+  digestType: number;
+  digest: string;
+}
+
+/** A DNSKEY record (RFC 4034 §2.1): flags (256 ZSK, 257 KSK), protocol (always 3), algorithm, and the key (base64). */
+export interface DnskeyRecord {
+  flags: number;
+  protocol: number;
+  algorithm: number;
+  key: string;
+}
+
+/** What one record of each type the secure client asks for looks like (the node:dns shapes, and the DNSSEC and DANE types). */
+export interface SecureRecordTypes extends RecordTypes {
+  TLSA: TlsaRecord;
+  DS: DsRecord;
+  DNSKEY: DnskeyRecord;
+}
+
+/** The record types a SecureDnsClient is asked for: the DnsClient's and TLSA, DS, DNSKEY. */
+export type SecureRRType = keyof SecureRecordTypes;
+
+/**
+ * What a DNSSEC-aware answer says beside its records. `ad`: the resolver set
+ * the AD bit (RFC 4035 §3.2.3: it considers every RRset in the answer and
+ * authority sections authentic; the resolver's word, not checked here).
+ * `rrsigs`: RRSIG records that came in the answer and authority sections
+ * (the zone is signed, whether or not the resolver validated it). `dnssecOk`:
+ * the response carried the DO bit back (RFC 3225 §3: a DNSSEC-aware server
+ * copies it), so a missing RRSIG means an unsigned zone, not a resolver
+ * that drops signatures. `cd`: the query was sent with the CD bit.
+ */
+export interface SecureFlags {
+  ad: boolean;
+  rrsigs: number;
+  dnssecOk: boolean;
+  cd: boolean;
+}
+
+/**
+ * One secure lookup's answer. As DnsAnswer, with the DNSSEC flags on every
+ * reply that carries data, and SERVFAIL as its own kind: a validating
+ * resolver answers SERVFAIL for data that fails validation (RFC 4035
+ * §5.5), so SERVFAIL without CD and an answer with CD is "bogus", not a
+ * transient failure. `recordsTotal` counts records beyond the kept ones.
+ */
+export type SecureAnswer<R> =
+  | ({ kind: 'records'; records: R[]; recordsTotal: number } & SecureFlags)
+  | ({ kind: 'nxdomain' } & SecureFlags)
+  | ({ kind: 'nodata' } & SecureFlags)
+  | { kind: 'servfail'; cd: boolean; code: 'ESERVFAIL' }
+  | { kind: 'tempfail'; reason: TempfailReason; code: string };
+
+/** Options of one secure query: `cd` sets the Checking Disabled bit (RFC 4035 §3.2.2: the resolver answers without validating). */
+export interface SecureQueryOptions {
+  cd?: boolean | undefined;
+}
+
+/** What a SecureDnsClient has done so far: as DnsStats, and how many answers were asked again over TCP (truncated over UDP). */
+export interface SecureDnsStats extends DnsStats {
+  tcp: number;
+}
+
+/**
+ * The raw client for what node:dns cannot ask (src/dns/secure.ts): queries
+ * with EDNS0 and the DO bit (optionally CD), answers with the AD bit, RRSIG
+ * presence and TLSA/DS/DNSKEY records. Same servers, timeout and retries as
+ * the DnsClient. `query()` resolves for every DNS outcome, never rejects.
+ */
+export interface SecureDnsClient {
+  query<T extends SecureRRType>(name: string, type: T, options?: SecureQueryOptions): Promise<SecureAnswer<SecureRecordTypes[T]>>;
+  stats(): SecureDnsStats;
+  /** The resolvers asked, as ADDR[:PORT]. */
+  servers(): string[];
+}

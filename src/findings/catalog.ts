@@ -7,7 +7,7 @@ export type Severity = 'error' | 'warning' | 'info';
 /** The part of the setup a finding is about (DESIGN.md data model). */
 export type Area =
   | 'domain' | 'dns' | 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover'
-  | 'verification' | 'mta-sts' | 'tls-rpt' | 'smtp';
+  | 'verification' | 'mta-sts' | 'tls-rpt' | 'dnssec' | 'dane' | 'smtp';
 
 /** One code of the catalog: its severity, its area, and when it is raised. */
 export interface CatalogEntry {
@@ -101,6 +101,13 @@ export const CATALOG = {
   MTA_STS_TESTING: { severity: 'info', area: 'mta-sts', title: 'mode testing' },
   TLS_RPT_MISSING: { severity: 'info', alternate: 'warning', area: 'tls-rpt', title: 'no `_smtp._tls` TXT (warning when MTA-STS or DANE is on)' },
   TLS_RPT_INVALID: { severity: 'warning', area: 'tls-rpt', title: 'the `_smtp._tls` TXT does not parse' },
+  DNSSEC_UNSIGNED: { severity: 'info', area: 'dnssec', title: "the domain's zone is not signed" },
+  DNSSEC_NOT_VALIDATED: { severity: 'info', area: 'dnssec', title: 'signed, but the resolver did not validate' },
+  DNSSEC_BOGUS: { severity: 'error', area: 'dnssec', title: 'validation fails (SERVFAIL, and an answer with CD set)' },
+  DANE_TLSA_MISSING: { severity: 'warning', alternate: 'info', area: 'dane', title: 'an mx.microsoft MX host without TLSA at _25._tcp (info for other MX hosts)' },
+  DANE_TLSA_MISMATCH: { severity: 'error', area: 'dane', title: 'TLSA records exist and none matches the certificate the MX presents' },
+  DANE_TLSA_UNUSABLE: { severity: 'warning', area: 'dane', title: 'only PKIX usages (0/1) or unknown selector/matching types' },
+  DANE_MX_UNSIGNED: { severity: 'warning', area: 'dane', title: 'an mx.microsoft MX in a zone that is not signed: senders cannot use DANE' },
   // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
   MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
@@ -119,6 +126,9 @@ export const CATALOG = {
   OAUTH_TOKEN_APP_RBAC: { severity: 'info', area: 'smtp', title: 'an app token without SMTP.SendAsApp that the server accepted: Exchange App RBAC' },
   OAUTH_TOKEN_EXCHANGE_SETUP: { severity: 'info', area: 'smtp', title: 'the token looks right and the server refused it: the Exchange-side setup is missing' },
   OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT: its claims cannot be read, the server decides' },
+  // DNSSEC and DANE beyond DESIGN.md's table (issue 16): info.
+  DNSSEC_NO_DS: { severity: 'info', area: 'dnssec', title: 'the zone is signed but its parent has no DS: validators treat it as unsigned' },
+  DANE_MX_LEGACY: { severity: 'info', area: 'dane', title: 'a validated zone whose Microsoft 365 MX is the legacy host, which is not signed: no inbound DANE' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */

@@ -1,5 +1,5 @@
 import { finding, type Finding } from './catalog.js';
-import type { DnsAnswer, RRType, TempfailReason } from '../dns/types.js';
+import type { DnsAnswer, SecureRRType, TempfailReason } from '../dns/types.js';
 
 /** What one area's column says: pass, warn, fail, or unknown when a lookup failed. */
 export type AreaStatus = 'pass' | 'warn' | 'fail' | 'unknown';
@@ -15,7 +15,8 @@ export function statusFrom(findings: readonly Finding[]): AreaStatus {
 /** One lookup that failed after its retries. */
 export interface FailedQuery {
   name: string;
-  type: RRType;
+  /** A DnsClient's type, or one only the secure client asks (TLSA, DS, DNSKEY). */
+  type: SecureRRType;
   reason: TempfailReason;
   /** The resolver's code (ETIMEOUT, ESERVFAIL, EREFUSED …): the failure kind findings are grouped by. */
   code: string;
@@ -36,7 +37,7 @@ export function failedQueryOf(f: Finding): FailedQuery | undefined {
 const RETRY_FIX = 'Run the audit again; if it persists, check the resolver (--dns-server) and the domain\'s name servers.';
 
 /** DNS_TEMPFAIL for one failed query; evidence names the query. */
-export function tempfailFinding(name: string, type: RRType, answer: DnsAnswer<unknown> & { kind: 'tempfail' }): Finding {
+export function tempfailFinding(name: string, type: SecureRRType, answer: DnsAnswer<unknown> & { kind: 'tempfail' }): Finding {
   const f = finding(
     'DNS_TEMPFAIL',
     `The ${type} lookup for ${name} failed (${answer.reason}), so this part of the audit is unknown rather than missing.`,

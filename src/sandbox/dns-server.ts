@@ -1,7 +1,8 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import * as packet from 'dns-packet';
-import { ZoneStore, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
+import { ZoneStore, type DnssecStatus, type LookupResult, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
+import type { DnskeyData, DsData, RrsigData, TlsaData } from '../dns/zone-file.js';
 
 /**
  * A loopback DNS server for tests, the demo and the benchmark: UDP and TCP
@@ -11,6 +12,20 @@ import { ZoneStore, type RecordData, type ServedType, type StoredRecord } from '
  * over TCP, as real servers do. Faults can be injected per name: no answer,
  * SERVFAIL, REFUSED, truncation with no TCP behind it, extra latency; and a
  * share of all UDP queries can be dropped (seeded, so runs repeat).
+ *
+ * DNSSEC and DANE (zone-store.ts says how a zone is signed, secure or
+ * bogus): TLSA, DS, DNSKEY and RRSIG records are served from the zone files.
+ * A query with EDNS0 gets an OPT record back, with the DO bit copied
+ * (RFC 3225 §3); with DO set, each RRset from a signed zone comes with its
+ * RRSIGs (and a negative answer with its SOA's). By default the server acts
+ * as a validating resolver: it sets the AD bit when every RRset of the
+ * answer is secure and the query set DO or AD (RFC 4035 §3.2.3, RFC 6840
+ * §5.8), copies the CD bit (RFC 4035 §3.2.2), and answers SERVFAIL for data
+ * from a bogus zone unless CD is set (RFC 4035 §5.5). `validating: false`
+ * makes it a DNSSEC-aware resolver that does not validate: RRSIGs with DO,
+ * never AD, never SERVFAIL for bogus data. A query without EDNS0, AD or CD
+ * is answered as before (no OPT, no RRSIG), except that bogus data is
+ * SERVFAIL from a validating server, as from any validating resolver.
  */
 /**
  * A fault to inject for a name: no answer at all (`timeout`), SERVFAIL,
@@ -32,6 +47,12 @@ export interface DnsServerOptions {
   host?: '127.0.0.1' | '::1';
   /** UDP and TCP port (default 0: a free one). A fixed port that is taken rejects with the socket's error (EADDRINUSE, EACCES). */
   port?: number;
+  /**
+   * Act as a validating resolver (default true): AD for secure answers,
+   * SERVFAIL for bogus ones unless CD. False: DNSSEC-aware but not
+   * validating (RRSIGs with DO, never AD), to test a `signed` domain.
+   */
+  validating?: boolean;
 }
 
 /** What a loopback DNS server has been asked, for tests and the benchmark. */
@@ -73,6 +94,8 @@ export interface TestDnsServer {
 
 const RCODE = { NOERROR: 0, SERVFAIL: 2, NXDOMAIN: 3, REFUSED: 5 } as const;
 const DEFAULT_UDP_SIZE = 512;
+/** The UDP payload size the server advertises in its OPT record (DNS Flag Day 2020). */
+const SERVER_UDP_SIZE = 1232;
 
 /**
  * Starts a DNS server on loopback (127.0.0.1 by default, or ::1), UDP and TCP
@@ -84,6 +107,7 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
   const zones = options.zones ?? new ZoneStore();
   if (options.zoneDir) zones.loadDir(options.zoneDir);
   const host = options.host ?? '127.0.0.1';
+  const validating = options.validating ?? true;
   const faults = new Map<string, Fault>();
   const latencies = new Map<string, number>();
   let dropRate = options.dropRate ?? 0;
@@ -132,28 +156,46 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
     const fault = faultFor(name, q.type);
     if (fault === 'timeout') return null;
     if (fault === 'truncate-no-tcp' && proto === 'tcp') return null;
+    const edns = ednsOf(query);
+    const bits = query.flags ?? 0;
+    const cd = (bits & packet.CHECKING_DISABLED) !== 0;
+    const dnssecOk = edns.present && edns.dnssecOk;
     const base = {
       type: 'response' as const,
       id: query.id ?? 0,
       questions: [q],
       answers: [] as packet.Answer[],
       authorities: [] as packet.Answer[],
+      // RFC 6891 §7: a query with an OPT record gets one back; RFC 3225 §3: with its DO bit copied.
+      additionals: edns.present ? [{ type: 'OPT', name: '.', udpPayloadSize: SERVER_UDP_SIZE, flags: dnssecOk ? packet.DNSSEC_OK : 0 } as packet.Answer] : [],
     };
+    // RFC 4035 §3.2.2: the CD bit is copied from the query.
+    const cdBit = cd ? packet.CHECKING_DISABLED : 0;
     if (fault === 'servfail' || fault === 'refused') {
-      return packet.encode({ ...base, flags: flags(fault === 'servfail' ? RCODE.SERVFAIL : RCODE.REFUSED) });
+      return packet.encode({ ...base, flags: flags(fault === 'servfail' ? RCODE.SERVFAIL : RCODE.REFUSED) | cdBit });
     }
     const result = zones.lookup(name, q.type);
+    const dnssec = dnssecView(zones, name, q.type, result, edns.present || (bits & (packet.AUTHENTIC_DATA | packet.CHECKING_DISABLED)) !== 0);
+    if (validating && dnssec.status === 'bogus' && !cd) {
+      // RFC 4035 §5.5: data that fails validation is not returned; the resolver answers SERVFAIL.
+      return packet.encode({ ...base, flags: flags(RCODE.SERVFAIL) });
+    }
+    // RFC 4035 §3.2.3 and RFC 6840 §5.8: AD only when every RRset is secure, and only to a query with DO or AD.
+    const adBit = validating && dnssec.status === 'secure' && (dnssecOk || (bits & packet.AUTHENTIC_DATA) !== 0) ? packet.AUTHENTIC_DATA : 0;
+    const negative = result.answers.length === 0;
+    const answers = dnssecOk ? withSignatures(zones, result.answers) : result.answers;
+    const authorities = result.soa && negative ? (dnssecOk ? withSignatures(zones, [result.soa]) : [result.soa]) : [];
     const response: packet.Packet = {
       ...base,
-      flags: flags(RCODE[result.rcode]),
-      answers: result.answers.map(toAnswer),
-      authorities: result.soa && result.answers.length === 0 ? [toAnswer(result.soa)] : [],
+      flags: flags(RCODE[result.rcode]) | adBit | cdBit,
+      answers: answers.map(toAnswer),
+      authorities: authorities.map(toAnswer),
     };
     const buf = packet.encode(response);
-    const limit = Math.max(DEFAULT_UDP_SIZE, ednsSize(query));
+    const limit = Math.max(DEFAULT_UDP_SIZE, edns.size);
     if (proto === 'udp' && (buf.length > limit || fault === 'truncate-no-tcp')) {
       stats.truncated++;
-      return packet.encode({ ...base, flags: flags(RCODE[result.rcode]) | packet.TRUNCATED_RESPONSE });
+      return packet.encode({ ...base, flags: flags(RCODE[result.rcode]) | cdBit | packet.TRUNCATED_RESPONSE });
     }
     return buf;
   }
@@ -278,9 +320,49 @@ function flags(rcode: number): number {
   return packet.AUTHORITATIVE_ANSWER | packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | rcode;
 }
 
-function ednsSize(query: packet.Packet): number {
-  const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
-  return opt?.udpPayloadSize ?? 0;
+/** The query's EDNS0 (RFC 6891): whether it has an OPT record, the UDP size it gives, and its DO bit. */
+function ednsOf(query: packet.Packet): { present: boolean; size: number; dnssecOk: boolean } {
+  const opt = (query.additionals ?? []).find((a) => a.type === 'OPT') as { udpPayloadSize?: number; flags?: number } | undefined;
+  return { present: opt !== undefined, size: opt?.udpPayloadSize ?? 0, dnssecOk: ((opt?.flags ?? 0) & packet.DNSSEC_OK) !== 0 };
+}
+
+/**
+ * The DNSSEC status of an answer: bogus when any RRset in it (or, for a
+ * negative answer, the name and type asked at the end of its CNAME chain)
+ * is bogus, secure when every one is, else insecure. Worked out only when
+ * the query asks about DNSSEC (EDNS0, AD or CD) or some zone is bogus: a
+ * plain query against unsigned zones costs nothing more.
+ */
+function dnssecView(zones: ZoneStore, name: string, type: string, result: LookupResult, asked: boolean): { status: DnssecStatus } {
+  if (!asked && !zones.hasBogusZones()) return { status: 'insecure' };
+  const rrsets = new Map<string, { name: string; type: string }>();
+  for (const r of result.answers) rrsets.set(`${r.name} ${r.type}`, { name: r.name, type: r.type });
+  if (!result.answers.some((r) => r.type === type)) {
+    const last = [...result.answers].reverse().find((r) => r.type === 'CNAME');
+    const end = last ? String(last.data) : name;
+    rrsets.set(`${end} ${type} negative`, { name: end, type });
+  }
+  let secure = true;
+  for (const r of rrsets.values()) {
+    const status = zones.security(r.name, r.type).status;
+    if (status === 'bogus') return { status: 'bogus' };
+    if (status !== 'secure') secure = false;
+  }
+  return { status: secure ? 'secure' : 'insecure' };
+}
+
+/** Each RRset of `records` followed by the RRSIGs that cover it (none outside signed zones; RRSIGs themselves are not signed). */
+function withSignatures(zones: ZoneStore, records: readonly StoredRecord[]): StoredRecord[] {
+  const out: StoredRecord[] = [];
+  const done = new Set<string>();
+  for (const r of records) out.push(r);
+  for (const r of records) {
+    const key = `${r.name} ${r.type}`;
+    if (r.type === 'RRSIG' || done.has(key)) continue;
+    done.add(key);
+    out.push(...zones.signaturesFor(r.name, r.type, r.ttl));
+  }
+  return out;
 }
 
 function toAnswer(r: StoredRecord): packet.Answer {
@@ -297,6 +379,29 @@ function toAnswer(r: StoredRecord): packet.Answer {
     case 'SRV': {
       const d = r.data as { priority: number; weight: number; port: number; target: string };
       return { ...base, type: 'SRV', data: d };
+    }
+    case 'TLSA': {
+      const d = r.data as TlsaData;
+      return { ...base, type: 'TLSA', data: { usage: d.usage, selector: d.selector, matchingType: d.matchingType, certificate: Buffer.from(d.data, 'hex') } } as unknown as packet.Answer;
+    }
+    case 'DS': {
+      const d = r.data as DsData;
+      return { ...base, type: 'DS', data: { keyTag: d.keyTag, algorithm: d.algorithm, digestType: d.digestType, digest: Buffer.from(d.digest, 'hex') } };
+    }
+    case 'DNSKEY': {
+      const d = r.data as DnskeyData;
+      return { ...base, type: 'DNSKEY', data: { flags: d.flags, algorithm: d.algorithm, key: Buffer.from(d.key, 'base64') } };
+    }
+    case 'RRSIG': {
+      const d = r.data as RrsigData;
+      return {
+        ...base,
+        type: 'RRSIG',
+        data: {
+          typeCovered: d.typeCovered, algorithm: d.algorithm, labels: d.labels, originalTTL: d.originalTtl,
+          expiration: d.expiration, inception: d.inception, keyTag: d.keyTag, signersName: d.signer === '' ? '.' : d.signer, signature: Buffer.from(d.signature, 'base64'),
+        },
+      };
     }
     default:
       return { ...base, type: r.type, data: r.data as string } as packet.Answer;

@@ -5,7 +5,9 @@
  * - {@link startDnsServer}: a DNS server on 127.0.0.1 (UDP and TCP) answering
  *   from RFC 1035 zone files (a {@link ZoneStore}), as a recursive resolver
  *   would (CNAMEs chased, NXDOMAIN vs NODATA, truncation and TCP), with faults
- *   to inject (timeouts, SERVFAIL, REFUSED, latency, loss).
+ *   to inject (timeouts, SERVFAIL, REFUSED, latency, loss); TLSA, DS, DNSKEY
+ *   and RRSIG records, EDNS0, and a validating resolver's AD bit, RRSIGs and
+ *   SERVFAIL for zones marked signed or bogus (or a non-validating one).
  * - {@link startHttpsServer}: an HTTPS server on 127.0.0.1 whose handler
  *   answers each request (stand-ins for a token endpoint or a policy host).
  * - {@link startMtaStsHost}: an MTA-STS policy host (RFC 8461 §3.3) on
@@ -29,7 +31,7 @@
  * loaded only by them.
  */
 export { startDnsServer, type DnsServerOptions, type DnsServerStats, type Fault, type TestDnsServer } from './dns-server.js';
-export { parseCharacterStrings, ZoneStore, type LookupResult, type RecordData, type ServedType, type StoredRecord } from './zone-store.js';
+export { parseCharacterStrings, ZoneStore, type DnssecStatus, type LookupResult, type RecordData, type RrsetSecurity, type ServedType, type StoredRecord } from './zone-store.js';
 export {
   startHttpsServer, startMtaStsHost,
   type HttpsHandler, type HttpsRequest, type HttpsResponse, type HttpsServerOptions, type MtaStsHostOptions, type MtaStsHostRequest, type MtaStsPolicySpec, type SandboxHttpsServer, type SandboxMtaStsHost,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCharacterStrings, parseZoneFile, ZoneFileError, zoneOriginOf } from '../dns/zone-file.js';
+import { parseCharacterStrings, parseZoneFile, ZoneFileError, zoneOriginOf, type DnskeyData, type DsData, type RrsigData, type TlsaData } from '../dns/zone-file.js';
 
 /**
  * The records a loopback DNS server serves, built from RFC 1035 master files
@@ -8,9 +8,28 @@ import { parseCharacterStrings, parseZoneFile, ZoneFileError, zoneOriginOf } fro
  * one. Lookup follows a recursive resolver's view: CNAME chasing across
  * every served zone, wildcards at the closest encloser, empty non-terminals
  * answering NODATA, unknown names NXDOMAIN.
+ *
+ * DNSSEC, as a validating resolver would see it (for the AD bit, RRSIGs
+ * and SERVFAIL of dns-server.ts; nothing is signed or verified):
+ *
+ * - A zone (a file's origin, or an SOA owner) is *signed* when it holds a
+ *   DNSKEY at its apex. Its RRSIGs are the ones its file holds for an RRset
+ *   (owner and type covered), else one made up for it (signer the apex, key
+ *   tag and algorithm of its first DNSKEY, an all-zero signature).
+ * - A signed zone is *secure* when a DS for it is held at its apex (the
+ *   parent's record: put it in the child's file or the parent's) and the
+ *   zone above it, if one is loaded, is secure; a zone above the loaded
+ *   ones counts as a secure parent (the root and the TLDs are signed).
+ *   A signed zone without a DS is an island: signed, not secure.
+ * - A zone whose file carries the line `; m365audit-sandbox: dnssec=bogus`
+ *   is *bogus* (as if its signatures had expired), and so is every zone
+ *   below it.
+ * - Everything else (unsigned zones, names outside every zone) is insecure.
+ * - The DS RRset at a zone's apex belongs to the zone above (RFC 4035
+ *   §3.1.4.1): its security is that zone's.
  */
 /** The record types a ZoneStore serves. */
-export type ServedType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'PTR' | 'NS' | 'SOA' | 'SRV';
+export type ServedType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'TXT' | 'PTR' | 'NS' | 'SOA' | 'SRV' | 'TLSA' | 'DS' | 'DNSKEY' | 'RRSIG';
 
 /** One record's data by type: an address or name, TXT strings, MX, SOA or SRV fields. */
 export type RecordData =
@@ -18,7 +37,22 @@ export type RecordData =
   | string[]
   | { priority: number; exchange: string }
   | { mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number }
-  | { priority: number; weight: number; port: number; target: string };
+  | { priority: number; weight: number; port: number; target: string }
+  | TlsaData
+  | DsData
+  | DnskeyData
+  | RrsigData;
+
+/** How a validating resolver sees an RRset (see the module comment): authentic, not signed (or not provably), or failing validation. */
+export type DnssecStatus = 'secure' | 'insecure' | 'bogus';
+
+/** The DNSSEC view of one RRset or negative answer: the zone it comes from, whether that zone is signed, and its status. */
+export interface RrsetSecurity {
+  /** The apex of the zone holding it, or null outside every loaded zone. */
+  zone: string | null;
+  signed: boolean;
+  status: DnssecStatus;
+}
 
 /** One record held by a ZoneStore. */
 export interface StoredRecord {
@@ -37,6 +71,13 @@ export interface LookupResult {
 }
 
 const MAX_CHASE = 24;
+/** The directive that marks a zone file's zone bogus (see the module comment). */
+const BOGUS_DIRECTIVE = /^;[ \t]*m365audit-sandbox:[ \t]*dnssec[ \t]*=[ \t]*bogus[ \t]*$/i;
+/** The signature of a made-up RRSIG: 64 zero bytes (the length of an ECDSA P-256 one). */
+const MADE_UP_SIGNATURE = Buffer.alloc(64).toString('base64');
+/** Validity of made-up RRSIGs (RFC 4034 §3.1.5: seconds since 1970): 2020-01-01 to 2100-01-01. */
+const MADE_UP_INCEPTION = 1_577_836_800;
+const MADE_UP_EXPIRATION = 4_102_444_800;
 
 /**
  * The records a loopback DNS server serves, from RFC 1035 master files
@@ -50,6 +91,8 @@ export class ZoneStore {
   private readonly existing = new Set<string>();
   private readonly origins = new Set<string>();
   private readonly skipped = new Map<string, number>();
+  /** Zone apexes marked `dnssec=bogus` by their files. */
+  private readonly bogus = new Set<string>();
 
   /**
    * Loads every `<origin>.zone` file in a folder (in name order). A file that
@@ -75,11 +118,14 @@ export class ZoneStore {
   /**
    * Adds a master file whose relative names hang below `origin` (a $ORIGIN
    * in the file wins, RFC 1035 5.1). Records of types the server does not
-   * serve (CAA, DS, SPF …) are left out and counted in `skipped`.
+   * serve (CAA, SPF …) are left out and counted in `skipped`. A line
+   * `; m365audit-sandbox: dnssec=bogus` marks the zone bogus.
    */
   addZone(origin: string | null, text: string): this {
     const parsed = parseZoneFile(text, { origin, defaultTtl: 300 });
     if (parsed.origin !== null) this.origins.add(parsed.origin);
+    const apex = parsed.origin ?? parsed.records.find((r) => r.type === 'SOA')?.name ?? null;
+    if (apex !== null && hasBogusDirective(text)) this.bogus.add(apex);
     for (const [type, n] of Object.entries(parsed.skipped)) this.skipped.set(type, (this.skipped.get(type) ?? 0) + n);
     for (const r of parsed.records) {
       // Every SOA owner is a zone apex, for negative answers' authority section.
@@ -142,6 +188,7 @@ export class ZoneStore {
     for (const e of this.existing) copy.existing.add(e);
     for (const o of this.origins) copy.origins.add(o);
     for (const [t, n] of this.skipped) copy.skipped.set(t, n);
+    for (const b of this.bogus) copy.bogus.add(b);
     return copy;
   }
 
@@ -203,12 +250,109 @@ export class ZoneStore {
     return {};
   }
 
+  /** The apex of the zone that holds a name: the longest loaded origin it is at or below, or null. */
+  zoneOf(name: string): string | null {
+    const labels = canon(name).split('.');
+    for (let i = 0; i < labels.length; i++) {
+      const z = labels.slice(i).join('.');
+      if (this.origins.has(z)) return z;
+    }
+    return this.origins.has('') ? '' : null;
+  }
+
+  /** Whether some loaded zone is marked bogus (the DNS server then works out every answer's status). */
+  hasBogusZones(): boolean {
+    return this.bogus.size > 0;
+  }
+
+  /** Whether a zone is signed: a DNSKEY at its apex (see the module comment). */
+  isSigned(apex: string): boolean {
+    return this.recordsOf(apex, 'DNSKEY').length > 0;
+  }
+
+  /** A zone's status for a validating resolver: bogus (marked, or below a bogus zone), secure (signed, with a DS, under a secure parent) or insecure. */
+  zoneStatus(apex: string): DnssecStatus {
+    for (let depth = 0, z: string | null = canon(apex); z !== null && depth < 128; depth++) {
+      if (this.bogus.has(z)) return 'bogus';
+      z = this.zoneAbove(z);
+    }
+    let zone: string | null = canon(apex);
+    for (let depth = 0; zone !== null && depth < 128; depth++) {
+      if (!this.isSigned(zone) || this.recordsOf(zone, 'DS').length === 0) return 'insecure';
+      zone = this.zoneAbove(zone);
+    }
+    return 'secure';
+  }
+
+  /**
+   * How a validating resolver sees the RRset of `type` at `name` (or the
+   * negative answer for it): the zone holding it (for DS at an apex, the
+   * zone above, RFC 4035 §3.1.4.1), whether that zone is signed, and its
+   * status. A DS at the apex of a topmost loaded zone comes from outside the
+   * store: signed and secure, as from a signed TLD.
+   */
+  security(name: string, type: string): RrsetSecurity {
+    const n = canon(name);
+    let zone = this.zoneOf(n);
+    if (type === 'DS' && zone === n) {
+      zone = this.zoneAbove(n);
+      if (zone === null) return { zone: null, signed: true, status: 'secure' };
+    }
+    if (zone === null) return { zone: null, signed: false, status: 'insecure' };
+    return { zone, signed: this.isSigned(zone), status: this.zoneStatus(zone) };
+  }
+
+  /**
+   * The RRSIGs that cover the RRset of `type` at `owner`: those the files
+   * hold, else, in a signed zone, one made up (see the module comment); none
+   * outside signed zones.
+   */
+  signaturesFor(owner: string, type: string, ttl: number): StoredRecord[] {
+    const n = canon(owner);
+    const held = this.recordsOf(n, 'RRSIG').filter((r) => (r.data as RrsigData).typeCovered === type);
+    if (held.length > 0) return held;
+    const sec = this.security(n, type);
+    if (!sec.signed) return [];
+    const signer = sec.zone ?? n.split('.').slice(1).join('.');
+    const key = sec.zone !== null ? (this.recordsOf(sec.zone, 'DNSKEY')[0]?.data as DnskeyData | undefined) : undefined;
+    const labels = n === '' ? 0 : n.split('.').filter((l) => l !== '*').length;
+    const data: RrsigData = {
+      typeCovered: type, algorithm: key?.algorithm ?? 13, labels, originalTtl: ttl,
+      expiration: MADE_UP_EXPIRATION, inception: MADE_UP_INCEPTION, keyTag: key ? keyTagOf(key) : 0, signer, signature: MADE_UP_SIGNATURE,
+    };
+    return [{ name: n, type: 'RRSIG', ttl, data }];
+  }
+
+  /** The zone above a zone's apex (the longest loaded origin strictly above it), or null. */
+  private zoneAbove(apex: string): string | null {
+    if (apex === '') return null;
+    const parent = apex.includes('.') ? apex.slice(apex.indexOf('.') + 1) : '';
+    return this.zoneOf(parent);
+  }
+
   /** How many records are stored (for reports). */
   size(): number {
     let n = 0;
     for (const l of this.byName.values()) n += l.length;
     return n;
   }
+}
+
+function hasBogusDirective(text: string): boolean {
+  // Line by line: no pattern runs across lines.
+  for (const line of text.split('\n')) {
+    if (line.startsWith(';') && BOGUS_DIRECTIVE.test(line.trimEnd())) return true;
+  }
+  return false;
+}
+
+/** The key tag of a DNSKEY (RFC 4034 Appendix B: the ones' complement-style sum over its RDATA). */
+export function keyTagOf(key: DnskeyData): number {
+  const rdata = Buffer.concat([Buffer.from([key.flags >> 8, key.flags & 0xff, key.protocol, key.algorithm]), Buffer.from(key.key, 'base64')]);
+  let ac = 0;
+  for (let i = 0; i < rdata.length; i++) ac += (i & 1) !== 0 ? (rdata[i] as number) : (rdata[i] as number) << 8;
+  ac += (ac >> 16) & 0xffff;
+  return ac & 0xffff;
 }
 
 function canon(name: string): string {

@@ -3,14 +3,16 @@
  * with a deadline; the TCP connect and the TLS handshake within theirs; what
  * the certificate says.
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import net from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import tls from 'node:tls';
+import { MAX_CHAIN_CERTIFICATES } from '../util/caps.js';
 import { settleWithin, TIMEOUT, type Timeout } from '../util/deadline.js';
 import type { ReadFailure } from './outcomes.js';
 import { createRedactor, redactReply } from './redact.js';
 import { createReplyParser, formatReply, type SmtpReply } from './reply.js';
-import type { CertificateInfo, TranscriptLine } from './types.js';
+import type { CertificateInfo, ChainCertificate, TranscriptLine } from './types.js';
 // ---------------------------------------------------------------------------
 // The connection
 
@@ -256,7 +258,74 @@ export function certificateInfo(socket: tls.TLSSocket): CertificateInfo | null {
     fingerprint256: cert.fingerprint256 ?? '',
     verified: socket.authorized,
     error: socket.authorized ? null : err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err ?? 'unknown'),
+    chain: describeChain(presentedChain(socket)),
   };
+}
+
+/** Longest subject or issuer kept per chain certificate. */
+const MAX_CHAIN_NAME = 256;
+
+/**
+ * The chain as Node links it, leaf first: the certificates the server sent,
+ * each followed by its issuer among them, and last the trust store's
+ * issuer of the top one when the store has it (Node's getPeerCertificate).
+ * At most MAX_CHAIN_CERTIFICATES; a loop ends it.
+ */
+function presentedChain(socket: tls.TLSSocket): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  const seen = new Set<string>();
+  let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (c && Buffer.isBuffer(c.raw) && out.length < MAX_CHAIN_CERTIFICATES && !seen.has(c.fingerprint256)) {
+    seen.add(c.fingerprint256);
+    try {
+      out.push(new X509Certificate(c.raw));
+    } catch {
+      break;
+    }
+    c = c.issuerCertificate;
+  }
+  return out;
+}
+
+/**
+ * What DANE matching (src/transport/tlsa.ts) needs of each certificate,
+ * without the certificates: SHA-256 and SHA-512 of the DER and of the
+ * SubjectPublicKeyInfo DER (TLSA selectors 0/1, matching types 1/2, and
+ * type 0 by the SHA-256 of its data), the names, and whether the next
+ * certificate issued it and signed it (DANE-TA: a trust anchor the leaf
+ * chains up to, RFC 7672 3.1.1).
+ */
+export function describeChain(certs: readonly X509Certificate[]): ChainCertificate[] {
+  const digest = (algorithm: 'sha256' | 'sha512', der: Buffer | null): string => (der ? createHash(algorithm).update(der).digest('hex') : '');
+  return certs.slice(0, MAX_CHAIN_CERTIFICATES).map((x, i) => {
+    let spki: Buffer | null = null;
+    try {
+      spki = x.publicKey.export({ type: 'spki', format: 'der' });
+    } catch {
+      // a key type node:crypto cannot export: no SPKI digests
+    }
+    const next = certs[i + 1];
+    let signedByNext = false;
+    if (next) {
+      try {
+        signedByNext = x.checkIssued(next) && x.verify(next.publicKey);
+      } catch {
+        signedByNext = false;
+      }
+    }
+    // An anonymous certificate (an empty subject, DANE-EE's kind) has none: node:crypto gives undefined.
+    const name = (n: string | undefined): string => (n ?? '').split('\n').join(', ').slice(0, MAX_CHAIN_NAME);
+    return {
+      subject: name(x.subject),
+      issuer: name(x.issuer),
+      sha256: digest('sha256', x.raw),
+      sha512: digest('sha512', x.raw),
+      spkiSha256: digest('sha256', spki),
+      spkiSha512: digest('sha512', spki),
+      selfIssued: (x.subject ?? '') === (x.issuer ?? ''),
+      signedByNext,
+    };
+  });
 }
 
 export function ehloArgument(socket: net.Socket): string {

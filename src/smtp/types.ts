@@ -25,6 +25,27 @@ export interface CertificateInfo {
   verified: boolean;
   /** Node/OpenSSL's verification error code (`ERR_TLS_CERT_ALTNAME_INVALID`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …). */
   error: string | null;
+  /**
+   * The chain presented, leaf first (at most 10), as DANE matching needs it
+   * (src/transport/tlsa.ts PeerChain): absent in results saved before it.
+   */
+  chain?: ChainCertificate[];
+}
+
+/** One certificate of a presented chain: its names, the digests TLSA matching compares (hex), and how it links to the next. */
+export interface ChainCertificate {
+  subject: string;
+  issuer: string;
+  /** SHA-256 and SHA-512 of the certificate's DER. */
+  sha256: string;
+  sha512: string;
+  /** SHA-256 and SHA-512 of its SubjectPublicKeyInfo DER ('' when the key could not be read). */
+  spkiSha256: string;
+  spkiSha512: string;
+  /** Subject and issuer are the same name. */
+  selfIssued: boolean;
+  /** The next certificate issued it and its signature verifies with that one's key. */
+  signedByNext: boolean;
 }
 
 /** What the optional AUTH test came to. */

@@ -13,6 +13,8 @@
 export const MAX_LISTED = 20;
 /** Longest string from DNS kept in a report section or a finding; longer ones end in CUT_MARK. */
 export const MAX_TEXT_LENGTH = 2048;
+/** Most certificates of a TLS peer's chain kept and matched (the SMTP probe's `chain`, DANE's PeerChain); servers send 2-4. */
+export const MAX_CHAIN_CERTIFICATES = 10;
 /** Most findings of one code a check reports; the last one kept says how many more there were. */
 export const MAX_FINDINGS_PER_CODE = MAX_LISTED;
 

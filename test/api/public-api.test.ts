@@ -7,10 +7,10 @@ import { createApiProgram, formatPublicApi, readPublicApi, ROOT, type PublicName
 const LISTING = path.join(ROOT, 'test/api/public-api.txt');
 const UPDATE = 'UPDATE_PUBLIC_API';
 
-/** Functions that check, look up, discover or audit: each takes its context (a LookupContext, or the AuditContext that extends it) first. */
+/** Functions that check, look up, discover or audit: each takes its context (a LookupContext, or the AuditContext or TransportContext that extend it) first. */
 const CONTEXT_FIRST = /^(check|lookup|discover|audit|plan|run|count|review)[A-Z]/;
 // MtaStsContext and PlanContext: a LookupContext / AuditContext with the HTTPS client of the MTA-STS policy fetch.
-const CONTEXTS = new Set(['LookupContext', 'AuditContext', 'MtaStsContext', 'PlanContext']);
+const CONTEXTS = new Set(['LookupContext', 'AuditContext', 'TransportContext', 'MtaStsContext', 'PlanContext']);
 
 let api: PublicName[];
 beforeAll(() => {

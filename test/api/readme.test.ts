@@ -117,15 +117,16 @@ afterAll(async () => {
 describe('README "Library"', () => {
   const examples = libraryExamples();
 
-  it('has the library example, the zone overlay example and the sandbox example', () => {
-    expect(examples).toHaveLength(3);
+  it('has the library example, the zone overlay example, the sandbox example and the DNSSEC example', () => {
+    expect(examples).toHaveLength(4);
     expect(examples[0]).toContain("import { auditDomain, createDnsClient } from 'm365audit';");
     expect(examples[1]).toContain('createZoneOverlay(');
     expect(examples[2]).toContain("from 'm365audit/sandbox';");
+    expect(examples[3]).toContain('createSecureDnsClient(');
   });
 
   it('examples compile against the published types, with the project\'s strict options', () => {
-    expect(typeErrors(examples)).toEqual([[], [], []]);
+    expect(typeErrors(examples)).toEqual([[], [], [], []]);
   }, 60_000);
 
   it('the library example runs as written, the system resolver being the sandbox\'s DNS server', async () => {
@@ -155,5 +156,12 @@ describe('README "Library"', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe("ready unknown true [ 'LOGIN', 'XOAUTH2' ]\n");
+  }, 30_000);
+
+  it('the DNSSEC example runs as written: the signed sandbox zone is validated in one query', async () => {
+    const run = await runExample(examples[3] as string, builtEntry('.'));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('validated 1\n');
   }, 30_000);
 });

@@ -182,6 +182,14 @@ describe('schema/report.schema.json', () => {
       expect(validateProbeDoc({ ...results[1], run: { ...results[1]?.run, options: { ...(results[1]?.run.options as object), password: 'x' } } })).toBe(false);
       expect(results[0]?.auth?.outcome).toBe('disabled');
       expect(results[1]?.certificate?.verified).toBe(false);
+      // The presented chain for DANE matching (issue 16): the leaf and the CA Node links it to, digests only.
+      const chain = results[0]?.certificate?.chain ?? [];
+      expect(chain.map((c) => [c.selfIssued, c.signedByNext])).toEqual([[false, true], [true, false]]);
+      const { run: _run, ...probe0 } = results[0] as ProbeResult & { run: unknown };
+      const withChain = (c: Record<string, unknown>): unknown => ({ ...probe0, certificate: { ...probe0.certificate, chain: [{ ...chain[0], ...c }] } });
+      expect(validateProbe(withChain({ sha256: 'AB' }))).toBe(false);
+      expect(validateProbe(withChain({ der: 'MIIB' }))).toBe(false);
+      expectValid(validateProbe, withChain({ spkiSha256: '', spkiSha512: '' }), 'a key that could not be read');
       expect(results[2]?.findings.map((f) => f.code)).toContain('SMTP_NO_STARTTLS');
       expect(results[3]?.reachable).toBe(false);
     } finally {
