@@ -147,7 +147,7 @@ describe('acquireToken with a certificate', () => {
 
 describe('acquireToken: AADSTS errors become OAUTH_TOKEN_ERROR with the codes as evidence', () => {
   it.each([
-    ['a wrong secret', 7000215, () => secretReq({ credential: { kind: 'secret', secret: 'nope' } }), 401, 'invalid_client'],
+    ['a wrong secret', 7000215, () => secretReq({ credential: { kind: 'secret', secret: 'a-wrong-secret-value-0123456789' } }), 401, 'invalid_client'],
     ['an expired secret', 7000222, () => secretReq({ credential: { kind: 'secret', secret: OLD_SECRET } }), 401, 'invalid_client'],
     ['an unknown tenant', 90002, () => secretReq({ tenantId: '00000000-0000-0000-0000-00000000beef' }), 400, 'invalid_request'],
     ['a tenant that is not a name', 900023, () => secretReq({ tenantId: 'contoso' }), 400, 'invalid_request'],
