@@ -20,6 +20,7 @@ import { runInProcess, type CliResult } from '../support/cli.js';
 import { createTestCertificates, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 import { startFixtureServer } from '../support/fixtures.js';
 import { PATHS_NAMES } from '../support/send-paths.js';
+import { expectNoRun } from '../support/leaks.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const APP = '11111111-2222-3333-4444-555555555555';
@@ -211,6 +212,50 @@ describe('probe --oauth with the client-credentials grant', () => {
     expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED', 'OAUTH_TOKEN_EXPIRED']);
     expect(json(r).oauth).toMatchObject({ source: 'env', claims: { exp } });
     nothingSecret(r);
+  });
+});
+
+describe('probe --oauth with the grant: no run of the secret or the assertion, whatever the endpoint sends back (issue 15 review)', () => {
+  /** Runs the grant with the endpoint answering `handler` (the request's form at hand), then puts it back. */
+  async function answered(handler: (form: URLSearchParams) => { status: number; headers?: Record<string, string>; body: string }, args: string[], env: { env: Record<string, string | undefined> } = withSecret()): Promise<CliResult> {
+    entra.override((req) => handler(new URLSearchParams(req.body)));
+    try {
+      return await runInProcess([...args, '--trace'], env);
+    } finally {
+      entra.override(null);
+    }
+  }
+  const seen = (r: CliResult): string => r.stdout + r.stderr;
+
+  it('error_description carrying the secret minus its last character: exit 1, OAUTH_TOKEN_ERROR naming the code, the description withheld', async () => {
+    const r = await answered(() => ({ status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET.slice(0, -1)}`, error_codes: [7000215] }) }), grant(APP));
+    expect(r.code).toBe(1);
+    expect(codes(r)).toEqual(['OAUTH_TOKEN_ERROR']);
+    expect(json(r).oauth?.error).toMatchObject({ kind: 'aadsts', codes: [7000215] });
+    expectNoRun(seen(r), SECRET);
+    nothingSecret(r);
+  });
+
+  it('a 500 whose JSON escapes the secret (\\u0047r4nt…): exit 1, the evidence withheld', async () => {
+    const body = `{"message":"bad secret \\u00${SECRET.charCodeAt(0).toString(16)}${SECRET.slice(1)}"}`;
+    expect(JSON.parse(body)).toEqual({ message: `bad secret ${SECRET}` });
+    const r = await answered(() => ({ status: 500, headers: { 'content-type': 'application/json' }, body }), grant(APP));
+    expect(r.code).toBe(1);
+    expect(json(r).oauth?.error).toMatchObject({ kind: 'http' });
+    expectNoRun(seen(r), SECRET);
+  });
+
+  it('the assertion\'s signature minus its last character in the description (--client-cert): exit 1, withheld', async () => {
+    let signature = '';
+    const r = await answered((form) => {
+      const assertion = form.get('client_assertion') ?? '';
+      signature = assertion.slice(assertion.lastIndexOf('.') + 1);
+      return { status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS700027: bad signature ${signature.slice(0, -1)}`, error_codes: [700027] }) };
+    }, [...grant(CERT_APP), '--client-cert', certFile], { env: ENV_CLEAN });
+    expect(r.code).toBe(1);
+    expect(signature.length).toBeGreaterThan(300);
+    expect(json(r).oauth?.error).toMatchObject({ kind: 'aadsts', codes: [700027] });
+    expectNoRun(seen(r), signature);
   });
 });
 

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpsClient } from '../../src/http/client.js';
 import { createClientCertificate, createTestCertificates, startTokenEndpoint, type ClientCertificatePems, type HttpsHandler, type SandboxTokenEndpoint } from '../../src/sandbox/index.js';
+import { expectNoRun } from '../support/leaks.js';
 import { findAadsts } from '../../src/smtp/aadsts.js';
 import { acquireToken, MAX_DESCRIPTION, MAX_ERROR_CODES, parseClientCertificate, SECRET_WITHHELD, type TokenContext, type TokenFailure, type TokenRequest, type TokenResult } from '../../src/smtp/token.js';
 
@@ -301,5 +302,39 @@ describe('acquireToken: the secret and the assertion appear in nothing returned'
       expect(all).not.toContain(sent);
       expect(all).not.toContain(sent.slice(sent.lastIndexOf('.') + 1));
     }
+  });
+
+
+  it('error_description with the secret minus its last character: the description withheld, the codes and their title kept', async () => {
+    const r = failed(await withAnswer(() => ({ status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET.slice(0, -1)}`, error_codes: [7000215] }) })));
+    expect(r.error).toMatchObject({ kind: 'aadsts', status: 401, error: 'invalid_client', codes: [7000215], description: SECRET_WITHHELD });
+    expect(r.finding.message).toContain('AADSTS7000215');
+    expectNoRun(JSON.stringify(r), SECRET);
+  });
+
+  it('a 500 whose JSON escapes the secret (\\u0047…, or every character): the evidence withheld', async () => {
+    const escape = (s: string, all: boolean): string => [...s].map((c, i) => (all || i === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+    for (const all of [false, true]) {
+      const body = `{"message":"bad secret ${escape(SECRET, all)}"}`;
+      expect(JSON.parse(body)).toEqual({ message: `bad secret ${SECRET}` });
+      const r = failed(await withAnswer(() => ({ status: 500, headers: { 'content-type': 'application/json' }, body })));
+      expect(r.error).toMatchObject({ kind: 'http', status: 500 });
+      expect(r.finding.evidence).toBe(SECRET_WITHHELD);
+      const text = JSON.stringify(r);
+      expectNoRun(text, SECRET);
+      expectNoRun(text, escape(SECRET, all));
+    }
+  });
+
+  it('the assertion\'s signature minus its last character in the description: withheld', async () => {
+    let signature = '';
+    const r = failed(await withAnswer((req) => {
+      const assertion = new URLSearchParams(req.body).get('client_assertion') ?? '';
+      signature = assertion.slice(assertion.lastIndexOf('.') + 1);
+      return { status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS700027: bad signature ${signature.slice(0, -1)}`, error_codes: [700027] }) };
+    }, certReq()));
+    expect(signature.length).toBeGreaterThan(300);
+    expect(r.error).toMatchObject({ codes: [700027], description: SECRET_WITHHELD });
+    expectNoRun(JSON.stringify(r), signature);
   });
 });
