@@ -2,7 +2,8 @@
  * Redaction of the password, the token or the client credential from
  * everything a server says after it was sent (structural: see probe.ts's
  * header on secrets), and from the result as a last net. The one home of the
- * rule; the SMTP channel and the token endpoint's reader (token.ts) use it.
+ * rule; the SMTP channel, the token endpoint's reader (token.ts) and the
+ * token's claims (oauth-result.ts) all use it.
  *
  * The rule (issue 15 review). Once a secret has been sent, a server line
  * that shares a run of LEAK_WINDOW (12) characters with it is withheld whole
@@ -34,6 +35,7 @@
  * The bound: a run of 11 characters or fewer is not recognised (any
  * 11-character piece of a 40-character secret leaves 29 unknown).
  */
+import type { Finding } from '../findings/catalog.js';
 import type { SmtpReply } from './reply.js';
 export const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
@@ -170,3 +172,12 @@ export function scrub<T>(value: T, redact: ((line: string) => string) | null): T
   return walk(value) as T;
 }
 
+/** A finding with its message, evidence and fix through the redactor (its code, severity and area are ours). */
+export function redactFinding(f: Finding, redact: (text: string) => string): Finding {
+  return {
+    ...f,
+    message: redact(f.message),
+    ...(f.evidence !== undefined ? { evidence: redact(f.evidence) } : {}),
+    ...(f.fix !== undefined ? { fix: redact(f.fix) } : {}),
+  };
+}

@@ -141,6 +141,21 @@ export function parseTokenClaims(token: string): TokenFacts {
 }
 
 /**
+ * The facts with every claim string (data from the token endpoint) through
+ * `redact`; what m365audit derived (format, kind, credential, the times)
+ * as it is. Pure.
+ */
+export function redactFacts(f: TokenFacts, redact: (text: string) => string): TokenFacts {
+  const one = (s: string | null): string | null => (s === null ? null : redact(s));
+  const list = (l: string[] | null): string[] | null => (l === null ? null : l.map(redact));
+  return {
+    ...f,
+    alg: one(f.alg), aud: f.aud.map(redact), roles: list(f.roles), scp: list(f.scp), tid: one(f.tid), iss: one(f.iss),
+    appid: one(f.appid), appidacr: one(f.appidacr), idtyp: one(f.idtyp), ver: one(f.ver), oid: one(f.oid),
+  };
+}
+
+/**
  * Findings about an access token for SMTP (see the module comment), each
  * with a fix, and its facts. No network; never throws. Pure given `now`.
  */

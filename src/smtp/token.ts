@@ -38,7 +38,9 @@
  * field) before it is kept: each field of Entra's JSON as parsed (so a JSON
  * escape such as `\u0047` hides nothing), and a body shown as evidence both
  * as text and as parsed JSON. A long secret is also scrubbed from the whole
- * result, as the probe does with the password.
+ * result, as the probe does with the password. A token's claims are data from
+ * the same endpoint: on success they go through the redactor too, here and,
+ * by the token, in the diagnosis (redactorOfToken, oauth-result.ts).
  */
 import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -48,7 +50,7 @@ import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { capText } from '../util/caps.js';
 import { aadstsErrorUrl, findAadsts } from './aadsts.js';
 import { createRedactor, createSafetyNet, scrub, WITHHELD, type Redactor } from './redact.js';
-import { parseTokenClaims, type TokenFacts } from './token-claims.js';
+import { parseTokenClaims, redactFacts, type TokenFacts } from './token-claims.js';
 
 /** What acquireToken needs: the HTTPS client (its CA and deadlines) and a clock for the assertion (default: now). */
 export interface TokenContext {
@@ -187,7 +189,10 @@ export async function acquireToken(ctx: TokenContext, req: TokenRequest): Promis
     body: form.toString(),
   });
   const result = readAnswer(outcome, url, redact);
-  if (result.ok) return result;
+  if (result.ok) {
+    remember(result.accessToken, redact);
+    return { ...result, claims: redactFacts(result.claims, redact) };
+  }
   const net = createSafetyNet(sent);
   return net ? scrub(result, credentialRedactor(net)) : result;
 }
@@ -198,6 +203,28 @@ function credentialRedactor(r: Redactor): Redactor {
     const out = r(s);
     return out === WITHHELD ? SECRET_WITHHELD : out;
   }, { holds: (s: string) => r.holds(s) });
+}
+
+/**
+ * The redactor of the credential each recent token was issued for, by the
+ * token: the CLI hands withTokenDiagnosis (oauth-result.ts) the token alone,
+ * and its claims must be redacted there too. The last MAX_REMEMBERED grants.
+ */
+const issued = new Map<string, Redactor>();
+const MAX_REMEMBERED = 16;
+
+function remember(token: string, redact: Redactor): void {
+  issued.delete(token);
+  issued.set(token, redact);
+  for (const old of issued.keys()) {
+    if (issued.size <= MAX_REMEMBERED) break;
+    issued.delete(old);
+  }
+}
+
+/** The redactor of the client credential a token came for (acquireToken, this process, one of the last 16), or null. */
+export function redactorOfToken(token: string): ((text: string) => string) | null {
+  return issued.get(token.trim()) ?? null;
 }
 
 /**

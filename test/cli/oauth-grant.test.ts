@@ -27,6 +27,8 @@ const APP = '11111111-2222-3333-4444-555555555555';
 const CERT_APP = '22222222-3333-4444-5555-666666666666';
 const GRAPH_APP = '33333333-4444-5555-6666-777777777777';
 const RBAC_APP = '44444444-5555-6666-7777-888888888888';
+/** An app whose tokens carry the client secret in their claims (appid, tid, aud whole; a role with it minus its last character). */
+const LEAKY_APP = '55555555-6666-7777-8888-999999999999';
 const SECRET = 'Gr4nt~Secret.Value_0123456789abcdef';
 const OLD_SECRET = 'Old~Secret.Value_9876543210';
 const USER = 'scanner@contoso.com';
@@ -51,9 +53,9 @@ function exchangeAccepts(requireRole: boolean) {
     const [h, p, sig] = token.split('.');
     if (!h || !p || !sig) return false;
     if (!crypto.verify('RSA-SHA256', Buffer.from(`${h}.${p}`), entra.signingKeyPem, Buffer.from(sig, 'base64url'))) return false;
-    const c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { aud?: string; roles?: string[]; exp?: number };
+    const c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { aud?: string | string[]; roles?: string[]; exp?: number };
     const roleOk = !requireRole || (c.roles ?? []).includes('SMTP.SendAsApp');
-    return c.aud === 'https://outlook.office365.com' && roleOk && (c.exp ?? 0) > Date.now() / 1000;
+    return [c.aud].flat().includes('https://outlook.office365.com') && roleOk && (c.exp ?? 0) > Date.now() / 1000;
   };
 }
 
@@ -69,6 +71,7 @@ beforeAll(async () => {
       { clientId: CERT_APP, tenantId: TENANT, certificatePem: appCert.certPem },
       { clientId: GRAPH_APP, tenantId: TENANT, secret: SECRET, claims: { aud: 'https://graph.microsoft.com' } },
       { clientId: RBAC_APP, tenantId: TENANT, secret: SECRET, claims: { roles: null } },
+      { clientId: LEAKY_APP, tenantId: TENANT, secret: SECRET, claims: { appid: SECRET, tid: SECRET, aud: ['https://outlook.office365.com', SECRET], roles: ['SMTP.SendAsApp', `x${SECRET.slice(0, -1)}`] } },
     ],
   });
   [smtp, rbacSmtp, dns] = await Promise.all([
@@ -256,6 +259,18 @@ describe('probe --oauth with the grant: no run of the secret or the assertion, w
     expect(signature.length).toBeGreaterThan(300);
     expect(json(r).oauth?.error).toMatchObject({ kind: 'aadsts', codes: [700027] });
     expectNoRun(seen(r), signature);
+  });
+
+  it('a token whose claims carry the secret (appid, tid, aud, roles): exit 0, the secret in neither the JSON nor the table', async () => {
+    const r = await runInProcess([...grant(LEAKY_APP), '--trace'], withSecret());
+    expect(r.code).toBe(0);
+    expect(json(r).auth).toMatchObject({ outcome: 'accepted' });
+    expect(json(r).oauth?.claims).toMatchObject({ aud: ['https://outlook.office365.com', '***'], appid: '***', tid: '***', roles: ['SMTP.SendAsApp', expect.stringMatching(/^\[withheld/)] });
+    expectNoRun(seen(r), SECRET);
+    const table = await runInProcess(grant(LEAKY_APP).filter((a) => a !== 'json' && a !== '--format'), withSecret());
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('withheld');
+    expectNoRun(seen(table), SECRET);
   });
 });
 
