@@ -33,7 +33,8 @@ export interface TokenDiagnosisContext {
 export function withTokenDiagnosis(result: ProbeResult, token: string, ctx: TokenDiagnosisContext): ProbeResult {
   const outcome = result.auth?.outcome;
   const authAccepted = outcome === 'accepted' ? true : outcome === 'rejected' ? false : undefined;
-  const d = diagnoseToken(token, { cloud: ctx.cloud, now: ctx.now, authAccepted, tenantId: ctx.tenantId });
+  const authTest = authAccepted !== undefined ? undefined : outcome === undefined || outcome === 'not-sent' || outcome === 'not-offered' ? 'not-sent' : 'no-verdict';
+  const d = diagnoseToken(token, { cloud: ctx.cloud, now: ctx.now, authAccepted, tenantId: ctx.tenantId, ...(authTest ? { authTest } : {}) });
   // A token from the grant: its claims came from the endpoint the credential was sent to, and may echo it.
   // Redacted after the diagnosis, so the rules read the real values.
   const redact = redactorOfToken(token);

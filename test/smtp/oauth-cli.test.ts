@@ -172,7 +172,7 @@ describe('probe --oauth: AUTH XOAUTH2 with a token from the environment or stdin
   });
 });
 
-describe('probe --oauth: a server that echoes part of the token (issue 15 review)', () => {
+describe('probe --oauth: an echoing server and a server whose verdict outranks the claims (issue 15 review)', () => {
   async function echoing(echo: (token: string) => string): Promise<TestSmtpServer> {
     const s = await startHostileSmtpServer('echo-oauth', { echo });
     servers.push(s);
@@ -191,6 +191,25 @@ describe('probe --oauth: a server that echoes part of the token (issue 15 review
     expect(codes(r)[0]).toBe('SMTP_OAUTH_FAILED');
     expect(json(r).auth).toMatchObject({ outcome: 'rejected', reply: expect.stringMatching(/^535 5\.7\.3 \[line withheld/) });
     expectNoRun(r.stdout + r.stderr, TOKEN);
+  });
+
+  it('a DoD token for webmail.apps.mil that the server accepted: exit 0, OAUTH_TOKEN_ACCEPTED_UNLISTED (info), no OAUTH_TOKEN_AUDIENCE', async () => {
+    const s = await server({ xoauth2: 'accept' });
+    const token = `${b64u({ typ: 'JWT', alg: 'RS256' })}.${b64u({ ...APP_CLAIMS, aud: 'https://webmail.apps.mil' })}.c2lnbmF0dXJlLXBhcnQ`;
+    const r = await runInProcess(['probe', target(s), '--tls-ca', caFile, '--cloud', 'dod', '--auth-user', USER, '--oauth', '--format', 'json'], { env: { ...ENV_CLEAN, M365AUDIT_OAUTH_TOKEN: token } });
+    expect(r.code).toBe(0);
+    expect(json(r).auth?.outcome).toBe('accepted');
+    expect(json(r).findings.map((f) => [f.code, f.severity])).toEqual([['OAUTH_TOKEN_ACCEPTED_UNLISTED', 'info']]);
+  });
+
+  it('XOAUTH2 not offered, an app token without SMTP.SendAsApp: the message says the token was not sent, not "try --oauth"', async () => {
+    const s = await server({ mechanisms: ['LOGIN'] });
+    const token = `${b64u({ typ: 'JWT', alg: 'RS256' })}.${b64u({ ...APP_CLAIMS, roles: undefined })}.c2lnbmF0dXJlLXBhcnQ`;
+    const r = await runInProcess(['probe', target(s), '--tls-ca', caFile, '--auth-user', USER, '--oauth', '--format', 'json'], { env: { ...ENV_CLEAN, M365AUDIT_OAUTH_TOKEN: token } });
+    expect(json(r).auth?.outcome).toBe('not-offered');
+    const f = json(r).findings.find((x) => x.code === 'OAUTH_TOKEN_NO_SMTP_PERMISSION');
+    expect(f?.message).toMatch(/was not sent/);
+    expect(f?.message).not.toMatch(/--oauth/);
   });
 });
 
