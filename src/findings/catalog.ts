@@ -104,7 +104,7 @@ export const CATALOG = {
   OAUTH_TOKEN_APP_RBAC: { severity: 'info', area: 'smtp', title: 'an app token without SMTP.SendAsApp that the server accepted: Exchange App RBAC' },
   OAUTH_TOKEN_ACCEPTED_UNLISTED: { severity: 'info', area: 'smtp', title: 'the server accepted a token whose audience or scope m365audit does not list for the cloud: the list may be incomplete' },
   OAUTH_TOKEN_EXCHANGE_SETUP: { severity: 'info', area: 'smtp', title: 'the token looks right and the server refused it: the Exchange-side setup is missing' },
-  OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT: its claims cannot be read, the server decides' },
+  OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT, or too long to decode: its claims cannot be read, the server decides' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */

@@ -22,7 +22,8 @@
  *
  * A token that is not a JWT at all (EXO tokens from some consumer flows are
  * opaque, e.g. Learn's `EwBAAl3…` example) is said as such (OAUTH_TOKEN_OPAQUE,
- * info), never an error. Claims are data from outside: every string is cut,
+ * info), never an error; one longer than MAX_TOKEN_LENGTH is not decoded, and
+ * the same finding says it is too long, with its length. Claims are data from outside: every string is cut,
  * every list bounded; renderers escape them.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -172,11 +173,16 @@ export function redactFacts(f: TokenFacts, redact: (text: string) => string): To
 export function diagnoseToken(token: string, opts: DiagnoseOptions): TokenDiagnosis {
   const facts = parseTokenClaims(token);
   if (facts.format === 'opaque') {
+    const length = token.trim().length;
+    const tooLong = length > MAX_TOKEN_LENGTH;
+    const what = tooLong ? `The token is too long to decode here (${length} characters)` : 'The token is not a JWT';
     return {
       facts,
-      findings: [finding('OAUTH_TOKEN_OPAQUE', 'The token is not a JWT, so its audience, permissions and expiry cannot be read here: the server\'s answer decides.', {
-        evidence: token.trim().length > MAX_TOKEN_LENGTH ? `longer than ${MAX_TOKEN_LENGTH} characters: not decoded` : `${token.trim().length} characters, not header.payload.signature`,
-        fix: 'Nothing to change if the server accepts it. To have the claims checked, use a token from the client-credentials grant (--tenant-id, --client-id), which Entra issues as a JWT.',
+      findings: [finding('OAUTH_TOKEN_OPAQUE', `${what}, so its audience, permissions and expiry cannot be read here: the server's answer decides.`, {
+        evidence: tooLong ? `${length} characters, longer than ${MAX_TOKEN_LENGTH}: not decoded` : `${length} characters, not header.payload.signature`,
+        fix: tooLong
+          ? 'Nothing to change if the server accepts it. Entra tokens are 1.5 to 8 KB: check that the variable or file holds one token and nothing else.'
+          : 'Nothing to change if the server accepts it. To have the claims checked, use a token from the client-credentials grant (--tenant-id, --client-id), which Entra issues as a JWT.',
       })],
     };
   }

@@ -183,6 +183,15 @@ describe('diagnoseToken: what decides SMTP', () => {
     expect(unanswered).not.toMatch(/--oauth/);
   });
 
+  it('a token too long to decode says so, with its length, not "not a JWT"', () => {
+    const token = `${jwt(APP_TOKEN)}${'x'.repeat(MAX_TOKEN_LENGTH)}`;
+    const [f] = diagnoseToken(token, { cloud: 'worldwide', now: NOW }).findings;
+    expect(f?.code).toBe('OAUTH_TOKEN_OPAQUE');
+    expect(f?.message).toContain(`too long to decode here (${token.length} characters)`);
+    expect(f?.message).not.toMatch(/not a JWT/);
+    expect(diagnoseToken('EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA', { cloud: 'worldwide', now: NOW }).findings[0]?.message).toMatch(/not a JWT/);
+  });
+
   it('every finding has the catalog severity and a fix', () => {
     const all = [
       diagnose({ aud: 'x', exp: NOW_S - 9999, nbf: NOW_S + 9999, tid: 'aaaaaaaa-0000-0000-0000-000000000000' }, { tenantId: TENANT }),
