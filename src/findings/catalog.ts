@@ -124,8 +124,9 @@ export const CATALOG = {
   OAUTH_TOKEN_NOT_YET_VALID: { severity: 'info', area: 'smtp', title: "the token's nbf is in the future by more than the clock skew" },
   OAUTH_TOKEN_TENANT_MISMATCH: { severity: 'info', area: 'smtp', title: "the token's tid is not the tenant given" },
   OAUTH_TOKEN_APP_RBAC: { severity: 'info', area: 'smtp', title: 'an app token without SMTP.SendAsApp that the server accepted: Exchange App RBAC' },
+  OAUTH_TOKEN_ACCEPTED_UNLISTED: { severity: 'info', area: 'smtp', title: 'the server accepted a token whose audience or scope m365audit does not list for the cloud: the list may be incomplete' },
   OAUTH_TOKEN_EXCHANGE_SETUP: { severity: 'info', area: 'smtp', title: 'the token looks right and the server refused it: the Exchange-side setup is missing' },
-  OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT: its claims cannot be read, the server decides' },
+  OAUTH_TOKEN_OPAQUE: { severity: 'info', area: 'smtp', title: 'the token is not a JWT, or too long to decode: its claims cannot be read, the server decides' },
   // DNSSEC and DANE beyond DESIGN.md's table (issue 16): info.
   DNSSEC_NO_DS: { severity: 'info', area: 'dnssec', title: 'the zone is signed but its parent has no DS: validators treat it as unsigned' },
   DANE_MX_LEGACY: { severity: 'info', area: 'dane', title: 'a validated zone whose Microsoft 365 MX is the legacy host, which is not signed: no inbound DANE' },

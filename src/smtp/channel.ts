@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { MAX_CHAIN_CERTIFICATES } from '../util/caps.js';
 import { settleWithin, TIMEOUT, type Timeout } from '../util/deadline.js';
 import type { ReadFailure } from './outcomes.js';
-import { createRedactor, redactReply } from './redact.js';
+import { createRedactor, redactReply, type Redactor } from './redact.js';
 import { createReplyParser, formatReply, type SmtpReply } from './reply.js';
 import type { CertificateInfo, ChainCertificate, TranscriptLine } from './types.js';
 // ---------------------------------------------------------------------------
@@ -39,7 +39,7 @@ export class Channel {
   private terminal: Ended | null = null;
   private wake: (() => void) | null = null;
   /** Set once the password or token is sent: every server line after that passes through it. */
-  private redact: ((line: string) => string) | null = null;
+  private redact: Redactor | null = null;
   private readonly listeners = {
     data: (d: Buffer) => this.onText(this.decoder.write(d)),
     end: () => this.onEnd({ failure: 'closed' }),
@@ -81,9 +81,9 @@ export class Channel {
 
   /**
    * Writes the line that carries the secret (password, token): from here on
-   * every server line is redacted of it and of `also` (the forms it travels
-   * in, such as the XOAUTH2 blob). Set before the write, so no reply to it
-   * can come in unredacted.
+   * every server line is redacted of it, of any 12-character run of it and
+   * of `also` (the forms it travels in, such as the XOAUTH2 blob): redact.ts.
+   * Set before the write, so no reply to it can come in unredacted.
    */
   writeSecret(line: string, shown: string, secret: string, also: readonly string[] = []): void {
     this.redact = createRedactor(secret, also);

@@ -7,8 +7,9 @@
  */
 import type { Finding } from '../findings/catalog.js';
 import type { Cloud } from '../m365/clouds.js';
-import { diagnoseToken } from './token-claims.js';
-import type { TokenFailure } from './token.js';
+import { redactFinding } from './redact.js';
+import { diagnoseToken, redactFacts } from './token-claims.js';
+import { redactorOfToken, type TokenFailure } from './token.js';
 import type { OAuthFacts, OAuthTokenSource, ProbeResult } from './types.js';
 
 /** What withTokenDiagnosis needs besides the result and the token. */
@@ -32,9 +33,15 @@ export interface TokenDiagnosisContext {
 export function withTokenDiagnosis(result: ProbeResult, token: string, ctx: TokenDiagnosisContext): ProbeResult {
   const outcome = result.auth?.outcome;
   const authAccepted = outcome === 'accepted' ? true : outcome === 'rejected' ? false : undefined;
-  const d = diagnoseToken(token, { cloud: ctx.cloud, now: ctx.now, authAccepted, tenantId: ctx.tenantId });
-  const oauth: OAuthFacts = { source: ctx.source, claims: d.facts, ...(ctx.tokenUrl ? { tokenUrl: ctx.tokenUrl } : {}) };
-  return place(result, oauth, d.findings);
+  const authTest = authAccepted !== undefined ? undefined : outcome === undefined || outcome === 'not-sent' || outcome === 'not-offered' ? 'not-sent' : 'no-verdict';
+  const d = diagnoseToken(token, { cloud: ctx.cloud, now: ctx.now, authAccepted, tenantId: ctx.tenantId, ...(authTest ? { authTest } : {}) });
+  // A token from the grant: its claims came from the endpoint the credential was sent to, and may echo it.
+  // Redacted after the diagnosis, so the rules read the real values.
+  const redact = redactorOfToken(token);
+  const facts = redact ? redactFacts(d.facts, redact) : d.facts;
+  const findings = redact ? d.findings.map((f) => redactFinding(f, redact)) : d.findings;
+  const oauth: OAuthFacts = { source: ctx.source, claims: facts, ...(ctx.tokenUrl ? { tokenUrl: ctx.tokenUrl } : {}) };
+  return place(result, oauth, findings);
 }
 
 /** The probe's result when the grant gave no token (no AUTH test ran): `oauth` with the error and the OAUTH_TOKEN_ERROR finding. */

@@ -69,13 +69,16 @@
  * Secrets: the password (or token) is written to the socket once, base64-
  * encoded, and nowhere else; the transcript shows that line masked
  * (`*** (password, hidden)`, `AUTH XOAUTH2 <redacted>`). A server may echo it
- * back, and a short secret cannot be cut out of text without mangling it (a
- * one-letter password is in every word), so redaction is structural: every
- * server line read after the secret was sent that holds it, its base64 or
- * the XOAUTH2 blob is cut (long secrets) or withheld whole (short ones, or
- * when cutting would leave it) before anything sees it: the transcript, the
- * AUTH reply, findings and their evidence. Lines read before the secret was
- * sent cannot echo it and are kept as they are.
+ * back, whole, in part, split over lines or re-encoded, and a short secret
+ * cannot be cut out of text without mangling it (a one-letter password is in
+ * every word), so redaction is structural (redact.ts): every server line
+ * read after the secret was sent that shares a 12-character run with it, its
+ * base64 (at any alignment) or the XOAUTH2 blob is withheld whole; a whole
+ * echo of a long secret is cut; after a secret shorter than 12 characters
+ * every line is withheld; all before anything sees it: the transcript, the
+ * AUTH reply, findings and their evidence. The code and enhanced code of a
+ * withheld reply are kept. Lines read before the secret was sent cannot
+ * echo it and are kept as they are.
  */
 import net from 'node:net';
 import pLimit from 'p-limit';
@@ -85,7 +88,7 @@ import { certificateInfo, Channel, connectTcp, ehloArgument, startTls, VERSION_A
 import { IMPLICIT_TLS_PORT, isMicrosoftSmtpHost, SMTP_PORT, SUBMISSION_PORT } from './endpoint.js';
 import { IMPLICIT_STEPS, isWeakTls, STARTTLS_STEPS, type AuthExchangeOutcome, type AuthFailure, type BannerOutcome, type ConnectOutcome, type EhloOutcome, type EhloStep, type LoginTurn, type OAuthTurn, type ProbeContext, type StarttlsOutcome, type StepName, type StepOutcome, type TlsOutcome, type TrustOutcome } from './outcomes.js';
 import { authTestResult, checkStep, nextAfter, notSentReason, recordOutcome } from './probe-rules.js';
-import { b64, createRedactor, MIN_SCRUB_LENGTH, scrub } from './redact.js';
+import { b64, createSafetyNet, scrub } from './redact.js';
 import { ehloCapabilities, hasCapability, type SmtpReply } from './reply.js';
 import type { AuthMechanismName, CertificateInfo, ProbeResult, TlsMode, TranscriptLine } from './types.js';
 
@@ -422,7 +425,7 @@ export async function probeSmtp(opts: ProbeOptions): Promise<ProbeResult> {
   const ctx = createProbeContext(opts);
   // Over text that did not come after the secret (the banner, EHLO) only a long one is cut: a short one is in ordinary words.
   const secret = opts.auth ? secretOf(opts.auth) : '';
-  const safetyNet = opts.auth && secret.length >= MIN_SCRUB_LENGTH ? createRedactor(secret, opts.auth.mechanism === 'XOAUTH2' ? [xoauth2Response(opts.auth.user, secret)] : []) : null;
+  const safetyNet = opts.auth ? createSafetyNet(secret, opts.auth.mechanism === 'XOAUTH2' ? [xoauth2Response(opts.auth.user, secret)] : []) : null;
   const emit = opts.onTranscript ?? (() => undefined);
   const s: Session = {
     ctx,

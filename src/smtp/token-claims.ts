@@ -3,7 +3,10 @@
  * without a network. Decoded with jose's decodeJwt and **not** verified: we are
  * the client, and Learn tells clients not to validate access tokens [P:
  * research/oauth.md §5, LEARN-CC]; so every fact here is an "unverified
- * decode", and the server's answer (`authAccepted`) has the last word.
+ * decode", and the server's answer (`authAccepted`) has the last word: a
+ * token it accepted gets no audience or scope error, only
+ * OAUTH_TOKEN_ACCEPTED_UNLISTED (info) when its audience or scope is not in
+ * m365audit's lists (the sovereign clouds' rest on [S]/[U] sources).
  *
  * EXO answers every token problem with the same `535 5.7.3` (research §2), so
  * the claims are what tell the causes apart (research §3, LEARN-CLAIMS [P]):
@@ -19,7 +22,8 @@
  *
  * A token that is not a JWT at all (EXO tokens from some consumer flows are
  * opaque, e.g. Learn's `EwBAAl3…` example) is said as such (OAUTH_TOKEN_OPAQUE,
- * info), never an error. Claims are data from outside: every string is cut,
+ * info), never an error; one longer than MAX_TOKEN_LENGTH is not decoded, and
+ * the same finding says it is too long, with its length. Claims are data from outside: every string is cut,
  * every list bounded; renderers escape them.
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -68,6 +72,13 @@ export interface DiagnoseOptions {
   now: Date;
   /** Whether the SMTP server accepted the token (235): true, false, or undefined when it was not tried. */
   authAccepted?: boolean;
+  /**
+   * Why there is no verdict when authAccepted is undefined: `not-sent`, an
+   * XOAUTH2 test ran but the token was not sent (no TLS, XOAUTH2 not
+   * offered …); `no-verdict`, it was sent and the answer was neither 235 nor
+   * 535 5.7.3 (5.7.139, another reply, a broken exchange). Absent: no test.
+   */
+  authTest?: 'not-sent' | 'no-verdict';
   /** The tenant the token was asked for: compared with `tid` when it is a GUID. */
   tenantId?: string;
   /** Clock skew allowed on exp and nbf, in seconds (default CLOCK_SKEW_SECONDS). */
@@ -141,17 +152,37 @@ export function parseTokenClaims(token: string): TokenFacts {
 }
 
 /**
+ * The facts with every claim string (data from the token endpoint) through
+ * `redact`; what m365audit derived (format, kind, credential, the times)
+ * as it is. Pure.
+ */
+export function redactFacts(f: TokenFacts, redact: (text: string) => string): TokenFacts {
+  const one = (s: string | null): string | null => (s === null ? null : redact(s));
+  const list = (l: string[] | null): string[] | null => (l === null ? null : l.map(redact));
+  return {
+    ...f,
+    alg: one(f.alg), aud: f.aud.map(redact), roles: list(f.roles), scp: list(f.scp), tid: one(f.tid), iss: one(f.iss),
+    appid: one(f.appid), appidacr: one(f.appidacr), idtyp: one(f.idtyp), ver: one(f.ver), oid: one(f.oid),
+  };
+}
+
+/**
  * Findings about an access token for SMTP (see the module comment), each
  * with a fix, and its facts. No network; never throws. Pure given `now`.
  */
 export function diagnoseToken(token: string, opts: DiagnoseOptions): TokenDiagnosis {
   const facts = parseTokenClaims(token);
   if (facts.format === 'opaque') {
+    const length = token.trim().length;
+    const tooLong = length > MAX_TOKEN_LENGTH;
+    const what = tooLong ? `The token is too long to decode here (${length} characters)` : 'The token is not a JWT';
     return {
       facts,
-      findings: [finding('OAUTH_TOKEN_OPAQUE', 'The token is not a JWT, so its audience, permissions and expiry cannot be read here: the server\'s answer decides.', {
-        evidence: token.trim().length > MAX_TOKEN_LENGTH ? `longer than ${MAX_TOKEN_LENGTH} characters: not decoded` : `${token.trim().length} characters, not header.payload.signature`,
-        fix: 'Nothing to change if the server accepts it. To have the claims checked, use a token from the client-credentials grant (--tenant-id, --client-id), which Entra issues as a JWT.',
+      findings: [finding('OAUTH_TOKEN_OPAQUE', `${what}, so its audience, permissions and expiry cannot be read here: the server's answer decides.`, {
+        evidence: tooLong ? `${length} characters, longer than ${MAX_TOKEN_LENGTH}: not decoded` : `${length} characters, not header.payload.signature`,
+        fix: tooLong
+          ? 'Nothing to change if the server accepts it. Entra tokens are 1.5 to 8 KB: check that the variable or file holds one token and nothing else.'
+          : 'Nothing to change if the server accepts it. To have the claims checked, use a token from the client-credentials grant (--tenant-id, --client-id), which Entra issues as a JWT.',
       })],
     };
   }
@@ -173,12 +204,26 @@ function audienceOk(f: TokenFacts, cloud: Cloud): boolean {
   return f.aud.some((a) => accepted.has(norm(a)));
 }
 
-const audienceRule: Rule = (f, { cloud }) => {
+/**
+ * The server took a token whose audience or scope is not one m365audit
+ * lists for the cloud: the server has the last word (module comment), and
+ * the lists of the sovereign clouds rest on [S]/[U] sources (clouds.ts).
+ */
+function acceptedUnlisted(though: string, cloud: Cloud, evidence: string, fix: string): Finding {
+  return finding('OAUTH_TOKEN_ACCEPTED_UNLISTED', `The server accepted the token, though ${though}: the token works, and m365audit's list may be incomplete for the ${cloud} cloud.`, { evidence, fix });
+}
+
+const audienceRule: Rule = (f, { cloud, authAccepted }) => {
   if (audienceOk(f, cloud)) return [];
   const e = CLOUD_ENDPOINTS[cloud];
   const evidence = f.aud.length ? `aud=${f.aud.join(', ')}` : 'no aud claim';
   const ask = `Ask for the token with scope ${e.exoResource}/.default (client credentials) or ${delegatedScope(cloud)} (delegated), at https://${e.loginHost}/<tenant>/oauth2/v2.0/token.`;
   const other = f.aud.flatMap((a) => cloudsOfExoAudience(a)).find((c) => c !== cloud);
+  if (authAccepted === true) {
+    const elsewhere = other ? ` The audience is the ${other} cloud's Exchange Online: if the tenant lives there, set --cloud ${other}.` : '';
+    const aud = f.aud.length ? `its audience (${f.aud.join(', ')}) is not one m365audit lists for the ${cloud} cloud's Exchange Online (${e.exoResource})` : 'it names no audience (aud)';
+    return [acceptedUnlisted(aud, cloud, evidence, `Nothing to change: the token works.${elsewhere} If this audience is right for the ${cloud} cloud, report it so the list (m365/clouds.ts exoAudiences, ${e.exoResource}) can grow.`)];
+  }
   if (other) {
     return [finding('OAUTH_TOKEN_AUDIENCE', `The token is for Exchange Online in the ${other} cloud, not the ${cloud} cloud's (${e.exoResource}).`, {
       evidence,
@@ -206,11 +251,15 @@ function appSetupFix(f: TokenFacts, withEntra = true): string {
 const hasRole = (f: TokenFacts): boolean => (f.roles ?? []).some((r) => r.toLowerCase() === SEND_AS_APP);
 const hasScope = (f: TokenFacts): boolean => (f.scp ?? []).some((s) => { const l = s.toLowerCase(); return l === SMTP_SEND || l.endsWith(`/${SMTP_SEND}`); });
 
-const permissionRule: Rule = (f, { cloud, authAccepted }) => {
+const permissionRule: Rule = (f, { cloud, authAccepted, authTest }) => {
   if (f.kind === 'delegated') {
     if (hasScope(f)) return [];
+    const evidence = `scp=${(f.scp ?? []).join(' ') || '(none)'}`;
+    if (authAccepted === true) {
+      return [acceptedUnlisted('its delegated scopes (scp) do not include SMTP.Send as m365audit knows it', cloud, evidence, `Nothing to change: the token works. If a scope of it grants SMTP in the ${cloud} cloud, report it so the check can know it.`)];
+    }
     return [finding('OAUTH_TOKEN_NO_SMTP_PERMISSION', 'The delegated token\'s scopes (scp) do not include SMTP.Send: Exchange Online refuses it for SMTP AUTH.', {
-      evidence: `scp=${(f.scp ?? []).join(' ') || '(none)'}`,
+      evidence,
       // Where Learn puts the delegated permission (Microsoft Graph → Delegated → SMTP.Send) is [S]: research §3 covers app tokens.
       fix: `In Entra: App registrations → the app → API permissions → Add a permission → Microsoft Graph → Delegated permissions → SMTP.Send, then grant consent; ask for the token with the ${delegatedScope(cloud)} scope.`,
     })];
@@ -224,9 +273,15 @@ const permissionRule: Rule = (f, { cloud, authAccepted }) => {
     })];
   }
   const rbac = "Or grant SMTP through Exchange App RBAC instead (no API permission; New-ManagementRoleAssignment -Role 'Application SMTP.SendAsApp' -App <app id> -CustomResourceScope <scope>).";
+  // Without a verdict, say what is known of the test: none ran, the token was not sent, or the answer was no verdict.
+  const unknown = authTest === 'not-sent'
+    ? 'the token was not sent to the server here (see the AUTH test), so no answer tells either'
+    : authTest === 'no-verdict'
+      ? 'the server gave no verdict on the token here (see the AUTH test), so its answer does not tell either'
+      : 'an XOAUTH2 test with the token tells (probe --oauth)';
   const message = authAccepted === false
     ? 'The app token has no SMTP.SendAsApp role and the server refused it: the app has no SMTP permission (an Exchange App RBAC grant would have let it in without the role).'
-    : 'The app token has no SMTP.SendAsApp role: Exchange Online refuses it unless the app is granted SMTP through Exchange App RBAC, which a token cannot show (try the token with --oauth to know).';
+    : `The app token has no SMTP.SendAsApp role: Exchange Online refuses it unless the app is granted SMTP through Exchange App RBAC, which a token cannot show; ${unknown}.`;
   return [finding('OAUTH_TOKEN_NO_SMTP_PERMISSION', message, { evidence, fix: `${appSetupFix(f)} ${rbac}` })];
 };
 

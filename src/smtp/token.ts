@@ -32,10 +32,15 @@
  * with an OAUTH_TOKEN_ERROR finding; nothing throws.
  *
  * Secrets: the client secret and the assertion are sent and never returned.
- * Everything the endpoint says is passed through a redactor of the secret
- * (as is, form-encoded, base64) and the assertion before it is kept, and a
- * long secret is also scrubbed from the whole result (smtp/redact.ts, as the
- * probe does with the password).
+ * Everything the endpoint says is passed through the credential's redactor
+ * (smtp/redact.ts: any 12-character run of the secret, URL- or form-encoded
+ * or base64, or of the assertion's payload and signature, withholds the
+ * field) before it is kept: each field of Entra's JSON as parsed (so a JSON
+ * escape such as `\u0047` hides nothing), and a body shown as evidence both
+ * as text and as parsed JSON. A long secret is also scrubbed from the whole
+ * result, as the probe does with the password. A token's claims are data from
+ * the same endpoint: on success they go through the redactor too, here and,
+ * by the token, in the diagnosis (redactorOfToken, oauth-result.ts).
  */
 import crypto from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -44,8 +49,8 @@ import type { HttpsClient, HttpsFailure } from '../http/client.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
 import { capText } from '../util/caps.js';
 import { aadstsErrorUrl, findAadsts } from './aadsts.js';
-import { createRedactor, MIN_SCRUB_LENGTH, scrub, WITHHELD } from './redact.js';
-import { parseTokenClaims, type TokenFacts } from './token-claims.js';
+import { createRedactor, createSafetyNet, scrub, WITHHELD, type Redactor } from './redact.js';
+import { parseTokenClaims, redactFacts, type TokenFacts } from './token-claims.js';
 
 /** What acquireToken needs: the HTTPS client (its CA and deadlines) and a clock for the assertion (default: now). */
 export interface TokenContext {
@@ -164,28 +169,62 @@ export async function acquireToken(ctx: TokenContext, req: TokenRequest): Promis
   const url = target.url;
   const scope = `${CLOUD_ENDPOINTS[req.cloud].exoResource}/.default`;
   const form = new URLSearchParams({ client_id: req.clientId.trim(), scope, grant_type: 'client_credentials' });
-  const secrets: string[] = [];
+  let sent: string;
   if (req.credential.kind === 'secret') {
     if (req.credential.secret.length === 0) return failure({ kind: 'credential', description: 'the client secret is empty' }, 'No token: the client secret is empty.', 'Set M365AUDIT_CLIENT_SECRET to the secret\'s Value.');
     form.set('client_secret', req.credential.secret);
-    secrets.push(req.credential.secret);
+    sent = req.credential.secret;
   } else {
     const cert = parseClientCertificate(req.credential.certPem, req.credential.keyPem);
     if (!cert.ok) return failure({ kind: 'credential', description: cert.message }, `No token: the client certificate cannot be used: ${cert.message}.`, CERTIFICATE_FIXES[cert.problem]);
     const assertion = await createClientAssertion(cert.certificate, req.clientId.trim(), url, clock());
     form.set('client_assertion_type', ASSERTION_TYPE);
     form.set('client_assertion', assertion);
-    secrets.push(assertion, assertion.slice(assertion.lastIndexOf('.') + 1));
+    sent = assertion;
   }
-  const redact = redactorOf(secrets);
+  const redact = credentialRedactor(createRedactor(sent));
   const outcome = await ctx.https.request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: form.toString(),
   });
   const result = readAnswer(outcome, url, redact);
-  const long = secrets.filter((s) => s.length >= MIN_SCRUB_LENGTH);
-  return result.ok || long.length === 0 ? result : scrub(result, redactorOf(long));
+  if (result.ok) {
+    remember(result.accessToken, redact);
+    return { ...result, claims: redactFacts(result.claims, redact) };
+  }
+  const net = createSafetyNet(sent);
+  return net ? scrub(result, credentialRedactor(net)) : result;
+}
+
+/** The grant's redactor, saying SECRET_WITHHELD for what it withholds. */
+function credentialRedactor(r: Redactor): Redactor {
+  return Object.assign((s: string) => {
+    const out = r(s);
+    return out === WITHHELD ? SECRET_WITHHELD : out;
+  }, { holds: (s: string) => r.holds(s) });
+}
+
+/**
+ * The redactor of the credential each recent token was issued for, by the
+ * token: the CLI hands withTokenDiagnosis (oauth-result.ts) the token alone,
+ * and its claims must be redacted there too. The last MAX_REMEMBERED grants.
+ */
+const issued = new Map<string, Redactor>();
+const MAX_REMEMBERED = 16;
+
+function remember(token: string, redact: Redactor): void {
+  issued.delete(token);
+  issued.set(token, redact);
+  for (const old of issued.keys()) {
+    if (issued.size <= MAX_REMEMBERED) break;
+    issued.delete(old);
+  }
+}
+
+/** The redactor of the client credential a token came for (acquireToken, this process, one of the last 16), or null. */
+export function redactorOfToken(token: string): ((text: string) => string) | null {
+  return issued.get(token.trim()) ?? null;
 }
 
 /**
@@ -318,17 +357,8 @@ function pemBlocks(text: string): { label: string; pem: string }[] {
   return blocks;
 }
 
-function redactorOf(secrets: readonly string[]): (s: string) => string {
-  const forms = [...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)]))].filter((s) => s.length > 0);
-  const redactors = forms.map((f) => createRedactor(f));
-  return (s) => {
-    const out = redactors.reduce((text, r) => r(text), s);
-    return out === WITHHELD ? SECRET_WITHHELD : out;
-  };
-}
-
 /** The answer (or its absence) as a TokenResult. */
-function readAnswer(outcome: Awaited<ReturnType<HttpsClient['request']>>, url: string, redact: (s: string) => string): TokenResult {
+function readAnswer(outcome: Awaited<ReturnType<HttpsClient['request']>>, url: string, redact: Redactor): TokenResult {
   const host = new URL(url).host;
   if (outcome.kind !== 'ok') return networkFailure(outcome, host);
   const { status } = outcome;
@@ -407,18 +437,41 @@ function failure(e: Partial<TokenError> & { kind: TokenErrorKind }, message: str
   return { ok: false, finding: finding('OAUTH_TOKEN_ERROR', message, { evidence: evidence ?? e.description ?? undefined, fix }), error };
 }
 
-function bodyEvidence(o: { status: number; headers: Readonly<Record<string, string>>; body: string }, redact: (s: string) => string): string {
+function bodyEvidence(o: { status: number; headers: Readonly<Record<string, string>>; body: string }, redact: Redactor): string {
   // Redacted whole, then cut: a cut first could keep half of a secret that a redactor would no longer recognise.
   const type = capText(redact(o.headers['content-type'] ?? '(no content-type)'), 100);
-  const body = redact(o.body).replace(/\s+/g, ' ').trim();
-  return body === SECRET_WITHHELD || type === SECRET_WITHHELD ? SECRET_WITHHELD : `HTTP ${o.status}, ${type}${body ? `: ${capText(body, 200)}` : ', empty body'}`;
+  const cut = redact(o.body);
+  const body = cut.replace(/\s+/g, ' ').trim();
+  // JSON may escape the secret (\u0047…) past the text's redaction: a JSON body is read again parsed, after
+  // the cut, and withheld when a string of it still holds the secret (or the cut left no JSON).
+  const after = parseAny(o.body) === undefined ? null : parseAny(cut);
+  const escaped = after !== null && (after === undefined || jsonStrings(after).some((s) => redact.holds(s)));
+  return escaped || body === SECRET_WITHHELD || type === SECRET_WITHHELD ? SECRET_WITHHELD : `HTTP ${o.status}, ${type}${body ? `: ${capText(body, 200)}` : ', empty body'}`;
+}
+
+/** A JSON text's value, or undefined when it is not JSON. */
+function parseAny(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every string of a parsed JSON value, keys included (the endpoint's answer is bounded by the HTTPS client). */
+function jsonStrings(v: unknown): string[] {
+  const out: string[] = [];
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'string') out.push(x);
+    else if (Array.isArray(x)) for (const y of x) stack.push(y);
+    else if (x && typeof x === 'object') for (const [k, y] of Object.entries(x)) stack.push(k, y);
+  }
+  return out;
 }
 
 function parseJson(text: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  const v = parseAny(text);
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
 }

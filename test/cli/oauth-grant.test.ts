@@ -20,12 +20,15 @@ import { runInProcess, type CliResult } from '../support/cli.js';
 import { createTestCertificates, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 import { startFixtureServer } from '../support/fixtures.js';
 import { PATHS_NAMES } from '../support/send-paths.js';
+import { expectNoRun } from '../support/leaks.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const APP = '11111111-2222-3333-4444-555555555555';
 const CERT_APP = '22222222-3333-4444-5555-666666666666';
 const GRAPH_APP = '33333333-4444-5555-6666-777777777777';
 const RBAC_APP = '44444444-5555-6666-7777-888888888888';
+/** An app whose tokens carry the client secret in their claims (appid, tid, aud whole; a role with it minus its last character). */
+const LEAKY_APP = '55555555-6666-7777-8888-999999999999';
 const SECRET = 'Gr4nt~Secret.Value_0123456789abcdef';
 const OLD_SECRET = 'Old~Secret.Value_9876543210';
 const USER = 'scanner@contoso.com';
@@ -51,9 +54,9 @@ function exchangeAccepts(requireRole: boolean) {
     const [h, p, sig] = token.split('.');
     if (!h || !p || !sig) return false;
     if (!crypto.verify('RSA-SHA256', Buffer.from(`${h}.${p}`), entra.signingKeyPem, Buffer.from(sig, 'base64url'))) return false;
-    const c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { aud?: string; roles?: string[]; exp?: number };
+    const c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { aud?: string | string[]; roles?: string[]; exp?: number };
     const roleOk = !requireRole || (c.roles ?? []).includes('SMTP.SendAsApp');
-    return c.aud === 'https://outlook.office365.com' && roleOk && (c.exp ?? 0) > Date.now() / 1000;
+    return [c.aud].flat().includes('https://outlook.office365.com') && roleOk && (c.exp ?? 0) > Date.now() / 1000;
   };
 }
 
@@ -69,6 +72,7 @@ beforeAll(async () => {
       { clientId: CERT_APP, tenantId: TENANT, certificatePem: appCert.certPem },
       { clientId: GRAPH_APP, tenantId: TENANT, secret: SECRET, claims: { aud: 'https://graph.microsoft.com' } },
       { clientId: RBAC_APP, tenantId: TENANT, secret: SECRET, claims: { roles: null } },
+      { clientId: LEAKY_APP, tenantId: TENANT, secret: SECRET, claims: { appid: SECRET, tid: SECRET, aud: ['https://outlook.office365.com', SECRET], roles: ['SMTP.SendAsApp', `x${SECRET.slice(0, -1)}`] } },
     ],
   });
   [smtp, rbacSmtp, dns] = await Promise.all([
@@ -214,6 +218,62 @@ describe('probe --oauth with the client-credentials grant', () => {
     expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED', 'OAUTH_TOKEN_EXPIRED']);
     expect(json(r).oauth).toMatchObject({ source: 'env', claims: { exp } });
     nothingSecret(r);
+  });
+});
+
+describe('probe --oauth with the grant: no run of the secret or the assertion, whatever the endpoint sends back (issue 15 review)', () => {
+  /** Runs the grant with the endpoint answering `handler` (the request's form at hand), then puts it back. */
+  async function answered(handler: (form: URLSearchParams) => { status: number; headers?: Record<string, string>; body: string }, args: string[], env: { env: Record<string, string | undefined> } = withSecret()): Promise<CliResult> {
+    entra.override((req) => handler(new URLSearchParams(req.body)));
+    try {
+      return await runInProcess([...args, '--trace'], env);
+    } finally {
+      entra.override(null);
+    }
+  }
+  const seen = (r: CliResult): string => r.stdout + r.stderr;
+
+  it('error_description carrying the secret minus its last character: exit 1, OAUTH_TOKEN_ERROR naming the code, the description withheld', async () => {
+    const r = await answered(() => ({ status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET.slice(0, -1)}`, error_codes: [7000215] }) }), grant(APP));
+    expect(r.code).toBe(1);
+    expect(codes(r)).toEqual(['OAUTH_TOKEN_ERROR']);
+    expect(json(r).oauth?.error).toMatchObject({ kind: 'aadsts', codes: [7000215] });
+    expectNoRun(seen(r), SECRET);
+    nothingSecret(r);
+  });
+
+  it('a 500 whose JSON escapes the secret (\\u0047r4nt…): exit 1, the evidence withheld', async () => {
+    const body = `{"message":"bad secret \\u00${SECRET.charCodeAt(0).toString(16)}${SECRET.slice(1)}"}`;
+    expect(JSON.parse(body)).toEqual({ message: `bad secret ${SECRET}` });
+    const r = await answered(() => ({ status: 500, headers: { 'content-type': 'application/json' }, body }), grant(APP));
+    expect(r.code).toBe(1);
+    expect(json(r).oauth?.error).toMatchObject({ kind: 'http' });
+    expectNoRun(seen(r), SECRET);
+  });
+
+  it('the assertion\'s signature minus its last character in the description (--client-cert): exit 1, withheld', async () => {
+    let signature = '';
+    const r = await answered((form) => {
+      const assertion = form.get('client_assertion') ?? '';
+      signature = assertion.slice(assertion.lastIndexOf('.') + 1);
+      return { status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS700027: bad signature ${signature.slice(0, -1)}`, error_codes: [700027] }) };
+    }, [...grant(CERT_APP), '--client-cert', certFile], { env: ENV_CLEAN });
+    expect(r.code).toBe(1);
+    expect(signature.length).toBeGreaterThan(300);
+    expect(json(r).oauth?.error).toMatchObject({ kind: 'aadsts', codes: [700027] });
+    expectNoRun(seen(r), signature);
+  });
+
+  it('a token whose claims carry the secret (appid, tid, aud, roles): exit 0, the secret in neither the JSON nor the table', async () => {
+    const r = await runInProcess([...grant(LEAKY_APP), '--trace'], withSecret());
+    expect(r.code).toBe(0);
+    expect(json(r).auth).toMatchObject({ outcome: 'accepted' });
+    expect(json(r).oauth?.claims).toMatchObject({ aud: ['https://outlook.office365.com', '***'], appid: '***', tid: '***', roles: ['SMTP.SendAsApp', expect.stringMatching(/^\[withheld/)] });
+    expectNoRun(seen(r), SECRET);
+    const table = await runInProcess(grant(LEAKY_APP).filter((a) => a !== 'json' && a !== '--format'), withSecret());
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('withheld');
+    expectNoRun(seen(table), SECRET);
   });
 });
 

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess, type CliResult } from '../support/cli.js';
+import { expectNoRun } from '../support/leaks.js';
+import { WITHHELD } from '../../src/smtp/redact.js';
 import { MICROSOFT_AUTH_REPLIES, startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 import { SMTP_CODES } from '../../src/smtp/codes.js';
 
@@ -141,3 +143,25 @@ describe('m365audit explain (built binary)', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('probe --auth-user against a server that echoes part of the password (issue 15 review)', () => {
+  it.each([
+    ['the password minus its last character', (p: string) => `535 5.7.3 bad password ${p.slice(0, -1)}`],
+    ['the password split over two reply lines (20 + 9 characters)', (p: string) => `535-5.7.3 bad ${p.slice(0, 20)}\r\n535 5.7.3 ${p.slice(20)}`],
+  ])('%s: exit 1, SMTP_AUTH_FAILED with 5.7.3, every line withheld, no run of the password on stdout or stderr (--trace)', async (_, echo) => {
+    const s = await startHostileSmtpServer('echo-auth', { echo });
+    servers.push(s);
+    const ca = join(dir, `ca-${s.port}.pem`);
+    await writeFile(ca, s.caPem);
+    const r = await runInProcess(['probe', target(s), '--tls-ca', ca, '--format', 'json', '--auth-user', USER, '--trace'], { env: { M365AUDIT_SMTP_PASSWORD: PASSWORD } });
+    expect(r.code).toBe(1);
+    const out = json(r) as ReturnType<typeof json> & { auth: { outcome: string; enhancedCode: string; reply: string } };
+    expect(out.findings.map((f) => f.code)).toEqual(['SMTP_AUTH_FAILED']);
+    expect(out.auth).toMatchObject({ outcome: 'rejected', enhancedCode: '5.7.3' });
+    expect(out.auth.reply.split('\n').every((l) => l.endsWith(WITHHELD))).toBe(true);
+    expectNoRun(r.stdout + r.stderr, PASSWORD);
+    // The split's shorter part is gone too.
+    expect(r.stdout + r.stderr).not.toContain(PASSWORD.slice(20));
+  });
+});
+

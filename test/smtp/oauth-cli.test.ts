@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { xoauth2Response } from '../../src/smtp/probe.js';
 import { basicAuthOutlook } from '../../src/smtp/timeline.js';
 import { runInProcess, type CliResult } from '../support/cli.js';
+import { expectNoRun } from '../support/leaks.js';
 import { createTestCertificates, MICROSOFT_AUTH_REPLIES, startHostileSmtpServer, startMicrosoftLikeSmtpServer, type TestSmtpServer } from '../support/smtp-servers.js';
 
 const USER = 'scanner@contoso.com';
@@ -176,6 +177,47 @@ describe('probe --oauth: AUTH XOAUTH2 with a token from the environment or stdin
     for (const form of [Buffer.from(token).toString('base64'), xoauth2Response(USER, token)]) expect(r.stdout + r.stderr).not.toContain(form);
     // Letters occur in the banner and EHLO; the symbols nowhere else, so their absence is asserted.
     if (!/^[a-z]+$/.test(token)) expect(r.stdout + r.stderr).not.toContain(token);
+  });
+});
+
+describe('probe --oauth: an echoing server and a server whose verdict outranks the claims (issue 15 review)', () => {
+  async function echoing(echo: (token: string) => string): Promise<TestSmtpServer> {
+    const s = await startHostileSmtpServer('echo-oauth', { echo });
+    servers.push(s);
+    await writeFile(join(dir, `ca-${s.port}.pem`), s.caPem);
+    return s;
+  }
+  const run = (s: TestSmtpServer, token = TOKEN, extra: string[] = []): Promise<CliResult> =>
+    runInProcess(['probe', target(s), '--tls-ca', join(dir, `ca-${s.port}.pem`), '--auth-user', USER, '--oauth', '--format', 'json', '--trace', ...extra], { env: { ...ENV_CLEAN, M365AUDIT_OAUTH_TOKEN: token } });
+
+  it.each([
+    ['the token minus its last character', (t: string) => `535 5.7.3 bad token ${t.slice(0, -1)}`],
+    ['base64 of x + the token', (t: string) => `535 5.7.3 ${Buffer.from(`x${t}`).toString('base64')}`],
+  ])('a server answering %s: exit 1, SMTP_OAUTH_FAILED with 5.7.3, no run of the token on stdout or stderr (--trace)', async (_, echo) => {
+    const r = await run(await echoing(echo));
+    expect(r.code).toBe(1);
+    expect(codes(r)[0]).toBe('SMTP_OAUTH_FAILED');
+    expect(json(r).auth).toMatchObject({ outcome: 'rejected', reply: expect.stringMatching(/^535 5\.7\.3 \[line withheld/) });
+    expectNoRun(r.stdout + r.stderr, TOKEN);
+  });
+
+  it('a DoD token for webmail.apps.mil that the server accepted: exit 0, OAUTH_TOKEN_ACCEPTED_UNLISTED (info), no OAUTH_TOKEN_AUDIENCE', async () => {
+    const s = await server({ xoauth2: 'accept' });
+    const token = `${b64u({ typ: 'JWT', alg: 'RS256' })}.${b64u({ ...APP_CLAIMS, aud: 'https://webmail.apps.mil' })}.c2lnbmF0dXJlLXBhcnQ`;
+    const r = await runInProcess(['probe', target(s), '--tls-ca', caFile, '--cloud', 'dod', '--auth-user', USER, '--oauth', '--format', 'json'], { env: { ...ENV_CLEAN, M365AUDIT_OAUTH_TOKEN: token } });
+    expect(r.code).toBe(0);
+    expect(json(r).auth?.outcome).toBe('accepted');
+    expect(json(r).findings.map((f) => [f.code, f.severity])).toEqual([['OAUTH_TOKEN_ACCEPTED_UNLISTED', 'info']]);
+  });
+
+  it('XOAUTH2 not offered, an app token without SMTP.SendAsApp: the message says the token was not sent, not "try --oauth"', async () => {
+    const s = await server({ mechanisms: ['LOGIN'] });
+    const token = `${b64u({ typ: 'JWT', alg: 'RS256' })}.${b64u({ ...APP_CLAIMS, roles: undefined })}.c2lnbmF0dXJlLXBhcnQ`;
+    const r = await runInProcess(['probe', target(s), '--tls-ca', caFile, '--auth-user', USER, '--oauth', '--format', 'json'], { env: { ...ENV_CLEAN, M365AUDIT_OAUTH_TOKEN: token } });
+    expect(json(r).auth?.outcome).toBe('not-offered');
+    const f = json(r).findings.find((x) => x.code === 'OAUTH_TOKEN_NO_SMTP_PERMISSION');
+    expect(f?.message).toMatch(/was not sent/);
+    expect(f?.message).not.toMatch(/--oauth/);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type MicrosoftLikeOptions,
   type TestSmtpServer,
 } from '../support/smtp-servers.js';
+import { expectNoRun } from '../support/leaks.js';
 
 const USER = 'printer@contoso.com';
 const PASSWORD = 'Tr0ub4dor&3-horse-battery';
@@ -435,6 +436,54 @@ describe('a server that echoes the password back', () => {
     expect(all).not.toContain(PASSWORD);
     expect(all).not.toContain(PASSWORD_B64);
     expect(r.auth?.reply).toBe('535-5.7.3 password *** is wrong\n535-***\n535 5.7.3 ***');
+  });
+});
+
+describe('a server that echoes part of the secret, split or re-encoded (issue 15 review)', () => {
+  const b64 = (p: string): string => Buffer.from(p).toString('base64');
+  /** TOKEN with a signature of RS256's length (256 bytes, 342 characters). */
+  const SIGNED = `${TOKEN.slice(0, TOKEN.lastIndexOf('.'))}.${Buffer.from(Array.from({ length: 256 }, (_, i) => (i * 37 + 11) % 256)).toString('base64url')}`;
+  async function run(kind: 'echo-auth' | 'echo-oauth', secret: string, echo: (s: string) => string): Promise<{ r: ProbeResult; all: string }> {
+    const s = await hostile(kind, { echo });
+    const lines: TranscriptLine[] = [];
+    const auth = kind === 'echo-auth' ? { user: USER, password: secret } : { mechanism: 'XOAUTH2' as const, user: USER, token: secret };
+    const r = await probe(s, { auth, onTranscript: (l) => lines.push(l) });
+    return { r, all: JSON.stringify([r, lines]) };
+  }
+
+  it.each([
+    ['the token minus its last character', (t: string) => `535 5.7.3 bad token ${t.slice(0, -1)}`],
+    ['base64 of x + the token (shifted alignment)', (t: string) => `535 5.7.3 ${b64(`x${t}`)}`],
+    ['the signature alone, minus its last character', (t: string) => `535 5.7.3 signature ${t.slice(t.lastIndexOf('.') + 1, -1)}`],
+  ])('XOAUTH2, %s: the reply withheld, SMTP_OAUTH_FAILED with 535 5.7.3, no run of the token anywhere', async (_, echo) => {
+    const { r, all } = await run('echo-oauth', SIGNED, echo);
+    expect(codes(r)).toEqual(['SMTP_OAUTH_FAILED']);
+    expect(r.auth).toMatchObject({ outcome: 'rejected', enhancedCode: '5.7.3', reply: `535 5.7.3 ${WITHHELD}` });
+    expectNoRun(all, SIGNED);
+    expectNoRun(all, b64(`x${SIGNED}`).slice(4, -4));
+  });
+
+  it.each([
+    ['the password minus its last character', (p: string) => `535 5.7.3 bad password ${p.slice(0, -1)}`],
+    ['the password split over two reply lines (15 + 10 characters)', (p: string) => `535-5.7.3 bad ${p.slice(0, 15)}\r\n535 5.7.3 ${p.slice(15)}`],
+    ['base64 of xy + the password', (p: string) => `535 5.7.3 ${b64(`xy${p}`)}`],
+  ])('LOGIN, %s: every line of the reply withheld, SMTP_AUTH_FAILED with 5.7.3, no run of the password anywhere', async (_, echo) => {
+    const { r, all } = await run('echo-auth', PASSWORD, echo);
+    expect(codes(r)).toEqual(['SMTP_AUTH_FAILED']);
+    expect(r.auth).toMatchObject({ outcome: 'rejected', enhancedCode: '5.7.3' });
+    expect(r.auth?.reply).toMatch(new RegExp(`^535[- ]5\\.7\\.3 \\[line withheld`));
+    expect(r.auth?.reply?.split('\n').every((l) => l.endsWith(WITHHELD))).toBe(true);
+    expectNoRun(all, PASSWORD);
+    // The split's second part (10 characters) alone is below the window: the reply is withheld whole, so it is gone too.
+    expect(all).not.toContain(PASSWORD.slice(15));
+  });
+
+  it('a withheld 5.7.139 reply still names the code: SMTP_AUTH_DISABLED with the catalog\'s fix', async () => {
+    const { r, all } = await run('echo-auth', PASSWORD, (p) => `535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for ${p.slice(0, -1)}`);
+    expect(codes(r)).toEqual(['SMTP_AUTH_DISABLED']);
+    expect(r.auth).toMatchObject({ outcome: 'disabled', enhancedCode: '5.7.139', reply: `535 5.7.139 ${WITHHELD}` });
+    expect(r.findings[0]?.fix).toContain('Set-CASMailbox');
+    expectNoRun(all, PASSWORD);
   });
 });
 

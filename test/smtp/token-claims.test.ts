@@ -152,6 +152,46 @@ describe('diagnoseToken: what decides SMTP', () => {
     expect(diagnoseToken('EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA', { cloud: 'worldwide', now: NOW }).findings[0]?.evidence).toBe('40 characters, not header.payload.signature');
   });
 
+  it('a server that accepted the token outranks the lists: an unlisted audience or scope is info (OAUTH_TOKEN_ACCEPTED_UNLISTED), never an error', () => {
+    // DoD's webmail.apps.mil is not a listed audience [U]; the server's 235 says it works.
+    const dod = diagnose({ ...APP_TOKEN, aud: 'https://webmail.apps.mil' }, { cloud: 'dod', authAccepted: true }).findings;
+    expect(dod.map((f) => [f.code, f.severity, f.evidence])).toEqual([['OAUTH_TOKEN_ACCEPTED_UNLISTED', 'info', 'aud=https://webmail.apps.mil']]);
+    expect(dod[0]?.message).toMatch(/accepted/);
+    expect(dod[0]?.message).toContain('dod');
+    // Another cloud's audience, accepted: info naming that cloud.
+    const other = diagnose({ ...APP_TOKEN, aud: 'https://outlook.office365.us' }, { authAccepted: true }).findings;
+    expect(other.map((f) => [f.code, f.severity])).toEqual([['OAUTH_TOKEN_ACCEPTED_UNLISTED', 'info']]);
+    expect(other[0]?.fix).toContain('--cloud gcc-high');
+    // A delegated token without SMTP.Send the server took.
+    const delegated = { aud: 'https://outlook.office.com', scp: 'Mail.Read', appid: APP, appidacr: '0', tid: TENANT, exp: NOW_S + 3000, ver: '1.0' };
+    const scope = diagnose(delegated, { authAccepted: true }).findings;
+    expect(scope.map((f) => [f.code, f.severity, f.evidence])).toEqual([['OAUTH_TOKEN_ACCEPTED_UNLISTED', 'info', 'scp=Mail.Read']]);
+    // Refused or not tried: the errors as before.
+    expect(codes({ ...APP_TOKEN, aud: 'https://webmail.apps.mil' }, { cloud: 'dod', authAccepted: false })).toEqual(['OAUTH_TOKEN_AUDIENCE']);
+    expect(codes(delegated)).toEqual(['OAUTH_TOKEN_NO_SMTP_PERMISSION']);
+    expect(CATALOG.OAUTH_TOKEN_ACCEPTED_UNLISTED.severity).toBe('info');
+  });
+
+  it('no role and no verdict: the message says what is known (no test ran, the token was not sent, the answer was no verdict)', () => {
+    const noRoles = { ...APP_TOKEN, roles: undefined };
+    expect(diagnose(noRoles).findings[0]?.message).toMatch(/probe --oauth/);
+    const notSent = diagnose(noRoles, { authTest: 'not-sent' }).findings[0]?.message ?? '';
+    expect(notSent).toMatch(/was not sent/);
+    expect(notSent).not.toMatch(/--oauth/);
+    const unanswered = diagnose(noRoles, { authTest: 'no-verdict' }).findings[0]?.message ?? '';
+    expect(unanswered).toMatch(/no verdict on the token/);
+    expect(unanswered).not.toMatch(/--oauth/);
+  });
+
+  it('a token too long to decode says so, with its length, not "not a JWT"', () => {
+    const token = `${jwt(APP_TOKEN)}${'x'.repeat(MAX_TOKEN_LENGTH)}`;
+    const [f] = diagnoseToken(token, { cloud: 'worldwide', now: NOW }).findings;
+    expect(f?.code).toBe('OAUTH_TOKEN_OPAQUE');
+    expect(f?.message).toContain(`too long to decode here (${token.length} characters)`);
+    expect(f?.message).not.toMatch(/not a JWT/);
+    expect(diagnoseToken('EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA', { cloud: 'worldwide', now: NOW }).findings[0]?.message).toMatch(/not a JWT/);
+  });
+
   it('every finding has the catalog severity and a fix', () => {
     const all = [
       diagnose({ aud: 'x', exp: NOW_S - 9999, nbf: NOW_S + 9999, tid: 'aaaaaaaa-0000-0000-0000-000000000000' }, { tenantId: TENANT }),

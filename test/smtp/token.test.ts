@@ -2,12 +2,17 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpsClient } from '../../src/http/client.js';
 import { createClientCertificate, createTestCertificates, startTokenEndpoint, type ClientCertificatePems, type HttpsHandler, type SandboxTokenEndpoint } from '../../src/sandbox/index.js';
+import { expectNoRun } from '../support/leaks.js';
 import { findAadsts } from '../../src/smtp/aadsts.js';
+import { withTokenDiagnosis } from '../../src/smtp/oauth-result.js';
+import type { ProbeResult } from '../../src/smtp/types.js';
 import { acquireToken, MAX_DESCRIPTION, MAX_ERROR_CODES, parseClientCertificate, SECRET_WITHHELD, type TokenContext, type TokenFailure, type TokenRequest, type TokenResult } from '../../src/smtp/token.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const APP = '11111111-2222-3333-4444-555555555555';
 const CERT_APP = '22222222-3333-4444-5555-666666666666';
+/** An app whose tokens carry the client secret in their claims (a hostile or broken endpoint). */
+const LEAKY_APP = '33333333-4444-5555-6666-777777777777';
 const SECRET = 'Xq8~Yp.Zz_0123456789abcdefghijklmnop+/=&%';
 const OLD_SECRET = 'old~secret.value_0123456789';
 const SHORT_SECRETS = ['§', '¤', '¶µ'];
@@ -25,6 +30,7 @@ beforeAll(async () => {
   const apps = [
     { clientId: APP, tenantId: TENANT, secret: SECRET, expiredSecret: OLD_SECRET },
     { clientId: CERT_APP, tenantId: TENANT, certificatePem: cert.certPem },
+    { clientId: LEAKY_APP, tenantId: TENANT, secret: SECRET, claims: { appid: SECRET, tid: SECRET, aud: ['https://outlook.office365.com', SECRET], roles: ['SMTP.SendAsApp', `x${SECRET.slice(0, -1)}`] } },
     ...SHORT_SECRETS.map((secret, i) => ({ clientId: `0000000${i}-0000-0000-0000-000000000000`, tenantId: TENANT, secret })),
   ];
   [endpoint, gcc] = await Promise.all([
@@ -147,7 +153,7 @@ describe('acquireToken with a certificate', () => {
 
 describe('acquireToken: AADSTS errors become OAUTH_TOKEN_ERROR with the codes as evidence', () => {
   it.each([
-    ['a wrong secret', 7000215, () => secretReq({ credential: { kind: 'secret', secret: 'nope' } }), 401, 'invalid_client'],
+    ['a wrong secret', 7000215, () => secretReq({ credential: { kind: 'secret', secret: 'a-wrong-secret-value-0123456789' } }), 401, 'invalid_client'],
     ['an expired secret', 7000222, () => secretReq({ credential: { kind: 'secret', secret: OLD_SECRET } }), 401, 'invalid_client'],
     ['an unknown tenant', 90002, () => secretReq({ tenantId: '00000000-0000-0000-0000-00000000beef' }), 400, 'invalid_request'],
     ['a tenant that is not a name', 900023, () => secretReq({ tenantId: 'contoso' }), 400, 'invalid_request'],
@@ -301,5 +307,53 @@ describe('acquireToken: the secret and the assertion appear in nothing returned'
       expect(all).not.toContain(sent);
       expect(all).not.toContain(sent.slice(sent.lastIndexOf('.') + 1));
     }
+  });
+
+
+  it('error_description with the secret minus its last character: the description withheld, the codes and their title kept', async () => {
+    const r = failed(await withAnswer(() => ({ status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS7000215: Invalid client secret provided: ${SECRET.slice(0, -1)}`, error_codes: [7000215] }) })));
+    expect(r.error).toMatchObject({ kind: 'aadsts', status: 401, error: 'invalid_client', codes: [7000215], description: SECRET_WITHHELD });
+    expect(r.finding.message).toContain('AADSTS7000215');
+    expectNoRun(JSON.stringify(r), SECRET);
+  });
+
+  it('a 500 whose JSON escapes the secret (\\u0047…, or every character): the evidence withheld', async () => {
+    const escape = (s: string, all: boolean): string => [...s].map((c, i) => (all || i === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+    for (const all of [false, true]) {
+      const body = `{"message":"bad secret ${escape(SECRET, all)}"}`;
+      expect(JSON.parse(body)).toEqual({ message: `bad secret ${SECRET}` });
+      const r = failed(await withAnswer(() => ({ status: 500, headers: { 'content-type': 'application/json' }, body })));
+      expect(r.error).toMatchObject({ kind: 'http', status: 500 });
+      expect(r.finding.evidence).toBe(SECRET_WITHHELD);
+      const text = JSON.stringify(r);
+      expectNoRun(text, SECRET);
+      expectNoRun(text, escape(SECRET, all));
+    }
+  });
+
+  it('the assertion\'s signature minus its last character in the description: withheld', async () => {
+    let signature = '';
+    const r = failed(await withAnswer((req) => {
+      const assertion = new URLSearchParams(req.body).get('client_assertion') ?? '';
+      signature = assertion.slice(assertion.lastIndexOf('.') + 1);
+      return { status: 401, body: JSON.stringify({ error: 'invalid_client', error_description: `AADSTS700027: bad signature ${signature.slice(0, -1)}`, error_codes: [700027] }) };
+    }, certReq()));
+    expect(signature.length).toBeGreaterThan(300);
+    expect(r.error).toMatchObject({ codes: [700027], description: SECRET_WITHHELD });
+    expectNoRun(JSON.stringify(r), signature);
+  });
+
+  it('a token whose claims carry the secret: the success result and the diagnosis show it nowhere; the claims still decide', async () => {
+    const r = await acquireToken(ctx, secretReq({ clientId: LEAKY_APP }));
+    if (!r.ok) throw new Error('expected a token');
+    // The whole secret is cut (***); a part of it withholds the claim.
+    expect(r.claims).toMatchObject({ aud: ['https://outlook.office365.com', '***'], appid: '***', tid: '***', roles: ['SMTP.SendAsApp', SECRET_WITHHELD] });
+    expectNoRun(JSON.stringify({ ...r, accessToken: '' }), SECRET);
+    const probed = { host: '127.0.0.1', port: 587, tls: 'starttls', reachable: true, banner: null, ehlo: { beforeTls: null, afterTls: null }, starttls: true, tlsVersion: 'TLSv1.3', cipher: null, certificate: null, authMechanisms: ['XOAUTH2'], auth: { user: 'u@contoso.com', mechanism: 'XOAUTH2', outcome: 'accepted', reply: '235 2.7.0 Authentication successful', enhancedCode: '2.7.0', reason: null }, findings: [], timing: { connectMs: 1, bannerMs: 1, tlsMs: 1, totalMs: 3 } } satisfies ProbeResult;
+    const d = withTokenDiagnosis(probed, r.accessToken, { cloud: 'worldwide', source: 'secret', now: NOW, tenantId: TENANT, tokenUrl: r.tokenUrl });
+    // The audience (one of them Exchange Online's) and the role decide on the real values: only the tenant differs (info).
+    expect(d.findings.map((f) => f.code)).toEqual(['OAUTH_TOKEN_TENANT_MISMATCH']);
+    expect(d.oauth?.claims).toMatchObject({ aud: ['https://outlook.office365.com', '***'], appid: '***', tid: '***', roles: ['SMTP.SendAsApp', SECRET_WITHHELD] });
+    expectNoRun(JSON.stringify(d), SECRET);
   });
 });

@@ -57,6 +57,13 @@ export interface HostileOptions {
   /** tls-legacy: the only protocol offered (default TLSv1). */
   legacyVersion?: 'TLSv1' | 'TLSv1.1';
   certificates?: TestCertificates;
+  /**
+   * echo-auth / echo-oauth: what the server writes once the secret (the
+   * password, the token) came, instead of echoing it whole everywhere: the
+   * lines returned (CRLF-separated, the last CRLF added), and a plain 221 to
+   * QUIT. For partial, split or re-encoded echoes.
+   */
+  echo?: (secret: string) => string;
 }
 
 const HOSTILE_NAME = 'mx.hostile.test';
@@ -205,6 +212,10 @@ export async function startHostileSmtpServer(kind: HostileKind, opts: HostileOpt
             step = 'none';
             const sent = line.trim();
             const password = Buffer.from(sent, 'base64').toString('utf8');
+            if (opts.echo) {
+              s.write(`${opts.echo(password)}\r\n`);
+              return;
+            }
             echoed = `${password} ${sent}`;
             s.write(`you sent ${password}\r\n535-5.7.3 password ${password} is wrong\r\n535-${sent}\r\n535 5.7.3 ${password}\r\n`);
             return;
@@ -226,6 +237,10 @@ export async function startHostileSmtpServer(kind: HostileKind, opts: HostileOpt
         let echoed = '';
         const echo = (s: net.Socket, blob: string): void => {
           const token = /auth=Bearer ([^\x01]*)/.exec(Buffer.from(blob, 'base64').toString('utf8'))?.[1] ?? '';
+          if (opts.echo) {
+            s.write(`${opts.echo(token)}\r\n`);
+            return;
+          }
           const b64 = Buffer.from(token).toString('base64');
           echoed = `${token} ${blob}`;
           s.write(`you sent ${token}\r\n535-5.7.3 token ${token} is wrong\r\n535-${blob}\r\n535 5.7.3 ${b64}\r\n`);
