@@ -12,6 +12,10 @@ import { checkSpf, type SpfSection } from '../spf/check.js';
 import { spfIncludeHosts } from '../spf/parse.js';
 import { finding, type Finding } from '../findings/catalog.js';
 import type { AuditContext } from './context.js';
+import { checkMtaSts, type MtaStsSection } from '../transport/mta-sts.js';
+import { checkTlsRpt, type TlsRptSection } from '../transport/tls-rpt.js';
+import { checkDnssec, type DnssecSection } from '../transport/dnssec.js';
+import { checkDane, type DaneMxInput, type DaneSection } from '../transport/dane.js';
 import { echoInput } from './echo.js';
 import { gradeOf, scoreOf, type Grade } from '../findings/grade.js';
 import { mergeTempfails, tempfailFinding } from '../findings/status.js';
@@ -37,6 +41,14 @@ export interface DomainReport {
   dmarc: DmarcSection | null;
   autodiscover: AutodiscoverSection | null;
   verification: VerificationSection | null;
+  /** MTA-STS (RFC 8461): the `_mta-sts` TXT, the policy and its MX patterns; null when the domain was not audited. */
+  mtaSts: MtaStsSection | null;
+  /** TLS-RPT (RFC 8460): the `_smtp._tls` TXT and its report URIs; null when the domain was not audited. */
+  tlsRpt: TlsRptSection | null;
+  /** DNSSEC status of the domain's MX answer (validated, signed, unsigned, bogus, unknown); null when not audited. */
+  dnssec: DnssecSection | null;
+  /** SMTP DANE (RFC 7672): the TLSA records of each MX host, matched against the MX probe's chain with --probe-mx; null when not audited. */
+  dane: DaneSection | null;
   /** Plain notes that are not findings. */
   notes: string[];
   timing: { ms: number; queries: number };
@@ -74,7 +86,7 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
   const norm: NormalizedDomain = cutOnReading ? { ok: false, input, reason: `a line of ${echo.length} characters, longer than any domain name (${MAX_NAME_LENGTH} at most)` } : normalizeDomain(input);
   const base = (domain: string | null): DomainReport => ({
     domain, input: echo.text, ...(echo.cut || cutOnReading ? { inputLength: echo.length } : {}), score: 0, grade: 'not-ready', cloud: ctx.cloud ?? 'worldwide', tenant: ctx.tenant ?? null,
-    findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null, notes: [],
+    findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null, mtaSts: null, tlsRpt: null, dnssec: null, dane: null, notes: [],
     timing: { ms: 0, queries: 0 }, auditedAt,
   });
   const finish = (report: DomainReport): DomainReport => {
@@ -97,11 +109,15 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
   const report = base(domain);
 
   // Phase 1: what does not depend on the cloud, asked in parallel.
-  const [mx, firstDkim, apexTxt, autodiscoverTarget] = await Promise.all([
+  const [mx, firstDkim, apexTxt, autodiscoverTarget, , , dnssec] = await Promise.all([
     checkMx(c, domain, { cloud: ctx.cloud, tenant: ctx.tenant }),
     checkDkim(c, domain, { cloud: ctx.cloud, tenant: ctx.tenant, selectors: ctx.selectors }),
     c.dns.resolve(domain, 'TXT'),
     lookupAutodiscoverTarget(c, domain),
+    // Asked now, beside the rest (the client caches answers): the transport checks read them in phase 2.
+    prefetch(c, `_mta-sts.${domain}`),
+    prefetch(c, `_smtp._tls.${domain}`),
+    checkDnssec(c, domain),
   ]);
   let dkim = firstDkim;
   if (mx.section.nxdomain || apexTxt.kind === 'nxdomain') {
@@ -124,23 +140,65 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
   report.tenant = tenant;
 
   // Phase 2: checks that need the cloud or the tenant.
-  const [spf, dmarc, autodiscover, verification] = await Promise.all([
+  const mxHosts = mx.section.hosts.map((h) => h.exchange);
+  const [spf, dmarc, autodiscover, verification, mtaSts, dane] = await Promise.all([
     checkSpf(c, domain, { cloud }),
     checkDmarc(c, domain, { tenant, cloud }),
     checkAutodiscover(c, domain, cloud),
     checkVerification(c, domain, cloud),
+    checkMtaSts(c, domain, { mxHosts: mx.section.status === 'unknown' ? null : mxHosts, cloud }),
+    checkDane(c, daneInputOf(mx.section), { dnssec: dnssec.section }),
   ]);
+  // TLS-RPT is asked for once MTA-STS or DANE is on (RFC 8460 §1: the reports are how a sender says a policy failed).
+  const tlsRpt = await checkTlsRpt(c, domain, { required: transportOn(mtaSts.section) || daneOn(dane.section) });
   report.mx = mx.section;
   report.spf = spf.section;
   report.dkim = dkim.section;
   report.dmarc = dmarc.section;
   report.autodiscover = autodiscover.section;
   report.verification = verification.section;
-  report.findings = [...mx.findings, ...spf.findings, ...dkim.findings, ...dmarc.findings, ...autodiscover.findings, ...verification.findings];
+  report.mtaSts = mtaSts.section;
+  report.tlsRpt = tlsRpt.section;
+  report.dnssec = dnssec.section;
+  report.dane = dane.section;
+  report.findings = [
+    ...mx.findings, ...spf.findings, ...dkim.findings, ...dmarc.findings, ...autodiscover.findings, ...verification.findings,
+    ...mtaSts.findings, ...tlsRpt.findings, ...dnssec.findings, ...dane.findings,
+  ];
   // The apex TXT also decides the cloud: its failure is reported even when no check named it.
   if (apexTxt.kind === 'tempfail') report.findings.push(tempfailFinding(domain, 'TXT', apexTxt));
   report.notes.push(...dkim.section.notes, ...dmarc.section.notes);
   return finish(report);
+}
+
+/** A TXT lookup whose answer the client caches for a check that reads it later; its outcome is the check's to judge. */
+async function prefetch(ctx: AuditContext, name: string): Promise<void> {
+  await ctx.dns.resolve(name, 'TXT');
+}
+
+/** The MX hosts as checkDane takes them: Microsoft's DNSSEC form, the legacy Microsoft host, or another. */
+export function daneInputOf(mx: MxSection): DaneMxInput[] {
+  return mx.hosts.filter((h) => h.kind !== 'null').map((h) => ({ host: h.exchange, microsoft: h.kind === 'm365-dnssec' ? 'mx-microsoft' : h.kind === 'm365' ? 'legacy' : null }));
+}
+
+/** DANE is on: some MX host has usable TLSA records in a validated answer. */
+function daneOn(dane: DaneSection): boolean {
+  return dane.hosts.some((h) => h.tlsa === 'validated' && h.usable > 0);
+}
+
+/**
+ * A report's findings sorted and its grade and score recomputed, after an
+ * area's findings changed (the MX probe's DANE match, --probe-mx).
+ */
+export function regrade(report: DomainReport): void {
+  report.findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+  report.grade = gradeOf(report.findings);
+  report.score = scoreOf(report.findings);
+}
+
+/** MTA-STS is on: a usable record whose policy is in force or in testing (mode none turns it off, §5). */
+function transportOn(mtaSts: MtaStsSection): boolean {
+  return mtaSts.state === 'enforce' || mtaSts.state === 'testing';
 }
 
 /**

@@ -224,7 +224,7 @@ function nextUnlessHalted(input: AsyncIterator<BatchRow>, signal: AbortSignal): 
 function failedReport(row: BatchRow, err: unknown, clock: AuditContext['clock']): DomainReport {
   return {
     domain: null, input: row.input, score: null, grade: 'unknown', auditedAt: (clock?.() ?? new Date()).toISOString(), cloud: 'worldwide', tenant: row.tenant ?? null,
-    findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null,
+    findings: [], mx: null, spf: null, dkim: null, dmarc: null, autodiscover: null, verification: null, mtaSts: null, tlsRpt: null, dnssec: null, dane: null,
     notes: [`internal error while auditing this row: ${err instanceof Error ? err.message : String(err)}`],
     timing: { ms: 0, queries: 0 },
   };

@@ -1,8 +1,13 @@
-import type { LookupContext } from '../dns/context.js';
+import type { TransportContext } from '../transport/context.js';
 import type { Cloud } from '../m365/clouds.js';
 
-/** The context of one audit: the lookup context, and the options of the run that change verdicts. */
-export interface AuditContext extends LookupContext {
+/**
+ * The context of one audit: the lookup context with the transport checks'
+ * clients (the secure DNS client for DNSSEC and TLSA, the HTTPS client of the
+ * MTA-STS policy fetch; without them those areas are `unknown`), and the
+ * options of the run that change verdicts.
+ */
+export interface AuditContext extends TransportContext {
   /** Forced by --cloud; otherwise detected per domain. */
   cloud?: Cloud | undefined;
   /** Initial-domain prefix given by --tenant (or a tenant column). */

@@ -5,7 +5,10 @@
  * 25, each distinct host once. Probe findings never change a domain's score
  * or grade.
  */
-import type { DomainReport } from './audit.js';
+import { daneInputOf, regrade, type DomainReport } from './audit.js';
+import type { AuditContext } from './context.js';
+import { checkDane } from '../transport/dane.js';
+import { canonicalName } from '../domain/name.js';
 import { finding } from '../findings/catalog.js';
 import { tempfailFinding } from '../findings/status.js';
 import { CLOUD_ENDPOINTS, type Cloud } from '../m365/clouds.js';
@@ -53,7 +56,7 @@ export interface RunProber {
    * context's DnsClient (the audit's own), so --dns-server applies to the
    * probe as it does to the audit. Does nothing without `mx` or an MX host.
    */
-  attachMx(ctx: LookupContext, report: DomainReport): Promise<void>;
+  attachMx(ctx: AuditContext, report: DomainReport): Promise<void>;
 }
 
 /**
@@ -92,8 +95,24 @@ export function createRunProber(opts: RunProberOptions): RunProber {
       // A failed lookup is not an answer: the next domain with this MX host asks again.
       if (reachability(result) === 'not probed' && mxProbes.get(host) === p) mxProbes.delete(host);
       report.mxProbe = { ...result, host };
+      await matchDane(ctx, report, host, result);
     },
   };
+}
+
+/**
+ * DANE with the chain the MX host presented (RFC 7672 §3): the TLSA records
+ * (already asked: the secure client caches them) matched against it, the
+ * dane area's findings replaced and the report regraded. Nothing to do
+ * without a DANE section, a DNSSEC one, or a chain.
+ */
+async function matchDane(ctx: AuditContext, report: DomainReport, host: string, result: ProbeResult): Promise<void> {
+  const chain = result.certificate;
+  if (!report.dane || !report.dnssec || !report.mx || !chain?.chain) return;
+  const dane = await checkDane(ctx, daneInputOf(report.mx), { dnssec: report.dnssec, chains: new Map([[canonicalName(host), chain]]) });
+  report.dane = dane.section;
+  report.findings = [...report.findings.filter((f) => f.area !== 'dane'), ...dane.findings];
+  regrade(report);
 }
 
 /** How probeMxHost probes: the port (default 25), each wait, trust, and a socket factory (tests). */

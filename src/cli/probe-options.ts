@@ -34,7 +34,7 @@ export function addProbeOptions(cmd: Command): Command {
     .option('--probe-mx', "also probe each domain's MX host on port 25 (STARTTLS, no AUTH)")
     .option('--probe-mx-port <port>', 'port of the MX probe (default 25; for relays and tests)', positiveInt('--probe-mx-port', 1, 65535))
     .option('--probe-timeout <ms>', `deadline of each SMTP wait, at most ${MAX_PROBE_TIMEOUT_MS} (default ${DEFAULT_PROBE_TIMEOUT_MS})`, positiveInt('--probe-timeout', 1, MAX_PROBE_TIMEOUT_MS))
-    .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file for the probes')
+    .option('--tls-ca <file>', 'also trust the CA certificate(s) in this PEM file for the probes and the MTA-STS policy fetch')
     .option('--insecure', 'carry on past a certificate that does not verify (still reported)');
 }
 
@@ -43,12 +43,11 @@ export const MAX_PROBE_TIMEOUT_MS = 120_000;
 
 /** --no-probe with an option that only tunes the submission probe is a contradiction (exit 2). */
 export function rejectProbeConflicts(cmd: Command): void {
-  // --tls-ca and --insecure also serve --probe-mx, so they only conflict without it.
+  // --insecure also serves --probe-mx, so it only conflicts without it; --tls-ca also serves the MTA-STS policy fetch.
   const mx = cmd.getOptionValue('probeMx') === true;
   rejectConflicts(cmd, [
     ['probe', 'probeHost', 'there is no submission probe to point elsewhere'],
     ...(mx ? [] : ([
-      ['probe', 'tlsCa', 'no probe would use the CA (add --probe-mx to probe MX hosts)'],
       ['probe', 'insecure', 'no probe would use it (add --probe-mx to probe MX hosts)'],
     ] as [string, string, string][])),
   ]);

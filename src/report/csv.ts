@@ -3,7 +3,7 @@ import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
 import { csvCell } from './safe-text.js';
-import { SUMMARY_AREAS, summarizeArea, topAction } from './summary.js';
+import { AREA_CSV_NAMES, SUMMARY_AREAS, summarizeArea, topAction } from './summary.js';
 
 /** What one CSV row is: a domain (with a `findings` column of codes), or a finding (`--csv-rows findings`). */
 export type CsvRows = 'domains' | 'findings';
@@ -42,7 +42,7 @@ export function* renderCsvChunks(reports: Iterable<DomainReport>, probe: ProbeRe
     }
     return;
   }
-  yield record(['domain', 'input', 'grade', 'score', 'cloud', 'tenant', ...SUMMARY_AREAS, 'smtp_probe', 'errors', 'warnings', 'findings', 'top_action', 'audited_at', 'input_length', ...metaKeys]);
+  yield record(['domain', 'input', 'grade', 'score', 'cloud', 'tenant', ...SUMMARY_AREAS.map((a) => AREA_CSV_NAMES[a]), 'smtp_probe', 'errors', 'warnings', 'findings', 'top_action', 'audited_at', 'input_length', ...metaKeys]);
   for (const r of reports) {
     const p = summarizeProbe(probeForDomain(r, probe));
     yield record([

@@ -6,7 +6,7 @@ import { TOOL_NAME, VERSION } from '../version.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo } from './run.js';
 import { escapeHtml } from './safe-text.js';
-import { isInvalidRow, SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
+import { AREA_LABELS, isInvalidRow, SUMMARY_AREAS, summarize, summarizeArea, topAction, type AreaSummary, type SummaryArea } from './summary.js';
 import { plural, scoreText } from './words.js';
 
 /** Options of renderHtml. */
@@ -21,13 +21,13 @@ export interface HtmlOptions {
 
 
 /** Column heads of the domain table; "SMTP probe" only when a run had a probe. */
-export const HTML_COLUMNS = ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'Top action'] as const;
+export const HTML_COLUMNS: readonly string[] = ['Domain', 'Grade', 'Score', 'Cloud', ...SUMMARY_AREAS.map((a) => AREA_LABELS[a]), 'Top action'];
 
 const GRADE_WORD = { ready: 'Ready', 'needs-work': 'Needs work', unknown: 'Unknown', 'not-ready': 'Not ready' } as const;
 const GRADES = ['ready', 'needs-work', 'unknown', 'not-ready'] as const;
 type GradeKey = (typeof GRADES)[number];
 const STATUS_MARK: Record<AreaSummary['status'], string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', 'n/a': '' };
-const AREA_LABEL = { mx: 'MX', spf: 'SPF', dkim: 'DKIM', dmarc: 'DMARC', autodiscover: 'Autodiscover' } as const;
+const AREA_LABEL = AREA_LABELS;
 /** SPF (RFC 7208 4.6.4): a tree deeper than this cannot be within the limits; stop drawing there. */
 const MAX_TREE_DEPTH = 12;
 /** Generic facts nest at most this deep; anything deeper is shown as JSON text. */

@@ -74,6 +74,9 @@ function schemaValidators(): Validators {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The sections a report gained with the transport areas (issue 16). */
+const TRANSPORT_SECTIONS = ['mtaSts', 'tlsRpt', 'dnssec', 'dane'] as const;
+
 /**
  * The upgrade step, before validation: a saved run of an earlier version is
  * brought to today's shape where the meaning is clear, and nothing else is
@@ -81,7 +84,9 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
  *
  * - a report without `auditedAt` (saved before the audit trail): `auditedAt: null`;
  * - a report graded `unknown` with a numeric score (saved before such
- *   reports lost their score): `score: null`.
+ *   reports lost their score): `score: null`;
+ * - a report without the transport sections (saved before MTA-STS, TLS-RPT,
+ *   DNSSEC and DANE were audited): each `null` (not audited).
  *
  * Returns whether the report was from before the audit trail.
  */
@@ -90,6 +95,7 @@ export function upgradeSavedReport(report: unknown): boolean {
   const old = !('auditedAt' in report);
   if (old) report.auditedAt = null;
   if (report.grade === 'unknown' && typeof report.score === 'number') report.score = null;
+  for (const key of TRANSPORT_SECTIONS) if (!(key in report)) report[key] = null;
   return old;
 }
 

@@ -3,14 +3,14 @@ import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo, type RunTrail } from './run.js';
 import { mdText } from './safe-text.js';
-import { describeSummaryCounts, SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
+import { AREA_LABELS, describeSummaryCounts, SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
 import { scoreText } from './words.js';
 
 
 const MARK = { pass: '✅', warn: '⚠️', fail: '❌', unknown: '❔', 'n/a': '—' } as const;
 const GRADE_WORD = { ready: 'Ready', 'needs-work': 'Needs work', unknown: 'Unknown', 'not-ready': 'Not ready' } as const;
 
-export const MARKDOWN_COLUMNS = ['Domain', 'Grade', 'Score', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'SMTP probe', 'Top action'];
+export const MARKDOWN_COLUMNS = ['Domain', 'Grade', 'Score', ...SUMMARY_AREAS.map((a) => AREA_LABELS[a]), 'SMTP probe', 'Top action'];
 
 /** Options of renderMarkdown. */
 export interface MarkdownOptions {

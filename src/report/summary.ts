@@ -2,8 +2,21 @@ import type { DomainReport } from '../audit/audit.js';
 import type { AreaStatus } from '../findings/status.js';
 import { plural } from './words.js';
 
-export type SummaryArea = 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover';
-export const SUMMARY_AREAS: readonly SummaryArea[] = ['mx', 'spf', 'dkim', 'dmarc', 'autodiscover'];
+/** The areas a domain's row summarises, by their DomainReport field. */
+export type SummaryArea = 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover' | 'mtaSts' | 'tlsRpt' | 'dnssec' | 'dane';
+export const SUMMARY_AREAS: readonly SummaryArea[] = ['mx', 'spf', 'dkim', 'dmarc', 'autodiscover', 'mtaSts', 'tlsRpt', 'dnssec', 'dane'];
+/** Each area's column title. */
+export const AREA_LABELS: Readonly<Record<SummaryArea, string>> = {
+  mx: 'MX', spf: 'SPF', dkim: 'DKIM', dmarc: 'DMARC', autodiscover: 'Autodiscover', mtaSts: 'MTA-STS', tlsRpt: 'TLS-RPT', dnssec: 'DNSSEC', dane: 'DANE',
+};
+/** Each area's CSV column name. */
+export const AREA_CSV_NAMES: Readonly<Record<SummaryArea, string>> = {
+  mx: 'mx', spf: 'spf', dkim: 'dkim', dmarc: 'dmarc', autodiscover: 'autodiscover', mtaSts: 'mta_sts', tlsRpt: 'tls_rpt', dnssec: 'dnssec', dane: 'dane',
+};
+/** The Finding area of each summarised area (DESIGN's area names). */
+const FINDING_AREA: Readonly<Record<SummaryArea, string>> = {
+  mx: 'mx', spf: 'spf', dkim: 'dkim', dmarc: 'dmarc', autodiscover: 'autodiscover', mtaSts: 'mta-sts', tlsRpt: 'tls-rpt', dnssec: 'dnssec', dane: 'dane',
+};
 
 export interface AreaSummary {
   status: AreaStatus | 'n/a';
@@ -16,7 +29,7 @@ export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSumm
   // Saved runs (m365audit report) may have been edited: read sections defensively.
   const section = report[area];
   if (!section || typeof section !== 'object') return { status: 'n/a', text: '—' };
-  const codes = new Set(report.findings.filter((f) => f.area === area).map((f) => f.code));
+  const codes = new Set(report.findings.filter((f) => f.area === FINDING_AREA[area]).map((f) => f.code));
   const status = (['pass', 'warn', 'fail', 'unknown'] as const).find((x) => x === section.status) ?? 'unknown';
   if (status === 'unknown') return { status, text: 'unknown (lookup failed)' };
   switch (area) {
@@ -61,6 +74,32 @@ export function summarizeArea(report: DomainReport, area: SummaryArea): AreaSumm
       if (codes.has('AUTODISCOVER_MISSING')) return { status, text: 'missing' };
       if (codes.has('AUTODISCOVER_NOT_M365')) return { status, text: 'elsewhere' };
       return { status, text: 'M365' };
+    }
+    // The transport areas are optional hardening: off is not a failure (no mark), only a broken one is.
+    case 'mtaSts': {
+      const state = (section as { state?: unknown }).state;
+      const words: Record<string, string> = { enforce: 'enforce', testing: 'testing', none: 'mode none', invalid: 'invalid record', unavailable: 'policy unavailable', 'policy-invalid': 'invalid policy' };
+      if (state === 'absent') return { status: 'n/a', text: 'off' };
+      return { status, text: typeof state === 'string' ? (words[state] ?? state) : 'present' };
+    }
+    case 'tlsRpt': {
+      const state = (section as { state?: unknown }).state;
+      if (state === 'absent') return { status: status === 'warn' ? 'warn' : 'n/a', text: 'off' };
+      return { status, text: state === 'valid' ? 'on' : 'invalid' };
+    }
+    case 'dnssec': {
+      const state = (section as { state?: unknown }).state;
+      if (state === 'unsigned') return { status: 'n/a', text: 'unsigned' };
+      if (state === 'signed') return { status, text: 'signed, not validated' };
+      return { status, text: typeof state === 'string' ? state : 'unknown' };
+    }
+    case 'dane': {
+      const hosts = Array.isArray((section as { hosts?: unknown }).hosts) ? (section as { hosts: { tlsa?: unknown; usable?: unknown; chain?: unknown }[] }).hosts : [];
+      if (hosts.some((h) => h.chain === 'mismatch')) return { status, text: 'TLSA mismatch' };
+      if (hosts.some((h) => h.chain === 'match')) return { status, text: 'TLSA matches' };
+      if (hosts.some((h) => h.tlsa === 'validated' && typeof h.usable === 'number' && h.usable > 0)) return { status, text: 'TLSA' };
+      if (status === 'pass') return { status: 'n/a', text: 'off' };
+      return { status, text: codes.has('DANE_MX_UNSIGNED') ? 'MX unsigned' : codes.has('DANE_TLSA_MISSING') ? 'no TLSA' : codes.has('DANE_TLSA_UNUSABLE') ? 'TLSA unusable' : status };
     }
   }
   return { status, text: status };

@@ -6,7 +6,7 @@ import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, summarizeProbe } from './probe-summary.js';
 import { renderRunFooter, type RunInfo } from './run.js';
 import { cleanText } from './safe-text.js';
-import { renderSummaryText, SUMMARY_AREAS, summarize, summarizeArea, type AreaSummary } from './summary.js';
+import { AREA_LABELS, renderSummaryText, SUMMARY_AREAS, summarize, summarizeArea, type AreaSummary } from './summary.js';
 import { scoreText } from './words.js';
 
 /** Options of renderTable. */
@@ -25,7 +25,7 @@ export interface TableOptions {
 const GRADE_COLOR = { ready: 'green', 'needs-work': 'yellow', unknown: 'cyan', 'not-ready': 'red' } as const;
 const STATUS_MARK: Record<AreaSummary['status'], string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?', 'n/a': '' };
 const STATUS_COLOR = { pass: 'green', warn: 'yellow', fail: 'red', unknown: 'cyan', 'n/a': 'dim' } as const;
-const HEAD = ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover'];
+const HEAD = ['Domain', 'Grade', 'Score', 'Cloud', ...SUMMARY_AREAS.map((a) => AREA_LABELS[a])];
 /** cli-table3 lays out a whole table in memory; a run's rows are drawn this many at a time and joined. */
 const BLOCK_ROWS = 512;
 

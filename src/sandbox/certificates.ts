@@ -4,6 +4,7 @@
  * servers answer for. A client trusts `caPem` (`--tls-ca`); nothing is
  * written to disk here.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { generate } from 'selfsigned';
 
@@ -56,11 +57,13 @@ export interface TestCa {
  * A throw-away CA (EC P-256, valid from a day ago for 30 days). `commonName`
  * tells two CAs apart: OpenSSL looks an issuer up by its name, so a leaf of
  * another CA with the same name fails on its signature instead of on a
- * missing issuer (default "m365audit test CA").
+ * missing issuer. The default, "m365audit test CA <8 hex digits>", is unique
+ * per CA, so one --tls-ca file may hold several sandbox CAs (the SMTP
+ * endpoint's and the MTA-STS policy host's).
  */
 export async function createTestCa(opts: { commonName?: string } = {}): Promise<TestCa> {
   const now = Date.now();
-  const ca = await generate([{ name: 'commonName', value: opts.commonName ?? 'm365audit test CA' }, { name: 'organizationName', value: 'm365audit tests' }], {
+  const ca = await generate([{ name: 'commonName', value: opts.commonName ?? `m365audit test CA ${randomBytes(4).toString('hex')}` }, { name: 'organizationName', value: 'm365audit tests' }], {
     keyType: 'ec',
     algorithm: 'sha256',
     notBeforeDate: new Date(now - 86_400_000),

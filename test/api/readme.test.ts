@@ -133,7 +133,7 @@ describe('README "Library"', () => {
     const run = await runExample(examples[0] as string, pathToFileURL(withSandboxResolver).href, { README_DNS_SERVER: dns.server });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('ready []\n');
+    expect(run.stdout).toBe("ready [ 'MTA_STS_MISSING', 'TLS_RPT_MISSING' ]\n");
     expect(dns.stats().unique).toBeGreaterThan(5);
   }, 30_000);
 

@@ -28,7 +28,9 @@ const offline = ['--dns-server', '127.0.0.1:9', '--timeout', '50', '--retries', 
 describe('usage errors are one line, exit 2', () => {
   it('options that contradict each other', async () => {
     await usageError(['check', 'ready.test', ...offline, '--no-probe', '--probe-host', 'smtp.example:587'], /--no-probe cannot be used with --probe-host/);
-    await usageError(['check', 'ready.test', ...offline, '--no-probe', '--tls-ca', notPem], /--no-probe cannot be used with --tls-ca/);
+    // --tls-ca also serves the MTA-STS policy fetch, so --no-probe beside it is no contradiction: the file itself is checked.
+    await usageError(['check', 'ready.test', ...offline, '--no-probe', '--tls-ca', notPem], /--tls-ca .* holds no PEM certificate/);
+    await usageError(['check', 'ready.test', ...offline, '--no-probe', '--mta-sts-host', 'not a host'], /--mta-sts-host: not a host\[:port\]: "not a host"/);
     await usageError(['batch', list, ...offline, '--no-probe', '--insecure'], /--no-probe cannot be used with --insecure/);
     await usageError(['check', 'ready.test', ...offline, '--no-probe', '--csv-rows', 'findings'], /--csv-rows needs --format csv/);
     await usageError(['batch', list, ...offline, '--no-probe', '--format', 'json', '--csv-rows', 'findings'], /--csv-rows needs --format csv/);

@@ -2,7 +2,7 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpsClient, type HttpsOutcome } from '../../src/http/client.js';
-import { createTestCertificates, startHttpsServer, type HttpsResponse, type SandboxHttpsServer, type TestCertificates } from '../../src/sandbox/index.js';
+import { createTestCa, createTestCertificates, startHttpsServer, type HttpsResponse, type SandboxHttpsServer, type TestCertificates } from '../../src/sandbox/index.js';
 
 /** A deadline for answers that must not come: short, since nothing waits for it to pass but the client itself. */
 const SHORT = 300;
@@ -114,8 +114,13 @@ describe('createHttpsClient: failures, each typed', () => {
     expect(none).toMatchObject({ kind: 'tls', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     const other = await createTestCertificates({ names: ['other.test'] });
     const wrongCa = await createHttpsClient({ ca: other.caPem, timeoutMs: LONG }).request(server.url);
-    // Both throw-away CAs have the same subject, so OpenSSL picks the other one as the issuer and its signature fails.
-    expect(wrongCa).toMatchObject({ kind: 'tls', code: 'CERT_SIGNATURE_FAILURE' });
+    // Each throw-away CA has its own name, so another CA is no issuer at all (with one name it would fail on the signature).
+    expect(wrongCa).toMatchObject({ kind: 'tls', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    const sameName = await createTestCa({ commonName: 'one name' });
+    const twin = await createTestCa({ commonName: 'one name' });
+    const twinServer = await startHttpsServer({ certificates: await sameName.issue(), handler: () => ({ status: 200 }) });
+    closers.push(() => twinServer.close());
+    expect(await createHttpsClient({ ca: twin.caPem, timeoutMs: LONG }).request(twinServer.url)).toMatchObject({ kind: 'tls', code: 'CERT_SIGNATURE_FAILURE' });
     const named = await startHttpsServer({ certificates: other, handler: () => ({ status: 200 }) });
     closers.push(() => named.close());
     const mismatch = await createHttpsClient({ ca: other.caPem, timeoutMs: LONG }).request(named.url);

@@ -10,6 +10,7 @@ import { summarize } from '../../src/report/summary.js';
 import type { ProbeResult } from '../../src/smtp/types.js';
 import { runInProcess } from '../support/cli.js';
 import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
+import { startMtaStsHost, type SandboxMtaStsHost } from '../../src/sandbox/index.js';
 import { FIXTURES, startFixtureServer } from '../support/fixtures.js';
 import { HOSTILE_STRINGS, hostileReport } from '../support/hostile.js';
 import { closedPort } from '../support/send-paths.js';
@@ -53,21 +54,30 @@ let dns: TestDnsServer;
 let smtp: TestSmtpServer;
 let dir: string;
 let caFile: string;
+let policyHost: SandboxMtaStsHost;
 beforeAll(async () => {
-  [dns, smtp] = await Promise.all([startFixtureServer(), startMicrosoftLikeSmtpServer({ auth: MICROSOFT_AUTH_REPLIES.disabled })]);
+  [dns, smtp, policyHost] = await Promise.all([
+    startFixtureServer(),
+    startMicrosoftLikeSmtpServer({ auth: MICROSOFT_AUTH_REPLIES.disabled }),
+    // mtasts.test publishes _mta-sts: its policy comes from the sandbox (--mta-sts-host), a real fetch on loopback.
+    startMtaStsHost({ policies: { 'mtasts.test': { body: 'version: STSv1\nmode: enforce\nmx: *.mail.protection.outlook.com\nmax_age: 604800\n' } } }),
+  ]);
   // timeout.test's zone says so: its TXT lookups time out, giving DNS_TEMPFAIL and unknown sections.
   dns.setFault('timeout.test', 'timeout', 'TXT');
   dir = await mkdtemp(join(tmpdir(), 'm365audit-schema-'));
   caFile = join(dir, 'ca.pem');
-  await writeFile(caFile, smtp.caPem);
+  // One --tls-ca for the SMTP endpoint and the MTA-STS policy host.
+  await writeFile(caFile, `${smtp.caPem}\n${policyHost.caPem}`);
 }, 30_000);
 afterAll(async () => {
-  await Promise.all([dns?.close(), smtp?.close()]);
+  await Promise.all([dns?.close(), smtp?.close(), policyHost?.close()]);
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 // 1500 ms: the answers that must come (a loaded machine, a second suite beside this one) beat it; the injected timeouts wait it out once.
 const dnsArgs = (): string[] => ['--dns-server', dns.server, '--timeout', '1500', '--retries', '0'];
+/** check and batch also fetch MTA-STS policies: from the sandbox's policy host, trusted by --tls-ca. */
+const auditArgs = (): string[] => [...dnsArgs(), '--mta-sts-host', `127.0.0.1:${policyHost.port}`, '--tls-ca', caFile];
 const INPUTS = [...ZONES, 'nonexistent.test', 'not a domain!', ''];
 
 describe('schema/report.schema.json', () => {
@@ -86,12 +96,17 @@ describe('schema/report.schema.json', () => {
   });
 
   it('(a) check --format json over every fixture zone, a missing domain and invalid inputs', async () => {
-    const r = await runInProcess(['check', ...INPUTS, ...dnsArgs(), '--no-probe', '--format', 'json'], { timeoutMs: 60_000 });
+    const r = await runInProcess(['check', ...INPUTS, ...auditArgs(), '--no-probe', '--format', 'json'], { timeoutMs: 60_000 });
     expect(r.stderr).toBe('');
     const doc = JSON.parse(r.stdout) as { domains: { grade: string; findings: { code: string }[]; spf: { status: string } | null }[]; probe: unknown };
     expectValid(validateDoc, doc, 'check --format json');
     expect(doc.domains).toHaveLength(INPUTS.length);
     expect(doc.probe).toBeNull();
+    // The transport sections are filled and valid: mtasts.test's policy fetched from the sandbox, the DNSSEC zones' states.
+    const byDomain = new Map((doc.domains as unknown as { domain: string | null; mtaSts: { state: string; policy: { fetch: string } | null } | null; dnssec: { state: string } | null }[]).map((d) => [d.domain, d]));
+    expect(byDomain.get('mtasts.test')?.mtaSts).toMatchObject({ state: 'enforce', policy: { fetch: 'ok' } });
+    expect(byDomain.get('ready.test')?.mtaSts).toMatchObject({ state: 'absent' });
+    expect(byDomain.get('ready.test')?.dnssec).toMatchObject({ state: 'unsigned' });
     // The run covers the failure paths too: NXDOMAIN, invalid input, a failed lookup (an unknown section).
     const grades = new Set(doc.domains.map((d) => d.grade));
     expect(grades).toContain('ready');
@@ -133,7 +148,7 @@ describe('schema/report.schema.json', () => {
 
   it('(b) every line of batch - --format jsonl is a DomainReport; batch --format json is a document', async () => {
     const input = [...INPUTS.filter((d) => d !== ''), '# a comment', 'https://ready.test/path', 'user@mx-none.test', 'a..b', '-', 'xn--', 'x'.repeat(300)].join('\n');
-    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'jsonl'], { input, timeoutMs: 60_000 });
+    const r = await runInProcess(['batch', '-', ...auditArgs(), '--no-probe', '--format', 'jsonl'], { input, timeoutMs: 60_000 });
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(INPUTS.length);
     for (const [i, line] of lines.entries()) {

@@ -40,7 +40,7 @@ describe('renderers write a run as chunks', () => {
       for (const blockRows of [1, 2, 5]) expect(renderTable(reports, { color, blockRows }), `blocks of ${blockRows}`).toBe(whole);
     }
     // And the single block is cli-table3's own drawing.
-    const reference = new Table({ head: ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover'], style: { head: [], border: [], compact: false }, wordWrap: false });
+    const reference = new Table({ head: ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'MTA-STS', 'TLS-RPT', 'DNSSEC', 'DANE'], style: { head: [], border: [], compact: false }, wordWrap: false });
     const first = renderTable(reports, { color: false, blockRows: 2 });
     const drawn = first.slice(0, first.indexOf('┘') + 1);
     reference.push(...drawn.split('\n').filter((l) => l.startsWith('│')).slice(1).map((l) => l.slice(1, -1).split('│').map((c) => c.trim())));
@@ -48,7 +48,7 @@ describe('renderers write a run as chunks', () => {
   });
 
   it('an empty table is the header alone', () => {
-    expect(renderTable([], { color: false })).toBe(`${new Table({ head: ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover'], style: { head: [], border: [], compact: false } }).toString()}\n`);
+    expect(renderTable([], { color: false })).toBe(`${new Table({ head: ['Domain', 'Grade', 'Score', 'Cloud', 'MX', 'SPF', 'DKIM', 'DMARC', 'Autodiscover', 'MTA-STS', 'TLS-RPT', 'DNSSEC', 'DANE'], style: { head: [], border: [], compact: false } }).toString()}\n`);
   });
 
   it('the streamed JSON document is byte for byte safeJson of the whole document', () => {

@@ -22,12 +22,13 @@ import { writeText, type CliIo, type CliRun } from '../io.js';
 import { writeChunks } from '../output.js';
 import { createCloudTally } from '../../audit/probes.js';
 import { describe } from '../command-table.js';
-import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
+import { addProbeOptions, createRunProber, finishRun, readCaFile, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 import { createSpool, type Spool } from '../spool.js';
+import { addTransportOptions, transportFromOptions, type TransportCliOptions } from '../transport-options.js';
 import { addZoneOption, auditThroughOverlay, zoneOverlayFromOptions, type ZoneCliOptions } from '../zone-overlay.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
 
-interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions {
+interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions, TransportCliOptions {
   cloud?: Cloud;
   format?: Format;
   csvRows?: 'domains' | 'findings';
@@ -56,6 +57,7 @@ export function batchCommand(run: CliRun): Command {
     .option('--stats', 'print DNS and memory statistics to stderr at the end')
     .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', collectSelector);
   addZoneOption(cmd);
+  addTransportOptions(cmd);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -67,7 +69,8 @@ export function batchCommand(run: CliRun): Command {
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
       const overlay = await zoneOverlayFromOptions(opts, dns);
-      const ctx: AuditContext = { dns: overlay ?? dns, cloud: opts.cloud, selectors: opts.selector };
+      const transport = transportFromOptions(opts, dns, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
+      const ctx: AuditContext = { dns: overlay ?? dns, ...transport, cloud: opts.cloud, selectors: opts.selector };
       // Checked before any domain is audited: a bad --output fails in a second, not after the run.
       const output = opts.output ? await prepareOutput(opts.output, file, io.stdin) : null;
       const emit = (text: string): Promise<void> => (output ? output.write(text) : write(io.stdout, text));

@@ -9,13 +9,14 @@ import type { ProbeResult } from '../../smtp/types.js';
 import { exitCodeFor, failOnOption, interruptOnSigint, singleChoiceOption, UsageError, useColor, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, parseTenant, dnsClientFromOptions, type DnsCliOptions } from '../dns-options.js';
 import type { CliRun } from '../io.js';
+import { addTransportOptions, transportFromOptions, type TransportCliOptions } from '../transport-options.js';
 import { emitChunks } from '../output.js';
 import { mostCommonCloud } from '../../audit/probes.js';
 import { describe } from '../command-table.js';
-import { addProbeOptions, createRunProber, finishRun, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
+import { addProbeOptions, createRunProber, finishRun, readCaFile, rejectProbeConflicts, type RunProbeOptions } from '../probe-options.js';
 import { addZoneOption, auditThroughOverlay, zoneOverlayFromOptions, type AuditOne, type ZoneCliOptions } from '../zone-overlay.js';
 
-export interface CheckOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions {
+export interface CheckOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions, TransportCliOptions {
   cloud?: Cloud;
   format?: Format;
   csvRows?: 'domains' | 'findings';
@@ -51,6 +52,7 @@ export function checkCommand(run: CliRun): Command {
     .option('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com), before the DKIM CNAMEs exist', parseTenant)
     .option('--selector <name>', 'also check this DKIM selector (repeatable)', collectSelector);
   addZoneOption(cmd);
+  addTransportOptions(cmd);
   addProbeOptions(cmd)
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
@@ -61,7 +63,8 @@ export function checkCommand(run: CliRun): Command {
       const startedAt = new Date();
       const live = dnsClientFromOptions(opts);
       const overlay = await zoneOverlayFromOptions(opts, live);
-      const ctx: AuditContext = { dns: overlay ?? live, cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
+      const transport = transportFromOptions(opts, live, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
+      const ctx: AuditContext = { dns: overlay ?? live, ...transport, cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
       const prober = await createRunProber(opts);
       const controller = new AbortController();
       const stopListening = interruptOnSigint(run, controller);

@@ -5,6 +5,7 @@ import { startMicrosoftLikeSmtpServer } from '../../sandbox/smtp-server.js';
 import { ZoneStore } from '../../sandbox/zone-store.js';
 import type { AuditContext } from '../../audit/context.js';
 import { createDnsClient } from '../../dns/client.js';
+import { createSecureDnsClient } from '../../dns/secure.js';
 import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import { singleChoiceOption, useColor } from '../common.js';
 import type { CliRun } from '../io.js';
@@ -35,7 +36,12 @@ export function demoCommand(run: CliRun): Command {
         run.io.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains from a loopback DNS server at ${dns.server}, SMTP probe of a loopback endpoint at ${smtp.host}:${smtp.port}; nothing leaves this machine.\n`);
         const startedAt = new Date();
         const dnsOptions = { timeout: 2000, retries: 1 };
-        const ctx: AuditContext = { dns: createDnsClient({ servers: [dns.server], timeoutMs: dnsOptions.timeout, retries: dnsOptions.retries }) };
+        const servers = [dns.server];
+        const ctx: AuditContext = {
+          dns: createDnsClient({ servers, timeoutMs: dnsOptions.timeout, retries: dnsOptions.retries }),
+          // DNSSEC and TLSA from the same loopback server (a validating resolver's view).
+          secure: createSecureDnsClient({ servers, timeoutMs: dnsOptions.timeout, retries: dnsOptions.retries }),
+        };
         const probeOptions = { probe: true, probeHost: `${smtp.host}:${smtp.port}`, caPem: smtp.caPem, probeTimeout: 5000 };
         const prober = await createRunProber(probeOptions);
         const reports = await runChecks(ctx, DEMO_DOMAINS);
