@@ -40,7 +40,9 @@ export function transportFromOptions(opts: DnsCliOptions & TransportCliOptions, 
     route = () => ({ host: to.host, port: to.port });
   }
   const servers = dns.servers?.() ?? [];
-  const secure = createSecureDnsClient({ servers: servers.length > 0 ? servers : undefined, timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS, retries: opts.retries ?? DEFAULT_RETRIES });
+  // A resolver the main client holds suspect (a query to it timed out unanswered) is not asked by the secure client either.
+  const suspect = (server: string): boolean => dns.health?.().servers.some((s) => s.server === server && s.state === 'suspect') ?? false;
+  const secure = createSecureDnsClient({ servers: servers.length > 0 ? servers : undefined, timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS, retries: opts.retries ?? DEFAULT_RETRIES, skip: suspect });
   const https = createHttpsClient({ ...(ca !== undefined ? { ca } : {}), ...(route ? { route } : {}) });
   return { secure, https };
 }

@@ -1,5 +1,4 @@
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import * as packet from 'dns-packet';
@@ -7,6 +6,7 @@ import type { RRType } from './types.js';
 import { parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
 import { settleWithin, TIMEOUT } from '../util/deadline.js';
+import { sendShared } from './udp-pool.js';
 
 /**
  * node:dns passes every name through the WHATWG URL host parser before c-ares
@@ -181,26 +181,25 @@ function answers(decoded: packet.Packet, asked: Asked): boolean {
 function udpExchange(host: string, port: number, message: Buffer, asked: Asked, timeoutMs: number): Promise<packet.Packet> {
   const name = asked.name;
   return exchange(name, timeoutMs, (settle) => {
-    const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
-    socket.on('error', (err) => settle(rawError(err, name)));
-    socket.on('message', (msg, rinfo) => {
-      if (msg.length > MAX_UDP || rinfo.port !== port) return;
-      let decoded: packet.Packet;
-      try {
-        decoded = packet.decode(msg);
-      } catch {
-        return; // garbage is not an answer; keep waiting until the deadline
-      }
-      if (answers(decoded, asked)) settle(null, decoded);
-    });
+    let release: (() => void) | null = null;
     return {
-      close: () => socket.close(),
-      // A failed connect (EACCES, EINVAL, ENETUNREACH) comes to this callback, not to 'error'.
-      start: () =>
-        socket.connect(port, host, (err?: Error) => {
-          if (err) settle(rawError(err, name));
-          else socket.send(message, (sendErr) => sendErr && settle(rawError(sendErr, name)));
-        }),
+      close: () => release?.(),
+      // On a shared socket (udp-pool.ts): the replies with this query's ID come here, the rest is checked below.
+      start: () => {
+        release = sendShared(host, port, message, {
+          reply: (msg) => {
+            if (msg.length > MAX_UDP) return;
+            let decoded: packet.Packet;
+            try {
+              decoded = packet.decode(msg);
+            } catch {
+              return; // garbage is not an answer; keep waiting until the deadline
+            }
+            if (answers(decoded, asked)) settle(null, decoded);
+          },
+          error: (err) => settle(rawError(err, name)),
+        });
+      },
     };
   });
 }

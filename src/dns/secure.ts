@@ -58,6 +58,12 @@ export interface SecureDnsClientOptions {
   retries?: number | undefined;
   /** About how many answers the cache keeps. */
   cacheSize?: number | undefined;
+  /**
+   * A server not to ask now (by its label, as given): the main client's
+   * health (a server it holds suspect after a timeout), so that a dead
+   * resolver costs the secure lookups one timeout, not one per attempt.
+   */
+  skip?: ((server: string) => boolean) | undefined;
 }
 
 type Answer = SecureAnswer<unknown>;
@@ -92,7 +98,8 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
     let last: Answer = { kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' };
     for (let i = 0; i < attempts; i++) {
       const index = (preferred + i) % servers.length;
-      const server = (servers[index] as { server: string }).server;
+      const { server, label } = servers[index] as { server: string; label: string };
+      if (options.skip?.(label)) continue;
       stats.queries++;
       last = await ask(server, name, type, cd, timeoutMs, () => void stats.tcp++);
       if (last.kind !== 'tempfail') {
