@@ -3,6 +3,7 @@
  * `check`/`batch` put it under `probe`). Field names are a contract.
  */
 import type { Finding } from '../findings/catalog.js';
+import type { ChainCertificate } from '../util/chain.js';
 import type { TokenError } from './token.js';
 import type { TokenFacts } from './token-claims.js';
 
@@ -32,21 +33,8 @@ export interface CertificateInfo {
   chain?: ChainCertificate[];
 }
 
-/** One certificate of a presented chain: its names, the digests TLSA matching compares (hex), and how it links to the next. */
-export interface ChainCertificate {
-  subject: string;
-  issuer: string;
-  /** SHA-256 and SHA-512 of the certificate's DER. */
-  sha256: string;
-  sha512: string;
-  /** SHA-256 and SHA-512 of its SubjectPublicKeyInfo DER ('' when the key could not be read). */
-  spkiSha256: string;
-  spkiSha512: string;
-  /** Subject and issuer are the same name. */
-  selfIssued: boolean;
-  /** The next certificate issued it and its signature verifies with that one's key. */
-  signedByNext: boolean;
-}
+/** One certificate of a presented chain (its one home: src/util/chain.ts). */
+export type { ChainCertificate } from '../util/chain.js';
 
 /** What the optional AUTH test came to. */
 export type AuthOutcome =

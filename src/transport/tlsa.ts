@@ -35,6 +35,7 @@
  * RFC 7671 §9's digest algorithm agility (a client may ignore the weaker
  * digest of a usage/selector pair: every usable record counts here).
  */
+import type { ChainCertificate } from '../util/chain.js';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TlsaRecord } from '../dns/types.js';
@@ -46,20 +47,7 @@ import { MAX_CHAIN_CERTIFICATES } from '../util/caps.js';
  * (its CertificateInfo `chain`, src/smtp/types.ts, has this shape): the
  * digests matching needs, hex lower-case, and how it links to the next.
  */
-export interface PeerCertificate {
-  subject: string;
-  issuer: string;
-  /** SHA-256 and SHA-512 of the certificate's DER. */
-  sha256: string;
-  sha512: string;
-  /** SHA-256 and SHA-512 of its SubjectPublicKeyInfo DER ('' when the key could not be read). */
-  spkiSha256: string;
-  spkiSha512: string;
-  /** Subject and issuer are the same name (a root, or a self-signed leaf). */
-  selfIssued: boolean;
-  /** The next certificate of the chain issued it and its signature verifies with that one's key. */
-  signedByNext: boolean;
-}
+export type PeerCertificate = ChainCertificate;
 
 /**
  * What DANE matching needs of a TLS peer: the leaf's names and the chain,
