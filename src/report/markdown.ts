@@ -3,7 +3,7 @@ import type { ProbeResult } from '../smtp/types.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo, type RunTrail } from './run.js';
 import { mdText } from './safe-text.js';
-import { AREA_LABELS, describeSummaryCounts, SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
+import { AREA_LABELS, describeDnssecResolver, describeSummaryCounts, SUMMARY_AREAS, summarize, summarizeArea, topAction } from './summary.js';
 import { scoreText } from './words.js';
 
 
@@ -43,6 +43,8 @@ export function* renderMarkdownChunks(reports: Iterable<DomainReport>, probe: Pr
   }
   const s = summarize(reports);
   yield `\n${describeSummaryCounts(s, 'prose')}.\n`;
+  const resolver = describeDnssecResolver(s);
+  if (resolver) yield `\n${mdText(resolver)}\n`;
   for (const r of reports) {
     const lines = ['', `### ${mdText(r.domain ?? r.input) || '(empty)'}: ${GRADE_WORD[r.grade]} (${scoreText(r.score)})`, ''];
     if (r.findings.length === 0) lines.push('No findings.');

@@ -124,6 +124,12 @@ export interface RunSummary {
   invalid: number;
   /** Most frequent finding codes, most frequent first. */
   topFindings: { code: string; severity: string; domains: number }[];
+  /**
+   * What the run's resolver said of DNSSEC, once for the run (DNSSEC_NOT_VALIDATED's "say so once"):
+   * `validates` when some answer came validated (AD), `does-not-validate` when signed answers came
+   * and none was validated; absent when no answer told (only unsigned zones, or no DNSSEC check).
+   */
+  dnssecResolver?: 'validates' | 'does-not-validate';
 }
 
 /** A row that is not a domain name (DOMAIN_INVALID): counted apart from the grades. */
@@ -142,9 +148,14 @@ export function createSummary(): { add(report: DomainReport): void; result(top?:
   const counts = new Map<string, { severity: string; domains: number }>();
   let domains = 0;
   let invalid = 0;
+  let validates = false;
+  let notValidating = false;
   return {
     add(report) {
       domains++;
+      const told = (report.dnssec as { resolverValidates?: unknown } | null | undefined)?.resolverValidates;
+      if (told === true) validates = true;
+      else if (told === false) notValidating = true;
       if (isInvalidRow(report)) invalid++;
       else if (Object.prototype.hasOwnProperty.call(grades, report.grade)) grades[report.grade]++;
       for (const code of new Set(report.findings.map((f) => f.code))) {
@@ -159,7 +170,8 @@ export function createSummary(): { add(report: DomainReport): void; result(top?:
         .map(([code, c]) => ({ code, severity: c.severity, domains: c.domains }))
         .sort((a, b) => b.domains - a.domains || a.code.localeCompare(b.code))
         .slice(0, top);
-      return { domains, grades: { ...grades }, invalid, topFindings };
+      const dnssecResolver = validates ? 'validates' as const : notValidating ? 'does-not-validate' as const : null;
+      return { domains, grades: { ...grades }, invalid, topFindings, ...(dnssecResolver ? { dnssecResolver } : {}) };
     },
   };
 }
@@ -169,6 +181,12 @@ export function summarize(reports: Iterable<DomainReport>): RunSummary {
   const s = createSummary();
   for (const r of reports) s.add(r);
   return s.result();
+}
+
+/** The run's one line on the resolver's DNSSEC validation, when it does not validate (RFC 4035 4.9.3: the AD bit is its word); null otherwise. */
+export function describeDnssecResolver(s: RunSummary): string | null {
+  if (s.dnssecResolver !== 'does-not-validate') return null;
+  return 'DNSSEC: the resolver does not validate (no AD bit on signed answers), so signed zones show as "signed, not validated" and never as validated or bogus; audit through a validating resolver (--dns-server) to tell them.';
 }
 
 const GRADE_ORDER = ['ready', 'needs-work', 'not-ready', 'unknown'] as const;
@@ -191,6 +209,8 @@ export function describeSummaryCounts(s: RunSummary, grades: 'names' | 'prose' =
 /** The summary as plain text lines (for the terminal table). */
 export function renderSummaryText(s: RunSummary): string {
   const lines = [`Summary: ${describeSummaryCounts(s)}`];
+  const resolver = describeDnssecResolver(s);
+  if (resolver) lines.push(resolver);
   if (s.topFindings.length > 0) {
     lines.push('Most frequent findings:');
     for (const f of s.topFindings) lines.push(`  ${String(f.domains).padStart(6)}  ${f.code} (${f.severity})`);

@@ -124,6 +124,28 @@ describe('check: the transport areas', () => {
   });
 });
 
+describe('the resolver\'s DNSSEC validation, said once per run', () => {
+  it('a non-validating resolver: one summary line (table, markdown) and summary.dnssecResolver in JSON; a validating one: no line', async () => {
+    const plain = await startDnsServer({ zones: fixtureZones(['zones', 'transport']), validating: false });
+    try {
+      const plainArgs = ['--dns-server', plain.server, '--timeout', '2000', '--retries', '1', '--no-probe'];
+      const input = 'dnssec-valid.test\nready.test\n';
+      const table = await runInProcess(['batch', '-', ...plainArgs, '--no-color'], { input });
+      expect(table.stdout.split('\n').filter((l) => l.startsWith('DNSSEC: the resolver does not validate'))).toHaveLength(1);
+      const md = await runInProcess(['batch', '-', ...plainArgs, '--format', 'markdown'], { input });
+      expect(md.stdout).toContain('DNSSEC: the resolver does not validate');
+      const json = JSON.parse((await runInProcess(['batch', '-', ...plainArgs, '--format', 'json'], { input })).stdout) as { summary: { dnssecResolver?: string } };
+      expect(json.summary.dnssecResolver).toBe('does-not-validate');
+      const validating = await runInProcess(['batch', '-', ...args(), '--format', 'json'], { input });
+      expect((JSON.parse(validating.stdout) as { summary: { dnssecResolver?: string } }).summary.dnssecResolver).toBe('validates');
+      const quiet = await runInProcess(['batch', '-', ...args(), '--no-color'], { input });
+      expect(quiet.stdout).not.toContain('DNSSEC: the resolver does not validate');
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('batch: the same areas in jsonl, and report re-renders them', () => {
   it('jsonl rows carry the sections; report of the saved run shows the same states', async () => {
     const saved = join(dir, 'run.jsonl');
