@@ -149,7 +149,8 @@ export async function auditDomain(ctx: AuditContext, input: string, source: { in
     checkMtaSts(c, domain, { mxHosts: mx.section.status === 'unknown' ? null : mxHosts, cloud }),
     checkDane(c, daneInputOf(mx.section), { dnssec: dnssec.section }),
   ]);
-  // TLS-RPT is asked for once MTA-STS or DANE is on (RFC 8460 §1: the reports are how a sender says a policy failed).
+  // TLS-RPT is always checked; it is required (TLS_RPT_MISSING a warning) once MTA-STS or DANE is on (RFC 8460 §1:
+  // the reports are how a sender says a policy failed).
   const tlsRpt = await checkTlsRpt(c, domain, { required: transportOn(mtaSts.section) || daneOn(dane.section) });
   report.mx = mx.section;
   report.spf = spf.section;
