@@ -139,9 +139,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     return rawQuery(server, name, type, timeoutMs);
   };
 
-  const cache = createAnswerCache(cacheSize);
-  const inFlight = new Map<string, Promise<Final>>();
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
+  const answers = createSharedAnswers<Final>(cacheSize, (answer) => answer.kind !== 'tempfail', stats);
   const pace = createPacer(options.qps ?? 0);
 
   // Resolver health. A server is suspect once a query to it timed out (or
@@ -316,27 +315,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       const name = canonicalName(rawName);
       const key = `${type} ${name}`;
       if (unqueryable(name)) return Promise.resolve({ kind: 'nxdomain' });
-      const cached = cache.get(key);
-      if (cached) {
-        stats.cacheHits++;
-        return Promise.resolve(cached as DnsAnswer<RecordTypes[T]>);
-      }
-      const pending = inFlight.get(key);
-      if (pending) {
-        stats.cacheHits++;
-        return pending as Promise<DnsAnswer<RecordTypes[T]>>;
-      }
-      // No set of every key seen: memory stays flat in the number of domains.
-      stats.unique++;
-      const p = lookup(name, type).then((answer) => {
-        inFlight.delete(key);
-        if (answer.kind !== 'tempfail') {
-          cache.set(key, answer);
-        }
-        return answer;
-      });
-      inFlight.set(key, p);
-      return p as Promise<DnsAnswer<RecordTypes[T]>>;
+      return answers.get(key, () => lookup(name, type)) as Promise<DnsAnswer<RecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
     health: (): DnsHealth => ({
@@ -351,15 +330,49 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 }
 
 /**
+ * The answers of a client, asked once: a cached answer, else the lookup
+ * already in flight for the key, else a new lookup (counted in
+ * `stats.unique`; hits in `stats.cacheHits`) whose answer is cached when
+ * `keep` says so (never a failure: the next domain asks again). No set of
+ * every key seen: memory stays flat in the number of domains. The main
+ * client and the secure client (secure.ts) both ask through one.
+ */
+export function createSharedAnswers<V>(size: number, keep: (answer: V) => boolean, stats: { cacheHits: number; unique: number }): { get(key: string, lookup: () => Promise<V>): Promise<V> } {
+  const cache = createAnswerCache<V>(size);
+  const inFlight = new Map<string, Promise<V>>();
+  return {
+    get(key, lookup) {
+      const cached = cache.get(key);
+      if (cached !== undefined) {
+        stats.cacheHits++;
+        return Promise.resolve(cached);
+      }
+      const pending = inFlight.get(key);
+      if (pending) {
+        stats.cacheHits++;
+        return pending;
+      }
+      stats.unique++;
+      const p = lookup().then((answer) => {
+        inFlight.delete(key);
+        if (keep(answer)) cache.set(key, answer);
+        return answer;
+      });
+      inFlight.set(key, p);
+      return p;
+    },
+  };
+}
+
+/**
  * A bounded cache in two generations: entries go into the young Map; when it
  * holds half the size, it becomes the old one and the previous old one is
  * dropped; a hit in the old one moves the entry to the young one. Everything
  * is O(1). (A single Map used as an LRU, deleting and re-adding on every hit,
  * made V8 walk ever more deleted slots: profiled at 2.5 s of 23 s for 10,000
- * domains.) Hot names such as spf.protection.outlook.com stay young. The
- * secure client (secure.ts) keeps its answers in one too.
+ * domains.) Hot names such as spf.protection.outlook.com stay young.
  */
-export function createAnswerCache<V = Final>(size: number): { get(key: string): V | undefined; set(key: string, value: V): void } {
+function createAnswerCache<V = Final>(size: number): { get(key: string): V | undefined; set(key: string, value: V): void } {
   const half = Math.max(1, Math.floor(size / 2));
   let young = new Map<string, V>();
   let old = new Map<string, V>();

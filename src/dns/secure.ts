@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import * as packet from 'dns-packet';
-import { createAnswerCache, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from './client.js';
+import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from './client.js';
 import { classifyDnsError } from './errors.js';
 import { exchangeMessage } from './raw.js';
 import type { DnskeyRecord, DsRecord, MxRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord } from './types.js';
@@ -87,8 +87,7 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
     servers = new Resolver().getServers().map((s) => ({ server: s, label: s }));
   }
   const stats: SecureDnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0, tcp: 0 };
-  const cache = createAnswerCache<Answer>(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE));
-  const inFlight = new Map<string, Promise<Answer>>();
+  const answers = createSharedAnswers<Answer>(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE), (answer) => answer.kind !== 'tempfail' && answer.kind !== 'servfail', stats);
   // The server that answered last is asked first: a dead first resolver costs one timeout, not one per query.
   let preferred = 0;
 
@@ -117,24 +116,7 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
       const cd = opts.cd === true;
       if (unqueryable(name)) return Promise.resolve({ kind: 'tempfail', reason: 'other', code: 'EBADNAME' });
       const key = `${type} ${name}${cd ? ' +cd' : ''}`;
-      const cached = cache.get(key);
-      if (cached) {
-        stats.cacheHits++;
-        return Promise.resolve(cached as SecureAnswer<SecureRecordTypes[T]>);
-      }
-      const pending = inFlight.get(key);
-      if (pending) {
-        stats.cacheHits++;
-        return pending as Promise<SecureAnswer<SecureRecordTypes[T]>>;
-      }
-      stats.unique++;
-      const p = lookup(name, type, cd).then((answer) => {
-        inFlight.delete(key);
-        if (answer.kind !== 'tempfail' && answer.kind !== 'servfail') cache.set(key, answer);
-        return answer;
-      });
-      inFlight.set(key, p);
-      return p as Promise<SecureAnswer<SecureRecordTypes[T]>>;
+      return answers.get(key, () => lookup(name, type, cd)) as Promise<SecureAnswer<SecureRecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
     servers: () => servers.map((s) => s.label),
