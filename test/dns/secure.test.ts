@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecureDnsClient, MAX_SECURE_RECORDS } from '../../src/dns/secure.js';
 import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
-import { fixtureZones } from '../support/fixtures.js';
+import { fixtureZones, startDnssecServers } from '../support/fixtures.js';
 import { startQrZeroServer, startSilentServer } from './udp-servers.js';
 
 /** Answers that must come get a wide deadline (the suite runs beside others). */
@@ -10,10 +10,7 @@ const WIDE = 2000;
 let validating: TestDnsServer;
 let plain: TestDnsServer;
 beforeAll(async () => {
-  [validating, plain] = await Promise.all([
-    startDnsServer({ zones: fixtureZones(['transport']) }),
-    startDnsServer({ zones: fixtureZones(['transport']), validating: false }),
-  ]);
+  [validating, plain] = await startDnssecServers();
 });
 afterAll(async () => {
   await Promise.all([validating.close(), plain.close()]);

@@ -3,7 +3,7 @@ import * as packet from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsClient } from '../../src/dns/client.js';
 import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
-import { fixtureZones } from '../support/fixtures.js';
+import { fixtureZones, startDnssecServers } from '../support/fixtures.js';
 
 /**
  * The sandbox DNS server's DNSSEC view, asked with hand-made queries (not the
@@ -64,10 +64,7 @@ const types = (rows: Seen['answers']): string[] => rows.map((r) => r.type);
 let validating: TestDnsServer;
 let plain: TestDnsServer;
 beforeAll(async () => {
-  [validating, plain] = await Promise.all([
-    startDnsServer({ zones: fixtureZones(['transport']) }),
-    startDnsServer({ zones: fixtureZones(['transport']), validating: false }),
-  ]);
+  [validating, plain] = await startDnssecServers();
 });
 afterAll(async () => {
   await Promise.all([validating.close(), plain.close()]);

@@ -15,6 +15,14 @@ export function fixtureZones(dirs: readonly string[] = ['zones']): ZoneStore {
   return store;
 }
 
+/** A validating and a non-validating (DNSSEC-aware) sandbox resolver over fixtures/transport: [validating, plain]. */
+export function startDnssecServers(): Promise<[TestDnsServer, TestDnsServer]> {
+  return Promise.all([
+    startDnsServer({ zones: fixtureZones(['transport']) }),
+    startDnsServer({ zones: fixtureZones(['transport']), validating: false }),
+  ]);
+}
+
 /** A loopback DNS server over the fixture zones. */
 export function startFixtureServer(options: Omit<DnsServerOptions, 'zones' | 'zoneDir'> & { dirs?: string[] } = {}): Promise<TestDnsServer> {
   const { dirs, ...rest } = options;

@@ -5,7 +5,7 @@ import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server
 import type { TransportContext } from '../../src/transport/context.js';
 import { checkDnssec } from '../../src/transport/dnssec.js';
 import { startSilentServer } from '../dns/udp-servers.js';
-import { fixtureZones } from '../support/fixtures.js';
+import { fixtureZones, startDnssecServers } from '../support/fixtures.js';
 
 /** Answers that must come get a wide deadline. */
 const WIDE = 2000;
@@ -13,10 +13,7 @@ const WIDE = 2000;
 let validating: TestDnsServer;
 let plain: TestDnsServer;
 beforeAll(async () => {
-  [validating, plain] = await Promise.all([
-    startDnsServer({ zones: fixtureZones(['transport']) }),
-    startDnsServer({ zones: fixtureZones(['transport']), validating: false }),
-  ]);
+  [validating, plain] = await startDnssecServers();
 });
 afterAll(async () => {
   await Promise.all([validating.close(), plain.close()]);
