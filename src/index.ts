@@ -44,7 +44,8 @@ export { createMemoryDnsClient, type MemoryName } from './dns/memory.js';
 export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxRecord, RecordTypes, RRType, TempfailReason } from './dns/types.js';
 export { createZoneOverlay, type OverlayUse, type OverlayZone, type ZoneOverlay } from './dns/overlay.js';
 export { parseZoneFile, zoneOriginOf, ZoneFileError, type DnskeyData, type DsData, type ParsedZone, type RrsigData, type TlsaData, type ZoneRecord } from './dns/zone-file.js';
-export { createSecureDnsClient, EDNS_UDP_SIZE, MAX_SECURE_RECORDS, type SecureDnsClientOptions } from './dns/secure.js';
+export { createSecureDnsClient, MAX_SECURE_RECORDS, type SecureDnsClientOptions } from './dns/secure.js';
+export { EDNS_UDP_SIZE } from './dns/raw.js';
 export type {
   DnskeyRecord, DsRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord,
 } from './dns/types.js';

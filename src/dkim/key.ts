@@ -186,8 +186,28 @@ export type DecodedKey =
   | { bits: number; format: 'spki' | 'pkcs1' | 'raw' }
   | { problem: string; bits?: number; format?: 'spki' };
 
-/** Decodes p= for a key type with node:crypto: RSA modulus bits, or an ed25519 key. Never throws: a key node:crypto refuses is a `problem`. */
+/** Keys decoded lately, by key type and p=: one key often stands behind many selectors (a provider's shared key, both selectors of a tenant's copies); decoding is pure. */
+const decodedKeys = new Map<string, DecodedKey>();
+/** Most keys remembered; the memo is emptied when full, so memory stays flat in the number of domains. */
+const DECODED_KEYS_KEPT = 256;
+
+/**
+ * Decodes p= for a key type with node:crypto: RSA modulus bits, or an ed25519
+ * key. Never throws: a key node:crypto refuses is a `problem`. Results are
+ * remembered for the last DECODED_KEYS_KEPT keys (createPublicKey was a tenth
+ * of a batch's CPU, BENCHMARKS.md).
+ */
 export function decodeDkimPublicKey(keyType: string, base64: string): DecodedKey {
+  const key = `${keyType} ${base64}`;
+  const known = decodedKeys.get(key);
+  if (known !== undefined) return known;
+  const decoded = Object.freeze(decodeKey(keyType, base64));
+  if (decodedKeys.size >= DECODED_KEYS_KEPT) decodedKeys.clear();
+  decodedKeys.set(key, decoded);
+  return decoded;
+}
+
+function decodeKey(keyType: string, base64: string): DecodedKey {
   if (!BASE64.test(base64) || base64.length % 4 === 1) return { problem: 'p= is not valid base64' };
   const der = Buffer.from(base64, 'base64');
   if (der.length === 0) return { problem: 'p= decodes to nothing' };

@@ -20,6 +20,21 @@ export interface DnsClientOptions {
   cacheSize?: number | undefined;
   /** The clock of the health tracking (tests); default Date.now. */
   now?: (() => number) | undefined;
+  /**
+   * Questions whose answers are known to be large, asked with EDNS0 through
+   * the raw client (see createDnsClient); default: TXT under a `_domainkey`
+   * label (DKIM keys). `() => false` keeps every query on node:dns.
+   */
+  largeAnswer?: ((name: string, type: RRType) => boolean) | undefined;
+}
+
+/**
+ * DKIM keys (RFC 6376 §3.6.2.1: `<selector>._domainkey.<domain>` TXT): a
+ * 2048-bit RSA key is about 400 characters of base64, and with Microsoft's
+ * CNAME in the answer the reply passes 512 bytes.
+ */
+export function isDkimKeyQuestion(name: string, type: RRType): boolean {
+  return type === 'TXT' && name.includes('._domainkey.');
 }
 
 /** Deadline of one DNS attempt, in ms (`--timeout`). */
@@ -28,8 +43,15 @@ export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_RETRIES = 2;
 /** Holds every shared tree and the names of the ~256 domains in flight; bounded so memory stays flat in N. */
 export const DEFAULT_CACHE_SIZE = 10_000;
-/** Queries one c-ares channel sends before it is replaced (see createDnsClient). */
-const CHANNEL_QUERIES = 3;
+/**
+ * Answers a c-ares channel may record before it is replaced: c-ares 1.34
+ * (ares_metrics.c) forms a server's average latency from
+ * MIN_COUNT_FOR_AVERAGE = 3 recorded answers (NOERROR or NXDOMAIN); below
+ * that, a query's timeout is the configured one (see createDnsClient).
+ */
+const CHANNEL_ANSWERS = 2;
+/** Queries one channel sends at most (its UDP source port stays the same: RFC 5452 §9.2 wants it to change). */
+const CHANNEL_QUERIES = 32;
 /** Longest wait between two probes of a suspect server while another one answers. */
 const MAX_PROBE_INTERVAL_MS = 30_000;
 
@@ -44,8 +66,7 @@ interface Pool {
   server: string | null;
   /** As given, for messages. */
   label: string;
-  resolver: Resolver | null;
-  uses: number;
+  channel: Channel | null;
   lastReplyAt: number | null;
   suspect: boolean;
   probing: boolean;
@@ -61,6 +82,13 @@ interface Pool {
   lastAnswered: { name: string; type: RRType } | null;
   /** A health check is under way: one query it answered before, to tell a silent name from a silent server. */
   checking: boolean;
+}
+
+/** A c-ares channel (one Resolver) of a server: the queries it sent and the answers c-ares recorded on it. */
+interface Channel {
+  resolver: Resolver;
+  sent: number;
+  answered: number;
 }
 
 /** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null (a name is not an address). */
@@ -86,6 +114,12 @@ function unqueryable(name: string): boolean {
  * Each server's health is tracked (see health(), waitForServer()): a silent
  * server is skipped for the next one, and when none answers lookups fail fast.
  *
+ * node:dns sends no EDNS0 (c-ares in Node 20), so an answer over 512 bytes
+ * comes back truncated and is asked again over TCP: a second query and a TCP
+ * connection on both sides. The questions `largeAnswer` names (DKIM keys by
+ * default) go out through rawQuery with EDNS0 instead, with the same servers,
+ * deadlines, retries, health and cache (BENCHMARKS.md has the cost of both).
+ *
  * c-ares accepts a reply with QR=0 (a query, not a response: RFC 1035 4.1.1)
  * when its ID and question match; node:dns gives no way to see or refuse the
  * bit. rawQuery, which this client controls, drops such datagrams.
@@ -102,9 +136,14 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   // answers, times queries out at 5x their average with a 250 ms floor, far
   // below --timeout. A loaded event loop then turns slow answers into early
   // ETIMEOUTs and duplicate queries (7% extra at 2,000 domains, measured).
-  // A channel that has sent fewer than 3 queries uses the configured timeout,
-  // so each Resolver is retired after CHANNEL_QUERIES queries (about 23 µs to
-  // make a new one) and this client keeps the deadline it was given.
+  // A channel that has recorded fewer than 3 answers uses the configured
+  // timeout, so each Resolver is retired once it has recorded CHANNEL_ANSWERS
+  // (the timeout is fixed when a query is sent; a burst of queries sent
+  // together shares one channel), and this client keeps the deadline it was
+  // given. c-ares records an answer before its callback runs, and each
+  // callback's promise jobs run before the next answer is read, so the count
+  // here is never behind c-ares's. A new channel costs about 30 µs and a
+  // socket: a channel for every 3 queries was a fifth of the client's CPU.
   const resolverOptions = { timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs };
 
   let servers: { server: string; label: string }[];
@@ -119,24 +158,42 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   }
   const now = options.now ?? Date.now;
   const pools: Pool[] = (servers.length > 0 ? servers : [{ server: null, label: 'system default' }]).map(({ server, label }) => ({
-    server, label, resolver: null, uses: 0,
+    server, label, channel: null,
     lastReplyAt: null, suspect: false, probing: false, probeStartedAt: 0, probeAt: 0, freeProbe: false, backoffMs: timeoutMs, lastQuestion: null, lastAnswered: null, checking: false,
   }));
   const systemServers = (): string[] => new Resolver().getServers();
-  const resolverFor = (pool: Pool): Resolver => {
-    if (!pool.resolver || pool.uses >= CHANNEL_QUERIES) {
-      pool.resolver = new Resolver(resolverOptions);
-      if (pool.server !== null) pool.resolver.setServers([pool.server]);
-      pool.uses = 0;
+  const channelFor = (pool: Pool): Channel => {
+    let c = pool.channel;
+    if (!c || c.answered >= CHANNEL_ANSWERS || c.sent >= CHANNEL_QUERIES) {
+      const resolver = new Resolver(resolverOptions);
+      if (pool.server !== null) resolver.setServers([pool.server]);
+      c = pool.channel = { resolver, sent: 0, answered: 0 };
     }
-    pool.uses++;
-    return pool.resolver;
+    c.sent++;
+    return c;
+  };
+  const askChannel = (pool: Pool, name: string, type: RRType): Promise<unknown[]> => {
+    const c = channelFor(pool);
+    // What c-ares counts (ares_metrics_record): a reply with NOERROR (records or none) or NXDOMAIN.
+    const counted = (): void => void c.answered++;
+    return ask(c.resolver, name, type).then(
+      (rows) => {
+        counted();
+        return rows;
+      },
+      (err: unknown) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        if (code === 'ENOTFOUND' || code === 'ENODATA') counted();
+        throw err;
+      },
+    );
   };
   // A name node:dns would rewrite goes out byte for byte through rawQuery.
-  const rawAsk = (pool: Pool, name: string, type: RRType): Promise<unknown[]> => {
+  const largeAnswer = options.largeAnswer ?? isDkimKeyQuestion;
+  const rawAsk = (pool: Pool, name: string, type: RRType, edns: boolean): Promise<unknown[]> => {
     const server = pool.server ?? systemServers()[0];
     if (server === undefined) return Promise.reject(Object.assign(new Error('no DNS server'), { code: 'ECONNREFUSED' }));
-    return rawQuery(server, name, type, timeoutMs);
+    return rawQuery(server, name, type, timeoutMs, { edns });
   };
 
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
@@ -224,7 +281,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       pool.freeProbe = false;
     }
     silentSince ??= sentAt;
-    const rows = needsRawQuery(name) ? rawAsk(pool, name, type) : ask(resolverFor(pool), name, type);
+    const edns = largeAnswer(name, type);
+    const rows = edns || needsRawQuery(name) ? rawAsk(pool, name, type, edns) : askChannel(pool, name, type);
     const query = rows.then(
       (raw): Final => {
         const records = shape(type, raw);

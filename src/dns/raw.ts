@@ -21,6 +21,8 @@ export function needsRawQuery(name: string): boolean {
 }
 
 const MAX_UDP = 4096;
+/** The EDNS0 UDP payload size advertised (DNS Flag Day 2020: no IP fragmentation on common paths). */
+export const EDNS_UDP_SIZE = 1232;
 const MAX_CHASE = 16;
 
 class RawDnsError extends Error {
@@ -43,13 +45,17 @@ export function splitServer(server: string): { host: string; port: number } {
  * server, within `timeoutMs`. Resolves to records shaped as node:dns gives
  * them; rejects with the error codes node:dns uses (ENOTFOUND, ENODATA,
  * ESERVFAIL, EREFUSED, ETIMEOUT, ...) so classifyDnsError reads both paths.
+ * With `edns`, the query carries an OPT record (RFC 6891) offering
+ * EDNS_UDP_SIZE bytes over UDP.
  */
-export async function rawQuery(server: string, name: string, type: RRType, timeoutMs: number): Promise<unknown[]> {
+export async function rawQuery(server: string, name: string, type: RRType, timeoutMs: number, options: { edns?: boolean } = {}): Promise<unknown[]> {
   const query: packet.Packet = {
     type: 'query',
     id: randomInt(0, 65536),
     flags: packet.RECURSION_DESIRED,
     questions: [{ type, name, class: 'IN' }],
+    // EDNS0 (RFC 6891 §6.2.5): a reply up to EDNS_UDP_SIZE bytes comes over UDP, with no truncation and TCP retry.
+    ...(options.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0 } as packet.Answer] } : {}),
   };
   return readAnswer(await exchangeMessage(server, query, timeoutMs), name, type);
 }

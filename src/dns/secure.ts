@@ -3,7 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import * as packet from 'dns-packet';
 import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from './client.js';
 import { classifyDnsError } from './errors.js';
-import { exchangeMessage } from './raw.js';
+import { EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
 import type { DnskeyRecord, DsRecord, MxRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord } from './types.js';
 import { canonicalName } from '../domain/normalize.js';
 
@@ -41,8 +41,6 @@ import { canonicalName } from '../domain/normalize.js';
  * TypeError at once for a server that is not an address, as createDnsClient.
  */
 
-/** The EDNS0 UDP payload size advertised (DNS Flag Day 2020's recommendation). */
-export const EDNS_UDP_SIZE = 1232;
 /** Most records of one answer kept (a TLSA RRset holds a handful; a hostile one thousands over TCP). */
 export const MAX_SECURE_RECORDS = 64;
 const MAX_CHASE = 16;

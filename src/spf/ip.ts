@@ -12,8 +12,12 @@ export interface ClientIp extends MacroIp {
   reverseName: string;
 }
 
-/** Parses a client address; null when it is not one. Accepts upper case and mapped forms. */
+/** Parses a client address; null when it is not one. Accepts upper case and mapped forms. Results are shared and frozen (a batch checks the same sample addresses for every domain). */
 export function parseClientIp(input: string): ClientIp | null {
+  return cached(clientCache, input, () => readClientIp(input));
+}
+
+function readClientIp(input: string): ClientIp | null {
   const addr = parseAddress(input.trim());
   if (!addr) return null;
   if (addr.kind() === 'ipv4') {
@@ -60,6 +64,7 @@ export function parseIPv6(s: string): ipaddr.IPv6 {
 const ADDRESS_CACHE_SIZE = 4096;
 const v4Cache = new Map<string, ipaddr.IPv4 | null>();
 const v6Cache = new Map<string, ipaddr.IPv6 | null>();
+const clientCache = new Map<string, ClientIp | null>();
 
 function cached<T>(cache: Map<string, T | null>, key: string, parse: () => T | null): T | null {
   let v = cache.get(key);

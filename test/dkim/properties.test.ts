@@ -45,6 +45,18 @@ describe('DKIM properties', () => {
     }), { seed: SEED, numRuns: RUNS });
   });
 
+  it('a key decoded once is remembered: the same frozen facts for the same p=, whatever the key type', () => {
+    const p = (RECORDS.map((r) => /p=([A-Za-z0-9+/=]{200,})/.exec(r)?.[1]).find((x) => x !== undefined)) as string;
+    const first = decodeDkimPublicKey('rsa', p);
+    expect('bits' in first && first.bits).toBeGreaterThanOrEqual(1024);
+    expect(decodeDkimPublicKey('rsa', p)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    // Another key type is another question.
+    const ed = decodeDkimPublicKey('ed25519', p);
+    expect(ed).not.toBe(first);
+    expect('problem' in ed).toBe(true);
+  });
+
   it('random targets never make the target parser throw', () => {
     fc.assert(fc.property(fc.oneof(text(), mutated(['selector1-contoso-com._domainkey.contoso.onmicrosoft.com', 'selector2-contoso-com._domainkey.contoso.r-v1.dkim.mail.microsoft'])), (t) => {
       const p = parseDkimTarget(t);

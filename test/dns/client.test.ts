@@ -20,6 +20,8 @@ a.b.deep A 192.0.2.2
 big TXT ( "${'x'.repeat(250)}" "${'y'.repeat(250)}" "${'z'.repeat(250)}" )
 ptr.in NS ns1.dns.test.
 slow TXT "slow answer"
+sel._domainkey CNAME key.keys
+key.keys TXT ( "${'k'.repeat(250)}" "${'e'.repeat(250)}" "${'y'.repeat(100)}" )
 `;
 
 let server: TestDnsServer;
@@ -67,6 +69,42 @@ describe('DnsClient through node:dns against the loopback server', () => {
     const s = server.stats();
     expect(s.truncated).toBe(1);
     expect(s.tcpQueries).toBe(1);
+  });
+
+  it('asks a DKIM key with EDNS0, so an answer over 512 bytes comes in one UDP reply, through its CNAME', async () => {
+    const key = 'k'.repeat(250) + 'e'.repeat(250) + 'y'.repeat(100);
+    server.resetStats();
+    expect(await client().resolve('sel._domainkey.dns.test', 'TXT')).toEqual({ kind: 'records', records: [key] });
+    expect(server.stats()).toMatchObject({ udpQueries: 1, truncated: 0, tcpQueries: 0 });
+    // Without the rule, node:dns sends no EDNS0: truncated, then TCP.
+    server.resetStats();
+    const plain = createDnsClient({ servers: [server.server], timeoutMs: 1000, retries: 0, largeAnswer: () => false });
+    expect(await plain.resolve('sel._domainkey.dns.test', 'TXT')).toEqual({ kind: 'records', records: [key] });
+    expect(server.stats()).toMatchObject({ udpQueries: 1, truncated: 1, tcpQueries: 1 });
+  });
+
+  it('keeps the configured timeout on every query: no c-ares channel lives long enough to adapt its timer to fast answers', async () => {
+    // c-ares 1.34 times a query out at 5x the server's average latency (250 ms floor) once a
+    // channel has recorded 3 answers, checked whenever the channel reads a reply. After a run of
+    // fast answers, a 400 ms answer would time out early there while other replies come in, and
+    // be asked again; with a 1500 ms timeout it must come back from one query.
+    const c = createDnsClient({ servers: [server.server], timeoutMs: 1500, retries: 1 });
+    for (let i = 0; i < 8; i++) expect((await c.resolve(`f${i}.fast.dns.test`, 'A')).kind).toBe('nxdomain');
+    const slow = ['s1', 's2', 's3'].map((l) => `${l}.slow.dns.test`);
+    const busy = Array.from({ length: 16 }, (_, i) => `b${i}.busy.dns.test`);
+    for (const name of slow) server.setLatency(name, 400);
+    for (const name of busy) server.setLatency(name, 40);
+    server.resetStats();
+    try {
+      const answers = Promise.all(slow.map((name) => c.resolve(name, 'TXT')));
+      // Replies to read while the slow ones wait: 16 x 40 ms, one after the other.
+      for (const name of busy) expect((await c.resolve(name, 'A')).kind).toBe('nxdomain');
+      expect((await answers).map((a) => a.kind)).toEqual(['nxdomain', 'nxdomain', 'nxdomain']);
+      expect(server.stats().udpQueries).toBe(slow.length + busy.length);
+      expect(c.stats().tempfails).toBe(0);
+    } finally {
+      for (const name of [...slow, ...busy]) server.setLatency(name, null);
+    }
   });
 
   it('maps timeout, SERVFAIL and REFUSED to tempfail and retries each', async () => {
