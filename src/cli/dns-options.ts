@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createDnsClient, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from '../dns/client.js';
 import type { DnsClient } from '../dns/types.js';
+import { QUERIES_PER_DOMAIN } from '../dns/window.js';
 import { isDkimSelector } from '../dkim/selector.js';
 import { normalizeTenant } from '../m365/tenant.js';
 import { positiveInt } from './common.js';
@@ -11,6 +12,8 @@ export interface DnsCliOptions {
   timeout?: number;
   retries?: number;
   qps?: number;
+  /** batch: domains at once; each server's window of queries in flight is capped at this x QUERIES_PER_DOMAIN. */
+  concurrency?: number;
 }
 
 /** Upper bounds of the numeric options: beyond them a value is a typo, not a wish. */
@@ -32,7 +35,10 @@ export function addDnsOptions(cmd: Command): Command {
 }
 
 export function dnsClientFromOptions(opts: DnsCliOptions): DnsClient {
-  return createDnsClient({ servers: opts.dnsServer, timeoutMs: opts.timeout, retries: opts.retries, qps: opts.qps });
+  return createDnsClient({
+    servers: opts.dnsServer, timeoutMs: opts.timeout, retries: opts.retries, qps: opts.qps,
+    ...(opts.concurrency !== undefined ? { maxInFlight: opts.concurrency * QUERIES_PER_DOMAIN } : {}),
+  });
 }
 
 /** For the audit trail: the servers the client asks (the system's without --dns-server) and the deadline and retries in effect. */

@@ -42,7 +42,7 @@ export function transportFromOptions(opts: DnsCliOptions & TransportCliOptions, 
   const servers = dns.servers?.() ?? [];
   // A resolver the main client holds suspect (a query to it timed out unanswered) is not asked by the secure client either.
   const suspect = (server: string): boolean => dns.health?.().servers.some((s) => s.server === server && s.state === 'suspect') ?? false;
-  const secure = createSecureDnsClient({ servers: servers.length > 0 ? servers : undefined, timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS, retries: opts.retries ?? DEFAULT_RETRIES, skip: suspect });
+  const secure = createSecureDnsClient({ servers: servers.length > 0 ? servers : undefined, timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS, retries: opts.retries ?? DEFAULT_RETRIES, skip: suspect, gate: (server) => dns.slot?.(server) ?? null });
   const https = createHttpsClient({ ...(ca !== undefined ? { ca } : {}), ...(route ? { route } : {}) });
   return { secure, https };
 }

@@ -2,6 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { classifyDnsError, isServerReply } from './errors.js';
 import { needsRawQuery, rawQuery } from './raw.js';
+import { createQueryWindow, type QueryWindow, type QuerySlot } from './window.js';
 import type { DnsAnswer, DnsClient, DnsHealth, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
 import { formatHostPort, parseHostPort } from '../domain/host-port.js';
 import { canonicalName } from '../domain/normalize.js';
@@ -26,7 +27,16 @@ export interface DnsClientOptions {
    * label (DKIM keys). `() => false` keeps every query on node:dns.
    */
   largeAnswer?: ((name: string, type: RRType) => boolean) | undefined;
+  /**
+   * Ceiling of each server's adaptive window of queries in flight
+   * (window.ts); `batch` gives `--concurrency` x QUERIES_PER_DOMAIN.
+   * Default DEFAULT_MAX_IN_FLIGHT.
+   */
+  maxInFlight?: number | undefined;
 }
+
+/** The ceiling of a server's window of queries in flight when none is given. */
+export const DEFAULT_MAX_IN_FLIGHT = 2048;
 
 /**
  * DKIM keys (RFC 6376 §3.6.2.1: `<selector>._domainkey.<domain>` TXT): a
@@ -67,6 +77,8 @@ interface Pool {
   /** As given, for messages. */
   label: string;
   channel: Channel | null;
+  /** How many of this client's lookups it gets at once (window.ts). */
+  window: QueryWindow;
   lastReplyAt: number | null;
   suspect: boolean;
   probing: boolean;
@@ -132,6 +144,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
   const cacheSize = Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE);
+  const maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   // c-ares (1.34 in Node 20) keeps per-server latency metrics and, after 3
   // answers, times queries out at 5x their average with a 250 ms floor, far
   // below --timeout. A loaded event loop then turns slow answers into early
@@ -158,7 +171,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   }
   const now = options.now ?? Date.now;
   const pools: Pool[] = (servers.length > 0 ? servers : [{ server: null, label: 'system default' }]).map(({ server, label }) => ({
-    server, label, channel: null,
+    server, label, channel: null, window: createQueryWindow({ max: maxInFlight }),
     lastReplyAt: null, suspect: false, probing: false, probeStartedAt: 0, probeAt: 0, freeProbe: false, backoffMs: timeoutMs, lastQuestion: null, lastAnswered: null, checking: false,
   }));
   const systemServers = (): string[] => new Resolver().getServers();
@@ -271,6 +284,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   }
 
   async function attempt(pool: Pool, name: string, type: RRType, mode: AttemptMode): Promise<Final> {
+    // A lookup waits for room in the server's window; probes and health checks (one at a time) do not.
+    const slot = mode === 'lookup' ? await pool.window.acquire() : null;
     const sentAt = now();
     const probe = mode === 'probe';
     stats.queries++;
@@ -298,12 +313,14 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     const deadline = new Promise<Final>((resolve) => {
       timer = setTimeout(() => resolve({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' }), timeoutMs);
     });
+    let answer: Final | null = null;
     try {
-      const answer = await Promise.race([query, deadline]);
+      answer = await Promise.race([query, deadline]);
       if (!isServerReply(answer)) noteSilence(pool, sentAt, mode);
       return answer;
     } finally {
       clearTimeout(timer);
+      slot?.(answer === null ? 'other' : isServerReply(answer) ? 'answer' : answer.kind === 'tempfail' && answer.reason === 'timeout' ? 'timeout' : 'other');
       if (mode === 'health') pool.checking = false;
       if (probe) {
         pool.probing = false;
@@ -384,6 +401,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     }),
     waitForServer,
     servers: () => servers.map((s) => s.label),
+    slot: (label: string): QuerySlot | Promise<QuerySlot> | null => pools.find((p) => p.label === label)?.window.acquire() ?? null,
+    windows: () => pools.map((p) => ({ server: p.label, ...p.window.state() })),
   };
 }
 

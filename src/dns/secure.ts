@@ -4,6 +4,7 @@ import * as packet from 'dns-packet';
 import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from './client.js';
 import { classifyDnsError } from './errors.js';
 import { EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
+import type { QuerySlot } from './window.js';
 import type { DnskeyRecord, DsRecord, MxRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord } from './types.js';
 import { canonicalName } from '../domain/normalize.js';
 
@@ -62,6 +63,12 @@ export interface SecureDnsClientOptions {
    * resolver costs the secure lookups one timeout, not one per attempt.
    */
   skip?: ((server: string) => boolean) | undefined;
+  /**
+   * A slot in the main client's window of queries in flight to the server
+   * (DnsClient#slot, by label), so that both clients together slow down for
+   * a resolver that falls behind; null or absent: no window.
+   */
+  gate?: ((server: string) => QuerySlot | Promise<QuerySlot> | null) | undefined;
 }
 
 type Answer = SecureAnswer<unknown>;
@@ -97,8 +104,10 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
       const index = (preferred + i) % servers.length;
       const { server, label } = servers[index] as { server: string; label: string };
       if (options.skip?.(label)) continue;
+      const slot = await (options.gate?.(label) ?? null);
       stats.queries++;
       last = await ask(server, name, type, cd, timeoutMs, () => void stats.tcp++);
+      slot?.(last.kind !== 'tempfail' ? 'answer' : last.reason === 'timeout' ? 'timeout' : 'other');
       if (last.kind !== 'tempfail') {
         preferred = index;
         return last;

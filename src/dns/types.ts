@@ -1,3 +1,6 @@
+import type { QuerySlot, QueryWindowState } from './window.js';
+
+export type { QuerySlot, QueryWindowState };
 /**
  * Typed DNS answers. Every lookup result is one of four kinds, kept apart:
  * records, NXDOMAIN (the name does not exist), NODATA (the name exists but has
@@ -89,6 +92,14 @@ export interface DnsClient {
   waitForServer?(signal?: AbortSignal): Promise<'alive' | 'dead' | 'aborted'>;
   /** The resolvers this client asks, as ADDR[:PORT] (for the run's audit trail); empty when none (an in-memory table). */
   servers?(): string[];
+  /**
+   * A slot in the adaptive window of queries in flight to `server` (a label
+   * from servers()), for another client asking the same server (the secure
+   * client); null for a server this client does not know.
+   */
+  slot?(server: string): QuerySlot | Promise<QuerySlot> | null;
+  /** Each server's window (src/dns/window.ts), for --stats. */
+  windows?(): ({ server: string } & QueryWindowState)[];
 }
 
 export interface DnsQueryRef {

@@ -44,6 +44,12 @@ export interface DnsServerOptions {
   dropRate?: number;
   /** Seed of the drop decisions. */
   seed?: number;
+  /**
+   * A resolver that falls behind: at most this many UDP answers waiting
+   * (their latency not yet over); a query that comes while that many wait is
+   * dropped (counted in `dropped`), as by a full receive queue. Default: no bound.
+   */
+  maxPending?: number;
   host?: '127.0.0.1' | '::1';
   /** UDP and TCP port (default 0: a free one). A fixed port that is taken rejects with the socket's error (EADDRINUSE, EACCES). */
   port?: number;
@@ -215,6 +221,8 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
     timers.add(t);
   }
 
+  const maxPending = options.maxPending ?? Infinity;
+  let pending = 0;
   const onMessage = (udp: Socket, msg: Buffer, rinfo: RemoteInfo): void => {
     let query: packet.Packet;
     try {
@@ -222,12 +230,17 @@ export async function startDnsServer(options: DnsServerOptions = {}): Promise<Te
     } catch {
       return;
     }
-    if (dropRate > 0 && rng() < dropRate) {
+    if ((dropRate > 0 && rng() < dropRate) || pending >= maxPending) {
       stats.dropped++;
       return;
     }
     const out = answer(query, 'udp');
-    if (out) later(delayFor(query), () => udp.send(out, rinfo.port, rinfo.address, () => undefined));
+    if (!out) return;
+    pending++;
+    later(delayFor(query), () => {
+      pending--;
+      udp.send(out, rinfo.port, rinfo.address, () => undefined);
+    });
   };
   const makeUdp = (): Socket => {
     // Bursts of a 256-wide batch overflow the default 208 KiB receive buffer

@@ -1,3 +1,4 @@
+import type { DnsClient } from '../../dns/types.js';
 import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node:fs';
 import { access, constants, readlink, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
@@ -146,7 +147,7 @@ export function batchCommand(run: CliRun): Command {
         if (opts.stats) {
           const s = dns.stats();
           const secs = (Date.now() - started) / 1000;
-          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB\n`);
+          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB${windowStats(dns)}\n`);
         }
         if (result.internalErrors > 0) {
           warn(run, `${plural(result.internalErrors, 'row')} failed inside m365audit (see their notes)`);
@@ -303,4 +304,11 @@ function progressBar(io: CliIo, opts: BatchOptions, file: string): cliProgress.S
     })().catch(() => undefined);
   }
   return bar;
+}
+
+/** The --stats words for the servers' windows of queries in flight (src/dns/window.ts): the largest, and how often each was halved for a server that fell behind. */
+function windowStats(dns: DnsClient): string {
+  const w = dns.windows?.() ?? [];
+  if (w.length === 0) return '';
+  return `; DNS window ${w.map((x) => `${x.server} peak ${x.peak}${x.cuts > 0 ? `, halved ${plural(x.cuts, 'time')}` : ''}`).join('; ')}`;
 }
