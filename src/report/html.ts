@@ -2,6 +2,7 @@ import { MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS } from '../spf/budget.js';
 import type { DomainReport } from '../audit/audit.js';
 import { CATALOG, isFindingCode, type Finding } from '../findings/catalog.js';
 import type { ProbeResult } from '../smtp/types.js';
+import { tlsaAcronyms } from '../transport/tlsa.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo } from './run.js';
@@ -83,6 +84,7 @@ dt { font-weight: 600; color: var(--muted); } dd { margin: 0; min-width: 0; }
 ul.tree, ul.tree ul { list-style: none; margin: 0; padding-left: 1.25rem; border-left: 1px dashed var(--line); }
 ul.tree { padding-left: .5rem; }
 ul.tree li { margin: .2rem 0; }
+ul.policy { list-style: none; margin: .2rem 0; padding-left: .5rem; border-left: 3px solid var(--line); }
 .lookups { color: var(--muted); font-size: .9em; white-space: nowrap; }
 footer { margin-top: 2rem; color: var(--muted); font-size: .9em; }
 @page { size: A4 landscape; margin: 10mm; }
@@ -257,7 +259,10 @@ function renderCard(r: DomainReport, i: number): string {
   lines.push(findings.length === 0 ? '<p class="none">No findings.</p>' : `<ul class="findings">\n${findings.map(renderFinding).join('\n')}\n</ul>`);
   const notes = strs(r.notes);
   if (notes.length > 0) lines.push('<h4>Notes</h4>', `<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`);
-  const records = [renderMx(r.mx), renderSpf(r.spf), renderDkim(r.dkim), renderDmarc(r.dmarc), renderAutodiscover(r.autodiscover), renderVerification(r.verification)].filter((x) => x !== '');
+  const records = [
+    renderMx(r.mx), renderSpf(r.spf), renderDkim(r.dkim), renderDmarc(r.dmarc), renderAutodiscover(r.autodiscover), renderVerification(r.verification),
+    renderMtaSts(r), renderTlsRpt(r), renderDnssec(r), renderDane(r),
+  ].filter((x) => x !== '');
   if (records.length > 0) lines.push(...records);
   if (isObj(r.meta) && Object.keys(r.meta).length > 0) lines.push('<h4>Input columns</h4>', renderFacts(r.meta, 0));
   if (r.mxProbe) lines.push(renderProbe(r.mxProbe, 'h4', 'SMTP probe of the MX host'));
@@ -440,6 +445,233 @@ function renderVerification(section: unknown): string {
   const facts = [`<dt>MS= records</dt><dd>${records.length > 0 ? records.map((r) => `<code>${escapeHtml(r)}</code>`).join(' ') : 'none'}</dd>`];
   if (msoid) facts.push(`<dt>msoid CNAME</dt><dd><code>${escapeHtml(msoid)}</code></dd>`);
   return [areaHead('verification', section), `<dl class="facts">${facts.join('')}</dl>`, renderFacts(section, 0, ['status', 'records', 'msoid'])].join('\n');
+}
+
+// ---- the transport areas (MTA-STS, TLS-RPT, DNSSEC, DANE) ------------------------------
+
+/** A transport area's heading with the table's own words ("off", "testing", "TLSA matches"): off is not a pass. */
+function transportHead(r: DomainReport, area: 'mtaSts' | 'tlsRpt' | 'dnssec' | 'dane'): string {
+  return `<h4>${AREA_LABEL[area]} ${statusCell(areaCell(r, area))}</h4>`;
+}
+
+/** `… and 3 more` when a capped list (src/util/caps.ts) kept fewer than its total. */
+function more(shown: number, total: unknown): string {
+  const t = num(total);
+  return t !== null && t > shown ? ` <span class="muted">… and ${t - shown} more</span>` : '';
+}
+
+/** `<code>a</code> <code>b</code>`, or `none`. */
+function codes(items: readonly string[]): string {
+  return items.length > 0 ? items.map((x) => `<code>${escapeHtml(x)}</code>`).join(' ') : 'none';
+}
+
+/** true / false / null as words; anything else (a saved run) as unknown. */
+function yesNo(v: unknown, yes: string, no: string, unknown: string): string {
+  return v === true ? yes : v === false ? no : unknown;
+}
+
+const MTA_STS_STATE: Readonly<Record<string, string>> = {
+  absent: 'no record: MTA-STS is off',
+  invalid: 'a record senders ignore',
+  unavailable: 'the policy cannot be fetched',
+  'policy-invalid': 'the policy does not parse',
+  enforce: 'mode enforce',
+  testing: 'mode testing',
+  none: 'mode none',
+  unknown: 'unknown',
+};
+
+/** RFC 8461 §3.3: how the policy fetch ended. */
+const MTA_STS_FETCH: Readonly<Record<string, string>> = {
+  ok: 'fetched',
+  refused: 'connection refused',
+  unreachable: 'host unreachable',
+  timeout: 'no answer within the deadline',
+  tls: 'TLS failed: the certificate does not verify for the host',
+  'too-large': 'larger than the 64 KiB a sender reads',
+  redirect: 'a redirect, which senders do not follow',
+  status: 'an HTTP status other than 200',
+  'content-type': 'not text/plain',
+  protocol: 'not an HTTP answer',
+};
+
+/**
+ * MTA-STS (RFC 8461): the `_mta-sts` records, then the policy: where it was
+ * fetched from and how that ended (§3.3), its mode, max_age and `mx`
+ * patterns (§3.2), each live MX host with the pattern that covers it (§4.1),
+ * and the lines as served. Policy text comes from a web server: escaped.
+ */
+function renderMtaSts(r: DomainReport): string {
+  const section: unknown = r.mtaSts;
+  if (!isObj(section)) return '';
+  const lines = [transportHead(r, 'mtaSts')];
+  const records = strs(section.records);
+  if (records.length > 0 || section.state !== 'unknown') lines.push(records.length === 0 ? '<p>No MTA-STS record.</p>' : `${records.map((x) => `<p><code>${escapeHtml(x)}</code></p>`).join('\n')}${more(records.length, section.recordsTotal)}`);
+  const facts: string[] = [];
+  const state = str(section.state);
+  if (state) facts.push(`<dt>State</dt><dd>${escapeHtml(MTA_STS_STATE[state] ?? state)}</dd>`);
+  if (str(section.id)) facts.push(`<dt>Policy id</dt><dd><code>${escapeHtml(section.id)}</code></dd>`);
+  if (str(section.reason)) facts.push(`<dt>Reason</dt><dd>${escapeHtml(section.reason)}</dd>`);
+  const policy = isObj(section.policy) ? section.policy : null;
+  if (policy) {
+    const fetch = str(policy.fetch);
+    const answer = [
+      num(policy.httpStatus) !== null ? `HTTP ${escapeHtml(policy.httpStatus)}` : '',
+      str(policy.contentType) ? `<code>${escapeHtml(policy.contentType)}</code>` : '',
+      num(policy.bytes) !== null ? plural(num(policy.bytes) as number, 'byte') : '',
+      str(policy.location) ? `Location <code>${escapeHtml(policy.location)}</code>` : '',
+    ].filter((x) => x !== '');
+    facts.push(`<dt>Policy URL</dt><dd><code>${escapeHtml(policy.url)}</code></dd>`);
+    facts.push(`<dt>Fetch</dt><dd>${statusCell({ status: fetch === 'ok' ? 'pass' : 'fail', text: fetch ? (MTA_STS_FETCH[fetch] ?? fetch) : 'unknown' })}${answer.length > 0 ? ` (${answer.join(', ')})` : ''}</dd>`);
+    // The state says the mode already once the policy parsed (state: testing); a policy that did not parse has none.
+    if (str(policy.mode) && policy.mode !== state) facts.push(`<dt>Mode</dt><dd><code>${escapeHtml(policy.mode)}</code></dd>`);
+    const maxAge = num(policy.maxAge);
+    if (maxAge !== null) facts.push(`<dt>max_age</dt><dd>${maxAge} seconds${maxAge > 0 && maxAge % 86_400 === 0 ? ` (${plural(maxAge / 86_400, 'day')})` : ''}</dd>`);
+    const mx = strs(policy.mx);
+    if (mx.length > 0 || num(policy.mxTotal) !== null) facts.push(`<dt>mx patterns</dt><dd>${codes(mx)}${more(mx.length, policy.mxTotal)}</dd>`);
+  }
+  if (facts.length > 0) lines.push(`<dl class="facts">${facts.join('')}</dl>`);
+  const matches = policy && Array.isArray(policy.matches) ? policy.matches.filter(isObj) : [];
+  if (matches.length > 0) {
+    lines.push(
+      '<table class="mta-sts"><thead><tr><th scope="col">Live MX host</th><th scope="col">Policy pattern</th></tr></thead><tbody>',
+      ...matches.map((m) => {
+        const pattern = str(m.pattern);
+        return `<tr><td><code>${escapeHtml(m.host)}</code></td><td>${pattern ? `${statusCell({ status: 'pass', text: 'covered by' })} <code>${escapeHtml(pattern)}</code>` : statusCell({ status: 'fail', text: 'no pattern covers it' })}</td></tr>`;
+      }),
+      '</tbody></table>',
+    );
+    const hidden = more(matches.length, policy?.matchesTotal);
+    if (hidden) lines.push(`<p>${hidden}</p>`);
+  }
+  const served = policy ? strs(policy.lines) : [];
+  if (served.length > 0) {
+    lines.push(`<p class="muted">The policy as served${num(policy?.linesTotal) !== null ? ` (${plural(num(policy?.linesTotal) as number, 'line')})` : ''}:</p>`, `<ul class="policy">${served.map((l) => `<li><code>${escapeHtml(l)}</code></li>`).join('')}</ul>${more(served.length, policy?.linesTotal)}`);
+  }
+  lines.push(renderFacts(section, 0, ['status', 'state', 'records', 'recordsTotal', 'id', 'policy', 'reason']));
+  if (policy) lines.push(renderFacts(policy, 0, ['url', 'fetch', 'httpStatus', 'contentType', 'location', 'bytes', 'lines', 'linesTotal', 'mode', 'maxAge', 'mx', 'mxTotal', 'matches', 'matchesTotal']));
+  return lines.filter((x) => x !== '').join('\n');
+}
+
+/** TLS-RPT (RFC 8460 §3): the `_smtp._tls` records and each rua destination, usable or why not. */
+function renderTlsRpt(r: DomainReport): string {
+  const section: unknown = r.tlsRpt;
+  if (!isObj(section)) return '';
+  const lines = [transportHead(r, 'tlsRpt')];
+  const records = strs(section.records);
+  if (records.length > 0 || section.state !== 'unknown') lines.push(records.length === 0 ? '<p>No TLS-RPT record.</p>' : `${records.map((x) => `<p><code>${escapeHtml(x)}</code></p>`).join('\n')}${more(records.length, section.recordsTotal)}`);
+  const rua = Array.isArray(section.rua) ? section.rua.filter(isObj) : [];
+  if (rua.length > 0) {
+    lines.push(
+      '<table class="tls-rpt"><thead><tr><th scope="col">Reports to (rua)</th><th scope="col">Scheme</th><th scope="col">Usable</th></tr></thead><tbody>',
+      ...rua.map((u) => {
+        const problem = str(u.problem);
+        const usable = u.valid === true ? statusCell({ status: 'pass', text: 'yes' }) : statusCell({ status: 'fail', text: `no${problem ? `: ${problem}` : ''}` });
+        return `<tr><td><code>${escapeHtml(u.uri)}</code></td><td>${str(u.scheme) ? escapeHtml(u.scheme) : 'none'}</td><td>${usable}</td></tr>`;
+      }),
+      '</tbody></table>',
+    );
+    const hidden = more(rua.length, section.ruaTotal);
+    if (hidden) lines.push(`<p>${hidden}</p>`);
+  }
+  lines.push(renderFacts(section, 0, ['status', 'state', 'records', 'recordsTotal', 'rua', 'ruaTotal']));
+  return lines.filter((x) => x !== '').join('\n');
+}
+
+const DNSSEC_STATE: Readonly<Record<string, string>> = {
+  validated: 'validated: the resolver set the AD bit on the MX answer',
+  signed: 'signed, not validated: RRSIGs came with the MX answer, the resolver did not set AD',
+  unsigned: 'unsigned: no RRSIG came with the MX answer',
+  bogus: 'bogus: the resolver fails the signatures (SERVFAIL unless checking is disabled)',
+  unknown: 'unknown',
+};
+
+/**
+ * DNSSEC as DNS can tell it (src/transport/dnssec.ts): the state, the AD
+ * bit, RRSIGs and DS behind it, and what the answers say of the resolver
+ * (validated means only what a validating resolver asserts: AD, RFC 4035 §3.2.3).
+ */
+function renderDnssec(r: DomainReport): string {
+  const section: unknown = r.dnssec;
+  if (!isObj(section)) return '';
+  const facts: string[] = [];
+  const state = str(section.state);
+  if (state) facts.push(`<dt>State</dt><dd>${escapeHtml(DNSSEC_STATE[state] ?? state)}</dd>`);
+  if (str(section.domain)) facts.push(`<dt>Asked</dt><dd><code>${escapeHtml(section.domain)}</code> MX, with the DO bit</dd>`);
+  if ('ad' in section) facts.push(`<dt>AD bit</dt><dd>${yesNo(section.ad, 'set', 'not set', 'no answer')}</dd>`);
+  if ('rrsigs' in section) facts.push(`<dt>RRSIGs</dt><dd>${yesNo(section.rrsigs, 'present', 'none', 'no answer')}</dd>`);
+  if ('ds' in section) facts.push(`<dt>DS at the parent</dt><dd>${yesNo(section.ds, 'present', 'none (an island of trust)', 'not asked')}</dd>`);
+  if ('resolverValidates' in section) facts.push(`<dt>Resolver</dt><dd>${yesNo(section.resolverValidates, 'validates', 'does not validate (it passes signatures on and never sets AD)', 'cannot tell from this domain (an unsigned answer looks the same either way)')}</dd>`);
+  if (str(section.reason)) facts.push(`<dt>Note</dt><dd>${escapeHtml(section.reason)}</dd>`);
+  // `queries` counts this check's lookups: the run's trail, not a fact of the domain.
+  return [transportHead(r, 'dnssec'), `<dl class="facts">${facts.join('')}</dl>`, renderFacts(section, 0, ['status', 'state', 'domain', 'ad', 'rrsigs', 'ds', 'resolverValidates', 'reason', 'queries'])].filter((x) => x !== '').join('\n');
+}
+
+const TLSA_LOOKUP: Readonly<Record<string, string>> = {
+  validated: 'validated (AD)',
+  unvalidated: 'not validated by the resolver',
+  insecure: 'in an unsigned zone: senders ignore it',
+  none: 'no TLSA',
+  bogus: 'bogus',
+  failed: 'lookup failed',
+  'not-asked': 'not asked',
+};
+
+/** RFC 7672 §3.1 and RFC 6698 §2.1: why SMTP cannot use a TLSA record. */
+const TLSA_PROBLEM: Readonly<Record<string, string>> = {
+  'pkix-usage': 'PKIX usage: not for SMTP (RFC 7672 §3.1.3)',
+  'unknown-usage': 'unknown usage',
+  'unknown-selector': 'unknown selector',
+  'unknown-matching-type': 'unknown matching type',
+  'bad-digest-length': 'digest of the wrong length',
+};
+
+const DANE_FORM: Readonly<Record<string, string>> = { 'mx-microsoft': 'Microsoft 365, mx.microsoft (DNSSEC)', legacy: 'Microsoft 365, mail.protection.outlook.com' };
+
+/**
+ * DANE (RFC 7672): whether it can apply (a validated MX answer, §2.2.1), and
+ * per MX host the TLSA records at `_25._tcp.<host>` with their RFC 7218
+ * acronyms and usability, and the match against the chain the host
+ * presented (with --probe-mx).
+ */
+function renderDane(r: DomainReport): string {
+  const section: unknown = r.dane;
+  if (!isObj(section)) return '';
+  const lines = [transportHead(r, 'dane')];
+  const facts = [`<dt>MX answer</dt><dd>${yesNo(section.mxSecure, 'validated: DANE applies (RFC 7672 §2.2.1)', 'not validated: senders do not use DANE for it', 'cannot tell (no validating resolver)')}</dd>`];
+  if (str(section.reason)) facts.push(`<dt>Reason</dt><dd>${escapeHtml(section.reason)}</dd>`);
+  lines.push(`<dl class="facts">${facts.join('')}</dl>`);
+  const hosts = Array.isArray(section.hosts) ? section.hosts.filter(isObj) : [];
+  if (hosts.length > 0) {
+    lines.push(
+      '<table class="dane"><thead><tr><th scope="col">MX host</th><th scope="col">TLSA lookup</th><th scope="col">TLSA records</th><th scope="col">Chain presented</th></tr></thead><tbody>',
+      ...hosts.map((h) => {
+        const form = str(h.microsoft);
+        const tlsa = str(h.tlsa);
+        const records = Array.isArray(h.records) ? h.records.filter(isObj) : [];
+        const usable = num(h.usable);
+        const recordCell = records.length === 0 ? 'none' : `<ul>${records.map((x) => {
+          const problem = str(x.problem);
+          return `<li><code>${escapeHtml([x.usage, x.selector, x.matchingType, x.data].map((v) => String(v ?? '?')).join(' '))}</code> ${escapeHtml(x.acronyms)} ${problem ? statusCell({ status: 'fail', text: TLSA_PROBLEM[problem] ?? problem }) : statusCell({ status: 'pass', text: 'usable' })}</li>`;
+        }).join('')}</ul>${more(records.length, h.recordsTotal)}${usable !== null ? `<p>${plural(usable, 'usable record')}</p>` : ''}`;
+        const chain = str(h.chain);
+        const m = isObj(h.matched) ? h.matched : null;
+        const where = m && num(m.depth) !== null ? ` at depth ${num(m.depth) as number}${num(m.depth) === 0 ? ' (the host\u2019s own certificate)' : ''}` : '';
+        const by = m && num(m.usage) !== null && num(m.selector) !== null && num(m.matchingType) !== null
+          ? ` by ${escapeHtml(tlsaAcronyms({ usage: num(m.usage) as number, selector: num(m.selector) as number, matchingType: num(m.matchingType) as number, data: '' }))}`
+          : '';
+        const chainCell = chain === 'match' ? `${statusCell({ status: 'pass', text: 'matches' })}${by}${where}`
+          : chain === 'mismatch' ? statusCell({ status: 'fail', text: 'no usable record matches it' })
+            : tlsa === 'validated' && usable !== null && usable > 0 ? '<span class="muted">not checked (--probe-mx matches it)</span>' : '–';
+        return `<tr><td><code>${escapeHtml(h.host)}</code>${form ? `<p class="muted">${escapeHtml(DANE_FORM[form] ?? form)}</p>` : ''}<p class="muted">TLSA at <code>${escapeHtml(h.tlsaName)}</code></p></td><td>${escapeHtml(tlsa ? (TLSA_LOOKUP[tlsa] ?? tlsa) : 'unknown')}</td><td>${recordCell}</td><td>${chainCell}</td></tr>`;
+      }),
+      '</tbody></table>',
+    );
+    const hidden = more(hosts.length, section.hostsTotal);
+    if (hidden) lines.push(`<p>${hidden}</p>`);
+  }
+  lines.push(renderFacts(section, 0, ['status', 'mxSecure', 'hosts', 'hostsTotal', 'reason', 'queries']));
+  return lines.filter((x) => x !== '').join('\n');
 }
 
 // ---- SMTP probe --------------------------------------------------------------------------

@@ -30,10 +30,15 @@ const client = (server: string): ReturnType<typeof createDnsClient> => createDns
 describe('m365audit sandbox', () => {
   it('serves the folder and the Microsoft stand-ins on 127.0.0.1, prints the flag to use, and stops on Ctrl-C with exit 0', async () => {
     const { run, server, out } = await started(['--zones', `${FIXTURES}demo`]);
-    expect(out.split('\n').filter(Boolean)).toEqual([
+    const lines = out.split('\n').filter(Boolean);
+    // The demo folder has an MTA-STS policy (fixtures/demo/mta-sts/): the policy host's line, and the try line for its domain (test/cli/sandbox-mta-sts.test.ts).
+    const policy = /^mta-sts: 127\.0\.0\.1:(\d+), an MTA-STS policy host \(HTTPS\) for fabrikam\.example: --mta-sts-host 127\.0\.0\.1:\1 --tls-ca (\S+)$/.exec(lines[1] ?? '');
+    expect(policy).not.toBeNull();
+    expect(lines).toEqual([
       `dns: ${server} (UDP and TCP), 3 zones from ${FIXTURES}demo and 7 Microsoft stand-in zones: --dns-server ${server}`,
+      lines[1],
       'zones: contoso.example, fabrikam.example, tailspin.example',
-      `try: m365audit check contoso.example --dns-server ${server} --no-probe`,
+      `try: m365audit check fabrikam.example --dns-server ${server} --mta-sts-host 127.0.0.1:${policy?.[1]} --tls-ca ${policy?.[2]} --no-probe`,
       SANDBOX_READY,
     ]);
     const dns = client(server);
@@ -49,7 +54,7 @@ describe('m365audit sandbox', () => {
     run.interrupt();
     const r = await run.done;
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^m365audit: sandbox stopped after \d+ DNS queries\n$/);
+    expect(r.stderr).toMatch(/^m365audit: sandbox stopped after \d+ DNS queries, 0 policy requests\n$/);
     // Closed: nothing answers there any more.
     expect(await createDnsClient({ servers: [server], timeoutMs: 200, retries: 0 }).resolve('contoso.example', 'MX')).toMatchObject({ kind: 'tempfail' });
   });

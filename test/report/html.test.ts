@@ -108,6 +108,26 @@ function richReport(): DomainReport {
   };
 }
 
+/** The four transport sections with `s` in every text field a check fills from DNS or HTTP (src/transport/*), and capped lists. */
+function hostileTransport(s: string): Pick<DomainReport, 'mtaSts' | 'tlsRpt' | 'dnssec' | 'dane'> {
+  const sections = {
+    mtaSts: {
+      status: 'fail', state: 'enforce', records: [`v=STSv1; id=${s}`], recordsTotal: 1, id: s, reason: s,
+      policy: {
+        url: s, fetch: 'redirect', httpStatus: 301, contentType: s, location: s, bytes: 10, lines: [`mx: ${s}`], linesTotal: 20,
+        mode: 'enforce', maxAge: 604800, mx: [s], mxTotal: 1, matches: [{ host: s, pattern: null }, { host: 'a.example', pattern: s }], matchesTotal: 2,
+      },
+    },
+    tlsRpt: { status: 'warn', state: 'invalid', records: [`v=TLSRPTv1; rua=${s}`], recordsTotal: 1, rua: [{ uri: `mailto:${s}`, scheme: s, wellFormed: false, valid: false, problem: s }], ruaTotal: 1 },
+    dnssec: { status: 'warn', state: 'signed', domain: s, ad: false, rrsigs: true, ds: true, resolverValidates: false, reason: s, queries: 2 },
+    dane: {
+      status: 'fail', mxSecure: true, reason: s, queries: 1, hostsTotal: 1,
+      hosts: [{ host: s, microsoft: 'mx-microsoft', tlsaName: s, tlsa: 'validated', records: [{ usage: 3, selector: 1, matchingType: 1, data: s, acronyms: s, problem: null }], recordsTotal: 1, usable: 1, chain: 'mismatch', matched: null }],
+    },
+  };
+  return sections as unknown as Pick<DomainReport, 'mtaSts' | 'tlsRpt' | 'dnssec' | 'dane'>;
+}
+
 const hostile = HOSTILE_STRINGS.map((_, i) => hostileReport(i));
 const hostileProbe = probeResult({
   banner: `220 ${HOSTILE_STRINGS.join(' ')}`,
@@ -246,6 +266,35 @@ describe('renderHtml: structure', () => {
     // Classes come only from known values, whatever the file says.
     for (const m of out.matchAll(/class="([^"]*)"/g)) expect(m[1]).toMatch(/^[a-z0-9 -]+$/);
     expect(out).toContain('<span class="st st-unknown"><span class="mark" aria-hidden="true">?</span> &quot; onmouseover=&quot;x</span>');
+  });
+
+  it('the transport blocks (MTA-STS, TLS-RPT, DNSSEC, DANE) escape hostile text in every field, and keep to our tags', () => {
+    const reports = HOSTILE_STRINGS.map((s, i) => ({ ...hostileReport(i), ...hostileTransport(s) }));
+    const out = renderHtml(reports, null);
+    expect(checkTags(out).stray).toEqual([]);
+    expect(out).not.toMatch(CONTROL);
+    expect(out).not.toMatch(/<(script|img)\b/i);
+    for (const label of ['MTA-STS', 'TLS-RPT', 'DNSSEC', 'DANE']) expect(out.match(new RegExp(`<h4>${label} `, 'g'))).toHaveLength(HOSTILE_STRINGS.length);
+    const script = escapeHtml('<script>alert(1)</script>');
+    // Every field of the sections shows the text, escaped: record, policy URL, lines, patterns, matches, rua, notes, TLSA.
+    for (const at of [
+      `<p><code>v=STSv1; id=${script}</code></p>`, `<dt>Policy URL</dt><dd><code>${script}</code></dd>`, `<li><code>mx: ${script}</code></li>`,
+      `<dt>mx patterns</dt><dd><code>${script}</code>`, `<tr><td><code>${script}</code></td><td>`, `Location <code>${script}</code>`,
+      `<td><code>mailto:${script}</code></td>`, `no: ${script}</span>`, `<dt>Note</dt><dd>${script}</dd>`, `<dt>Reason</dt><dd>${script}</dd>`,
+      `<li><code>3 1 1 ${script}</code> ${script} `, `<td><code>${script}</code><p class="muted">`, `TLSA at <code>${script}</code>`,
+    ]) expect(out).toContain(at);
+    expect(out).toContain('<li><code>mx: \\x1b[31mred\\x1b[0m \\x1b]0;title\\x07 \\x9b31m</code></li>');
+    // Capped lists say how many were left out.
+    expect(out).toContain('<span class="muted">… and 19 more</span>');
+  });
+
+  it('transport sections of the wrong shape (a saved run) do not cost the page', () => {
+    const odd = { ...hostileReport(0), mtaSts: { status: '<x>', state: 5, records: '<r>', policy: { matches: 'x', lines: [1, '<l>'], maxAge: 'x', fetch: '<f>' } }, tlsRpt: { rua: [null, 5, { uri: 7 }] }, dnssec: { ad: '<a>', state: '<s>' }, dane: { hosts: [{ records: [{ usage: '<u>' }], matched: { depth: '<d>' }, chain: 'match' }], mxSecure: 'x' } } as unknown as DomainReport;
+    const out = renderHtml([odd], null);
+    expect(checkTags(out).stray).toEqual([]);
+    expect(out).toContain('<li><code>&lt;l&gt;</code></li>');
+    expect(out).toContain('<dt>State</dt><dd>&lt;s&gt;</dd>');
+    for (const m of out.matchAll(/class="([^"]*)"/g)) expect(m[1]).toMatch(/^[a-z0-9 -]+$/);
   });
 
   it('escapeHtml leaves no markup character and no control character (property)', () => {

@@ -1,11 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { startDnsServer } from '../../sandbox/dns-server.js';
+import { startMtaStsHost } from '../../sandbox/https-server.js';
+import { readMtaStsPolicies } from '../../sandbox/mta-sts-files.js';
 import { startMicrosoftLikeSmtpServer } from '../../sandbox/smtp-server.js';
 import { ZoneStore } from '../../sandbox/zone-store.js';
 import type { AuditContext } from '../../audit/context.js';
 import { createDnsClient } from '../../dns/client.js';
 import { createSecureDnsClient } from '../../dns/secure.js';
+import { createHttpsClient } from '../../http/client.js';
 import { FORMATS, renderChunks, type Format } from '../../report/render.js';
 import { singleChoiceOption, useColor } from '../common.js';
 import type { CliRun } from '../io.js';
@@ -31,7 +34,8 @@ export function demoCommand(run: CliRun): Command {
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (opts: { format?: Format; color?: boolean }) => {
       const zones = new ZoneStore().loadDir(fixturesDir('infra')).loadDir(fixturesDir('demo'));
-      const [dns, smtp] = await Promise.all([startDnsServer({ zones }), startMicrosoftLikeSmtpServer()]);
+      // The demo zones' MTA-STS policies (fixtures/demo/mta-sts/<domain>.txt), from a loopback policy host.
+      const [dns, smtp, policies] = await Promise.all([startDnsServer({ zones }), startMicrosoftLikeSmtpServer(), startMtaStsHost({ policies: readMtaStsPolicies(fixturesDir('demo'))?.policies ?? {} })]);
       try {
         run.io.stderr.write(`Demo: ${DEMO_DOMAINS.length} domains from a loopback DNS server at ${dns.server}, SMTP probe of a loopback endpoint at ${smtp.host}:${smtp.port}; nothing leaves this machine.\n`);
         const startedAt = new Date();
@@ -41,6 +45,7 @@ export function demoCommand(run: CliRun): Command {
           dns: createDnsClient({ servers, timeoutMs: dnsOptions.timeout, retries: dnsOptions.retries }),
           // DNSSEC and TLSA from the same loopback server (a validating resolver's view).
           secure: createSecureDnsClient({ servers, timeoutMs: dnsOptions.timeout, retries: dnsOptions.retries }),
+          https: createHttpsClient({ ca: policies.caPem, route: policies.route }),
         };
         const probeOptions = { probe: true, probeHost: `${smtp.host}:${smtp.port}`, caPem: smtp.caPem, probeTimeout: 5000 };
         const prober = await createRunProber(probeOptions);
@@ -50,7 +55,7 @@ export function demoCommand(run: CliRun): Command {
         const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts: { ...probeOptions, ...dnsOptions }, rows });
         await emitChunks(run, renderChunks(opts.format ?? 'table', reports, probe, { color: useColor(run.io, opts), summary: true, run: trail }), {});
       } finally {
-        await Promise.all([dns.close(), smtp.close()]);
+        await Promise.all([dns.close(), smtp.close(), policies.close()]);
       }
     });
 }
