@@ -7,24 +7,31 @@
  * Then the dead-resolver figures: one domain and 256 domains against a UDP
  * port that reads every query and never answers (--no-dead skips them).
  *
- *   npm run bench -- --sizes 2000,10000 --latency 20 --concurrency 256
+ * Beside them (--no-extra skips): the client's CPU time per domain at 0 ms
+ * latency, a CPU profile of the 10,000-domain run summarised by area (top
+ * self-time functions written to bench/out/), and --concurrency 1024 against
+ * a resolver that falls behind (at most MAX_PENDING answers waiting; the
+ * rest dropped), whose grades must equal the run at 256.
+ *
+ *   npm run bench -- --sizes 2000,10000,100000 --latency 20 --concurrency 256
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticDomain } from './synthetic.js';
 import { compareSpf, type SpfComparison } from './spf-compare.js';
 import { measureStartup, renderStartup } from './startup-bench.js';
+import { summariseProfile } from './profile-summary.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
 import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 
-interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean }
+interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean; extra: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: [2000, 10000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true };
+  const a: Args = { sizes: [2000, 10000, 100000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true, extra: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1] ?? '';
@@ -40,6 +47,7 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--no-write') a.write = false;
     else if (k === '--no-mailauth') a.mailauth = false;
     else if (k === '--no-dead') a.dead = false;
+    else if (k === '--no-extra') a.extra = false;
   }
   return a;
 }
@@ -48,7 +56,7 @@ const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../'
 const cli = join(root, 'dist/src/cli/main.js');
 const childScript = join(root, 'dist/bench/dns-server-child.js');
 
-interface ServerStats { udpQueries: number; tcpQueries: number; truncated: number; unique: number }
+interface ServerStats { udpQueries: number; tcpQueries: number; truncated: number; unique: number; dropped?: number }
 
 function ask<T>(child: ChildProcess, msg: object, key: string): Promise<T> {
   return new Promise((resolve) => {
@@ -65,6 +73,13 @@ function ask<T>(child: ChildProcess, msg: object, key: string): Promise<T> {
 
 interface BatchRun {
   n: number;
+  latency: number;
+  concurrency: number;
+  /** The audit process's own CPU per domain (its --stats line: process.cpuUsage over the run). */
+  cpuMsPerDomain: number;
+  /** domain grade, one a line, in input order. */
+  grades: string;
+  unknown: number;
   seconds: number;
   domainsPerSec: number;
   server: ServerStats;
@@ -75,42 +90,64 @@ interface BatchRun {
   spf: SpfComparison | null;
 }
 
-async function runSize(n: number, args: Args): Promise<BatchRun> {
+interface RunOptions {
+  latency: number;
+  concurrency: number;
+  mailauth: boolean;
+  /** The server falls behind: at most this many answers waiting. */
+  maxPending?: number;
+  /** Write a CPU profile of the audit process here. */
+  profileDir?: string;
+}
+
+async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
   const child = fork(childScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const server = await ask<string>(child, { n, latencyMs: args.latency }, 'server');
+  const server = await ask<string>(child, { n, latencyMs: o.latency, ...(o.maxPending !== undefined ? { maxPending: o.maxPending } : {}) }, 'server');
   const dir = mkdtempSync(join(tmpdir(), 'm365audit-bench-'));
   const list = join(dir, 'domains.txt');
   writeFileSync(list, Array.from({ length: n }, (_, i) => syntheticDomain(i)).join('\n'));
   await ask(child, { reset: true }, 'reset');
   const t0 = performance.now();
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [cli, 'batch', list, '--dns-server', server, '--format', 'jsonl', '--output', join(dir, 'out.jsonl'),
-      '--concurrency', String(args.concurrency), '--no-probe', '--stats', '--timeout', '2000', '--retries', '2', '--fail-on', 'never'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const prof = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+    const p = spawn(process.execPath, [...prof, cli, 'batch', list, '--dns-server', server, '--format', 'jsonl', '--output', join(dir, 'out.jsonl'),
+      '--concurrency', String(o.concurrency), '--no-probe', '--stats', '--timeout', '2000', '--retries', '2', '--fail-on', 'never'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     p.on('close', (c) => resolve({ code: c, stderr: err }));
   });
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`batch exited ${code}: ${stderr}`);
-  const rows = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').length;
-  if (rows !== n) throw new Error(`batch wrote ${rows} rows for ${n} domains`);
+  const lines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
+  if (lines.length !== n) throw new Error(`batch wrote ${lines.length} rows for ${n} domains`);
+  const graded = lines.map((l) => {
+    const r = JSON.parse(l) as { domain: string; grade: string };
+    return `${r.domain} ${r.grade}`;
+  });
+  rmSync(dir, { recursive: true, force: true });
   const stats = await ask<ServerStats>(child, { stats: true }, 'stats');
   const rss = /peak RSS (\d+) MiB/.exec(stderr);
   let spf: SpfComparison | null = null;
-  if (args.mailauth) {
+  if (o.mailauth) {
     const domains = Array.from({ length: n }, (_, i) => syntheticDomain(i));
-    spf = await compareSpf(domains, server, args.concurrency, async () => {
+    spf = await compareSpf(domains, server, o.concurrency, async () => {
       await ask(child, { reset: true }, 'reset');
     }, async () => ask<ServerStats>(child, { stats: true }, 'stats'));
   }
   child.disconnect();
+  const cpu = /CPU ([\d.]+) ms a domain/.exec(stderr);
   return {
     n,
+    latency: o.latency,
+    concurrency: o.concurrency,
+    cpuMsPerDomain: cpu ? Number(cpu[1]) : NaN,
+    grades: graded.join('\n'),
+    unknown: graded.filter((g) => g.endsWith(' unknown')).length,
     seconds,
     domainsPerSec: n / seconds,
     server: stats,
     ratio: stats.udpQueries / stats.unique,
-    lowerBoundSec: (stats.unique * args.latency) / 1000 / args.concurrency,
+    lowerBoundSec: (stats.unique * o.latency) / 1000 / o.concurrency,
     peakRssMiB: rss ? Number(rss[1]) : NaN,
     clientLine: stderr.trim().split('\n').find((l) => l.includes('stats:')) ?? '',
     spf,
@@ -180,9 +217,9 @@ function render(runs: BatchRun[], args: Args): string {
     '',
     `Batch audit, loopback DNS server with ${args.latency} ms added to every answer, --concurrency ${args.concurrency}, --timeout 2000 --retries 2, jsonl to a file.`,
     '',
-    '| domains | time (s) | domains/s | UDP queries | unique (name, type) | UDP / unique | TCP (after truncation) | lower bound (s) | peak RSS (MiB) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...runs.map((r) => `| ${r.n} | ${r.seconds.toFixed(1)} | ${r.domainsPerSec.toFixed(0)} | ${r.server.udpQueries} | ${r.server.unique} | ${r.ratio.toFixed(3)} | ${r.server.tcpQueries} | ${r.lowerBoundSec.toFixed(1)} | ${r.peakRssMiB} |`),
+    '| domains | time (s) | domains/s | ms a domain (lower bound) | client CPU (ms a domain) | UDP queries | unique (name, type) | UDP / unique | TCP (after truncation) | lower bound (s) | peak RSS (MiB) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...runs.map((r) => `| ${r.n} | ${r.seconds.toFixed(1)} | ${r.domainsPerSec.toFixed(0)} | ${((r.seconds * 1000) / r.n).toFixed(2)} (${((r.lowerBoundSec * 1000) / r.n).toFixed(2)}) | ${r.cpuMsPerDomain.toFixed(2)} | ${r.server.udpQueries} | ${r.server.unique} | ${r.ratio.toFixed(3)} | ${r.server.tcpQueries} | ${r.lowerBoundSec.toFixed(1)} | ${r.peakRssMiB} |`),
     '',
   ];
   const spfRuns = runs.filter((r) => r.spf);
@@ -191,19 +228,29 @@ function render(runs: BatchRun[], args: Args): string {
       '| domains | tool | time (s) | domains/s | UDP queries | results |', '|---:|---|---:|---:|---:|---|');
     for (const r of spfRuns) {
       for (const t of r.spf?.tools ?? []) lines.push(`| ${r.n} | ${t.name} | ${t.seconds.toFixed(2)} | ${(r.n / t.seconds).toFixed(0)} | ${t.udpQueries} | ${t.results} |`);
+      lines.push(`| ${r.n} | m365audit batch, the whole audit (every area) | ${r.seconds.toFixed(2)} | ${r.domainsPerSec.toFixed(0)} | ${r.server.udpQueries} | ${((r.seconds * 1000) / r.n).toFixed(2)} ms a domain; lower bound ${((r.lowerBoundSec * 1000) / r.n).toFixed(2)} |`);
     }
     lines.push('');
   }
   return lines.join('\n');
 }
 
+/** The resolver that falls behind: at most this many answers waiting (about 50,000 a second at 20 ms). */
+const MAX_PENDING = 1000;
+const OUT = join(root, 'bench/out');
+
 const args = parseArgs(process.argv.slice(2));
 const runs: BatchRun[] = [];
+const profileDir = join(OUT, 'profile');
 for (const n of args.sizes) {
   process.stderr.write(`bench: ${n} domains …\n`);
-  runs.push(await runSize(n, args));
+  runs.push(await runSize(n, { latency: args.latency, concurrency: args.concurrency, mailauth: args.mailauth && n <= 10_000 }));
 }
 let text = render(runs, args);
+if (args.extra) {
+  process.stderr.write('bench: CPU at 0 ms, profile, a resolver that falls behind …\n');
+  text += `\n${await renderExtra(args)}`;
+}
 if (args.dead) {
   process.stderr.write('bench: dead resolver …\n');
   text += `\n${renderDead(await runDead())}`;
@@ -218,4 +265,27 @@ if (args.write) {
   const old = existsSync(file) ? readFileSync(file, 'utf8').replace(head, '') : '';
   writeFileSync(file, `${head}${text}\n${old}`);
   process.stderr.write(`bench: results added to ${file}\n`);
+}
+
+/** The client's CPU per domain at 0 ms, the profile of the 10,000-domain run, and --concurrency 1024 against a resolver that falls behind. */
+async function renderExtra(a: Args): Promise<string> {
+  const lines: string[] = [];
+  const zero = await runSize(10_000, { latency: 0, concurrency: a.concurrency, mailauth: false });
+  rmSync(profileDir, { recursive: true, force: true });
+  mkdirSync(profileDir, { recursive: true });
+  const profiled = await runSize(10_000, { latency: a.latency, concurrency: a.concurrency, mailauth: false, profileDir });
+  lines.push(`Client CPU (the audit process's own process.cpuUsage over the run, from its --stats line; the DNS server runs in another process): ${zero.cpuMsPerDomain.toFixed(3)} ms a domain at 0 ms latency (10,000 domains, ${zero.seconds.toFixed(1)} s), ${profiled.cpuMsPerDomain.toFixed(3)} ms at ${a.latency} ms (with the profiler on).`, '');
+  const summary = summariseProfile(profileDir);
+  writeFileSync(join(OUT, 'profile-10000.txt'), summary.text);
+  lines.push(`CPU profile of the 10,000-domain run at ${a.latency} ms (node --cpu-prof; self time by area, of ${(summary.totalMs / 1000).toFixed(1)} s sampled; top functions in bench/out/profile-10000.txt):`, '',
+    '| area | self time (s) | share |', '|---|---:|---:|',
+    ...summary.areas.map((x) => `| ${x.area} | ${(x.ms / 1000).toFixed(2)} | ${((100 * x.ms) / summary.totalMs).toFixed(1)} % |`), '',
+    'Top 10 self-time functions:', '', '| function | self time (ms) |', '|---|---:|',
+    ...summary.top.slice(0, 10).map((f) => `| \`${f.name}\` | ${f.ms.toFixed(0)} |`), '');
+  const base = runs.find((r) => r.n === 2000) ?? await runSize(2000, { latency: a.latency, concurrency: a.concurrency, mailauth: false });
+  const wide = await runSize(2000, { latency: a.latency, concurrency: 1024, mailauth: false, maxPending: MAX_PENDING });
+  lines.push(`A resolver that falls behind: 2,000 domains at ${a.latency} ms with --concurrency 1024, the server holding at most ${MAX_PENDING} answers waiting (the rest dropped, as by a full receive queue).`, '',
+    '| run | time (s) | unknown | grades as at 256 | UDP / unique | dropped by the server | client line |', '|---|---:|---:|---|---:|---:|---|',
+    `| --concurrency 1024 | ${wide.seconds.toFixed(1)} | ${wide.unknown} | ${wide.grades === base.grades ? 'yes' : 'NO'} | ${wide.ratio.toFixed(3)} | ${wide.server.dropped ?? 0} | \`${wide.clientLine.replace(/^stats: /, '')}\` |`, '');
+  return lines.join('\n');
 }

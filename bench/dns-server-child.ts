@@ -1,7 +1,7 @@
 /**
  * The benchmark's DNS server, in its own process so that the batch's peak
  * RSS is measured alone. Parent talks over the IPC channel:
- * receives { n, latencyMs }, answers { port }, then { stats } on request.
+ * receives { n, latencyMs, maxPending? }, answers { port }, then { stats } on request.
  */
 import { fileURLToPath } from 'node:url';
 import { startDnsServer } from '../src/sandbox/dns-server.js';
@@ -10,10 +10,10 @@ import { buildSyntheticZones } from './synthetic.js';
 
 const infra = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../fixtures/infra/' : '../fixtures/infra/', import.meta.url));
 
-process.on('message', async (msg: { n?: number; latencyMs?: number; stats?: boolean; reset?: boolean }) => {
+process.on('message', async (msg: { n?: number; latencyMs?: number; maxPending?: number; stats?: boolean; reset?: boolean }) => {
   if (msg.n !== undefined) {
     const zones = buildSyntheticZones(msg.n, new ZoneStore().loadDir(infra));
-    server = await startDnsServer({ zones, latencyMs: msg.latencyMs ?? 20 });
+    server = await startDnsServer({ zones, latencyMs: msg.latencyMs ?? 20, ...(msg.maxPending !== undefined ? { maxPending: msg.maxPending } : {}) });
     process.send?.({ port: server.port, server: server.server });
   } else if (msg.reset && server) {
     server.resetStats();

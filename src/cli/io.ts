@@ -17,6 +17,8 @@ export interface CliIo {
   exitNow(code: number): void;
   /** Peak resident memory so far, MiB (for --stats). */
   peakRssMiB(): number;
+  /** CPU time of the process so far (user + system), ms (for --stats). */
+  cpuMs(): number;
 }
 
 /** One run of the program: its IO and the exit code the actions set. */

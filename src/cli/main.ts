@@ -22,6 +22,10 @@ function processIo(): CliIo {
     },
     exitNow: (code) => process.exit(code),
     peakRssMiB: () => Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuMs: () => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    },
   };
 }
 

@@ -111,6 +111,10 @@ export function startInProcess(args: readonly string[], options: CliOptions = {}
     },
     exitNow: (code) => exited?.(code),
     peakRssMiB: () => Math.round(process.resourceUsage().maxRSS / 1024),
+    cpuMs: () => {
+      const c = process.cpuUsage();
+      return (c.user + c.system) / 1000;
+    },
   };
   const done = Promise.race([runProgram(args, io), exitNow]).then((code): CliResult => ({ code, signal: null, stdout: stdout.text, stderr: stderr.text, ms: Date.now() - started }));
   return {

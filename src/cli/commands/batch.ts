@@ -92,6 +92,7 @@ export function batchCommand(run: CliRun): Command {
       const bar = progressBar(io, opts, file);
       const gcHint = createGcHint();
       const started = Date.now();
+      const cpuAtStart = io.cpuMs();
       const startedAt = new Date();
       try {
         const result = await runBatch(ctx, readBatchInput(input, controller.signal), {
@@ -147,7 +148,7 @@ export function batchCommand(run: CliRun): Command {
         if (opts.stats) {
           const s = dns.stats();
           const secs = (Date.now() - started) / 1000;
-          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB${windowStats(dns)}\n`);
+          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB; CPU ${((io.cpuMs() - cpuAtStart) / Math.max(1, result.done)).toFixed(3)} ms a domain${windowStats(dns)}\n`);
         }
         if (result.internalErrors > 0) {
           warn(run, `${plural(result.internalErrors, 'row')} failed inside m365audit (see their notes)`);
