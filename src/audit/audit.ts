@@ -215,11 +215,10 @@ function countingClient(dns: DnsClient): { client: DnsClient; count: () => numbe
     client: {
       resolve: async (name, type) => {
         n++;
-        const key = `${type} ${canonicalName(name)}`;
-        const known = failed.get(key);
+        const known = failed.size > 0 ? failed.get(`${type} ${canonicalName(name)}`) : undefined;
         if (known) return known;
         const answer = await dns.resolve(name, type);
-        if (answer.kind === 'tempfail') failed.set(key, answer);
+        if (answer.kind === 'tempfail') failed.set(`${type} ${canonicalName(name)}`, answer);
         return answer;
       },
       stats: () => dns.stats(),

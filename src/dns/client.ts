@@ -69,6 +69,9 @@ type Final = DnsAnswer<unknown>;
 /** A lookup's own query, a probe of a suspect server, or a health check of one that just left a query unanswered. */
 type AttemptMode = 'lookup' | 'probe' | 'health';
 const NO_SERVER: Final = { kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' };
+/** Shared answers that carry nothing of their own (answers are read-only). */
+const TIMEOUT: Final = Object.freeze({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' });
+const NODATA: Final = Object.freeze({ kind: 'nodata' });
 
 /** One server: its c-ares channel and its health. */
 interface Pool {
@@ -111,11 +114,37 @@ export function parseServerAddress(input: string): string | null {
   return formatHostPort(hp.host, hp.port);
 }
 
-/** A name c-ares would reject, or that cannot exist: answered NXDOMAIN without a query. */
-function unqueryable(name: string): boolean {
-  // Lengths in bytes, as on the wire: a raw name may carry non-ASCII bytes.
-  if (name === '' || Buffer.byteLength(name) > 253) return true;
-  return name.split('.').some((l) => l.length === 0 || Buffer.byteLength(l) > 63);
+/**
+ * A name that cannot be asked: empty, over 253 bytes, or with an empty
+ * label or one over 63 bytes (RFC 1035 §2.3.4). Lengths in bytes as UTF-8
+ * puts them on the wire (a raw name may carry non-ASCII characters; a lone
+ * surrogate is written as U+FFFD, 3 bytes, as Buffer.byteLength counts it).
+ * One pass, no allocation: every lookup of a batch asks it.
+ */
+export function unqueryable(name: string): boolean {
+  if (name === '') return true;
+  let label = 0;
+  let total = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 46) {
+      if (label === 0) return true;
+      label = 0;
+      total++;
+      continue;
+    }
+    let bytes: number;
+    if (c < 0x80) bytes = 1;
+    else if (c < 0x800) bytes = 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < name.length && (name.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes = 4;
+      i++;
+    } else bytes = 3;
+    label += bytes;
+    total += bytes;
+    if (label > 63) return true;
+  }
+  return label === 0 || total > 253;
 }
 
 /**
@@ -272,6 +301,12 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
    * as the lookup's first attempt, or as a retry when no server is alive.
    */
   function pick(k: number, attemptNo: number, probed: boolean, previous: Pool | null): { pool: Pool; probe: boolean } | null {
+    if (!pools.some((p) => p.suspect)) {
+      // Every server alive (the usual case): in turn, never the previous one twice when there is another.
+      let next = pools[k % pools.length] as Pool;
+      if (next === previous && pools.length > 1) next = pools[(k + 1) % pools.length] as Pool;
+      return { pool: next, probe: false };
+    }
     const t = now();
     const alive = pools.filter((p) => !p.suspect);
     if (!probed) {
@@ -298,29 +333,30 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     silentSince ??= sentAt;
     const edns = largeAnswer(name, type);
     const rows = edns || needsRawQuery(name) ? rawAsk(pool, name, type, edns) : askChannel(pool, name, type);
-    const query = rows.then(
-      (raw): Final => {
-        const records = shape(type, raw);
-        return records.length > 0 ? { kind: 'records', records } : { kind: 'nodata' };
-      },
-      (err: unknown): Final => classifyDnsError(err),
-    ).then((answer) => {
-      // A reply that comes after the deadline is still a sign of life.
-      if (isServerReply(answer)) noteReply(pool, name, type);
-      return answer;
-    });
+    // One promise settled by the reply or the deadline, whichever comes first.
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<Final>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' }), timeoutMs);
-    });
     let answer: Final | null = null;
     try {
-      answer = await Promise.race([query, deadline]);
+      answer = await new Promise<Final>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs, TIMEOUT);
+        const settle = (a: Final): void => {
+          // A reply that comes after the deadline is still a sign of life.
+          if (isServerReply(a)) noteReply(pool, name, type);
+          resolve(a);
+        };
+        rows.then(
+          (raw) => {
+            const records = shape(type, raw);
+            settle(records.length > 0 ? { kind: 'records', records } : NODATA);
+          },
+          (err: unknown) => settle(classifyDnsError(err)),
+        );
+      });
       if (!isServerReply(answer)) noteSilence(pool, sentAt, mode);
       return answer;
     } finally {
       clearTimeout(timer);
-      slot?.(answer === null ? 'other' : isServerReply(answer) ? 'answer' : answer.kind === 'tempfail' && answer.reason === 'timeout' ? 'timeout' : 'other');
+      slot?.(answer === null ? 'other' : isServerReply(answer) ? 'answer' : answer === TIMEOUT ? 'timeout' : 'other');
       if (mode === 'health') pool.checking = false;
       if (probe) {
         pool.probing = false;

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Resolver } from 'node:dns/promises';
 import * as packet from 'dns-packet';
-import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress } from './client.js';
+import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress, unqueryable } from './client.js';
 import { classifyDnsError } from './errors.js';
 import { EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
 import type { QuerySlot } from './window.js';
@@ -130,11 +130,6 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
   };
 }
 
-/** A name that cannot be asked: empty, over 253 bytes, or with an empty label or one over 63 bytes. */
-function unqueryable(name: string): boolean {
-  if (name === '' || Buffer.byteLength(name) > 253) return true;
-  return name.split('.').some((l) => l.length === 0 || Buffer.byteLength(l) > 63);
-}
 
 /** One attempt against one server: the query with EDNS0, DO (and CD), read into a SecureAnswer. Never rejects. */
 async function ask(server: string, name: string, type: SecureRRType, cd: boolean, timeoutMs: number, onTcp: () => void): Promise<Answer> {
