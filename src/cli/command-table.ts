@@ -12,7 +12,7 @@ export const DESCRIPTIONS = {
   plan: 'the records to publish for Microsoft 365, each marked present, change or add against live DNS',
   'send-paths': 'SMTP AUTH submission, direct send and connector relay side by side: each works, blocked or unknown, with the reasons',
   demo: 'the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365',
-  sandbox: "serve a folder of zone files on a loopback DNS server (with Microsoft's stand-in zones; --smtp: and a Microsoft-like SMTP endpoint), to rehearse a migration; Ctrl-C stops it",
+  sandbox: "serve a folder of zone files on a loopback DNS server (with Microsoft's stand-in zones; its mta-sts/<domain>.txt policies on a loopback HTTPS host; --smtp: and a Microsoft-like SMTP endpoint), to rehearse a migration; Ctrl-C stops it",
 } as const satisfies Record<string, string>;
 
 export type CommandName = keyof typeof DESCRIPTIONS;
