@@ -136,7 +136,7 @@ export { createEndpointProber, DEFAULT_PROBE_TIMEOUT_MS, probeEndpoints, probeSm
 export type { AuthMechanismName, AuthOutcome, AuthTestResult, CertificateInfo, ChainCertificate, OAuthClaimFacts, OAuthFacts, OAuthTokenSource, ProbeResult, ProbeTiming, TlsMode, TranscriptLine } from './smtp/types.js';
 export { BASIC_AUTH_TIMELINE, basicAuthOutlook, type BasicAuthMilestone, type BasicAuthOutlook, type BasicAuthStage } from './smtp/timeline.js';
 export { IMPLICIT_TLS_PORT, parseEndpoint, SMTP_PORT, SUBMISSION_PORT, type Endpoint } from './smtp/endpoint.js';
-export { explainCode, SMTP_CODES, type CodeEntry, type CodeExplanation, type CodeVariant } from './smtp/codes.js';
+export { explainCode, explainDeliveryStatus, SMTP_CODES, type CodeEntry, type CodeExplanation, type CodeVariant, type DeliveryStatusContext, type GenericMeaning, type OtherReading } from './smtp/codes.js';
 export {
   acquireToken, parseClientCertificate,
   type CertificateProblem, type ClientCertificate, type ClientCredential, type TokenContext, type TokenError, type TokenErrorKind, type TokenFailure, type TokenRequest, type TokenResult, type TokenSuccess,

@@ -1,50 +1,29 @@
 /**
- * SMTP and NDR codes as Microsoft 365 uses them (reference §9), and the
+ * SMTP and NDR codes as Microsoft 365 uses them (reference §9, R2.7), and the
  * RFC 3463 structure of enhanced status codes for everything else.
  * `explainCode` accepts what people paste: `535 5.7.3`, `535-5.7.139`,
  * `5.7.139`, a whole NDR line, or a bare reply code such as `530`; and the
  * Microsoft Entra token endpoint's `AADSTS7000215` (aadsts.ts).
+ * `explainDeliveryStatus` explains one recipient of a DSN (RFC 3464): its
+ * Status and Diagnostic-Code.
+ *
+ * Microsoft uses some registered codes for something else (5.1.10 is
+ * "recipient not found" in Exchange Online, a null MX in RFC 7505). Such an
+ * entry carries the registered meaning as `generic`: Microsoft's meaning comes
+ * first when the reply looks Microsoft's (ndr-codes.ts, findMicrosoftMarkers),
+ * the registered one otherwise, and the explanation names the other.
  */
 import type { FindingCode } from '../findings/catalog.js';
 import { describeBasicAuthTimeline } from './timeline.js';
 import { aadstsErrorUrl, findAadsts, parseAadstsCode } from './aadsts.js';
+import { findMicrosoftMarkers, NDR_CODES, type CodeEntry } from './ndr-codes.js';
 
-/** A wording of a code that changes its cause, told apart by the text of the reply. */
-export interface CodeVariant {
-  /** Matched against the text that came with the code. */
-  pattern: RegExp;
-  title: string;
-  meaning: string;
-  cause: string;
-  fix: string;
-}
-
-/** One SMTP/NDR code as Microsoft 365 (or Gmail) uses it (reference §9): its meaning, likely cause and fix. */
-export interface CodeEntry {
-  /** Stable id: the enhanced code, or its range (`5.7.606-649`). */
-  id: string;
-  /** Enhanced code class, subject and the detail range this entry covers. */
-  cls: 2 | 4 | 5;
-  subject: number;
-  detail: readonly [number, number];
-  /** Reply codes Microsoft (or the named provider) sends it with. */
-  replyCodes: readonly number[];
-  /** Who sends it. */
-  source: 'microsoft' | 'gmail';
-  title: string;
-  meaning: string;
-  cause: string;
-  fix: string;
-  /** The finding the probe's AUTH test raises for it. */
-  finding?: FindingCode;
-  /** Wordings that change the cause, told apart by the reply text. */
-  variants?: readonly CodeVariant[];
-}
+export type { CodeEntry, CodeVariant, GenericMeaning } from './ndr-codes.js';
 
 const one = (d: number): readonly [number, number] => [d, d];
 
-/** The catalog of SMTP and NDR codes explainCode knows by name (reference §9); other codes are explained from RFC 3463's classes and subjects. */
-export const SMTP_CODES: readonly CodeEntry[] = [
+/** Client submission (AUTH) codes of smtp.office365.com, which the probe's AUTH test maps to findings (reference §9, R2.3). */
+const SUBMISSION_CODES: readonly CodeEntry[] = [
   {
     id: '5.7.139', cls: 5, subject: 7, detail: one(139), replyCodes: [535], source: 'microsoft',
     title: 'Authentication unsuccessful: SMTP AUTH is blocked',
@@ -70,6 +49,8 @@ export const SMTP_CODES: readonly CodeEntry[] = [
     ],
   },
   {
+    // No generic reading: sent with 535 (RFC 4954 §6: credentials invalid), the reply is a failed sign-in whatever
+    // RFC 3463 registers for X.7.3; the meaning names the registered one.
     id: '5.7.3', cls: 5, subject: 7, detail: one(3), replyCodes: [535], source: 'microsoft',
     title: 'Authentication unsuccessful',
     meaning: 'Exchange Online rejected the credentials of the AUTH command. (RFC 3463 defines X.7.3 as a failed security conversion; Microsoft uses it for failed sign-ins.)',
@@ -100,165 +81,24 @@ export const SMTP_CODES: readonly CodeEntry[] = [
     fix: 'Grant Send As (Add-RecipientPermission -AccessRights SendAs), send From the authenticated mailbox, or use a relay connector.',
   },
   {
-    id: '5.7.1', cls: 5, subject: 7, detail: one(1), replyCodes: [550], source: 'microsoft',
-    title: 'Delivery not authorized / unable to relay',
-    meaning: 'The server refused the message or recipient by policy.',
-    cause: 'A recipient restriction (who may send to a group or mailbox), an MX that points at a tenant that does not accept the domain, or relaying to outside recipients without authentication or a connector.',
-    fix: 'Check delivery restrictions on the recipient, make sure the domain is an accepted domain of the tenant the MX points to, and authenticate or add a relay connector for outside recipients.',
-    variants: [
-      {
-        pattern: /unable to relay/i,
-        title: 'Unable to relay',
-        meaning: 'The server will not pass the message on to a domain it does not host.',
-        cause: 'An unauthenticated client sent to outside recipients, or the domain is not an accepted domain of the tenant the MX points to.',
-        fix: 'Authenticate on smtp.office365.com, add an inbound connector for the sending IP or certificate, or add and verify the domain in the tenant.',
-      },
-      {
-        pattern: /delivery not authorized/i,
-        title: 'Delivery not authorized, message refused',
-        meaning: 'The recipient does not accept messages from this sender.',
-        cause: 'Delivery restrictions on a group or mailbox (only internal or listed senders), or a transport rule that rejects.',
-        fix: 'Allow the sender on the recipient (Set-DistributionGroup -RequireSenderAuthenticationEnabled $false or the accepted-senders list) or adjust the rule.',
-      },
-      {
-        pattern: /client was not authenticated/i,
-        title: 'Client was not authenticated',
-        meaning: 'The server requires authentication for this submission.',
-        cause: 'Anonymous submission to a connector or endpoint that requires AUTH.',
-        fix: 'Configure credentials on the client, or add a connector that accepts the sending IP.',
-      },
-      {
-        pattern: /send\s*as/i,
-        title: 'Not allowed to send as this sender',
-        meaning: 'The authenticated account may not send as the From address (mostly on-premises Exchange wording).',
-        cause: 'No Send As permission on the From address.',
-        fix: 'Grant Send As, or send From the authenticated mailbox.',
-      },
-    ],
-  },
-  {
     id: '5.7.30', cls: 5, subject: 7, detail: one(30), replyCodes: [550], source: 'microsoft',
     title: 'Basic authentication is not supported for Client Submission',
     meaning: 'Basic (user name and password) SMTP AUTH has been retired for this tenant.',
     cause: `Microsoft has removed basic authentication for client submission on smtp.office365.com and smtp-legacy.office365.com (Exchange Team blog 4114750). ${describeBasicAuthTimeline()}`,
     fix: 'Move the app to OAuth 2.0 (XOAUTH2; test it with m365audit probe --auth-user USER --oauth), or send through High Volume Email, Azure Communication Services Email, direct send, or a relay connector (m365audit send-paths).',
     finding: 'SMTP_BASIC_AUTH_RETIRED',
-  },
-  {
-    id: '5.7.64', cls: 5, subject: 7, detail: one(64), replyCodes: [550], source: 'microsoft',
-    title: 'TenantAttribution; Relay Access Denied',
-    meaning: 'A message arrived for relay but no inbound connector of the tenant matches the sender.',
-    cause: 'The sending IP or certificate does not match the inbound (on-premises) connector, for example after the public IP changed.',
-    fix: 'Update the connector with the current public IP or the certificate subject the server presents.',
-  },
-  {
-    id: '5.7.68', cls: 5, subject: 7, detail: one(68), replyCodes: [550], source: 'microsoft',
-    title: 'TenantInboundAttribution; Direct Send not allowed',
-    meaning: 'The tenant rejects direct send (unauthenticated mail from outside that claims one of its own domains).',
-    cause: 'Set-OrganizationConfig -RejectDirectSend $true is on, and the device or app sends directly to the MX.',
-    fix: 'Authenticate on smtp.office365.com, add a partner connector for the sending IP or certificate, or turn RejectDirectSend off.',
-  },
-  {
-    id: '5.4.1', cls: 5, subject: 4, detail: one(1), replyCodes: [550], source: 'microsoft',
-    title: 'Recipient address rejected / Relay Access Denied',
-    meaning: 'Exchange Online did not accept the recipient at the edge.',
-    cause: 'Directory-based edge blocking (the recipient does not exist in the directory), or the MX points to a tenant that does not accept the domain.',
-    fix: 'Create the recipient (or set the accepted domain to InternalRelay), or fix the MX and add and verify the domain in the tenant.',
-    variants: [
-      {
-        pattern: /AS\(201806281\)|recipient address rejected/i,
-        title: 'Recipient address rejected: Access denied (DBEB)',
-        meaning: 'Directory-based edge blocking rejected a recipient that is not in the directory.',
-        cause: 'The recipient address does not exist as a mailbox, contact, group or proxy address in the tenant.',
-        fix: 'Create the recipient or add the address as a proxy address, or set the accepted domain to InternalRelay if mail for it is forwarded elsewhere.',
-      },
-      {
-        pattern: /relay access denied/i,
-        title: 'Relay Access Denied',
-        meaning: 'The tenant the MX points to does not accept mail for the domain.',
-        cause: 'A wrong MX, or the domain is not added or not verified in the tenant.',
-        fix: 'Point the MX at the tenant that owns the domain, and add and verify the domain there.',
-      },
-    ],
-  },
-  {
-    id: '4.7.500-699', cls: 4, subject: 7, detail: [500, 699], replyCodes: [451], source: 'microsoft',
-    title: 'Access denied, please try again later (ASxxx)',
-    meaning: 'Exchange Online Protection is throttling a sending IP it has not seen before (a form of greylisting).',
-    cause: 'A new or low-volume IP address started sending to Microsoft 365.',
-    fix: 'Retry later (a well-behaved MTA does so by itself), or add a connector for the sending IP.',
-  },
-  {
-    id: '5.7.705', cls: 5, subject: 7, detail: one(705), replyCodes: [550], source: 'microsoft',
-    title: 'Access denied, tenant has exceeded threshold',
-    meaning: 'The tenant is blocked from sending because it sent too much spam or bulk mail.',
-    cause: 'Compromised accounts or misconfigured apps sent a large volume of unwanted mail.',
-    fix: 'Find and fix the source (compromised accounts, open relays), then contact Microsoft support to lift the block.',
-  },
-  {
-    id: '5.7.708', cls: 5, subject: 7, detail: one(708), replyCodes: [550], source: 'microsoft',
-    title: 'Access denied, traffic not accepted from this IP',
-    meaning: 'A new tenant is sending from an IP address with a low reputation.',
-    cause: 'New tenants have limits until they build a sending reputation; the source IP is known for unwanted mail.',
-    fix: 'Add and verify the sending domains in the tenant, send from a reputable IP, and contact support if it persists.',
-  },
-  {
-    id: '5.7.750', cls: 5, subject: 7, detail: one(750), replyCodes: [550], source: 'microsoft',
-    title: 'Client blocked from sending from unregistered domains',
-    meaning: 'The tenant sent a large share of mail from domains it has not added and verified.',
-    cause: 'Apps or connectors relay mail for domains that are not accepted domains of the tenant.',
-    fix: 'Add and verify every sending domain in the tenant (or stop relaying for others), then contact support to release the block.',
-  },
-  {
-    id: '5.7.606-649', cls: 5, subject: 7, detail: [606, 649], replyCodes: [550], source: 'microsoft',
-    title: 'Access denied, banned sending IP',
-    meaning: 'The sending IP address is on Microsoft\'s block list.',
-    cause: 'The IP sent spam, or inherited a bad reputation (shared or recycled address).',
-    fix: 'Request delisting at https://sender.office.com and fix whatever sent the unwanted mail.',
-  },
-  {
-    id: '5.7.23', cls: 5, subject: 7, detail: one(23), replyCodes: [550], source: 'microsoft',
-    title: 'Sender Policy Framework violation',
-    meaning: 'The recipient\'s SPF check failed for the sending IP (RFC 7372 registers X.7.23 as "SPF validation failed").',
-    cause: 'The sender domain\'s SPF record does not list the IP that sent the message (a hard fail).',
-    fix: 'Add the sending service to the SPF record (include:spf.protection.outlook.com for Microsoft 365), keeping it within 10 DNS lookups.',
-  },
-  {
-    id: '5.7.509', cls: 5, subject: 7, detail: one(509), replyCodes: [550], source: 'microsoft',
-    title: 'Does not pass DMARC verification and has a DMARC policy of reject',
-    meaning: 'The message failed DMARC at Microsoft and the sender domain publishes p=reject.',
-    cause: 'Neither SPF nor DKIM passed in alignment with the From domain (a third-party sender, forwarding, or missing DKIM).',
-    fix: 'Publish DKIM for every sending service and align SPF or DKIM with the From domain before enforcing p=reject.',
-  },
-  {
-    id: '5.7.515', cls: 5, subject: 7, detail: one(515), replyCodes: [550], source: 'microsoft',
-    title: 'Does not meet the required authentication level',
-    meaning: 'Outlook.com (consumer) rejects high-volume senders (5,000+ messages a day, since May 2025) that do not authenticate fully.',
-    cause: 'SPF or DKIM does not pass, or DMARC is missing or not aligned.',
-    fix: 'Make SPF and DKIM pass and publish an aligned DMARC record (p=none at least).',
-  },
-  {
-    id: '5.7.26', cls: 5, subject: 7, detail: one(26), replyCodes: [550], source: 'gmail',
-    title: 'Unauthenticated email is not accepted (Gmail)',
-    meaning: 'Gmail\'s rejection for mail that fails its authentication or DMARC checks (RFC 7372 registers X.7.26 as "multiple authentication checks failed"). Not a Microsoft 365 code.',
-    cause: 'The message passed neither SPF nor DKIM, or failed DMARC of the From domain.',
-    fix: 'Make SPF and DKIM pass for the sending service and align them with the From domain (DMARC).',
-  },
-  {
-    id: '4.7.26', cls: 4, subject: 7, detail: one(26), replyCodes: [450, 451], source: 'microsoft',
-    title: 'IPv6 mail must pass SPF or DKIM',
-    meaning: 'Microsoft defers mail that arrives over IPv6 and passes neither SPF nor DKIM.',
-    cause: 'The sending server connected over IPv6 and the domain has no SPF or DKIM that covers it.',
-    fix: 'Add the IPv6 range to SPF or sign with DKIM; or send over IPv4.',
-  },
-  {
-    id: '4.4.62', cls: 4, subject: 4, detail: one(62), replyCodes: [451], source: 'microsoft',
-    title: 'Mail sent to the wrong Office 365 region (ATTR35)',
-    meaning: 'The message reached a Microsoft datacenter region that does not serve the recipient domain.',
-    cause: 'A legacy or wrong MX host, or a connector that routes to the wrong region.',
-    fix: 'Use the MX value the Microsoft 365 admin center shows for the domain, and check outbound connectors.',
+    generic: {
+      ref: 'RFC 8689', title: 'REQUIRETLS support required',
+      meaning: 'The message was sent with REQUIRETLS (TLS on every hop), and the next server on its way does not support REQUIRETLS, so it cannot be passed on.',
+      cause: 'A server on the path lacks REQUIRETLS (RFC 8689).',
+      fix: 'Send without REQUIRETLS, or through servers that support it.',
+    },
+    wording: /Basic authentication is not supported/i,
   },
 ];
+
+/** The catalog of SMTP and NDR codes explainCode knows by name (reference §9, R2.7); other codes are explained from RFC 3463's classes and subjects. */
+export const SMTP_CODES: readonly CodeEntry[] = [...SUBMISSION_CODES, ...NDR_CODES];
 
 /** Basic reply codes (RFC 5321 4.2.2, RFC 4954, RFC 3207), in our own words. */
 const REPLY_CODES: Record<number, string> = {
@@ -316,8 +156,9 @@ const SUBJECT_TEXT: Record<number, { name: string; meaning: string }> = {
 };
 
 /**
- * Detail meanings from RFC 3463 and the IANA registry additions (RFC 4954 for
- * AUTH, RFC 7372 for sender authentication), keyed `subject.detail`.
+ * Detail meanings from RFC 3463 and the IANA registry additions (RFC 4954 and
+ * RFC 5248 for AUTH, RFC 7372 for sender authentication, RFC 7505 for null
+ * MX, RFC 8689 for REQUIRETLS), keyed `subject.detail`.
  */
 const DETAIL_TEXT: Record<string, string> = {
   '0.0': 'Other undefined status.',
@@ -385,7 +226,19 @@ const DETAIL_TEXT: Record<string, string> = {
   '7.25': 'Reverse DNS validation failed.',
   '7.26': 'Multiple authentication checks failed.',
   '7.27': 'Sender address has a null MX.',
+  '7.30': 'REQUIRETLS support required.',
 };
+
+
+/** The other reading of a code whose Microsoft and registered meanings differ. */
+export interface OtherReading {
+  /** `microsoft`: Exchange Online's meaning (the explanation gave the registered one); `rfc`: the registered meaning (the explanation gave Microsoft's). */
+  reading: 'microsoft' | 'rfc';
+  /** Where the registered meaning comes from (`RFC 7505 §3, §6`); null for Microsoft's. */
+  ref: string | null;
+  title: string;
+  meaning: string;
+}
 
 /**
  * What explainCode says of one code: the catalog entry when one matches, and
@@ -401,14 +254,20 @@ export interface CodeExplanation {
   source: 'catalog' | 'rfc' | 'entra';
   /** The catalog entry id (`5.7.139`, `4.7.500-699`, `AADSTS7000215`), or null. */
   id: string | null;
-  /** Who sends it, for catalog entries: `entra` for the token endpoint's AADSTS codes. */
+  /** Whose meaning `title` and `meaning` give: `entra` for the token endpoint's AADSTS codes, null for a registered (RFC) meaning. */
   sender: 'microsoft' | 'gmail' | 'entra' | null;
+  /** True when title, meaning, cause and fix are Microsoft's: the reply looks Microsoft's (`markers`), or only Microsoft sends the code. */
+  microsoft: boolean;
+  /** What in the input looks Microsoft's (`RESOLVER.ADR.RecipientNotFound`, a `*.prod.outlook.com` host, `AS(201806281)`, the entry's own wording); empty for Gmail's `gsmtp` replies. */
+  markers: string[];
   title: string;
   meaning: string;
   cause: string | null;
   fix: string | null;
   /** The probe finding this reply gives in the AUTH test, if any. */
   finding: FindingCode | null;
+  /** Where Microsoft's meaning and the registered one differ: the one not given above (both are named in `meaning`). */
+  otherReading: OtherReading | null;
   /** RFC 3463 structure of the enhanced code. */
   cls: { code: number; name: string; meaning: string } | null;
   subject: { code: number; name: string; meaning: string } | null;
@@ -422,47 +281,109 @@ export interface CodeExplanation {
   aadsts: { code: number; name: string | null; errorUrl: string; confidence: 'P' | 'S' | null } | null;
 }
 
+/** What explainCode and explainDeliveryStatus read of the input: at most this many characters. */
+const MAX_INPUT = 2000;
+
 // A reply code then an enhanced code (`535 5.7.3`, `535-5.7.139`, `535 #5.7.3`), or either alone.
 const WITH_REPLY = /(?:^|[^\d.])([245]\d\d)[ -]+#?([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])/;
 const ENHANCED_ONLY = /(?:^|[^\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])/;
 const REPLY_ONLY = /^\s*([2-5]\d\d)(?:[ -].*)?$/s;
+/** RFC 3464 §2.3.4: a Status field is `class "." subject "." detail`, 1–3 digits each, maybe followed by a comment. */
+const STATUS_CODE = /^\s*([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])/;
+/** RFC 3464 §2.3.6: a Diagnostic-Code starts with its type, `smtp;`. */
+const DIAGNOSTIC_TYPE = /^\s*[A-Za-z][A-Za-z0-9-]{0,30}\s*;/;
 
-/** Finds the catalog entry for an enhanced code. */
+/** A code as read from text: the reply code, the enhanced code's parts, and the text after the code. */
+interface ReadCode {
+  replyCode: number | null;
+  parts: [number, number, number] | null;
+  rest: string;
+}
+
+/**
+ * Finds the catalog entry for an enhanced code: the narrowest entry that
+ * covers it (5.7.705 inside 5.7.700-749).
+ */
 export function findCodeEntry(cls: number, subject: number, detail: number): CodeEntry | null {
-  return SMTP_CODES.find((e) => e.cls === cls && e.subject === subject && detail >= e.detail[0] && detail <= e.detail[1]) ?? null;
+  let best: CodeEntry | null = null;
+  for (const e of SMTP_CODES) {
+    if (e.cls !== cls || e.subject !== subject || detail < e.detail[0] || detail > e.detail[1]) continue;
+    if (!best || e.detail[1] - e.detail[0] < best.detail[1] - best.detail[0]) best = e;
+  }
+  return best;
 }
 
 /** Explains an SMTP/NDR code as pasted (`535 5.7.3`, `5.7.139`, an NDR line); null when the input holds no code at all. Reads at most 2,000 characters. Pure. */
 export function explainCode(input: string): CodeExplanation | null {
   const aad = parseAadstsCode(input);
   if (aad) return explainAadsts(input, aad.code);
-  const text = input.slice(0, 2000);
-  let replyCode: number | null = null;
-  let parts: [number, number, number] | null = null;
-  let rest = '';
+  const text = input.slice(0, MAX_INPUT);
+  const read = readCode(text);
+  return read ? explainRead(input, read, text) : null;
+}
+
+/** Where a DSN's diagnostic came from, for telling a Microsoft reply (RFC 3464 §2.2.2, §2.3.5). */
+export interface DeliveryStatusContext {
+  /** The recipient's Remote-MTA (`dns; mx.example.net`): the server that gave the diagnostic. */
+  remoteMta?: string | null;
+  /** The report's Reporting-MTA: the server that wrote the DSN, used when there is no Remote-MTA. */
+  reportingMta?: string | null;
+}
+
+/**
+ * Explains one failed recipient of a delivery status notification (RFC 3464):
+ * its `Status` (`5.1.10`) and, when given, its `Diagnostic-Code`
+ * (`smtp; 550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup`).
+ *
+ * The Status names the code; when it is the unspecific `X.0.0` (Postfix's
+ * `5.0.0`) and the diagnostic carries an enhanced code of the same class, the
+ * diagnostic's code is explained. Microsoft's meaning comes first when the
+ * diagnostic or the MTA that gave it (`context`: Remote-MTA, else
+ * Reporting-MTA) looks Microsoft's, or when only Microsoft sends the code;
+ * otherwise the registered (RFC) meaning, with Microsoft's named in
+ * `meaning` and `otherReading`. The result gives the catalog entry id,
+ * title, meaning, cause, fix and `microsoft`.
+ *
+ * Returns null when neither the Status nor the diagnostic holds a code. Reads
+ * at most 2,000 characters of the diagnostic. Pure; never throws.
+ */
+export function explainDeliveryStatus(status: string, diagnosticCode?: string | null, context: DeliveryStatusContext = {}): CodeExplanation | null {
+  const diagnostic = (diagnosticCode ?? '').slice(0, MAX_INPUT);
+  // The type ("smtp;") gives way to a space, so the reply code after it still reads as one.
+  const text = diagnostic.replace(DIAGNOSTIC_TYPE, ' ');
+  const fromDiagnostic = readCode(text);
+  const st = STATUS_CODE.exec(status.slice(0, 64));
+  const fromStatus: [number, number, number] | null = st ? [Number(st[1]), Number(st[2]), Number(st[3])] : null;
+  const diagParts = fromDiagnostic?.parts ?? null;
+  const unspecific = fromStatus !== null && fromStatus[1] === 0 && fromStatus[2] === 0 && diagParts !== null && diagParts[0] === fromStatus[0];
+  const parts = fromStatus && !unspecific ? fromStatus : (diagParts ?? fromStatus);
+  if (!parts && !fromDiagnostic) return null;
+  const sameCode = parts !== null && diagParts !== null && parts.join('.') === diagParts.join('.');
+  const read: ReadCode = { replyCode: fromDiagnostic?.replyCode ?? null, parts, rest: sameCode ? (fromDiagnostic?.rest ?? '') : text };
+  const mta = (context.remoteMta ?? context.reportingMta ?? '').slice(0, 255);
+  return explainRead(diagnostic.trim() || status.trim(), read, `${text}\n${mta}`);
+}
+
+/** Reads the first code of a text: a reply code with an enhanced code, an enhanced code alone, or a text that starts with a reply code. */
+function readCode(text: string): ReadCode | null {
   const both = WITH_REPLY.exec(text);
-  if (both) {
-    replyCode = Number(both[1]);
-    parts = [Number(both[2]), Number(both[3]), Number(both[4])];
-    rest = text.slice(both.index + both[0].length);
-  } else {
-    const enh = ENHANCED_ONLY.exec(text);
-    if (enh) {
-      parts = [Number(enh[1]), Number(enh[2]), Number(enh[3])];
-      rest = text.slice(enh.index + enh[0].length);
-    } else {
-      const reply = REPLY_ONLY.exec(text);
-      if (!reply) return null;
-      replyCode = Number(reply[1]);
-      rest = text.slice(text.indexOf(reply[1] ?? '') + 3);
-    }
-  }
+  if (both) return { replyCode: Number(both[1]), parts: [Number(both[2]), Number(both[3]), Number(both[4])], rest: text.slice(both.index + both[0].length) };
+  const enh = ENHANCED_ONLY.exec(text);
+  if (enh) return { replyCode: null, parts: [Number(enh[1]), Number(enh[2]), Number(enh[3])], rest: text.slice(enh.index + enh[0].length) };
+  const reply = REPLY_ONLY.exec(text);
+  if (!reply) return null;
+  return { replyCode: Number(reply[1]), parts: null, rest: text.slice(text.indexOf(reply[1] ?? '') + 3) };
+}
+
+/** The explanation of a code read from `input`; `evidence` is the text searched for Microsoft markers. */
+function explainRead(input: string, read: ReadCode, evidence: string): CodeExplanation {
+  const { replyCode, parts, rest } = read;
   const replyMeaning = replyCode !== null ? (REPLY_CODES[replyCode] ?? classOfReply(replyCode)) : null;
   if (parts === null) {
     const related = SMTP_CODES.filter((e) => replyCode !== null && e.replyCodes.includes(replyCode)).map((e) => e.id);
     return {
-      input, replyCode, enhancedCode: null, source: 'rfc', id: null, sender: null,
-      title: `Reply code ${replyCode}`, meaning: replyMeaning ?? '', cause: null, fix: null, finding: null,
+      input, replyCode, enhancedCode: null, source: 'rfc', id: null, sender: null, microsoft: false, markers: findMicrosoftMarkers(evidence),
+      title: `Reply code ${replyCode}`, meaning: replyMeaning ?? '', cause: null, fix: null, finding: null, otherReading: null,
       cls: null, subject: null, detail: null, replyMeaning, related, aadsts: null,
     };
   }
@@ -471,21 +392,38 @@ export function explainCode(input: string): CodeExplanation | null {
   const enhancedCode = `${cls}.${s}.${d}`;
   const rfc = rfcParts(cls, s, d);
   const entry = findCodeEntry(cls, s, d);
+  const common = { input, replyCode, enhancedCode, ...rfc, replyMeaning, related: [], aadsts: null };
   if (entry) {
+    const markers = findMicrosoftMarkers(evidence, entry.wording);
+    const looksMicrosoft = markers.length > 0;
+    const generic = entry.generic;
+    if (generic && !looksMicrosoft) {
+      return {
+        ...common, source: 'catalog', id: entry.id, sender: null, microsoft: false, markers,
+        title: generic.title,
+        meaning: `${generic.meaning} Exchange Online (Microsoft 365) uses ${enhancedCode} for something else: "${entry.title}"; read it so when the reply came from Microsoft.`,
+        cause: generic.cause, fix: generic.fix, finding: null,
+        otherReading: { reading: 'microsoft', ref: null, title: entry.title, meaning: entry.meaning },
+      };
+    }
+    const microsoft = entry.source === 'microsoft' && (looksMicrosoft || (!generic && !entry.shared));
     const variant = entry.variants?.find((v) => v.pattern.test(rest)) ?? null;
     const base = variant ?? entry;
     return {
-      input, replyCode, enhancedCode, source: 'catalog', id: entry.id, sender: entry.source,
-      title: base.title, meaning: base.meaning, cause: base.cause, fix: base.fix, finding: entry.finding ?? null,
-      ...rfc, replyMeaning, related: [], aadsts: null,
+      ...common, source: 'catalog', id: entry.id, sender: entry.source === 'gmail' ? 'gmail' : microsoft ? 'microsoft' : null, microsoft, markers,
+      title: base.title,
+      meaning: generic ? `${base.meaning} Outside Microsoft 365, ${generic.ref} registers X.${s}.${d} as "${generic.title}".` : base.meaning,
+      cause: base.cause, fix: base.fix, finding: entry.finding ?? null,
+      otherReading: generic ? { reading: 'rfc', ref: generic.ref, title: generic.title, meaning: generic.meaning } : null,
     };
   }
+  const markers = findMicrosoftMarkers(evidence);
   const title = rfc.detail ? `${enhancedCode}: ${rfc.detail.replace(/\.$/, '')}` : `${enhancedCode}: ${rfc.cls.name}, ${rfc.subject?.name ?? `subject ${s}`}`;
-  const meaning = [rfc.cls.meaning, rfc.subject ? rfc.subject.meaning : `Subject ${s} is not defined by RFC 3463.`, rfc.detail ?? 'This detail code is not registered; the server\'s text says more.'].join(' ');
-  return {
-    input, replyCode, enhancedCode, source: 'rfc', id: null, sender: null,
-    title, meaning, cause: null, fix: null, finding: null, ...rfc, replyMeaning, related: [], aadsts: null,
-  };
+  const meaning = [
+    rfc.cls.meaning, rfc.subject ? rfc.subject.meaning : `Subject ${s} is not defined by RFC 3463.`, rfc.detail ?? 'This detail code is not registered; the server\'s text says more.',
+    ...(markers.length ? ['The reply looks Microsoft\'s, but m365audit\'s catalog lacks this code; Microsoft Learn\'s "Email non-delivery reports and SMTP errors in Exchange Online" may list it.'] : []),
+  ].join(' ');
+  return { ...common, source: 'rfc', id: null, sender: null, microsoft: false, markers, title, meaning, cause: null, fix: null, finding: null, otherReading: null };
 }
 
 /** An AADSTS code: the Entra catalog entry, or Entra's error page for a code the catalog lacks (research/oauth.md §4). */
@@ -493,8 +431,8 @@ function explainAadsts(input: string, code: number): CodeExplanation {
   const entry = findAadsts(code);
   const errorUrl = aadstsErrorUrl(code);
   const base = {
-    input, replyCode: null, enhancedCode: null, id: `AADSTS${code}`, sender: 'entra' as const, finding: 'OAUTH_TOKEN_ERROR' as const,
-    cls: null, subject: null, detail: null, replyMeaning: null, related: [],
+    input, replyCode: null, enhancedCode: null, id: `AADSTS${code}`, sender: 'entra' as const, microsoft: true, markers: [], finding: 'OAUTH_TOKEN_ERROR' as const,
+    otherReading: null, cls: null, subject: null, detail: null, replyMeaning: null, related: [],
   };
   if (!entry) {
     return {

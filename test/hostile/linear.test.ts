@@ -4,7 +4,8 @@ import { evaluateDkimKey, parseDkimKey } from '../../src/dkim/key.js';
 import { parseDmarcRecord } from '../../src/dmarc/parse.js';
 import { parseDmarcUri } from '../../src/dmarc/uri.js';
 import { normalizeDomain } from '../../src/domain/normalize.js';
-import { explainCode } from '../../src/smtp/codes.js';
+import { explainCode, explainDeliveryStatus } from '../../src/smtp/codes.js';
+import { findMicrosoftMarkers } from '../../src/smtp/ndr-codes.js';
 import { parseReplies } from '../../src/smtp/reply.js';
 
 /**
@@ -53,6 +54,14 @@ describe('input and protocol parsers are linear (checked, no change needed)', ()
     expect(explainCode(`${'5 '.repeat(500_000)}x`)).toBe(null);
     expect(explainInputs(['535', `5.7.3${SPACES}`])[0]?.enhancedCode).toBe('5.7.3');
     expect(() => explainInputs([`${SPACES}x`])).toThrow(/not an SMTP code/);
+  });
+
+  it('findMicrosoftMarkers and explainDeliveryStatus (the Microsoft markers of NDR replies)', () => {
+    // Runs of each marker's prefix that never complete it.
+    const near = `${'RESOLVER.1'.repeat(100_000)}${'AS('.repeat(100_000)}${'ATTR'.repeat(100_000)}${'prod.outlook.'.repeat(50_000)}${SPACES}`;
+    expect(findMicrosoftMarkers(near)).toEqual([]);
+    expect(findMicrosoftMarkers(`${near}AS(7555)`)).toEqual(['AS(7555)']);
+    expect(explainDeliveryStatus(`5.1.10${SPACES}`, `smtp;${SPACES}550${SPACES}5.1.10${SPACES}`, { remoteMta: near })?.enhancedCode).toBe('5.1.10');
   });
 
   it('parseReplies', () => {

@@ -73,7 +73,7 @@ describe('m365audit explain AADSTS… (in-process)', () => {
   it('exit 2 for a bare number the catalog does not know, naming the AADSTS form', async () => {
     const r = await runInProcess(['explain', '12345']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/not an SMTP code: "12345" \(expected e\.g\. 535 5\.7\.3, 5\.7\.139, 550 or AADSTS7000215\)/);
+    expect(r.stderr).toMatch(/not an SMTP code: "12345" \(expected e\.g\. 535 5\.7\.3, 5\.7\.139, 550, AADSTS7000215, or a whole NDR line in quotes\)/);
     expect(r.stdout).toBe('');
   });
 });

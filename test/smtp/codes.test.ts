@@ -26,19 +26,26 @@ describe('SMTP code catalog', () => {
     }
   });
 
-  it('has unique ids, no overlapping ranges, and complete texts', () => {
+  it('has unique ids, ranges that only nest (a code inside a range), and complete texts', () => {
     expect(new Set(SMTP_CODES.map((e) => e.id)).size).toBe(SMTP_CODES.length);
     for (const e of SMTP_CODES) {
       for (const o of SMTP_CODES) {
         if (o === e || o.cls !== e.cls || o.subject !== e.subject) continue;
-        expect(o.detail[1] < e.detail[0] || o.detail[0] > e.detail[1], `${e.id} overlaps ${o.id}`).toBe(true);
+        const apart = o.detail[1] < e.detail[0] || o.detail[0] > e.detail[1];
+        const oInsideE = o.detail[0] >= e.detail[0] && o.detail[1] <= e.detail[1] && o.detail[1] - o.detail[0] < e.detail[1] - e.detail[0];
+        const eInsideO = e.detail[0] >= o.detail[0] && e.detail[1] <= o.detail[1] && e.detail[1] - e.detail[0] < o.detail[1] - o.detail[0];
+        expect(apart || oInsideE || eInsideO, `${e.id} overlaps ${o.id}`).toBe(true);
       }
       for (const t of [e.title, e.meaning, e.cause, e.fix]) expect(t.length).toBeGreaterThan(10);
+      if (e.generic) for (const t of [e.generic.title, e.generic.meaning, e.generic.cause, e.generic.fix]) expect(t.length).toBeGreaterThan(10);
+      expect(e.generic && e.shared, `${e.id}: generic and shared exclude each other`).toBeFalsy();
       if (e.finding) expect(isFindingCode(e.finding)).toBe(true);
     }
   });
 
   describe.each(SMTP_CODES.map((e) => [e.id, e] as const))('%s: lookup forms', (_id, entry) => {
+    // Without a Microsoft marker a code the RFCs register (generic or shared) is not read as Microsoft's; Microsoft-only codes always are.
+    const plainSender = entry.source === 'gmail' ? 'gmail' : entry.generic || entry.shared ? null : 'microsoft';
     it('finds the entry alone, with each reply code, dashed, with text and inside an NDR line', () => {
       for (const enh of samples(entry)) {
         const forms: { input: string; reply: number | null }[] = [{ input: enh, reply: null }, { input: ` ${enh} `, reply: null }];
@@ -58,11 +65,28 @@ describe('SMTP code catalog', () => {
           expect(e?.id, input).toBe(entry.id);
           expect(e?.enhancedCode, input).toBe(enh);
           expect(e?.replyCode, input).toBe(reply);
-          expect(e?.finding ?? undefined, input).toBe(entry.finding);
+          expect(e?.finding ?? undefined, input).toBe(entry.generic ? undefined : entry.finding);
           expect(e?.cls?.code, input).toBe(entry.cls);
-          expect(e?.sender, input).toBe(entry.source);
+          expect(e?.sender, input).toBe(plainSender);
+          expect(e?.microsoft, input).toBe(plainSender === 'microsoft');
+          expect(e?.title, input).toBe(entry.generic ? entry.generic.title : entry.title);
           expect(e?.fix, input).toBeTruthy();
         }
+      }
+    });
+    it('gives Microsoft\'s meaning when the reply names a Microsoft host', () => {
+      for (const enh of samples(entry)) {
+        const input = `${entry.replyCodes[0] ?? 550} ${enh} [AM0PR01MB1234.eurprd01.prod.outlook.com]`;
+        const e = explainCode(input);
+        expect(e?.id, input).toBe(entry.id);
+        expect(e?.markers, input).toEqual(['prod.outlook.com']);
+        expect(e?.sender, input).toBe(entry.source);
+        expect(e?.microsoft, input).toBe(entry.source === 'microsoft');
+        expect(e?.title, input).toBe(entry.title);
+        expect(e?.finding ?? undefined, input).toBe(entry.finding);
+        // Where the readings differ, the registered one is named too.
+        expect(e?.otherReading?.title ?? null, input).toBe(entry.generic?.title ?? null);
+        if (entry.generic) expect(e?.meaning, input).toContain(entry.generic.title);
       }
     });
     it('is listed under a bare reply code it is sent with', () => {
@@ -92,20 +116,22 @@ describe('SMTP code catalog', () => {
     expect(explainCode('535 5.7.139')?.finding).toBe('SMTP_AUTH_DISABLED');
     expect(explainCode('535 5.7.3')?.finding).toBe('SMTP_AUTH_FAILED');
     expect(explainCode('530 5.7.57')?.finding).toBe('SMTP_AUTH_OTHER');
-    expect(explainCode('550 5.7.30')?.finding).toBe('SMTP_BASIC_AUTH_RETIRED');
+    expect(explainCode('550 5.7.30 Basic authentication is not supported for Client Submission.')?.finding).toBe('SMTP_BASIC_AUTH_RETIRED');
+    // Without Microsoft's wording 5.7.30 is RFC 8689's REQUIRETLS code, and no probe finding.
+    expect(explainCode('550 5.7.30')).toMatchObject({ finding: null, microsoft: false, title: 'REQUIRETLS support required', otherReading: { reading: 'microsoft' } });
   });
 
   it('tells Gmail 5.7.26 from Microsoft 4.7.26', () => {
-    expect(explainCode('550-5.7.26 Unauthenticated email')?.sender).toBe('gmail');
-    expect(explainCode('451 4.7.26')?.sender).toBe('microsoft');
+    expect(explainCode('550-5.7.26 Unauthenticated email')).toMatchObject({ sender: 'gmail', microsoft: false });
+    expect(explainCode('451 4.7.26')).toMatchObject({ sender: 'microsoft', microsoft: true });
   });
 
   it('gives unknown codes their RFC 3463 class, subject and detail', () => {
-    const e = explainCode('550 5.1.1');
-    expect(e).toMatchObject({ source: 'rfc', id: null, enhancedCode: '5.1.1', replyCode: 550 });
+    const e = explainCode('550 5.1.2');
+    expect(e).toMatchObject({ source: 'rfc', id: null, enhancedCode: '5.1.2', replyCode: 550, microsoft: false, markers: [] });
     expect(e?.cls?.name).toBe('Permanent failure');
     expect(e?.subject?.name).toBe('Addressing status');
-    expect(e?.detail).toMatch(/mailbox does not exist/);
+    expect(e?.detail).toMatch(/domain does not exist/);
     expect(explainCode('4.2.2')).toMatchObject({ cls: { code: 4 }, subject: { code: 2 }, detail: 'Mailbox full.' });
     expect(explainCode('535 5.7.8')?.detail).toBe('Authentication credentials invalid.');
     // Just outside the catalog's ranges.
@@ -141,7 +167,7 @@ describe('explainInputs (CLI)', () => {
     const items = SMTP_CODES.map((e) => explainCode(samples(e)[0] ?? '')).filter((x) => x !== null);
     expect(items).toHaveLength(SMTP_CODES.length);
     const table = renderExplanationsTable(items);
-    for (const e of SMTP_CODES) expect(table).toContain(e.title.slice(0, 20));
+    for (const e of SMTP_CODES) expect(table).toContain((e.generic?.title ?? e.title).slice(0, 20));
     const json = JSON.parse(renderExplanationsJson(items)) as { explanations: { id: string }[] };
     expect(json.explanations.map((x) => x.id)).toEqual(SMTP_CODES.map((e) => e.id));
   });

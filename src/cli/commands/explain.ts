@@ -51,6 +51,6 @@ export function explainInputs(inputs: readonly string[]): CodeExplanation[] {
     if (e) items.push(e);
     else bad.push(input);
   }
-  if (bad.length) throw new UsageError(`not an SMTP code: ${bad.map((b) => JSON.stringify(cleanText(b.slice(0, 80)))).join(', ')} (expected e.g. 535 5.7.3, 5.7.139, 550 or AADSTS7000215)`);
+  if (bad.length) throw new UsageError(`not an SMTP code: ${bad.map((b) => JSON.stringify(cleanText(b.slice(0, 80)))).join(', ')} (expected e.g. 535 5.7.3, 5.7.139, 550, AADSTS7000215, or a whole NDR line in quotes)`);
   return items;
 }
