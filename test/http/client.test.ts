@@ -6,6 +6,8 @@ import { createTestCa, createTestCertificates, startHttpsServer, type HttpsRespo
 
 /** A deadline for answers that must not come: short, since nothing waits for it to pass but the client itself. */
 const SHORT = 300;
+/** A deadline that must outlast a TLS handshake under load (the handshake must complete before the stage under test). */
+const AFTER_TLS = 1500;
 /** A deadline for answers that must come, under a loaded test run. */
 const LONG = 5_000;
 
@@ -92,8 +94,8 @@ describe('createHttpsClient: failures, each typed', () => {
   it('timeout while waiting for the headers: the handler never answers', async () => {
     const never = await startHttpsServer({ certificates: certs, handler: () => new Promise(() => undefined) });
     closers.push(() => never.close());
-    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: SHORT }).request(never.url);
-    expect(r).toMatchObject({ kind: 'timeout', stage: 'headers', ms: SHORT });
+    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: AFTER_TLS }).request(never.url);
+    expect(r).toMatchObject({ kind: 'timeout', stage: 'headers', ms: AFTER_TLS });
     expect(never.requests()).toHaveLength(1);
   });
 
@@ -104,7 +106,7 @@ describe('createHttpsClient: failures, each typed', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('part', () => wrote());
     });
-    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: SHORT }).request(url);
+    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: AFTER_TLS }).request(url);
     await started;
     expect(r).toMatchObject({ kind: 'timeout', stage: 'body' });
   });
@@ -199,7 +201,7 @@ describe('createHttpsClient: the injected route (tests never need port 443)', ()
   it('a request\'s own deadline wins over the client\'s', async () => {
     const never = await startHttpsServer({ certificates: certs, handler: () => new Promise(() => undefined) });
     closers.push(() => never.close());
-    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG }).request(never.url, { timeoutMs: SHORT });
-    expect(r).toMatchObject({ kind: 'timeout', stage: 'headers', ms: SHORT });
+    const r = await createHttpsClient({ ca: certs.caPem, timeoutMs: LONG }).request(never.url, { timeoutMs: AFTER_TLS });
+    expect(r).toMatchObject({ kind: 'timeout', stage: 'headers', ms: AFTER_TLS });
   });
 });
