@@ -25,12 +25,13 @@
  * of a signature before the key lookup (i= within d=, From signed), which
  * is checked here.
  */
+import { createPublicKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { LookupContext } from '../dns/context.js';
 import type { DnsAnswer, TempfailReason } from '../dns/types.js';
-import { evaluateDkimKey, MIN_RSA_BITS, type DkimKeyStatus } from '../dkim/key.js';
+import { decodeDkimPublicKey, evaluateDkimKey, MIN_RSA_BITS, parseDkimKey, type DkimKeyStatus } from '../dkim/key.js';
 import { isDkimSelector } from '../dkim/selector.js';
 import { canonicalName, normalizeDomain } from '../domain/normalize.js';
 import { capText } from '../util/caps.js';
@@ -539,7 +540,7 @@ function createSession(ctx: LookupContext, max: number): Session {
       const answer = await lookup(q);
       switch (answer.kind) {
         case 'records':
-          return answer.records.map((r) => [r]);
+          return answer.records.map((r) => [readableKeyRecord(r)]);
         case 'nxdomain':
           throw dnsError('ENOTFOUND', q);
         case 'nodata':
@@ -577,6 +578,22 @@ function createSession(ctx: LookupContext, max: number): Session {
     },
   };
   return session;
+}
+
+/**
+ * A key record as mailauth can read it. RFC 6376 names the bare PKCS#1
+ * RSAPublicKey form for p= (see dkim/key.ts), which mailauth wraps as a
+ * SubjectPublicKeyInfo PEM that node:crypto refuses ("unknown key type");
+ * such a key is handed over in the SubjectPublicKeyInfo form, the same key.
+ * Every other record goes as it is.
+ */
+function readableKeyRecord(record: string): string {
+  const rec = parseDkimKey(record);
+  if (rec.keyType !== 'rsa' || !rec.publicKey || rec.errors.length > 0) return record;
+  const decoded = decodeDkimPublicKey('rsa', rec.publicKey);
+  if ('problem' in decoded || decoded.format !== 'pkcs1') return record;
+  const spki = createPublicKey({ key: Buffer.from(rec.publicKey, 'base64'), format: 'der', type: 'pkcs1' }).export({ format: 'der', type: 'spki' }).toString('base64');
+  return Object.entries(rec.tags).map(([k, v]) => `${k}=${k.toLowerCase() === 'p' ? spki : v}`).join('; ');
 }
 
 /** `s._domainkey.d` with d= as an ASCII domain and s= a selector, or null when either is not one. */
