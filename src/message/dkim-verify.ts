@@ -156,7 +156,12 @@ export interface DkimVerification {
 
 /** A DKIM verification in progress: write every chunk of the message, in order, awaiting each; then end. */
 export interface DkimVerificationStream {
-  /** Feeds the next bytes of the message (LF or CRLF line ends). Resolves once they are hashed: await it before the next write (backpressure). Never rejects. */
+  /**
+   * Feeds the next bytes of the message (LF or CRLF line ends); the chunk is
+   * copied, so its buffer may be reused at once. Writes are taken in call
+   * order; each resolves once its bytes are hashed, and awaiting it before
+   * the next write keeps memory bounded (backpressure). Never rejects.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** The message is complete: looks up the keys, verifies, and resolves with the verdicts. Never rejects. */
   end(): Promise<DkimVerification>;
@@ -184,7 +189,7 @@ export function startDkimVerification(ctx: LookupContext, options: DkimVerifyOpt
   // A failed write is also emitted as 'error'; it is read through the callbacks and `failure`.
   verifier.on('error', () => undefined);
   let failure: string | null = null;
-  // Bytes are copied in: mailauth keeps pieces of what it is given (lines, runs of empty lines) past the write.
+  // Gathered into FEED_BYTES blocks; a block is never reused, as mailauth keeps pieces of what it is given (lines, runs of empty lines).
   let pending = Buffer.allocUnsafe(FEED_BYTES);
   let pendingBytes = 0;
   let ended: Promise<DkimVerification> | null = null;
@@ -232,21 +237,31 @@ export function startDkimVerification(ctx: LookupContext, options: DkimVerifyOpt
     return { signatures: await session.verdicts(verifier), signaturesTotal: session.total, headersOnly: session.headersOnly, problem: null };
   };
 
+  const writeNow = async (chunk: Uint8Array): Promise<void> => {
+    if (guard.problem || failure !== null) return;
+    const bytes = guard.pass(chunk);
+    if (bytes === null) return;
+    for (let at = 0; at < bytes.length; ) {
+      const n = Math.min(FEED_BYTES - pendingBytes, bytes.length - at);
+      pending.set(bytes.subarray(at, at + n), pendingBytes);
+      pendingBytes += n;
+      at += n;
+      if (pendingBytes === FEED_BYTES) await flush();
+    }
+  };
+  // Writes run one after the other, in call order, also when a reader does not await them; each
+  // chunk is copied first, since the reader may reuse its buffer before its write has run.
+  let queue: Promise<void> = Promise.resolve();
+
   return {
-    async write(chunk: Uint8Array): Promise<void> {
-      if (ended || guard.problem || failure !== null || chunk.length === 0) return;
-      const bytes = guard.pass(chunk);
-      if (bytes === null) return;
-      for (let at = 0; at < bytes.length; ) {
-        const n = Math.min(FEED_BYTES - pendingBytes, bytes.length - at);
-        pending.set(bytes.subarray(at, at + n), pendingBytes);
-        pendingBytes += n;
-        at += n;
-        if (pendingBytes === FEED_BYTES) await flush();
-      }
+    write(chunk: Uint8Array): Promise<void> {
+      if (ended || chunk.length === 0) return queue;
+      const own = Buffer.from(chunk);
+      queue = queue.then(() => writeNow(own));
+      return queue;
     },
     end(): Promise<DkimVerification> {
-      ended ??= finish();
+      ended ??= queue.then(finish);
       return ended;
     },
   };
@@ -562,19 +577,19 @@ function createSession(ctx: LookupContext, max: number): Session {
           field.maxBodyLength = String(field.maxBodyLength);
         }
         session.checks.push({ index, field, problem, keyName, bodyLimit });
+        // Asked now, in parallel, while the body is hashed: mailauth awaits one key after the other at the end.
+        if (keyName !== null) void lookup(keyName);
       }
     },
     async verdicts(verifier: DkimVerifierInstance): Promise<DkimSignatureVerdict[]> {
-      const out: DkimSignatureVerdict[] = [];
       let next = 0;
-      for (const check of session.checks) {
-        // mailauth gives one result per signature it did not skip, in header order.
-        const result = check.field.skip ? undefined : verifier.results[next++];
-        const answer = check.keyName === null ? null : await lookup(check.keyName);
+      // mailauth gives one result per signature it did not skip, in header order.
+      const results = session.checks.map((check) => (check.field.skip ? undefined : verifier.results[next++]));
+      const answers = await Promise.all(session.checks.map((check) => (check.keyName === null ? null : lookup(check.keyName))));
+      return session.checks.map((check, i) => {
         const hasher = check.field.bodyHashKey ? verifier.bodyHashes.get(check.field.bodyHashKey) : undefined;
-        out.push(verdictOf(check, result, answer, hasher, session));
-      }
-      return out;
+        return verdictOf(check, results[i], answers[i] ?? null, hasher, session);
+      });
     },
   };
   return session;

@@ -317,3 +317,20 @@ describe('streaming', () => {
     expect(first).toEqual({ signatures: [], signaturesTotal: 0, headersOnly: false, problem: null });
   });
 });
+
+describe('a reader that does not await its writes', () => {
+  it('keeps the chunks in order and copies the ones that wait', async () => {
+    const key = createDkimKey(2048);
+    publishKey(server, 'valid', 'sender.test', key.record);
+    const body = Array.from({ length: 3000 }, (_, i) => `line ${i}\r\n`).join('');
+    const signed = Buffer.from(await signMessage(buildMessage({ from: FROM, body }), [{ domain: 'sender.test', selector: 'valid', key }]));
+    const v = startDkimVerification(ctx());
+    const scratch = Buffer.alloc(5000);
+    for (let at = 0; at < signed.length; at += 5000) {
+      const n = signed.copy(scratch, 0, at, at + 5000);
+      void v.write(scratch.subarray(0, n));
+      scratch.fill(0x41);
+    }
+    expect((await v.end()).signatures[0]).toMatchObject({ result: 'pass', bodyHash: 'match' });
+  });
+});
