@@ -75,6 +75,8 @@ class MessageReader {
   private lastByte = -1;
   /** Leading bytes held back while deciding whether they start an mbox `From ` line. */
   private pending: number[] = [];
+  /** Where the held-back bytes start in the current chunk, or -1 when they started in an earlier one. */
+  private pendingAt = -1;
   private bomAt = 0;
 
   constructor(options: ReadOptions) {
@@ -85,6 +87,7 @@ class MessageReader {
   /** Reads one chunk; returns the views of it that are message bytes (for the tee), in order. */
   push(chunk: Uint8Array): Uint8Array[] {
     this.total += chunk.length;
+    this.pendingAt = -1;
     const out: Uint8Array[] = [];
     let i = 0;
     while (i < chunk.length) {
@@ -171,6 +174,7 @@ class MessageReader {
         }
       }
       if (!this.mbox && this.pending.length < FROM.length && b === FROM[this.pending.length]) {
+        if (this.pending.length === 0) this.pendingAt = i;
         this.pending.push(b);
         this.skipped++;
         i++;
@@ -184,9 +188,15 @@ class MessageReader {
         }
         continue;
       }
-      // The message starts here: bytes held back belong to it.
+      // The message starts here: bytes held back belong to it. Held back in this chunk: start
+      // the header where they started (one view for the tee, chunk boundaries kept).
       const emit: Uint8Array[] = [];
       this.phase = 'header';
+      if (this.pending.length > 0 && this.pendingAt >= 0) {
+        this.skipped -= this.pending.length;
+        this.pending = [];
+        return { next: this.pendingAt };
+      }
       if (this.pending.length > 0) {
         const held = Uint8Array.from(this.pending);
         this.skipped -= held.length;
