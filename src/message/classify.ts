@@ -52,12 +52,10 @@ export function classifyMessage(read: ReadMessage, headers: ParsedHeaders): NotA
     if (c < 32 && c !== 9 && c !== 10 && c !== 13) control++;
   }
   if (control * 10 > sniff.length) return { reason: 'binary', detail: 'the input is binary data, not a message' };
+  // No field name starts with these, though ftext allows them: `{"a": 1}` would read as a field named `{"a"`.
   const first = b[0];
-  const firstIsField = headers.fields[0]?.line === 1;
-  if (!firstIsField) {
-    const what = first === 0x7b || first === 0x5b ? ' (it looks like JSON)' : first === 0x3c ? ' (it looks like HTML or XML)' : '';
-    return { reason: 'no-header-fields', detail: `the input does not start with a header field${what}, not a message` };
-  }
+  const what = first === 0x7b || first === 0x5b ? ' (it looks like JSON)' : first === 0x3c ? ' (it looks like HTML or XML)' : '';
+  if (what !== '' || headers.fields[0]?.line !== 1) return { reason: 'no-header-fields', detail: `the input does not start with a header field${what}, not a message` };
   if (headers.malformedTotal > headers.fieldsTotal) return { reason: 'no-header-fields', detail: 'most lines of the input are not header fields, not a message' };
   const known = headers.fields.some((f) => MESSAGE_FIELDS.has(f.key) || MESSAGE_FIELD_PREFIXES.some((p) => f.key.startsWith(p)));
   if (!known) return { reason: 'no-message-fields', detail: 'the input has no message header fields (From, Received, Subject, …), not a message' };

@@ -170,9 +170,9 @@ function findTls(comments: readonly string[], withWords: readonly string[]): { f
   return { found, tls: found || version || cipher ? { version, cipher } : null };
 }
 
-/** RFC 3848 (and RFC 6531) `with` keywords: which name TLS and which plain transport. */
-const TLS_PROTOCOLS = new Set(['ESMTPS', 'ESMTPSA', 'LMTPS', 'LMTPSA', 'UTF8SMTPS', 'UTF8SMTPSA', 'UTF8LMTPS', 'UTF8LMTPSA', 'SMTPS']);
-const PLAIN_PROTOCOLS = new Set(['SMTP', 'ESMTP', 'ESMTPA', 'LMTP', 'LMTPA', 'UTF8SMTP', 'UTF8SMTPA', 'UTF8LMTP', 'UTF8LMTPA']);
+/** RFC 3848 (and RFC 6531) `with` keywords, and Microsoft's HTTPS/HTTP (client submission): which name TLS and which plain transport. */
+const TLS_PROTOCOLS = new Set(['HTTPS', 'ESMTPS', 'ESMTPSA', 'LMTPS', 'LMTPSA', 'UTF8SMTPS', 'UTF8SMTPSA', 'UTF8LMTPS', 'UTF8LMTPSA', 'SMTPS']);
+const PLAIN_PROTOCOLS = new Set(['HTTP', 'SMTP', 'ESMTP', 'ESMTPA', 'LMTP', 'LMTPA', 'UTF8SMTP', 'UTF8SMTPA', 'UTF8LMTP', 'UTF8LMTPA']);
 
 function encryptedOf(protocol: string | null, tlsFound: boolean): boolean | null {
   if (tlsFound) return true;
