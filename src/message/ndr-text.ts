@@ -144,7 +144,7 @@ export function htmlToText(html: string): string {
     const gt = html.indexOf('>', lt);
     if (gt < 0) break;
     const tag = html.slice(lt + 1, Math.min(gt, lt + 8)).toLowerCase();
-    if (tag.startsWith('br') || tag.startsWith('/p') || tag.startsWith('/div') || tag.startsWith('/tr') || tag.startsWith('p>') || tag.startsWith('p ')) out += '\n';
+    if (tag.startsWith('br') || tag.startsWith('/p') || tag.startsWith('/div') || tag.startsWith('/tr')) out += '\n';
     i = gt + 1;
   }
   return out
