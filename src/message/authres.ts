@@ -22,6 +22,8 @@ import type { AuthenticationResults, AuthResResult } from './types.js';
 
 /** Most results kept of one field; real ones carry 3-10. */
 export const MAX_AUTH_RESULTS = 200;
+/** Most problems listed for one field (the last one says how many more there were). */
+export const MAX_AUTH_PROBLEMS = 20;
 
 /** tspecials of RFC 2045 5.1 that may not stand in a token, less `/` and `=` (base64 `header.b=` values carry them unquoted everywhere). */
 const NOT_IN_VALUE = '()<>,;:\\"[]?';
@@ -163,7 +165,8 @@ function parse(value: string, arc: boolean): AuthenticationResults {
     }
     problems.push(`stray text "${s.map((t) => t.text).join(' ')}"`);
   }
-  return { authservId, version, instance, none, results, resultsTotal: total, problems };
+  const listed = problems.length > MAX_AUTH_PROBLEMS ? [...problems.slice(0, MAX_AUTH_PROBLEMS), `… and ${problems.length - MAX_AUTH_PROBLEMS} more problems`] : problems;
+  return { authservId, version, instance, none, results, resultsTotal: total, problems: listed };
 }
 
 /** An Authentication-Results field value (after the colon), parsed tolerantly. */

@@ -95,12 +95,25 @@ function findIp(texts: readonly string[]): { ip: string; reverse: string | null 
     }
   }
   for (const text of texts) {
-    for (const word of text.split(/[\s,;=]+/)) {
-      const ip = parseClientIp(word.replace(/^\(|\)$/g, ''));
+    for (const word of text.split(/[\s,;=()]+/)) {
+      // Only words made of what an address is made of go to the (slower) address parser.
+      if (!mayBeIp(word)) continue;
+      const ip = parseClientIp(word);
       if (ip) return { ip: ip.readable, reverse: null };
     }
   }
   return null;
+}
+
+/** Whether a word could be an IPv4 or IPv6 address: 2-45 hex digits, dots and colons, with a dot or a colon. */
+function mayBeIp(w: string): boolean {
+  if (w.length < 2 || w.length > 45 || (!w.includes('.') && !w.includes(':'))) return false;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    const hex = (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46;
+    if (!hex) return false;
+  }
+  return true;
 }
 
 /** The reverse-DNS name written before an address literal (`mail.example.com [192.0.2.1]`), or null. */
