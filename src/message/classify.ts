@@ -3,7 +3,7 @@
  * is given; an image, a JSON file or prose must be told apart in one line
  * (exit 2), not analysed into an empty report. A message here is: a header
  * block whose first line is a field (RFC 5322 2.2: `name:` with printable
- * ASCII), more field lines than other lines, and at least one field a message
+ * ASCII), more fields than other lines among its first 20, and at least one field a message
  * or a header paste carries (trace, originator, MIME, authentication or
  * Microsoft's stamps). The detail never quotes the input.
  */
@@ -32,6 +32,8 @@ const SIGNATURES: readonly { bytes: readonly number[]; what: string }[] = [
   { bytes: [0xfe, 0xff], what: 'UTF-16 text (save it as UTF-8)' },
 ];
 
+/** Lines of the header block that must be mostly fields. */
+const FIRST_LINES = 20;
 /** Bytes looked at to tell binary data from text. */
 const SNIFF_BYTES = 4096;
 
@@ -56,7 +58,11 @@ export function classifyMessage(read: ReadMessage, headers: ParsedHeaders): NotA
   const first = b[0];
   const what = first === 0x7b || first === 0x5b ? ' (it looks like JSON)' : first === 0x3c ? ' (it looks like HTML or XML)' : '';
   if (what !== '' || headers.fields[0]?.line !== 1) return { reason: 'no-header-fields', detail: `the input does not start with a header field${what}, not a message` };
-  if (headers.malformedTotal > headers.fieldsTotal) return { reason: 'no-header-fields', detail: 'most lines of the input are not header fields, not a message' };
+  // Judged on the first lines: a header paste followed by its body with no blank line between is still a message.
+  const early = (line: number): boolean => line <= FIRST_LINES;
+  if (headers.malformed.filter((m) => early(m.line)).length > headers.fields.filter((f) => early(f.line)).length) {
+    return { reason: 'no-header-fields', detail: 'most lines of the input are not header fields, not a message' };
+  }
   const known = headers.fields.some((f) => MESSAGE_FIELDS.has(f.key) || MESSAGE_FIELD_PREFIXES.some((p) => f.key.startsWith(p)));
   if (!known) return { reason: 'no-message-fields', detail: 'the input has no message header fields (From, Received, Subject, …), not a message' };
   return null;

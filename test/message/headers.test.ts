@@ -74,6 +74,9 @@ describe('classifyMessage: is it a message at all', () => {
     expect(classify(JUNKED)).toBeNull();
     expect(classify(enc('Received: from a by b; Tue, 4 Mar 2025 10:15:04 +0000\nX-Forefront-Antispam-Report: SCL:5;'))).toBeNull();
     expect(classify(enc('\n\n   Authentication-Results: spf=pass smtp.mailfrom=example.com\n'))).toBeNull();
+    // Headers pasted with their body and no blank line between: the body lines are malformed, the paste a message.
+    const fields = Array.from({ length: 12 }, (_, i) => `Received: from h${i}.example by h${i + 1}.example; Tue, 4 Mar 2025 10:15:04 +0000\n`).join('');
+    expect(classify(enc(`${fields}${'Hello Bob, here is the text of the message.\n'.repeat(40)}`))).toBeNull();
   });
 
   it('binary files are named by their signature', () => {
