@@ -131,12 +131,16 @@ class MessageReader {
     };
   }
 
-  /** The kept header; when cut by the cap, cut back to its last complete line (never half a field line). */
+  /**
+   * The kept header; when cut by the cap, cut back to its last complete line
+   * (never half a field line), unless it holds no line end at all: then the
+   * cut bytes stay, so the classifier can tell what the input is.
+   */
   private trimmedHeader(): Uint8Array {
     const bytes = this.header.bytes();
     if (this.headerBytes <= this.header.cap) return bytes;
     const last = bytes.lastIndexOf(LF);
-    return last < 0 ? bytes.subarray(0, 0) : bytes.subarray(0, last + 1);
+    return last < 0 ? bytes : bytes.subarray(0, last + 1);
   }
 
   /**

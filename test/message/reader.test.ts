@@ -92,6 +92,12 @@ describe('readMessage: header block, body prefix, sizes', () => {
     expect(dec(read.bodyPrefix)).toBe('body');
   });
 
+  it('a first line longer than the cap is kept cut (not dropped), so the input can still be judged', async () => {
+    const { read } = await readIn(enc(`X-Long: ${'v'.repeat(5000)}`), 512, { maxHeaderBytes: 1000 });
+    expect(read).toMatchObject({ headerTruncated: true, headerBytes: 5008 });
+    expect(dec(read.header)).toBe(`X-Long: ${'v'.repeat(992)}`);
+  });
+
   it('keeps the first maxBodyBytes of the body and counts the rest', async () => {
     const { read } = await readIn(enc(`From: a@example.com\n\n${'0123456789'.repeat(100)}`), 33, { maxBodyBytes: 25 });
     expect(dec(read.bodyPrefix)).toBe('0123456789012345678901234');
