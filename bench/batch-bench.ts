@@ -17,7 +17,8 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync, mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync, mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,12 +119,14 @@ async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
   });
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`batch exited ${code}: ${stderr}`);
-  const lines = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n');
-  if (lines.length !== n) throw new Error(`batch wrote ${lines.length} rows for ${n} domains`);
-  const graded = lines.map((l) => {
+  // Read a line at a time: 100,000 rows are most of a gigabyte.
+  const graded: string[] = [];
+  for await (const l of createInterface({ input: createReadStream(join(dir, 'out.jsonl')), crlfDelay: Infinity })) {
+    if (l === '') continue;
     const r = JSON.parse(l) as { domain: string; grade: string };
-    return `${r.domain} ${r.grade}`;
-  });
+    graded.push(`${r.domain} ${r.grade}`);
+  }
+  if (graded.length !== n) throw new Error(`batch wrote ${graded.length} rows for ${n} domains`);
   rmSync(dir, { recursive: true, force: true });
   const stats = await ask<ServerStats>(child, { stats: true }, 'stats');
   const rss = /peak RSS (\d+) MiB/.exec(stderr);
