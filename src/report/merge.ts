@@ -18,6 +18,8 @@ export interface MergedRunEnd {
   probe: ProbeResult | null;
   run: RunInfo;
   count: number;
+  /** What the merged trail cannot say in a field, one line each: shards missing, files that did not cover their shard. */
+  warnings: string[];
 }
 
 /**
@@ -128,12 +130,41 @@ export function openSavedRuns(sources: readonly SavedRunSource[], options: ReadS
     end() {
       if (failure) return failure;
       const ends = files.map((f) => f.end as SavedRunStreamEnd);
-      return { probe: ends.find((e) => e.probe !== null)?.probe ?? null, run: mergeRunInfo(ends.map((e) => e.run)), count };
+      const runs = ends.map((e) => e.run);
+      const warnings = files.length > 1 ? mergeWarnings(runs, files.map((f) => f.source.name)) : [];
+      return { probe: ends.find((e) => e.probe !== null)?.probe ?? null, run: mergeRunInfo(runs), count, warnings };
     },
     async close() {
       await Promise.all(files.map((f) => f.reports.return({ error: 'closed' }).catch(() => undefined)));
     },
   };
+}
+
+/**
+ * What a merge of shards lacks, in words: shards of N not among the files
+ * (their rows are missing from the merge), files of different N, files
+ * that did not cover their own shard. Empty when the files are every shard,
+ * each complete.
+ */
+export function mergeWarnings(runs: readonly RunInfo[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  const counts = new Set(runs.map((r) => r.options?.shard?.count ?? null));
+  const [n] = [...counts];
+  if (counts.size > 1) out.push(`the files are shards of different splits (${[...counts].map((c) => (c === null ? 'no --shard' : `N=${c}`)).join(', ')}): rows may be missing`);
+  else if (n !== null && n !== undefined) {
+    const present = new Set(runs.map((r) => r.options?.shard?.index));
+    const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !present.has(i));
+    if (missing.length > 0) out.push(`${missing.length === 1 ? 'shard' : 'shards'} ${listed(missing)} of ${n} ${missing.length === 1 ? 'is' : 'are'} not among the files: ${missing.length === 1 ? 'its' : 'their'} rows are missing`);
+  }
+  const cut = runs.flatMap((r, i) => (r.complete === false ? [cleanText(names[i] ?? '')] : []));
+  if (cut.length > 0) out.push(`${listed(cut)} ${cut.length === 1 ? 'does' : 'do'} not cover ${cut.length === 1 ? 'its' : 'their'} whole shard (cut short or stopped; batch --resume continues a run)`);
+  return out;
+}
+
+/** `0, 2 and 5`; past 8 items, `0, 1, 2 … and 40 more`. */
+function listed(xs: readonly (string | number)[]): string {
+  const shown = xs.length > 8 ? [...xs.slice(0, 6).map(String), `${xs.length - 6} more`] : xs.map(String);
+  return shown.length === 1 ? (shown[0] as string) : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1] as string}`;
 }
 
 /** `contoso.com`, or the input of a row that is not a domain name, for a message. */

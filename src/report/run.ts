@@ -327,5 +327,7 @@ function describeRows(run: RunInfo): string {
     return ` Incomplete: stopped${of}${why}.`;
   }
   if (run.reconstructed) return ` Incomplete: the file has no run line (its last line), so rows may be missing (${plural(run.rowsReported ?? 0, 'row')} in the file).`;
+  // Every row read was reported, yet the input is not covered: shards merged without all of them.
+  if (run.rowsRead !== null && run.rowsRead === run.rowsReported) return ` Incomplete: rows of the input are missing (${plural(run.rowsReported, 'row')} reported).`;
   return ` Incomplete: ${run.rowsReported ?? '?'} of ${run.rowsRead === null ? '?' : plural(run.rowsRead, 'row')} read were reported.`;
 }

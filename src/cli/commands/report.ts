@@ -6,7 +6,7 @@ import { MAX_DOCUMENT_BYTES, sizeText } from '../../report/load.js';
 import { openSavedRuns, type MergedRunError, type SavedRunSource } from '../../report/merge.js';
 import { renderChunks, type Format } from '../../report/render.js';
 import { createSummary } from '../../report/summary.js';
-import { exitCodeFor, failOnOption, UsageError, useColor, type FailOn } from '../common.js';
+import { exitCodeFor, failOnOption, UsageError, useColor, warn, type FailOn } from '../common.js';
 import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
 import { describe } from '../command-table.js';
@@ -46,6 +46,7 @@ export async function openSavedRunFiles(run: CliRun, files: readonly string[]): 
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
   const streams: Readable[] = [];
   const sources: SavedRunSource[] = [];
+  const seen = new Map<string, string>();
   try {
     for (const file of files) {
       const name = savedRunName(file);
@@ -55,6 +56,10 @@ export async function openSavedRunFiles(run: CliRun, files: readonly string[]): 
       }
       const s = await stat(file).catch((err: unknown) => Promise.reject(cannotRead(name, err)));
       if (s.isDirectory()) throw new UsageError(`cannot read ${name}: EISDIR`);
+      const id = `${s.dev}:${s.ino}`;
+      const twice = seen.get(id);
+      if (twice !== undefined) throw new UsageError(twice === file ? `${name} is given twice` : `${twice} and ${name} are the same file`);
+      seen.set(id, file);
       const stream = createReadStream(file);
       streams.push(stream);
       sources.push({ name, stream, size: s.isFile() ? s.size : undefined });
@@ -108,6 +113,7 @@ async function reportSaved(run: CliRun, files: readonly string[], opts: ReportOp
     const end = reader.end();
     if ('error' in end) throw refusedRun(end);
     if (end.count === 0) throw new UsageError(`no domain reports in ${files.map(savedRunName).join(', ')}`);
+    for (const w of end.warnings) warn(run, w);
     if (end.probe && exitCodeFor(end.probe.findings, opts.failOn) === 1) worst = 1;
     await spool.finish();
     const counted = summary.result();
