@@ -74,7 +74,8 @@ export function batchCommand(run: CliRun): Command {
         if (opts.output !== undefined) throw new UsageError('--resume writes to its own file: leave out --output');
       }
       const format = opts.resume !== undefined ? 'jsonl' : (opts.format ?? 'table');
-      const shard = opts.shard ?? null;
+      // --shard 0/1 is the whole input: the same run as without it, and recorded as such.
+      const shard = opts.shard && opts.shard.count > 1 ? opts.shard : null;
       const input = await openInput(file, io);
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
