@@ -5,7 +5,9 @@
  * check over the same domains and server, side by side with ours.
  *
  * Then the dead-resolver figures: one domain and 256 domains against a UDP
- * port that reads every query and never answers (--no-dead skips them).
+ * port that reads every query and never answers (--no-dead skips them);
+ * `diff` of two 10,000-domain jsonl runs (bench/diff-bench.ts; --no-diff
+ * skips it).
  *
  *   npm run bench -- --sizes 2000,10000 --latency 20 --concurrency 256
  */
@@ -18,13 +20,14 @@ import { fileURLToPath } from 'node:url';
 import { syntheticDomain } from './synthetic.js';
 import { compareSpf, type SpfComparison } from './spf-compare.js';
 import { measureStartup, renderStartup } from './startup-bench.js';
+import { measureDiff, renderDiff } from './diff-bench.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
 import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 
-interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean }
+interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean; diff: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: [2000, 10000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true };
+  const a: Args = { sizes: [2000, 10000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true, diff: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1] ?? '';
@@ -40,6 +43,7 @@ function parseArgs(argv: string[]): Args {
     } else if (k === '--no-write') a.write = false;
     else if (k === '--no-mailauth') a.mailauth = false;
     else if (k === '--no-dead') a.dead = false;
+    else if (k === '--no-diff') a.diff = false;
   }
   return a;
 }
@@ -73,6 +77,9 @@ interface BatchRun {
   peakRssMiB: number;
   clientLine: string;
   spf: SpfComparison | null;
+  /** The run's jsonl output and its folder (the diff benchmark reads it). */
+  out: string;
+  dir: string;
 }
 
 async function runSize(n: number, args: Args): Promise<BatchRun> {
@@ -114,6 +121,8 @@ async function runSize(n: number, args: Args): Promise<BatchRun> {
     peakRssMiB: rss ? Number(rss[1]) : NaN,
     clientLine: stderr.trim().split('\n').find((l) => l.includes('stats:')) ?? '',
     spf,
+    out: join(dir, 'out.jsonl'),
+    dir,
   };
 }
 
@@ -207,6 +216,12 @@ let text = render(runs, args);
 if (args.dead) {
   process.stderr.write('bench: dead resolver …\n');
   text += `\n${renderDead(await runDead())}`;
+}
+if (args.diff) {
+  // Two 10,000-domain runs: the batch run of 10,000 above, or one made for it (no latency, no SPF comparison).
+  const base = runs.find((r) => r.n === 10000) ?? (await runSize(10000, { ...args, latency: 0, mailauth: false }));
+  process.stderr.write('bench: diff of two 10,000-domain runs …\n');
+  text += `\n${renderDiff(await measureDiff(cli, base.out, base.dir))}`;
 }
 process.stderr.write('bench: startup …\n');
 text += `\n${renderStartup(await measureStartup())}`;
