@@ -9,13 +9,13 @@ import { runCli, runInProcess } from '../support/cli.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 /**
- * diff of two jsonl runs of 6,000 reports each (about 36 MB a file) in a
+ * diff of two jsonl runs of 4,000 reports each (about 24 MB a file) in a
  * 48 MB heap, the built binary: the runs are walked side by side, so
  * memory holds a few reports whatever the number of domains. The reports
  * of one run alone, held as objects, do not fit in that heap (node aborts).
  */
 
-const N = 6000;
+const N = 4000;
 let dns: TestDnsServer;
 let dir: string;
 beforeAll(async () => {
