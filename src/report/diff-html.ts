@@ -27,10 +27,12 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .stats { display: flex; flex-wrap: wrap; gap: .75rem; padding: 0; margin: .5rem 0; list-style: none; }
 .stats li { border: 1px solid var(--line); border-radius: 8px; padding: .5rem .9rem; min-width: 8rem; }
 .stats .n { display: block; font-size: 1.6rem; font-weight: 700; }
-.v-regressed { color: var(--fail); } .v-improved { color: var(--pass); } .v-changed { color: var(--warn); }
-.v-unknown { color: var(--unknown); } .v-added, .v-removed { color: var(--na); }
-tr.v-regressed td { background: var(--fail-bg); } tr.v-improved td { background: var(--pass-bg); }
-tr.v-regressed td, tr.v-improved td { color: var(--fg); -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+/* The verdict's colour on its word only (.verdict, the summary counts); rows and cards get a tint or a border. */
+.verdict.v-regressed { color: var(--fail); } .verdict.v-improved { color: var(--pass); } .verdict.v-changed { color: var(--warn); }
+.verdict.v-unknown { color: var(--unknown); } .verdict.v-added, .verdict.v-removed, .verdict.v-unchanged { color: var(--na); }
+.verdict { font-weight: 600; }
+tr.v-regressed > * { background: var(--fail-bg); } tr.v-improved > * { background: var(--pass-bg); }
+tr.v-regressed > *, tr.v-improved > * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 .card { border: 1px solid var(--line); border-left: 6px solid var(--na); border-radius: 8px; padding: .75rem 1rem; margin: 1rem 0; break-inside: avoid-page; }
 .card.v-regressed { border-left-color: var(--fail); } .card.v-improved { border-left-color: var(--pass); } .card.v-changed { border-left-color: var(--warn); }
 .card ul { margin: .25rem 0; padding-left: 1.25rem; }
@@ -71,8 +73,8 @@ export function* renderDiffHtmlChunks(view: DiffView): Generator<string> {
     '<section aria-labelledby="summary-h">',
     '<h2 id="summary-h">Summary</h2>',
     '<ul class="stats">',
-    ...(['regressed', 'improved', 'changed', 'unchanged', 'added', 'removed'] as const).map((v) => `<li class="v-${v}"><span class="n">${summary.verdicts[v]}</span>${escapeHtml(VERDICT_WORDS[v])}</li>`),
-    ...(summary.verdicts.unknown > 0 ? [`<li class="v-unknown"><span class="n">${summary.verdicts.unknown}</span>${escapeHtml(VERDICT_WORDS.unknown)}</li>`] : []),
+    ...(['regressed', 'improved', 'changed', 'unchanged', 'added', 'removed'] as const).map((v) => `<li class="verdict v-${v}"><span class="n">${summary.verdicts[v]}</span>${escapeHtml(VERDICT_WORDS[v])}</li>`),
+    ...(summary.verdicts.unknown > 0 ? [`<li class="verdict v-unknown"><span class="n">${summary.verdicts.unknown}</span>${escapeHtml(VERDICT_WORDS.unknown)}</li>`] : []),
     '</ul>',
     '<table class="grades"><caption>Domains per grade</caption>',
     '<thead><tr><th scope="col">Grade</th><th scope="col">Before</th><th scope="col">After</th></tr></thead>',
@@ -88,7 +90,7 @@ export function* renderDiffHtmlChunks(view: DiffView): Generator<string> {
       if (e.verdict !== verdict) continue;
       if (!any) yield '<section aria-labelledby="changes-h">\n<h2 id="changes-h">Domains that changed</h2>\n<table class="changes">\n<thead><tr><th scope="col">Domain</th><th scope="col">Change</th><th scope="col">Grade</th><th scope="col">Score</th></tr></thead>\n<tbody>\n';
       any = true;
-      yield `<tr class="v-${verdict}"><th scope="row">${escapeHtml(entryLabel(e))}</th><td>${escapeHtml(VERDICT_WORDS[verdict])}</td><td>${escapeHtml(gradeStep(e))}</td><td class="num">${escapeHtml(scoreStep(e))}</td></tr>\n`;
+      yield `<tr class="v-${verdict}"><th scope="row">${escapeHtml(entryLabel(e))}</th><td><span class="verdict v-${verdict}">${escapeHtml(VERDICT_WORDS[verdict])}</span></td><td>${escapeHtml(gradeStep(e))}</td><td class="num">${escapeHtml(scoreStep(e))}</td></tr>\n`;
     }
   }
   yield any ? '</tbody>\n</table>\n</section>\n' : '<p>No domain changed.</p>\n';
@@ -106,7 +108,7 @@ export function* renderDiffHtmlChunks(view: DiffView): Generator<string> {
 }
 
 function card(verdict: Verdict, e: DiffEntry): string {
-  const out = [`<article class="card v-${verdict}">`, `<h3>${escapeHtml(entryLabel(e))}: <span class="v-${verdict}">${escapeHtml(VERDICT_WORDS[verdict])}</span> (${escapeHtml(gradeStep(e))}, score ${escapeHtml(scoreStep(e))})</h3>`];
+  const out = [`<article class="card v-${verdict}">`, `<h3>${escapeHtml(entryLabel(e))}: <span class="verdict v-${verdict}">${escapeHtml(VERDICT_WORDS[verdict])}</span> (${escapeHtml(gradeStep(e))}, score ${escapeHtml(scoreStep(e))})</h3>`];
   if (e.findings.new.length > 0 || e.findings.resolved.length > 0) {
     out.push('<ul class="findings">');
     for (const f of e.findings.new) out.push(`<li class="new">New <code>${escapeHtml(f.code)}</code> <span>(${escapeHtml(f.area)}, ${escapeHtml(f.severity)}): ${escapeHtml(f.message)}</span></li>`);
