@@ -26,7 +26,7 @@ export function diffCommand(run: CliRun): Command {
     .argument('[new]', 'the later saved run')
     .option('--old <files...>', 'the earlier run as several files (the shards of one batch), merged back into input order')
     .option('--new <files...>', 'the later run as several files')
-    .addOption(singleChoiceOption('--format <format>', 'output format', DIFF_FORMATS, 'table'))
+    .addOption(singleChoiceOption('--format <format>', `output format: ${DIFF_FORMATS.join(', ')}`, DIFF_FORMATS, 'table'))
     .option('--output <file>', 'write the result to a file instead of stdout')
     .addOption(new Option('--fail-on <when>', 'regression: exit 1 when a domain\'s grade got worse or a new error finding appeared').choices(['regression', 'never']).default('never'))
     .option('--no-color', 'no colour (also NO_COLOR)')
