@@ -254,6 +254,6 @@ describe('batch --resume refuses what it cannot continue, leaving the file as it
     await refused([list, ...dnsArgs(), '--resume', out, '--format', 'csv'], out, /--resume continues a --format jsonl file.*--format csv cannot be resumed/);
     await refused([list, ...dnsArgs(), '--resume', out, '--output', file('x.jsonl')], out, /--resume writes to its own file: leave out --output/);
     await refused([list, ...dnsArgs(), '--resume', dir], null, /cannot write .*: EISDIR|cannot resume .*: it is a directory/);
-    await refused([list, ...dnsArgs(), '--resume', list], list, /is the input file/);
+    await refused([list, ...dnsArgs(), '--resume', list], list, /--resume .*list\.txt is the input file/);
   });
 });

@@ -94,7 +94,7 @@ export function batchCommand(run: CliRun): Command {
       const rows = selectShard(readBatchInput(input, controller.signal), shard)[Symbol.asyncIterator]();
       // Checked before any domain is audited: a bad --output fails in a second, not after the run.
       const outPath = opts.resume ?? opts.output;
-      const output = outPath ? await prepareOutput(outPath, file, io.stdin) : null;
+      const output = outPath ? await prepareOutput(outPath, file, io.stdin, opts.resume !== undefined ? '--resume' : '--output') : null;
       let resume: ResumePoint | null = null;
       if (opts.resume !== undefined && output) {
         resume = await readResumePoint(opts.resume, rows, count, { cloud: opts.cloud ?? null, selectors: opts.selector ?? [], zones: opts.zone ?? [], shard }).catch(async (err: unknown) => {
@@ -245,7 +245,7 @@ interface OutputFile {
  * domains) leaves an existing file as it was. Write errors later also end as
  * one line.
  */
-async function prepareOutput(path: string, inputFile: string, stdin: Readable): Promise<OutputFile> {
+async function prepareOutput(path: string, inputFile: string, stdin: Readable, flag: '--output' | '--resume'): Promise<OutputFile> {
   const fail = (code: string): UsageError => new UsageError(`cannot write ${path}: ${code}`);
   const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
@@ -254,7 +254,7 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable): 
   if (existing) {
     if (existing.isDirectory()) throw fail('EISDIR');
     const input = await inputStats(inputFile, stdin);
-    if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`--output ${path} is the input file; write the result elsewhere`);
+    if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`${flag} ${path} is the input file; write the result elsewhere`);
     if (existing.isFile()) await access(path, constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
   } else {
     // A name ending in / would be a directory; a dangling symlink creates its target, elsewhere.
