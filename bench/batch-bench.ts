@@ -5,7 +5,9 @@
  * check over the same domains and server, side by side with ours.
  *
  * Then the dead-resolver figures: one domain and 256 domains against a UDP
- * port that reads every query and never answers (--no-dead skips them).
+ * port that reads every query and never answers (--no-dead skips them);
+ * `diff` of two 10,000-domain jsonl runs (bench/diff-bench.ts; --no-diff
+ * skips it).
  *
  * Beside them (--no-extra skips): the client's CPU time per domain at 0 ms
  * latency, a CPU profile of the 10,000-domain run summarised by area (top
@@ -26,13 +28,14 @@ import { syntheticDomain } from './synthetic.js';
 import { compareSpf, type SpfComparison } from './spf-compare.js';
 import { measureStartup, renderStartup } from './startup-bench.js';
 import { summariseProfile } from './profile-summary.js';
+import { measureDiff, renderDiff } from './diff-bench.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
 import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 
-interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean; extra: boolean }
+interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean; extra: boolean; diff: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: [2000, 10000, 100000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true, extra: true };
+  const a: Args = { sizes: [2000, 10000, 100000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true, extra: true, diff: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1] ?? '';
@@ -49,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-mailauth') a.mailauth = false;
     else if (k === '--no-dead') a.dead = false;
     else if (k === '--no-extra') a.extra = false;
+    else if (k === '--no-diff') a.diff = false;
   }
   return a;
 }
@@ -89,6 +93,9 @@ interface BatchRun {
   peakRssMiB: number;
   clientLine: string;
   spf: SpfComparison | null;
+  /** The run's jsonl output and its folder (the diff benchmark reads it). */
+  out: string;
+  dir: string;
 }
 
 interface RunOptions {
@@ -127,7 +134,8 @@ async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
     graded.push(`${r.domain} ${r.grade}`);
   }
   if (graded.length !== n) throw new Error(`batch wrote ${graded.length} rows for ${n} domains`);
-  rmSync(dir, { recursive: true, force: true });
+  // The 10,000-domain output stays for the diff benchmark; a larger one is most of a gigabyte.
+  if (n > 10_000) rmSync(dir, { recursive: true, force: true });
   const stats = await ask<ServerStats>(child, { stats: true }, 'stats');
   const rss = /peak RSS (\d+) MiB/.exec(stderr);
   let spf: SpfComparison | null = null;
@@ -154,6 +162,8 @@ async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
     peakRssMiB: rss ? Number(rss[1]) : NaN,
     clientLine: stderr.trim().split('\n').find((l) => l.includes('stats:')) ?? '',
     spf,
+    out: join(dir, 'out.jsonl'),
+    dir,
   };
 }
 
@@ -257,6 +267,12 @@ if (args.extra) {
 if (args.dead) {
   process.stderr.write('bench: dead resolver …\n');
   text += `\n${renderDead(await runDead())}`;
+}
+if (args.diff) {
+  // Two 10,000-domain runs: the batch run of 10,000 above, or one made for it (no latency, no SPF comparison).
+  const base = runs.find((r) => r.n === 10000) ?? (await runSize(10000, { ...args, latency: 0, mailauth: false }));
+  process.stderr.write('bench: diff of two 10,000-domain runs …\n');
+  text += `\n${renderDiff(await measureDiff(cli, base.out, base.dir))}`;
 }
 process.stderr.write('bench: startup …\n');
 text += `\n${renderStartup(await measureStartup())}`;

@@ -54,6 +54,8 @@ export interface DomainReport {
   timing: { ms: number; queries: number };
   /** When this domain's audit began (UTC ISO 8601, from the context's clock); null only in a run saved before the audit trail, read back by `report`. */
   auditedAt: string | null;
+  /** A batch row's 0-based index among the input's rows (BatchRow#index); absent from `check`. */
+  row?: number;
   /** Extra columns of a batch CSV row, carried through. */
   meta?: Record<string, string>;
   /** The probe of this domain's MX host on port 25 (--probe-mx); never part of the score. */

@@ -173,6 +173,8 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
           internalErrors++;
           report = failedReport(row, err, rowCtx.clock);
         }
+        // Its place in the input (the row's own index, else its place in this run): how shards merge back and --resume matches rows.
+        report.row = row.index ?? index;
         if (row.meta) report.meta = row.meta;
         ready.set(index, { report, row });
         emitting = emitting.then(drain).catch((error: unknown) => {

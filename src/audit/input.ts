@@ -6,6 +6,14 @@ import { normalizeTenant } from '../m365/tenant.js';
 export interface BatchRow {
   /** 1-based line number in the input. */
   line: number;
+  /**
+   * 0-based position among the input's rows: blank lines, `#` comments and a
+   * CSV header are not rows, so the same list with a comment added keeps its
+   * indexes. `--shard K/N` takes the rows whose index % N is K, and every
+   * report of a batch carries it as `row` (how shards merge back into input
+   * order, and how `--resume` matches a saved row to its input row).
+   */
+  index?: number;
   /** The domain cell as given (may be garbage: it becomes DOMAIN_INVALID). */
   input: string;
   tenant?: string;
@@ -265,6 +273,7 @@ interface Line {
 
 async function* rows(lines: AsyncIterable<Line>): AsyncGenerator<BatchRow> {
   let lineNo = 0;
+  let index = 0;
   let header: { domainAt: number; tenantAt: number; names: string[] } | null | undefined;
   for await (const { text: line, cut } of lines) {
     lineNo++;
@@ -276,15 +285,15 @@ async function* rows(lines: AsyncIterable<Line>): AsyncGenerator<BatchRow> {
       if (header) continue;
     }
     if (!header) {
-      yield withLength({ line: lineNo, input: stripComment(trimmed) });
+      yield withLength({ line: lineNo, index: index++, input: stripComment(trimmed) });
       continue;
     }
     const cells = parseCsvLine(line);
     if (cells === null) {
-      yield withLength({ line: lineNo, input: trimmed });
+      yield withLength({ line: lineNo, index: index++, input: trimmed });
       continue;
     }
-    const row: BatchRow = { line: lineNo, input: (cells[header.domainAt] ?? '').trim() };
+    const row: BatchRow = { line: lineNo, index: index++, input: (cells[header.domainAt] ?? '').trim() };
     const tenant = header.tenantAt >= 0 ? tenantPrefix(cells[header.tenantAt] ?? '') : '';
     if (tenant) row.tenant = tenant;
     const meta: Record<string, string> = {};
@@ -338,4 +347,38 @@ function parseCsvLine(line: string): string[] | null {
 /** `contoso`, `contoso.onmicrosoft.com` or `contoso.onmicrosoft.us` -> `contoso`; '' for anything else. */
 export function tenantPrefix(cell: string): string {
   return normalizeTenant(cell) ?? '';
+}
+
+/** `--shard K/N`: this run audits the rows whose index % count is index (0 <= index < count). */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Most shards a list is split into: far more machines than any batch needs, and a bound on what `K/N` may say. */
+export const MAX_SHARDS = 100_000;
+
+/** `2/7` -> { index: 2, count: 7 }, or why not (one line). Pure. */
+export function parseShard(text: string): Shard | { error: string } {
+  const m = /^(\d{1,6})\/(\d{1,6})$/.exec(text.trim());
+  const error = { error: `--shard must be K/N with 0 <= K < N <= ${MAX_SHARDS} (e.g. 0/4), not "${text.length > 40 ? `${text.slice(0, 39)}…` : text}"` };
+  if (!m) return error;
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || count > MAX_SHARDS || index >= count) return error;
+  return { index, count };
+}
+
+/**
+ * The rows of one shard: those whose `index` % count is the shard's index.
+ * The index counts rows (not lines), so a list keeps its split when a comment
+ * or a blank line is added; the same input always gives the same shards.
+ */
+export async function* selectShard(rows: AsyncIterable<BatchRow>, shard: Shard | null): AsyncGenerator<BatchRow> {
+  let seen = 0;
+  for await (const row of rows) {
+    const index = row.index ?? seen;
+    seen++;
+    if (shard === null || index % shard.count === shard.index) yield row;
+  }
 }

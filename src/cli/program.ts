@@ -20,6 +20,7 @@ export const COMMANDS: Readonly<Record<CommandName, () => Promise<CommandFactory
   probe: async () => (await import('./commands/probe.js')).probeCommand,
   explain: async () => (await import('./commands/explain.js')).explainCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
+  diff: async () => (await import('./commands/diff.js')).diffCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
   'send-paths': async () => (await import('./commands/send-paths.js')).sendPathsCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,

@@ -11,22 +11,22 @@ import { writeText } from './io.js';
 const READ_BLOCK = 1 << 20;
 
 /**
- * Reports kept on disk rather than in memory, for the formats that need a
+ * Reports (or a diff's entries) kept on disk rather than in memory, for the formats that need a
  * run's end (its probe, its column widths) before they can draw its first
  * row: table, csv, markdown and html. Written as JSON lines while the batch
  * runs; iterated once per pass a renderer makes, one report in memory at a
  * time. Memory stays flat in the number of domains; disk holds about what
  * `--format jsonl` would.
  */
-export interface Spool extends Iterable<DomainReport> {
-  add(report: DomainReport): Promise<void>;
+export interface Spool<T = DomainReport> extends Iterable<T> {
+  add(item: T): Promise<void>;
   /** Ends writing; iterate only after it. */
   finish(): Promise<void>;
   /** Removes the file; safe to call twice or before finish(). */
   dispose(): Promise<void>;
 }
 
-export async function createSpool(): Promise<Spool> {
+export async function createSpool<T = DomainReport>(): Promise<Spool<T>> {
   const dir = await mkdtemp(join(tmpdir(), 'm365audit-spool-'));
   const path = join(dir, 'reports.jsonl');
   const out = createWriteStream(path);
@@ -40,10 +40,10 @@ export async function createSpool(): Promise<Spool> {
     await finished(out).catch((err: Error) => void (failure ??= err));
   };
   return {
-    async add(report) {
+    async add(item) {
       if (failure) throw failure;
       // Plain JSON.stringify: the text is read back by this process only.
-      await writeText(out, `${JSON.stringify(report)}\n`);
+      await writeText(out, `${JSON.stringify(item)}\n`);
     },
     async finish() {
       await close();
@@ -53,12 +53,12 @@ export async function createSpool(): Promise<Spool> {
       await close();
       await rm(dir, { recursive: true, force: true });
     },
-    [Symbol.iterator]: () => readLines(path),
+    [Symbol.iterator]: () => readLines<T>(path),
   };
 }
 
 /** The spool's reports, read synchronously in blocks (renderers are plain generators). */
-function* readLines(path: string): Generator<DomainReport> {
+function* readLines<T>(path: string): Generator<T> {
   const fd = openSync(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(READ_BLOCK);
@@ -71,14 +71,14 @@ function* readLines(path: string): Generator<DomainReport> {
       let nl = rest.indexOf('\n');
       let start = 0;
       while (nl >= 0) {
-        yield JSON.parse(rest.slice(start, nl)) as DomainReport;
+        yield JSON.parse(rest.slice(start, nl)) as T;
         start = nl + 1;
         nl = rest.indexOf('\n', start);
       }
       rest = rest.slice(start);
     }
     rest += decoder.end();
-    if (rest.trim() !== '') yield JSON.parse(rest) as DomainReport;
+    if (rest.trim() !== '') yield JSON.parse(rest) as T;
   } finally {
     closeSync(fd);
   }

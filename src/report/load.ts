@@ -117,8 +117,8 @@ function parseDocument(whole: Json): SavedRun | SavedRunError {
   return { reports: doc.domains, probe: firstProbe(doc.probe), run: doc.run };
 }
 
-/** One jsonl line: a report, upgraded and validated; the last line of a run also carries its probe and run. */
-interface ParsedLine {
+/** One jsonl line of a saved run: a report, upgraded and validated; the last line of a run also carries its probe and run. */
+export interface SavedLine {
   report: DomainReport;
   probe?: ProbeResult | null;
   run?: RunInfo;
@@ -126,7 +126,7 @@ interface ParsedLine {
   old: boolean;
 }
 
-function parseLine(text: string, lineNo: number): ParsedLine | SavedRunError {
+function parseLine(text: string, lineNo: number): SavedLine | SavedRunError {
   const v = schemaValidators();
   let value: unknown;
   try {
@@ -139,7 +139,7 @@ function parseLine(text: string, lineNo: number): ParsedLine | SavedRunError {
   if (!v.line(value)) return { error: `line ${lineNo}: ${explain(v.line.errors)}` };
   // The last line of a run carries its probe and run (renderJsonLine): they are the run's, not the report's.
   const { probe, run, ...report } = value as DomainReport & { probe?: ProbeResult | null; run?: RunInfo };
-  const out: ParsedLine = { report, old };
+  const out: SavedLine = { report, old };
   if (probe !== undefined) out.probe = probe;
   if (run !== undefined) out.run = run;
   return out;
@@ -228,9 +228,34 @@ export interface ReadSavedRunOptions {
  * broken), the caller drops what it received.
  */
 export async function readSavedRun(source: AsyncIterable<Uint8Array | string>, onReport: (report: DomainReport) => void | Promise<void>, options: ReadSavedRunOptions = {}): Promise<SavedRunEnd | SavedRunError> {
+  const reports = savedRunReports(source, options);
+  for (;;) {
+    const next = await reports.next();
+    if (next.done) return next.value;
+    await onReport(next.value);
+  }
+}
+
+/** How a saved run read by savedRunReports is laid out: jsonl lines, or one `--format json` document. */
+export type SavedRunFormat = 'lines' | 'document';
+
+/** The end of a saved run read by savedRunReports: readSavedRun's, and the file's format. */
+export interface SavedRunStreamEnd extends SavedRunEnd {
+  format: SavedRunFormat;
+}
+
+/**
+ * readSavedRun as a pull stream: yields the reports one at a time, in file
+ * order, and returns how the run ended (its probe and trail, or the reason
+ * it is refused). The reader asks for the next report when it is ready for
+ * it, so two runs can be walked side by side (`diff`) or several merged
+ * (shards) with one report of each in memory. Stopping early (`return()`)
+ * stops reading.
+ */
+export async function* savedRunReports(source: AsyncIterable<Uint8Array | string>, options: ReadSavedRunOptions = {}): AsyncGenerator<DomainReport, SavedRunStreamEnd | SavedRunError, void> {
   const max = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
   const tooLarge = (): SavedRunError => ({ error: `a --format json document over ${sizeText(max)}`, tooLarge: { bytes: options.size ?? null } });
-  let mode: 'document' | 'lines' | null = null;
+  let mode: SavedRunFormat | null = null;
   let lineNo = 0;
   // The document's text, a line at a time (a line never splits a UTF-8 sequence: 0x0A is never inside one).
   const docLines: string[] = [];
@@ -265,16 +290,21 @@ export async function readSavedRun(source: AsyncIterable<Uint8Array | string>, o
     old ||= parsed.old;
     rebuilt.add(parsed.report);
     count++;
-    await onReport(parsed.report);
+    yield parsed.report;
   }
   if (mode === null) return { error: 'the input is empty' };
   if (mode === 'document') {
     const saved = documentFromText(docLines.splice(0).join('\n'), lineNo);
     if ('error' in saved) return saved;
-    for (const r of saved.reports) await onReport(r);
-    return { probe: saved.probe, run: saved.run, count: saved.reports.length };
+    for (const r of saved.reports) yield r;
+    return { probe: saved.probe, run: saved.run, count: saved.reports.length, format: 'document' };
   }
-  return { probe, run: run ?? rebuilt.result(cutShort(old)), count };
+  return { probe, run: run ?? rebuilt.result(cutShort(old)), count, format: 'lines' };
+}
+
+/** One line of a saved jsonl run: parsed, upgraded and validated, or the one-line reason it is refused (`line N: …`). */
+export function parseSavedLine(text: string, lineNo: number): SavedLine | SavedRunError {
+  return parseLine(text, lineNo);
 }
 
 const TOO_LONG = Symbol('too long');

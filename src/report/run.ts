@@ -23,6 +23,8 @@ export interface RunOptions {
   retries: number;
   /** --zone files overlaid on live DNS (absent without): answers came from them, not from what is published. */
   zones?: string[];
+  /** batch --shard K/N: only the rows whose index % count is index were audited (absent without). */
+  shard?: { index: number; count: number };
 }
 
 /** `plan`: what the records are planned for. */
@@ -287,6 +289,7 @@ function describeOptions(o: AnyRunOptions): string[] {
     if (o.selectors.length > 0) parts.push(`${o.selectors.length === 1 ? 'selector' : 'selectors'} ${o.selectors.join(' ')}`);
     parts.push(o.probe ? `submission probe ${o.probe}` : 'no submission probe');
     if (o.probeMx !== null) parts.push(`MX probe port ${o.probeMx}`);
+    if (o.shard) parts.push(`shard ${o.shard.index}/${o.shard.count}`);
     parts.push(dns(o));
   } else if ('mxPort' in o) {
     parts.push(o.ip === null ? 'no device address' : `ip ${o.ip}`);
@@ -324,5 +327,7 @@ function describeRows(run: RunInfo): string {
     return ` Incomplete: stopped${of}${why}.`;
   }
   if (run.reconstructed) return ` Incomplete: the file has no run line (its last line), so rows may be missing (${plural(run.rowsReported ?? 0, 'row')} in the file).`;
+  // Every row read was reported, yet the input is not covered: shards merged without all of them.
+  if (run.rowsRead !== null && run.rowsRead === run.rowsReported) return ` Incomplete: rows of the input are missing (${plural(run.rowsReported, 'row')} reported).`;
   return ` Incomplete: ${run.rowsReported ?? '?'} of ${run.rowsRead === null ? '?' : plural(run.rowsRead, 'row')} read were reported.`;
 }

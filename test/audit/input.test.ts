@@ -44,13 +44,15 @@ describe('readBatchInput', () => {
   it('reads a plain list: comments, blank lines, CRLF and BOM', async () => {
     const r = await rows('\uFEFFcontoso.com\r\n# a comment\r\n\r\n  fabrikam.com  \r\nnot a domain\r\ncontoso.com # trailing note\r\n');
     expect(r.map((x) => [x.line, x.input])).toEqual([[1, 'contoso.com'], [4, 'fabrikam.com'], [5, 'not a domain'], [6, 'contoso.com']]);
+    // The row index counts rows: the comment and the blank line are not rows (--shard and --resume use it).
+    expect(r.map((x) => x.index)).toEqual([0, 1, 2, 3]);
   });
 
   it('reads a CSV with a domain column, carrying the others as meta and the tenant column', async () => {
     const r = await rows('Client,Domain,Tenant,Notes\n"Contoso, Ltd",contoso.com,contoso.onmicrosoft.com,vip\nFabrikam,fabrikam.com,,\n');
     expect(r).toEqual([
-      { line: 2, input: 'contoso.com', tenant: 'contoso', meta: { Client: 'Contoso, Ltd', Notes: 'vip' } },
-      { line: 3, input: 'fabrikam.com', meta: { Client: 'Fabrikam', Notes: '' } },
+      { line: 2, index: 0, input: 'contoso.com', tenant: 'contoso', meta: { Client: 'Contoso, Ltd', Notes: 'vip' } },
+      { line: 3, index: 1, input: 'fabrikam.com', meta: { Client: 'Fabrikam', Notes: '' } },
     ]);
   });
 

@@ -167,6 +167,33 @@ describe('schema/report.schema.json', () => {
     expect(doc.summary?.domains).toBe(3);
   }, 60_000);
 
+  it('(b2) batch reports carry their row index, and a --shard run its shard; check reports carry none; old runs without them stay valid', async () => {
+    const input = '# tenants\nready.test\n\nmx-none.test\nnot a domain!\nready.test\n';
+    const all = await runInProcess(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'jsonl'], { input });
+    const lines = all.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { run?: { options: Record<string, unknown> } });
+    for (const [i, line] of lines.entries()) expectValid(validateLine, line, `jsonl line ${i + 1}`);
+    expect(lines.map((l) => l.row)).toEqual([0, 1, 2, 3]);
+    expect(lines[3]?.run?.options).not.toHaveProperty('shard');
+    const shard = await runInProcess(['batch', '-', ...dnsArgs(), '--no-probe', '--format', 'json', '--shard', '1/2'], { input });
+    const doc = JSON.parse(shard.stdout) as { domains: { row: number }[]; run: { options: Record<string, unknown> } };
+    expectValid(validateDoc, doc, 'batch --shard --format json');
+    expect(doc.domains.map((d) => d.row)).toEqual([1, 3]);
+    expect(doc.run.options.shard).toEqual({ index: 1, count: 2 });
+    const check = JSON.parse((await runInProcess(['check', 'ready.test', ...dnsArgs(), '--no-probe', '--format', 'json'])).stdout) as { domains: Record<string, unknown>[] };
+    expect(check.domains[0]).not.toHaveProperty('row');
+    const { row: _row, ...withoutRow } = lines[0] as Record<string, unknown>;
+    expectValid(validateLine, withoutRow, 'a line saved before rows were recorded');
+    const bad: [string, unknown][] = [
+      ['a negative row', { ...lines[0], row: -1 }],
+      ['a fractional row', { ...lines[0], row: 1.5 }],
+      ['a row that is a string', { ...lines[0], row: '1' }],
+      ['a shard without count', { ...doc, run: { ...doc.run, options: { ...doc.run.options, shard: { index: 0 } } } }],
+      ['a shard of count 0', { ...doc, run: { ...doc.run, options: { ...doc.run.options, shard: { index: 0, count: 0 } } } }],
+      ['a shard with an extra field', { ...doc, run: { ...doc.run, options: { ...doc.run.options, shard: { index: 0, count: 2, of: 'x' } } } }],
+    ];
+    for (const [what, v] of bad) expect(what.includes('shard') ? validateDoc(v) : validateLine(v), what).toBe(false);
+  });
+
   it('(c) demo --format json', async () => {
     const r = await runInProcess(['demo', '--format', 'json']);
     expect(r.code).toBe(0);

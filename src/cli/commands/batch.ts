@@ -1,14 +1,14 @@
 import type { DnsClient } from '../../dns/types.js';
 import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node:fs';
-import { access, constants, readlink, stat } from 'node:fs/promises';
+import { access, constants, readlink, stat, truncate } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
-import { InputError, openBatchInput, readBatchInput } from '../../audit/input.js';
+import { InputError, openBatchInput, parseShard, readBatchInput, selectShard, type Shard } from '../../audit/input.js';
 import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch } from '../../audit/batch.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { echoInput } from '../../audit/echo.js';
@@ -28,6 +28,7 @@ import { createSpool, type Spool } from '../spool.js';
 import { addTransportOptions, transportFromOptions, type TransportCliOptions } from '../transport-options.js';
 import { addZoneOption, auditThroughOverlay, zoneOverlayFromOptions, type ZoneCliOptions } from '../zone-overlay.js';
 import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
+import { readResumePoint, type ResumePoint } from './batch-resume.js';
 
 interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions, TransportCliOptions {
   cloud?: Cloud;
@@ -40,6 +41,8 @@ interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions, T
   color?: boolean;
   stats?: boolean;
   selector?: string[];
+  shard?: Shard;
+  resume?: string;
 }
 
 export function batchCommand(run: CliRun): Command {
@@ -56,7 +59,9 @@ export function batchCommand(run: CliRun): Command {
     .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
     .option('--progress', 'show progress on stderr even when it is not a terminal')
     .option('--stats', 'print DNS and memory statistics to stderr at the end')
-    .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', collectSelector);
+    .option('--selector <name>', 'also check this DKIM selector at every domain (repeatable)', collectSelector)
+    .option('--shard <K/N>', 'audit only the rows whose index (0-based, counting rows, not blank or comment lines) modulo N is K: N machines share one list', shardOption)
+    .option('--resume <file>', 'continue an interrupted --format jsonl run written to this file: its whole rows are kept, the input rows they answer skipped, the rest appended (a missing file starts a fresh run)');
   addZoneOption(cmd);
   addTransportOptions(cmd);
   addProbeOptions(cmd)
@@ -65,15 +70,48 @@ export function batchCommand(run: CliRun): Command {
     .action(async (file: string, opts: BatchOptions) => {
       rejectCsvRowsWithoutCsv(opts);
       rejectProbeConflicts(cmd);
-      const format = opts.format ?? 'table';
+      if (opts.resume !== undefined) {
+        if (opts.format !== undefined && opts.format !== 'jsonl') throw new UsageError(`--resume continues a --format jsonl file, the one format written a whole row a line; --format ${opts.format} cannot be resumed`);
+        if (opts.output !== undefined) throw new UsageError('--resume writes to its own file: leave out --output');
+      }
+      const format = opts.resume !== undefined ? 'jsonl' : (opts.format ?? 'table');
+      // --shard 0/1 is the whole input: the same run as without it, and recorded as such.
+      const shard = opts.shard && opts.shard.count > 1 ? opts.shard : null;
       const input = await openInput(file, io);
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
       const overlay = await zoneOverlayFromOptions(opts, dns);
       const transport = transportFromOptions(opts, dns, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
       const ctx: AuditContext = { dns: overlay ?? dns, ...transport, cloud: opts.cloud, selectors: opts.selector };
+      const summary = createSummary();
+      const clouds = createCloudTally();
+      let worst: 0 | 1 = 0;
+      const count = (report: DomainReport): void => {
+        if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;
+        clouds.add(report);
+        summary.add(report);
+      };
+      const controller = new AbortController();
+      const rows = selectShard(readBatchInput(input, controller.signal), shard)[Symbol.asyncIterator]();
       // Checked before any domain is audited: a bad --output fails in a second, not after the run.
-      const output = opts.output ? await prepareOutput(opts.output, file, io.stdin) : null;
+      const outPath = opts.resume ?? opts.output;
+      const output = outPath ? await prepareOutput(outPath, file, io.stdin, opts.resume !== undefined ? '--resume' : '--output') : null;
+      let resume: ResumePoint | null = null;
+      if (opts.resume !== undefined && output) {
+        resume = await readResumePoint(opts.resume, rows, count, { cloud: opts.cloud ?? null, selectors: opts.selector ?? [], zones: opts.zone ?? [], shard }).catch(async (err: unknown) => {
+          await rows.return?.(undefined);
+          throw err;
+        });
+        if (resume.complete) {
+          await rows.return?.(undefined);
+          warn(run, `${opts.resume} already answers every row of the input (${plural(resume.kept, 'row')}); nothing to resume`);
+          if (resume.complete.probe && exitCodeFor(resume.complete.probe.findings, opts.failOn) === 1) worst = 1;
+          run.exitCode = worst;
+          return;
+        }
+        // Nothing kept (a missing or empty file, or one cut inside its first line): a fresh run, the file written anew.
+        if (resume.kept > 0) output.appendAt(resume.appendAt);
+      }
       const emit = (text: string): Promise<void> => (output ? output.write(text) : write(io.stdout, text));
       // Memory stays flat in the number of rows in every format: jsonl and json are written as the
       // reports come (jsonl holds back its last line for the probe and run); the others need the run's
@@ -82,31 +120,29 @@ export function batchCommand(run: CliRun): Command {
         throw new UsageError(`cannot create a temporary file for --format ${format}: ${err.code ?? err.message} (set TMPDIR to a writable directory)`);
       });
       const json = format === 'json' ? createJsonWriter() : null;
-      const summary = createSummary();
-      const clouds = createCloudTally();
-      let held: DomainReport | null = null;
+      // jsonl holds its last report back for the run's probe and trail; a resumed run takes over the one OUT ends with.
+      let held: DomainReport | null = resume?.held ?? null;
+      let heldInFile = resume?.heldInFile ?? false;
+      const kept = resume?.kept ?? 0;
       let jsonStarted = false;
-      let worst: 0 | 1 = 0;
-      const controller = new AbortController();
       const stopListening = interruptOnSigint(run, controller);
-      const bar = progressBar(io, opts, file);
+      const bar = progressBar(io, opts, file, kept);
       const gcHint = createGcHint();
       const started = Date.now();
       const cpuAtStart = io.cpuMs();
       const startedAt = new Date();
       try {
-        const result = await runBatch(ctx, readBatchInput(input, controller.signal), {
+        const result = await runBatch(ctx, { [Symbol.asyncIterator]: () => rows }, {
           concurrency: opts.concurrency,
           signal: controller.signal,
           enrich: (report) => prober.attachMx(ctx, report),
           audit: auditThroughOverlay(overlay, opts.zone ?? []),
           onReport: async (report) => {
             if (report.meta) report.meta = echoMeta(report.meta);
-            if (exitCodeFor(allFindings([report], null), opts.failOn) === 1) worst = 1;
-            clouds.add(report);
-            summary.add(report);
+            count(report);
             if (format === 'jsonl') {
-              if (held) await emit(renderJsonLine(held));
+              if (held && !heldInFile) await emit(renderJsonLine(held));
+              heldInFile = false;
               held = report;
             } else if (json) {
               // The head waits for the first report: a run with no domains writes nothing.
@@ -124,7 +160,7 @@ export function batchCommand(run: CliRun): Command {
           controller.abort(); // stops reading the input (stdin may still be open)
           warn(run, renderBatchStop(result.stopped));
         }
-        if (result.done === 0) {
+        if (result.done === 0 && kept === 0) {
           // Nothing is written, so an --output file is left as it was.
           if (!result.interrupted && !result.stopped) throw new UsageError(`no domains in ${file === '-' ? 'standard input' : file}`);
           run.exitCode = result.stopped ? 2 : 130;
@@ -134,8 +170,11 @@ export function batchCommand(run: CliRun): Command {
         const probe = result.interrupted || result.stopped ? null : await prober.submission(clouds.mostCommon());
         if (probe && exitCodeFor(probe.findings, opts.failOn) === 1) worst = 1;
         const stopped = result.stopped ? { reason: 'dns-dead' as const, servers: result.stopped.servers, ms: result.stopped.ms } : result.interrupted ? { reason: 'interrupted' as const } : null;
-        const trail = finishRun({ startedAt, dns, probe, opts, rows: { read: result.read, reported: result.done, inputEnded: result.inputEnded, stopped } });
+        const trail = finishRun({ startedAt, dns, probe, opts, rows: { read: kept + result.read, reported: kept + result.done, inputEnded: result.inputEnded, stopped } });
+        if (shard && trail.options) trail.options.shard = { ...shard };
         if (format === 'jsonl') {
+          // The held line gets the trail: a line still in OUT as it was is cut off and written again with it.
+          if (held && heldInFile && resume) output?.appendAt(resume.heldStart);
           if (held) await emit(renderJsonLine(held, { probe, run: trail }));
           held = null;
           if (probe) io.stderr.write(renderProbeNote(probe));
@@ -194,8 +233,10 @@ async function openFile(file: string): Promise<Readable> {
 }
 
 interface OutputFile {
-  /** The first write creates (or truncates) the file. */
+  /** The first write creates (or truncates) the file; after appendAt, it cuts the file there and appends. */
   write(text: string): Promise<void>;
+  /** Before the first write: keep the file's first `offset` bytes and append after them (--resume). */
+  appendAt(offset: number): void;
   close(): Promise<void>;
 }
 
@@ -206,7 +247,7 @@ interface OutputFile {
  * domains) leaves an existing file as it was. Write errors later also end as
  * one line.
  */
-async function prepareOutput(path: string, inputFile: string, stdin: Readable): Promise<OutputFile> {
+async function prepareOutput(path: string, inputFile: string, stdin: Readable, flag: '--output' | '--resume'): Promise<OutputFile> {
   const fail = (code: string): UsageError => new UsageError(`cannot write ${path}: ${code}`);
   const existing = await stat(path).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return null;
@@ -215,7 +256,7 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable): 
   if (existing) {
     if (existing.isDirectory()) throw fail('EISDIR');
     const input = await inputStats(inputFile, stdin);
-    if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`--output ${path} is the input file; write the result elsewhere`);
+    if (input && input.dev === existing.dev && input.ino === existing.ino) throw new UsageError(`${flag} ${path} is the input file; write the result elsewhere`);
     if (existing.isFile()) await access(path, constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
   } else {
     // A name ending in / would be a directory; a dangling symlink creates its target, elsewhere.
@@ -226,18 +267,26 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable): 
   }
   let opened: Promise<Writable> | null = null;
   let failure: NodeJS.ErrnoException | null = null;
-  const open = (): Promise<Writable> =>
-    new Promise<Writable>((resolve, reject) => {
-      const stream = createWriteStream(path);
+  let keep: number | null = null;
+  const open = async (): Promise<Writable> => {
+    // --resume: what follows the rows kept (a cut last line, or the line that gets the trail again) goes first.
+    if (keep !== null) await truncate(path, keep).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message)));
+    return new Promise<Writable>((resolve, reject) => {
+      const stream = createWriteStream(path, { flags: keep === null ? 'w' : 'a' });
       stream.once('open', () => resolve(stream));
       stream.once('error', (err: NodeJS.ErrnoException) => reject(fail(err.code ?? err.message)));
       // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
       stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
     });
+  };
   return {
     async write(text) {
       opened ??= open();
       await write(await opened, text);
+    },
+    appendAt(offset) {
+      if (opened) throw new Error('appendAt after the first write');
+      keep = offset;
     },
     async close() {
       if (!opened) return;
@@ -279,7 +328,7 @@ async function write(out: Writable, text: string): Promise<void> {
   }
 }
 
-function progressBar(io: CliIo, opts: BatchOptions, file: string): cliProgress.SingleBar | null {
+function progressBar(io: CliIo, opts: BatchOptions, file: string, kept: number): cliProgress.SingleBar | null {
   if (!opts.progress && !io.stderr.isTTY) return null;
   const bar = new cliProgress.SingleBar(
     {
@@ -300,8 +349,8 @@ function progressBar(io: CliIo, opts: BatchOptions, file: string): cliProgress.S
   if (file !== '-') {
     // Count the rows once, cheaply, for the ETA; the audit itself streams.
     void (async () => {
-      for await (const _row of readBatchInput(createReadStream(file))) total++;
-      bar.setTotal(total);
+      for await (const _row of selectShard(readBatchInput(createReadStream(file)), opts.shard ?? null)) total++;
+      bar.setTotal(Math.max(0, total - kept));
     })().catch(() => undefined);
   }
   return bar;
@@ -312,4 +361,11 @@ function windowStats(dns: DnsClient): string {
   const w = dns.windows?.() ?? [];
   if (w.length === 0) return '';
   return `; DNS window ${w.map((x) => `${x.server} peak ${x.peak}${x.cuts > 0 ? `, halved ${plural(x.cuts, 'time')}` : ''}`).join('; ')}`;
+}
+
+/** --shard K/N, checked as it is parsed (a usage error, exit 2). */
+function shardOption(value: string): Shard {
+  const shard = parseShard(value);
+  if ('error' in shard) throw new InvalidArgumentError(shard.error);
+  return shard;
 }
