@@ -72,6 +72,7 @@ const NO_SERVER: Final = { kind: 'tempfail', reason: 'no-server', code: 'ENOSERV
 /** Shared answers that carry nothing of their own (answers are read-only). */
 const TIMEOUT: Final = Object.freeze({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' });
 const NODATA: Final = Object.freeze({ kind: 'nodata' });
+const NOT_SENT: Final = Object.freeze({ kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' });
 
 /** One server: its c-ares channel and its health. */
 interface Pool {
@@ -320,7 +321,20 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 
   async function attempt(pool: Pool, name: string, type: RRType, mode: AttemptMode): Promise<Final> {
     // A lookup waits for room in the server's window; probes and health checks (one at a time) do not.
-    const slot = mode === 'lookup' ? await pool.window.acquire() : null;
+    let slot = mode === 'lookup' ? await pool.window.acquire() : null;
+    // The server turned suspect while this lookup waited for room. A server
+    // that falls behind is suspect for a moment (its next reply clears it);
+    // a dead one stays so. Wait, without holding the room, until it answers
+    // again (then send) or until no server has answered for deadAfterMs or
+    // another one is the one alive (then not sent: the lookup picks again,
+    // and fails at once when none is alive). Lookups queued behind a dead
+    // server so cost one wait together, not a timeout each.
+    while (slot && pool.suspect) {
+      slot('other');
+      slot = null;
+      if ((await waitForServer()) !== 'alive' || pool.suspect) return NOT_SENT;
+      slot = await pool.window.acquire();
+    }
     const sentAt = now();
     const probe = mode === 'probe';
     stats.queries++;

@@ -105,6 +105,11 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
       const { server, label } = servers[index] as { server: string; label: string };
       if (options.skip?.(label)) continue;
       const slot = await (options.gate?.(label) ?? null);
+      // The main client turned against the server while this query waited for room: not sent.
+      if (slot && options.skip?.(label)) {
+        slot('other');
+        continue;
+      }
       stats.queries++;
       last = await ask(server, name, type, cd, timeoutMs, () => void stats.tcp++);
       slot?.(last.kind !== 'tempfail' ? 'answer' : last.reason === 'timeout' ? 'timeout' : 'other');

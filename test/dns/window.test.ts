@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDnsClient } from '../../src/dns/client.js';
 import { createQueryWindow, type QuerySlot } from '../../src/dns/window.js';
 import { startDnsServer, type TestDnsServer } from '../../src/sandbox/dns-server.js';
+import { startSilentServer } from './udp-servers.js';
 
 describe('the adaptive window of queries in flight', () => {
   it('hands out slots up to the window, then queues in order; every answer grows it by one in slow start', async () => {
@@ -87,5 +88,21 @@ describe('a resolver that falls behind', () => {
     // The window was allowed to grow past what the server takes, and was cut back.
     expect(w?.cuts).toBeGreaterThan(0);
     expect(server.stats().dropped).toBeGreaterThan(0);
+  });
+});
+
+describe('a dead resolver and lookups waiting for room in its window', () => {
+  it('are not sent once the server is suspect: they fail at once, not one timeout each', async () => {
+    const silent = await startSilentServer();
+    try {
+      const dns = createDnsClient({ servers: [silent.server], timeoutMs: 300, retries: 2 });
+      // 400 lookups: the first window (64) goes out and times out; the rest wait for room.
+      const answers = await Promise.all(Array.from({ length: 400 }, (_, i) => dns.resolve(`d${i}.dead.test`, 'A')));
+      expect(answers.every((a) => a.kind === 'tempfail')).toBe(true);
+      // The first window, its health check and a probe or two: not 400 x 3 attempts trickling out one window at a time.
+      expect(silent.queries.length).toBeLessThan(100);
+    } finally {
+      await silent.close();
+    }
   });
 });
