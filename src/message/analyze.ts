@@ -58,6 +58,17 @@ export interface NotAMessageResult {
 /** What analyzeMessage gives: a report, or why the input is not a message. */
 export type MessageAnalysis = { kind: 'report'; report: MessageReport } | NotAMessageResult;
 
+/**
+ * Bytes of input between two turns of the event loop while the message
+ * streams through the DKIM verifier. A source whose chunks come without I/O
+ * (a generator, a buffered pipe) and a verifier that takes them in
+ * microtasks never let the loop reach its poll phase: the key lookups sent
+ * when the header ended got no answer read until the 50 MB were hashed, and
+ * timed out (temperror) on a loaded machine. One setImmediate a MiB lets the
+ * answers in; it costs about 50 turns for 50 MB.
+ */
+const YIELD_BYTES = 1024 * 1024;
+
 /** Most NDR recipients explained one by one (the parser keeps 1000; a report lists the rest as a count). */
 const MAX_NDR_RECIPIENTS = 100;
 
@@ -214,8 +225,17 @@ export async function analyzeMessage(ctx: LookupContext, source: AsyncIterable<U
   const lctx: LookupContext = { dns: counted.dns, clock: ctx.clock };
   const stream = startDkimVerification(lctx, { maxSignatures: options.maxSignatures });
   let read: ReadMessage;
+  let sinceYield = 0;
+  const tee = async (chunk: Uint8Array): Promise<void> => {
+    sinceYield += chunk.length;
+    if (sinceYield >= YIELD_BYTES) {
+      sinceYield = 0;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await stream.write(chunk);
+  };
   try {
-    read = await readMessage(source, { tee: (chunk) => stream.write(chunk) });
+    read = await readMessage(source, { tee });
   } finally {
     // The verifier ends also when the source fails: its key lookups settle, nothing is left waiting (end() never rejects).
     void stream.end();
