@@ -140,7 +140,8 @@ async function lookupVerdicts(ctx: LookupContext, facts: HeaderFacts, base: Retu
     {
       spf: evaluated ? { result: evaluated.result } : null,
       dkim: dkim?.signatures,
-      dmarc: verdicts.dmarcComplete ? { result: dmarc.result } : null,
+      // A From DMARC cannot evaluate (permerror) says nothing of DNS: not compared.
+      dmarc: verdicts.dmarcComplete && dmarc.fromProblem === null ? { result: dmarc.result } : null,
     },
   );
   return { ...base.analysis, verdicts, differences };

@@ -197,16 +197,20 @@ function judgeDkimAlignment(c: Context): Judgement[] {
   const tenant = signing.map(tenantOfSigningDomain).find((t): t is string => t !== null) ?? null;
   const microsoft = tenant !== null || sentByMicrosoft(a);
   const records = tenant !== null ? dkimCnameFixes('MESSAGE_DKIM_NOT_ALIGNED', from, tenant, cloud) : [];
-  const what = signing.length === 0 ? 'the message is not DKIM-signed' : `it is signed only by ${listText(signing.map((d) => `d=${d}`), ', ', 5)}${v.dkim.signatures.some((s) => s.result === 'pass' && v.dmarc.dkim.some((x) => x.domainAligned && x.domain === s.domain)) ? '' : ', which does not align with the From domain or does not pass'}`;
-  const remedy = microsoft
+  // A signature whose d= aligns but that does not verify: MESSAGE_DKIM_INVALID says why and what to do.
+  const alignedFailing = v.dmarc.dkim.filter((x) => x.domainAligned && x.result !== 'pass').map((x) => x.domain ?? '');
+  const what = signing.length === 0 ? 'the message is not DKIM-signed'
+    : alignedFailing.length > 0 ? `the signature of d=${alignedFailing[0]} aligns but does not verify`
+      : `it is signed only by ${listText(signing.map((d) => `d=${d}`), ', ', 5)}, which does not align`;
+  const remedy = alignedFailing.length > 0 ? null : microsoft
     ? `sign as ${from}: turn on DKIM for ${from} in Microsoft 365 (Defender portal > Email authentication settings > DKIM) with its two selector CNAMEs`
     : `sign with DKIM as ${from} (d=${from}, or a subdomain under relaxed alignment)`;
   return [judgement('MESSAGE_DKIM_NOT_ALIGNED', `${where(scope)}No valid DKIM signature aligns with the From domain ${from}: ${what} (${v.dmarc.dkimMode === 's' ? 'strict' : 'relaxed'} alignment).`, {
     evidence: signing.length === 0 ? 'no DKIM-Signature field' : v.dkim.signatures.map((s) => `d=${s.domain} s=${s.selector}: ${s.result}`).join('; '),
-    fix: `${remedy.replace(/^./, (x) => x.toUpperCase())}.`,
+    fix: remedy === null ? 'See MESSAGE_DKIM_INVALID: once that signature verifies, it aligns.' : `${remedy.replace(/^./, (x) => x.toUpperCase())}.`,
     records,
     cause: { code: 'MESSAGE_DKIM_NOT_ALIGNED', scope, domain: from, signingDomains: signing, dkimAligned: false },
-    clause: signing.length === 0 ? `DKIM was not signed with d=${from}` : `DKIM was not signed with d=${from} (only ${listText(signing.map((d) => `d=${d}`), ', ', 3)})`,
+    clause: alignedFailing.length > 0 ? null : signing.length === 0 ? `DKIM was not signed with d=${from}` : `DKIM was not signed with d=${from} (only ${listText(signing.map((d) => `d=${d}`), ', ', 3)})`,
     remedy,
   })];
 }
@@ -233,14 +237,18 @@ function judgeDmarc(c: Context): Judgement[] {
     : `${where(scope)}The receiver recorded DMARC fail for ${domain ?? 'the From domain'}${rec?.action ? ` (action=${rec.action})` : ''}; without the connecting IP m365audit cannot evaluate SPF, so it reports the receiver's result.`;
   const remedy = spfAligned || dkimAligned ? null
     : ours && ours.spf.result === 'pass' && !ours.spf.domainAligned
-      ? `use a MAIL FROM (Return-Path) domain under ${domain}, or sign with d=${domain}`
+      ? `or align SPF: send with a MAIL FROM (Return-Path) domain under ${domain}`
       : null;
   const effective = applied?.effective ?? null;
+  // "Applied" is the receiver's doing: said when it recorded the failure with an action, else today's result.
+  const enforced = rec?.result === 'fail' && ['quarantine', 'reject', 'oreject'].includes(rec.action?.toLowerCase() ?? '');
   return [judgement('MESSAGE_DMARC_FAIL', message, {
     evidence: ours?.policy ? `_dmarc.${ours.policy.domain} TXT: ${ours.policy.record}` : `Authentication-Results: dmarc=${rec?.result ?? 'fail'}${rec?.action ? ` action=${rec.action}` : ''}${rec?.headerFrom ? ` header.from=${rec.headerFrom}` : ''}`,
-    fix: remedy ? `${remedy.replace(/^./, (x) => x.toUpperCase())}.` : `Make SPF or DKIM pass aligned with ${domain ?? 'the From domain'} (see the SPF and DKIM findings).`,
+    fix: remedy ? `Sign with DKIM as ${domain}, ${remedy}.` : `Make SPF or DKIM pass aligned with ${domain ?? 'the From domain'} (see the SPF and DKIM findings).`,
     cause: { code: 'MESSAGE_DMARC_FAIL', scope, domain, policy: effective, policyTag: applied?.tag ?? null, spfAligned, dkimAligned, recorded: !oursFails, result: 'fail' },
-    clause: effective && effective !== 'none' ? `DMARC p=${effective} applied${applied && applied.tag !== 'p' ? ` (${applied.tag}=)` : ''}` : `DMARC failed${effective === 'none' ? ' (p=none: monitoring only)' : ''}`,
+    clause: effective && effective !== 'none'
+      ? (enforced ? `DMARC p=${effective} applied${applied && applied.tag !== 'p' ? ` (${applied.tag}=)` : ''}` : `DMARC fails today (${applied?.tag ?? 'p'}=${effective})`)
+      : `DMARC failed${effective === 'none' ? ' (p=none: monitoring only)' : ''}`,
     remedy,
   })];
 }
@@ -252,6 +260,8 @@ function judgeFrom(c: Context): Judgement[] {
     evidence: c.a.summary.from === null ? 'no From field' : `From: ${c.a.summary.from}`,
     fix: 'Send with one From address whose domain is the sending domain.',
     cause: { code: 'MESSAGE_FROM_PROBLEM', scope: c.scope },
+    clause: p.kind === 'several-from-domains' ? 'the From field names several domains, so DMARC cannot evaluate it' : p.kind === 'no-from' ? 'there is no From address, so DMARC cannot evaluate it' : 'the From address has no usable domain, so DMARC cannot evaluate it',
+    remedy: 'send with one From address, in the sending domain',
   })];
 }
 

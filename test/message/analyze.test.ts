@@ -209,6 +209,9 @@ describe('headers: folded, encoded, duplicated; a header-only paste; the connect
     expect(r.message.verdicts?.dmarc).toMatchObject({ result: 'permerror', fromProblem: { kind: 'several-from-domains' } });
     expect(codes(r)).toContain('MESSAGE_FROM_PROBLEM');
     expect(codes(r)).not.toContain('MESSAGE_DMARC_FAIL');
+    // The receiver's dmarc=pass beside today's permerror is the From field's doing, not DNS: no difference.
+    expect(r.message.differences).toEqual([]);
+    expect(codes(r)).not.toContain('MESSAGE_DNS_CHANGED');
   });
 
   it('duplicated Authentication-Results: the topmost Microsoft one is the receiver\'s, one a sender forged below it is not', async () => {
