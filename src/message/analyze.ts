@@ -130,7 +130,9 @@ async function lookupVerdicts(ctx: LookupContext, facts: HeaderFacts, base: Retu
     spf: evaluated ? { domain: evaluated.domain, result: evaluated.result } : null,
     dkim: (dkim?.signatures ?? []).map((s) => ({ domain: s.domain, result: s.result })),
   });
-  const verdicts: MessageVerdicts = { identity, spf, dkim, dkimNote, dmarc, dmarcComplete: evaluated !== null && dkim !== null && dkim.problem === null };
+  // DMARC is decided only from results that are known: SPF evaluated, the signatures verified, no lookup failed (a temperror decides nothing).
+  const known = evaluated !== null && evaluated.result !== 'temperror' && dkim !== null && dkim.problem === null && dkim.signatures.every((s) => s.result !== 'temperror');
+  const verdicts: MessageVerdicts = { identity, spf, dkim, dkimNote, dmarc, dmarcComplete: known };
   const differences = compareVerdicts(
     {
       spf: recorded.spf?.result,

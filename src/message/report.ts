@@ -201,7 +201,7 @@ export interface MessageVerdicts {
   dkim: DkimVerification | null;
   dkimNote: string | null;
   dmarc: DmarcAlignmentVerdict;
-  /** False when SPF was not evaluated: a DMARC `fail` then only says that no DKIM signature aligned. */
+  /** False when SPF was not evaluated, or a lookup SPF or DKIM needed failed (temperror): a DMARC `fail` then only says that no known result aligned, and it is not judged. */
   dmarcComplete: boolean;
 }
 

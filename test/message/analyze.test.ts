@@ -255,6 +255,20 @@ describe('headers: folded, encoded, duplicated; a header-only paste; the connect
     expect(cause(given, 'MESSAGE_SPF_FAIL')).toMatchObject({ ip: '192.0.2.30', result: 'softfail' });
   });
 
+  it('a lookup that fails: SPF is temperror and DNS_TEMPFAIL names the query, never an SPF failure; DMARC is not judged on it', async () => {
+    server.setFault('weak.test', 'servfail', 'TXT');
+    try {
+      const r = await analyse(withTrace(microsoftTrace({ ...PASS, ip: '203.0.113.9', mailFrom: 'ceo@weak.test', headerFrom: 'weak.test', dkim: 'none' }), buildMessage({ from: 'ceo@weak.test' })));
+      expect(r.message.verdicts?.spf).toMatchObject({ result: 'temperror', dnsFailure: { name: 'weak.test', type: 'TXT' } });
+      expect(r.findings.filter((f) => f.code === 'DNS_TEMPFAIL')).toEqual([expect.objectContaining({ severity: 'error', evidence: expect.stringContaining('weak.test TXT') })]);
+      expect(codes(r)).not.toContain('MESSAGE_SPF_FAIL');
+      expect(r.message.verdicts?.dmarcComplete).toBe(false);
+      expect(codes(r)).not.toContain('MESSAGE_DNS_CHANGED');
+    } finally {
+      server.setFault('weak.test', null, 'TXT');
+    }
+  });
+
   it('inputs that are not messages: a PNG, JSON, nothing: each a reason, no report, no DNS asked', async () => {
     server.resetStats();
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 1)]);
