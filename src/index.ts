@@ -25,6 +25,7 @@ export {
   checkSendPaths, sendPathVerdict,
   type ConditionState, type SendPath, type SendPathCheck, type SendPathCondition, type SendPathId, type SendPathsCertificate, type SendPathsOAuth, type SendPathsOptions, type SendPathsReport, type SendPathsSpf, type SendPathVerdict,
 } from './audit/send-paths.js';
+export { auditMessage, domainToAudit, type AuditedMessageAnalysis, type AuditedMessageReport, type AuditMessageOptions } from './audit/message.js';
 export { MAX_LISTED, MAX_TEXT_LENGTH } from './util/caps.js';
 export { VERSION } from './version.js';
 
@@ -146,6 +147,24 @@ export { withTokenDiagnosis, withTokenFailure, type TokenDiagnosisContext } from
 export { AADSTS_CODES, aadstsErrorUrl, findAadsts, parseAadstsCode, type AadstsEntry } from './smtp/aadsts.js';
 
 // ---------------------------------------------------------------------------
+// message: a message, its headers or an NDR against today's DNS; reading, parsing and verifying it
+
+export { analyzeMessage, type AnalyzeMessageOptions, type MessageAnalysis, type NotAMessageResult } from './message/analyze.js';
+export type {
+  AntispamFacts, ArcSealFacts, ConnectingIpChoice, Diagnosis, DiagnosisCause, DkimFailureKind, FixRecord, HeaderAnalysis, MessageIdentity, MessageInput, MessageKind,
+  MessageOutcome, MessageReport, MessageRoute, MessageRunOptions, MessageSpfNoIp, MessageSummary, MessageVerdicts, NdrExplanation, NdrRecipient, NdrReport,
+  RecordedAuthResults, RecordedResult, RecordedVerdicts, ReturnedMessage, RouteHop,
+} from './message/report.js';
+export { MAX_BODY_PREFIX_BYTES, MAX_HEADER_BYTES, readMessage, readMessageBytes } from './message/reader.js';
+export { parseMessage, parseMessageHeaders } from './message/parse.js';
+export type { DeliveryReport, DsnRecipient, HeaderField, NotAMessage, ParsedHeaders, ParsedMessage, ReadMessage, ReadOptions } from './message/types.js';
+export { MAX_DKIM_SIGNATURES, startDkimVerification, verifyDkim, type DkimSignatureVerdict, type DkimVerification, type DkimVerificationStream, type DkimVerifyOptions } from './message/dkim-verify.js';
+export { lookupMessageSpf, type MessageSpf, type MessageSpfInput, type MessageSpfVerdict } from './message/spf-check.js';
+export { lookupDmarcAlignment, type DmarcAlignmentInput, type DmarcAlignmentVerdict } from './message/align.js';
+export { compareVerdicts, type CurrentVerdicts, type DifferenceCause, type VerdictDifference } from './message/compare.js';
+export { BCL_DEFAULT_THRESHOLD, describeBcl, describeCompauthReason, describeScl } from './message/antispam.js';
+
+// ---------------------------------------------------------------------------
 // report: every output format, the audit trail, saved runs, safe text
 
 export { FORMATS, renderChunks, renderReports, type Format, type RenderOptions } from './report/render.js';
@@ -164,4 +183,10 @@ export {
 } from './report/run.js';
 export { createSummary, summarize, type RunSummary } from './report/summary.js';
 export { MAX_DOCUMENT_BYTES, parseSavedRun, readSavedRun, type ReadSavedRunOptions, type SavedRun, type SavedRunEnd, type SavedRunError } from './report/load.js';
-export { cleanText, csvCell, escapeHtml, mdText, safeJson } from './report/safe-text.js';
+export {
+  describeMessageRun, MESSAGE_SCHEMA_VERSION, renderMessageJson, renderMessageTable,
+  type MessageJsonDocument, type MessageRenderOptions, type MessageRunInfo,
+} from './report/message.js';
+export { renderMessageMarkdown } from './report/message-markdown.js';
+export { renderMessageHtml } from './report/message-html.js';
+export { cleanText, csvCell, escapeHtml, mdCodeBlock, mdText, safeJson } from './report/safe-text.js';

@@ -11,6 +11,7 @@ export const DESCRIPTIONS = {
   report: 're-render a saved run (--format json or jsonl output) without querying DNS again; several files (the shards of one batch) are merged back into input order',
   diff: 'what changed between two saved runs: grades and scores, findings resolved and new, records changed, domains added and removed',
   plan: 'the records to publish for Microsoft 365, each marked present, change or add against live DNS',
+  message: 'why a message bounced or landed in Junk: read a message, its headers or an NDR (file or stdin), check it against today\'s DNS (SPF, DKIM, DMARC) and explain Microsoft 365\'s verdict; the body is never shown or stored',
   'send-paths': 'SMTP AUTH submission, direct send and connector relay side by side: each works, blocked or unknown, with the reasons',
   demo: 'the whole check offline: bundled zones on a loopback DNS server, and a loopback SMTP endpoint that speaks like Microsoft 365',
   sandbox: "serve a folder of zone files on a loopback DNS server (with Microsoft's stand-in zones; its mta-sts/<domain>.txt policies on a loopback HTTPS host; --smtp: and a Microsoft-like SMTP endpoint), to rehearse a migration; Ctrl-C stops it",

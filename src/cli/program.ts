@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<CommandName, () => Promise<CommandFactory
   report: async () => (await import('./commands/report.js')).reportCommand,
   diff: async () => (await import('./commands/diff.js')).diffCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
+  message: async () => (await import('./commands/message.js')).messageCommand,
   'send-paths': async () => (await import('./commands/send-paths.js')).sendPathsCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   sandbox: async () => (await import('./commands/sandbox.js')).sandboxCommand,

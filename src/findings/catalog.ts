@@ -7,7 +7,7 @@ export type Severity = 'error' | 'warning' | 'info';
 /** The part of the setup a finding is about (DESIGN.md data model). */
 export type Area =
   | 'domain' | 'dns' | 'mx' | 'spf' | 'dkim' | 'dmarc' | 'autodiscover'
-  | 'verification' | 'mta-sts' | 'tls-rpt' | 'dnssec' | 'dane' | 'smtp';
+  | 'verification' | 'mta-sts' | 'tls-rpt' | 'dnssec' | 'dane' | 'smtp' | 'message';
 
 /** One code of the catalog: its severity, its area, and when it is raised. */
 export interface CatalogEntry {
@@ -108,8 +108,19 @@ export const CATALOG = {
   DANE_TLSA_MISMATCH: { severity: 'error', area: 'dane', title: 'TLSA records exist and none matches the certificate the MX presents' },
   DANE_TLSA_UNUSABLE: { severity: 'warning', area: 'dane', title: 'only PKIX usages (0/1) or unknown selector/matching types' },
   DANE_MX_UNSIGNED: { severity: 'warning', area: 'dane', title: 'an mx.microsoft MX in a zone that is not signed: senders cannot use DANE' },
-  // DESIGN.md's message rows; `send-paths --ip` raises it for the device's address (the catalog has no `message` area yet).
-  MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now" },
+  // DESIGN.md's message rows; `send-paths --ip` raises MESSAGE_SPF_FAIL for the device's address too (so it stays in the spf area).
+  MESSAGE_SPF_FAIL: { severity: 'error', area: 'spf', title: "the connecting IP does not pass the sender domain's SPF now (or the receiver recorded fail/softfail)" },
+  // The rest of DESIGN.md's message rows (issue 17): what a message's DKIM, DMARC and the receiver's verdicts say,
+  // in the area of the protocol they judge (dkim, dmarc), or `message` for Microsoft's own verdicts and NDRs.
+  MESSAGE_DKIM_INVALID: { severity: 'error', area: 'dkim', title: "a DKIM signature does not verify against today's DNS" },
+  MESSAGE_DKIM_NOT_ALIGNED: { severity: 'warning', area: 'dkim', title: 'no valid signature aligns with the From domain' },
+  MESSAGE_DMARC_FAIL: { severity: 'error', area: 'dmarc', title: 'neither SPF nor DKIM passes aligned with the From domain' },
+  MESSAGE_COMPAUTH_FAIL: { severity: 'error', area: 'message', title: 'Microsoft recorded compauth=fail' },
+  MESSAGE_SPAM: { severity: 'warning', area: 'message', title: 'Microsoft recorded SCL 5 or more, or SFV:SPM' },
+  MESSAGE_BULK: { severity: 'info', area: 'message', title: 'Microsoft recorded BCL at or above its default threshold (7)' },
+  MESSAGE_PHISH: { severity: 'error', area: 'message', title: 'Microsoft recorded a phishing category (CAT:PHSH, HPHSH, HPHISH)' },
+  MESSAGE_DNS_CHANGED: { severity: 'info', area: 'message', title: 'today\'s DNS gives another SPF or DKIM result than the receiver recorded' },
+  NDR_FAILED_RECIPIENT: { severity: 'error', area: 'message', title: 'the NDR reports a failed recipient' },
   // Codes beyond DESIGN.md's table are info (DESIGN: "a code added beyond this table is info").
   DKIM_SELECTOR_KEY: { severity: 'info', area: 'dkim', title: 'an extra selector given with --selector was checked' },
   DMARC_UNKNOWN_TAG: { severity: 'info', area: 'dmarc', title: 'the record has tags DMARC does not define (ignored)' },
@@ -130,6 +141,11 @@ export const CATALOG = {
   // DNSSEC and DANE beyond DESIGN.md's table (issue 16): info.
   DNSSEC_NO_DS: { severity: 'info', area: 'dnssec', title: 'the zone is signed but its parent has no DS: validators treat it as unsigned' },
   DANE_MX_LEGACY: { severity: 'info', area: 'dane', title: 'a validated zone whose Microsoft 365 MX is the legacy host, which is not signed: no inbound DANE' },
+  // Messages beyond DESIGN.md's table (issue 17): info.
+  MESSAGE_RESULT_DIFFERS: { severity: 'info', area: 'message', title: "today's result differs from the receiver's and DNS does not explain it (the message changed after receipt, or a key was replaced)" },
+  MESSAGE_FROM_PROBLEM: { severity: 'info', area: 'message', title: 'the From field has no usable domain, or names several: DMARC cannot evaluate it' },
+  MESSAGE_HOP_NOT_ENCRYPTED: { severity: 'info', area: 'message', title: 'a hop of the route recorded no TLS' },
+  NDR_DELAYED_RECIPIENT: { severity: 'info', area: 'message', title: 'the delivery report says delivery to a recipient is delayed (the server keeps trying)' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** A code of the catalog (`SPF_MISSING`, `DNS_TEMPFAIL` …). */

@@ -103,3 +103,18 @@ export function escapeHtml(value: unknown): string {
 export function safeJson(value: unknown, indent?: number): string {
   return (JSON.stringify(value, null, indent) ?? 'null').replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * Lines of data as a Markdown fenced code block (CommonMark 0.31 §4.5), for
+ * text a reader copies as it is (a DNS record to publish): each line made
+ * visible by cleanText (no control character or line break inside a line),
+ * and a fence of backticks longer than any run of backticks in the lines, so
+ * no line can close it. Markdown and HTML are not interpreted inside.
+ */
+export function mdCodeBlock(lines: readonly string[], info = ''): string {
+  const body = lines.map(cleanText);
+  let longest = 0;
+  for (const line of body) for (const run of line.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return [`${fence}${info.replace(/[^a-z0-9-]/gi, '')}`, ...body, fence].join('\n');
+}
