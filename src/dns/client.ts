@@ -53,14 +53,7 @@ export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_RETRIES = 2;
 /** Holds every shared tree and the names of the ~256 domains in flight; bounded so memory stays flat in N. */
 export const DEFAULT_CACHE_SIZE = 10_000;
-/**
- * Answers a c-ares channel may record before it is replaced: c-ares 1.34
- * (ares_metrics.c) forms a server's average latency from
- * MIN_COUNT_FOR_AVERAGE = 3 recorded answers (NOERROR or NXDOMAIN); below
- * that, a query's timeout is the configured one (see createDnsClient).
- */
-const CHANNEL_ANSWERS = 2;
-/** Queries one channel sends at most (its UDP source port stays the same: RFC 5452 §9.2 wants it to change). */
+/** Queries one channel sends at most, within one burst (its UDP source port stays the same: RFC 5452 §9.2 wants it to change). */
 const CHANNEL_QUERIES = 32;
 /** Longest wait between two probes of a suspect server while another one answers. */
 const MAX_PROBE_INTERVAL_MS = 30_000;
@@ -100,11 +93,10 @@ interface Pool {
   checking: boolean;
 }
 
-/** A c-ares channel (one Resolver) of a server: the queries it sent and the answers c-ares recorded on it. */
+/** A c-ares channel (one Resolver) of a server, and the queries it sent. */
 interface Channel {
   resolver: Resolver;
   sent: number;
-  answered: number;
 }
 
 /** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null (a name is not an address). */
@@ -179,14 +171,18 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   // answers, times queries out at 5x their average with a 250 ms floor, far
   // below --timeout. A loaded event loop then turns slow answers into early
   // ETIMEOUTs and duplicate queries (7% extra at 2,000 domains, measured).
-  // A channel that has recorded fewer than 3 answers uses the configured
-  // timeout, so each Resolver is retired once it has recorded CHANNEL_ANSWERS
-  // (the timeout is fixed when a query is sent; a burst of queries sent
-  // together shares one channel), and this client keeps the deadline it was
-  // given. c-ares records an answer before its callback runs, and each
-  // callback's promise jobs run before the next answer is read, so the count
-  // here is never behind c-ares's. A new channel costs about 30 µs and a
-  // socket: a channel for every 3 queries was a fifth of the client's CPU.
+  // c-ares forms the average from 3 recorded answers (ares_metrics.c,
+  // MIN_COUNT_FOR_AVERAGE); below that a query's timeout is the configured
+  // one, fixed when it is sent. A channel is therefore used only within the
+  // burst of code that made it: it is dropped in a microtask queued when it
+  // is made, and no socket is read while microtasks run, so c-ares has
+  // recorded no answer on it when any of its queries is sent. (Counting the
+  // answers our callbacks see is not enough: Node queues c-ares callbacks as
+  // immediates, and other I/O of the same loop turn can send before them.)
+  // The queries of one phase of a domain, and those of the domains whose
+  // answers came in the same callback, share a channel; a channel for every
+  // 3 queries was a fifth of the client's CPU (a new one costs about 30 µs
+  // and a socket).
   const resolverOptions = { timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs };
 
   let servers: { server: string; label: string }[];
@@ -207,36 +203,32 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const systemServers = (): string[] => new Resolver().getServers();
   const channelFor = (pool: Pool): Channel => {
     let c = pool.channel;
-    if (!c || c.answered >= CHANNEL_ANSWERS || c.sent >= CHANNEL_QUERIES) {
+    if (!c || c.sent >= CHANNEL_QUERIES) {
       const resolver = new Resolver(resolverOptions);
       if (pool.server !== null) resolver.setServers([pool.server]);
-      c = pool.channel = { resolver, sent: 0, answered: 0 };
+      const made: Channel = { resolver, sent: 0 };
+      c = pool.channel = made;
+      queueMicrotask(() => {
+        if (pool.channel === made) pool.channel = null;
+      });
     }
     c.sent++;
     return c;
   };
-  const askChannel = (pool: Pool, name: string, type: RRType): Promise<unknown[]> => {
-    const c = channelFor(pool);
-    // What c-ares counts (ares_metrics_record): a reply with NOERROR (records or none) or NXDOMAIN.
-    const counted = (): void => void c.answered++;
-    return ask(c.resolver, name, type).then(
-      (rows) => {
-        counted();
-        return rows;
-      },
-      (err: unknown) => {
-        const code = (err as { code?: unknown } | null)?.code;
-        if (code === 'ENOTFOUND' || code === 'ENODATA') counted();
-        throw err;
-      },
-    );
-  };
+  const askChannel = (pool: Pool, name: string, type: RRType): Promise<unknown[]> => ask(channelFor(pool).resolver, name, type);
   // A name node:dns would rewrite goes out byte for byte through rawQuery.
   const largeAnswer = options.largeAnswer ?? isDkimKeyQuestion;
   const rawAsk = (pool: Pool, name: string, type: RRType, edns: boolean): Promise<unknown[]> => {
     const server = pool.server ?? systemServers()[0];
     if (server === undefined) return Promise.reject(Object.assign(new Error('no DNS server'), { code: 'ECONNREFUSED' }));
-    return rawQuery(server, name, type, timeoutMs, { edns });
+    const asked = rawQuery(server, name, type, timeoutMs, { edns });
+    if (!edns || needsRawQuery(name)) return asked;
+    // A server that refuses EDNS0 (FORMERR or NOTIMP, RFC 6891 §7: ask again without it) is asked through node:dns, as before.
+    return asked.catch((err: unknown) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      if (code === 'EFORMERR' || code === 'ENOTIMP') return askChannel(pool, name, type);
+      throw err;
+    });
   };
 
   const stats: DnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0 };
@@ -345,8 +337,6 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       pool.freeProbe = false;
     }
     silentSince ??= sentAt;
-    const edns = largeAnswer(name, type);
-    const rows = edns || needsRawQuery(name) ? rawAsk(pool, name, type, edns) : askChannel(pool, name, type);
     // One promise settled by the reply or the deadline, whichever comes first.
     let timer: NodeJS.Timeout | undefined;
     let answer: Final | null = null;
@@ -358,6 +348,13 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
           if (isServerReply(a)) noteReply(pool, name, type);
           resolve(a);
         };
+        let rows: Promise<unknown[]>;
+        try {
+          const edns = largeAnswer(name, type);
+          rows = edns || needsRawQuery(name) ? rawAsk(pool, name, type, edns) : askChannel(pool, name, type);
+        } catch (err) {
+          rows = Promise.reject(err);
+        }
         rows.then(
           (raw) => {
             const records = shape(type, raw);
@@ -370,7 +367,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       return answer;
     } finally {
       clearTimeout(timer);
-      slot?.(answer === null ? 'other' : isServerReply(answer) ? 'answer' : answer === TIMEOUT ? 'timeout' : 'other');
+      slot?.(answer === null ? 'other' : isServerReply(answer) ? 'answer' : answer.kind === 'tempfail' && answer.reason === 'timeout' ? 'timeout' : 'other');
       if (mode === 'health') pool.checking = false;
       if (probe) {
         pool.probing = false;

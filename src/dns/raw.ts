@@ -99,6 +99,8 @@ function readAnswer(response: packet.Packet, name: string, type: RRType): unknow
       throw new RawDnsError('EREFUSED', name);
     case 'FORMERR':
       throw new RawDnsError('EFORMERR', name);
+    case 'NOTIMP':
+      throw new RawDnsError('ENOTIMP', name);
     default:
       throw new RawDnsError('EBADRESP', name);
   }

@@ -111,7 +111,12 @@ export function createSecureDnsClient(options: SecureDnsClientOptions = {}): Sec
         continue;
       }
       stats.queries++;
-      last = await ask(server, name, type, cd, timeoutMs, () => void stats.tcp++);
+      try {
+        last = await ask(server, name, type, cd, timeoutMs, () => void stats.tcp++);
+      } catch {
+        // ask() resolves for every DNS outcome; anything else is a failure of this attempt, and the slot goes back.
+        last = { kind: 'tempfail', reason: 'other', code: 'EBADRESP' };
+      }
       slot?.(last.kind !== 'tempfail' ? 'answer' : last.reason === 'timeout' ? 'timeout' : 'other');
       if (last.kind !== 'tempfail') {
         preferred = index;

@@ -1,3 +1,4 @@
+import { MAX_SHARDS } from '../audit/input.js';
 import type { DomainReport } from '../audit/audit.js';
 import type { ProbeResult } from '../smtp/types.js';
 import { savedRunReports, type ReadSavedRunOptions, type SavedRunError, type SavedRunStreamEnd } from './load.js';
@@ -153,7 +154,9 @@ export function mergeWarnings(runs: readonly RunInfo[], names: readonly string[]
   if (counts.size > 1) out.push(`the files are shards of different splits (${[...counts].map((c) => (c === null ? 'no --shard' : `N=${c}`)).join(', ')}): rows may be missing`);
   else if (n !== null && n !== undefined) {
     const present = new Set(runs.map((r) => r.options?.shard?.index));
-    const missing = Array.from({ length: n }, (_, i) => i).filter((i) => !present.has(i));
+    // n is at most MAX_SHARDS: the schema bounds a saved run's shard count (a hostile 2^32 made an array of that length).
+    const missing: number[] = [];
+    for (let i = 0; i < Math.min(n, MAX_SHARDS); i++) if (!present.has(i)) missing.push(i);
     if (missing.length > 0) out.push(`${missing.length === 1 ? 'shard' : 'shards'} ${listed(missing)} of ${n} ${missing.length === 1 ? 'is' : 'are'} not among the files: ${missing.length === 1 ? 'its' : 'their'} rows are missing`);
   }
   const cut = runs.flatMap((r, i) => (r.complete === false ? [cleanText(names[i] ?? '')] : []));

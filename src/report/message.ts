@@ -149,7 +149,7 @@ export function renderMessageTable(r: AuditedMessageReport, options: MessageRend
   if (r.ndr) {
     lines.push('', paint(color, 'bold', `Failed recipients (${r.ndr.recipientsTotal})`));
     for (const rc of r.ndr.recipients) {
-      lines.push(`  ${cleanText(rc.recipient ?? '?')}: ${rc.action ?? 'no action'} ${cleanText(rc.statusCode ?? rc.status ?? '')}${rc.explanation ? ` — ${cleanText(rc.explanation.title)}` : ''}`);
+      lines.push(`  ${cleanText(rc.recipient ?? '?')}: ${cleanText(rc.action ?? 'no action')} ${cleanText(rc.statusCode ?? rc.status ?? '')}${rc.explanation ? ` — ${cleanText(rc.explanation.title)}` : ''}`);
       if (rc.diagnosticCode) lines.push(`    diagnostic: ${cleanText(rc.diagnosticCode)}`);
       if (rc.remoteMta) lines.push(`    remote MTA: ${cleanText(rc.remoteMta)}`);
       if (rc.explanation?.cause) lines.push(`    cause: ${cleanText(rc.explanation.cause)}`);

@@ -14,8 +14,11 @@ export interface ClientIp extends MacroIp {
 
 /** Parses a client address; null when it is not one. Accepts upper case and mapped forms. Results are shared and frozen (a batch checks the same sample addresses for every domain). */
 export function parseClientIp(input: string): ClientIp | null {
-  return cached(clientCache, input, () => readClientIp(input));
+  // An address is at most 45 characters (IPv4-mapped IPv6); longer text (a header value) is read, not remembered.
+  return input.length > MAX_CACHED_INPUT ? readClientIp(input) : cached(clientCache, input, () => readClientIp(input));
 }
+
+const MAX_CACHED_INPUT = 64;
 
 function readClientIp(input: string): ClientIp | null {
   const addr = parseAddress(input.trim());

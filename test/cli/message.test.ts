@@ -55,6 +55,15 @@ describe('message: formats and exit codes', () => {
     expect(r.stdout.indexOf('Diagnosis')).toBeLessThan(r.stdout.indexOf('Route (oldest first'));
   });
 
+  it('an NDR whose DSN fields carry terminal escapes: the table shows them as text, not control bytes', async () => {
+    const ndr = await readFile(`${FIXTURES}message/ndr/ndr-5.4.1.eml`, 'utf8');
+    const hostile = ndr.replace('Action: failed', 'Action: failed\u001b]0;OWNED\u0007\u001b[31mRED');
+    const r = await runInProcess(['message', '-', ...dnsArgs(), '--fail-on', 'never'], { input: hostile });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Failed recipients/);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+
   it('--fail-on never exits 0; a message that passes exits 0 (json), and --fail-on warning stays 0 with no warning', async () => {
     expect((await runInProcess(['message', JUNKED, ...dnsArgs(), '--fail-on', 'never'])).code).toBe(0);
     const input = await passedMessage('cli-pass');

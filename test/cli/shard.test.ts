@@ -121,7 +121,11 @@ describe('batch --shard K/N merged back', () => {
     const shuffled = file('shuffled.jsonl');
     const lines = readFileSync(files[0] as string, 'utf8').trimEnd().split('\n');
     writeFileSync(shuffled, `${[lines[1], lines[0], ...lines.slice(2)].join('\n')}\n`);
+    // A trail that claims 2^32 shards (it made an array of that length: exit 3): refused by the schema.
+    const huge = [file('huge0.jsonl'), file('huge1.jsonl')];
+    for (const [i, h] of huge.entries()) writeFileSync(h, readFileSync(files[i] as string, 'utf8').replace(/"count":3\b/g, '"count":4294967296'));
     const cases: [string[], RegExp][] = [
+      [['report', huge[0] as string, huge[1] as string], /huge0\.jsonl/],
       [['report', files[0] as string, files[1] as string, files[1] as string], /s1of3\.jsonl is given twice/],
       [['report', files[0] as string, files[1] as string, copy], /row 1 is in both .*s1of3\.jsonl and .*copy\.jsonl: the same shard given twice, or runs of different inputs/],
       [['report', files[0] as string, check], /check\.jsonl has a report without a row index \(ready\.test\)/],
