@@ -19,7 +19,7 @@ import type { DkimVerification } from './dkim-verify.js';
 import type { MessageSpf } from './spf-check.js';
 import type {
   AntispamField, AuthResProperty, CompauthReason, ConnectingIp, ConnectingIpSource, ForefrontReport, LineEnding, MicrosoftAntispam, MicrosoftStamp,
-  ReceivedTls, ReportSource,
+  ReceivedHop, ReportSource,
 } from './types.js';
 
 /** What the input was: a message (or header paste), or a non-delivery / delivery-status report. */
@@ -62,26 +62,12 @@ export interface MessageSummary {
   duplicated: string[];
 }
 
-/** One hop of the route, oldest first (the Received fields read bottom up). */
-export interface RouteHop {
-  index: number;
-  fromHost: string | null;
-  fromIp: string | null;
-  fromReverse: string | null;
-  byHost: string | null;
-  via: string | null;
-  protocol: string | null;
-  id: string | null;
-  /** Whether the hop used TLS: true (recorded), false (a plain-SMTP protocol recorded), null (not recorded). */
-  encrypted: boolean | null;
-  tls: ReceivedTls | null;
-  date: string | null;
-  /** Seconds since the previous hop (negative: that clock is behind), or null. */
-  delaySeconds: number | null;
-  clockSkew: boolean;
-  byMicrosoft: boolean;
-  fromMicrosoft: boolean;
-}
+/**
+ * One hop of the route, oldest first (the Received fields read bottom up):
+ * the parsed Received field (types.ts ReceivedHop) without its raw value,
+ * comments, envelope recipient and epoch timestamp.
+ */
+export type RouteHop = Omit<ReceivedHop, 'value' | 'for' | 'comments' | 'timestamp'>;
 
 /** The Received chain as a route. */
 export interface MessageRoute {

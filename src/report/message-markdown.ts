@@ -6,6 +6,7 @@
  * message or DNS goes through mdText (one line, Markdown and HTML escaped),
  * or, inside a code block, through mdCodeBlock (a fence no line can close).
  */
+import { findingsMarkdown } from './markdown-findings.js';
 import type { AuditedMessageReport } from '../audit/message.js';
 import type { HeaderAnalysis } from '../message/report.js';
 import { renderMarkdown } from './markdown.js';
@@ -38,12 +39,7 @@ export function renderMessageMarkdown(r: AuditedMessageReport, run: MessageRunIn
     for (const h of route.route.hops) lines.push(`${h.index + 1}. ${mdText(hopText(h))}`);
   }
   lines.push('', '### Findings', '');
-  if (r.findings.length === 0) lines.push('No findings.');
-  for (const f of r.findings) {
-    lines.push(`- **${f.severity}** \`${f.code}\`: ${mdText(f.message)}`);
-    if (f.evidence) lines.push(`  - Evidence: ${mdText(f.evidence)}`);
-    if (f.fix) lines.push(`  - Fix: ${mdText(f.fix)}`);
-  }
+  lines.push(...findingsMarkdown(r.findings));
   if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `- Note: ${mdText(n)}`));
   if (r.audit) lines.push('', `### Domain audit of ${mdText(r.auditedDomain ?? '')}`, '', renderMarkdown([r.audit], null).trimEnd());
   if (run) lines.push('', `_${mdText(describeMessageRun(run))}_`);

@@ -4,6 +4,7 @@
  * hosts, SPF explanations, server replies): every one goes through the shared
  * escapes (cleanText for the terminal, mdText for Markdown, safeJson).
  */
+import { findingsMarkdown } from './markdown-findings.js';
 import type { ConditionState, SendPath, SendPathsReport, SendPathVerdict } from '../audit/send-paths.js';
 import { paint, type Paint } from './ansi.js';
 import { renderRunFooterMarkdown } from './markdown.js';
@@ -74,12 +75,7 @@ export function renderSendPathsMarkdown(r: SendPathsReport, run?: SendPathsRunIn
   });
   if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `- Note: ${mdText(n)}`));
   lines.push('', '### Findings', '');
-  if (r.findings.length === 0) lines.push('No findings.');
-  for (const f of r.findings) {
-    lines.push(`- **${f.severity}** \`${f.code}\`: ${mdText(f.message)}`);
-    if (f.evidence) lines.push(`  - Evidence: ${mdText(f.evidence)}`);
-    if (f.fix) lines.push(`  - Fix: ${mdText(f.fix)}`);
-  }
+  lines.push(...findingsMarkdown(r.findings));
   if (run) lines.push('', renderRunFooterMarkdown(run));
   return `${lines.join('\n')}\n`;
 }
