@@ -7,7 +7,7 @@ import { tlsaAcronyms } from '../transport/tlsa.js';
 import { parseDkimTarget } from '../dkim/target.js';
 import { dashed } from '../m365/clouds.js';
 import { TOOL_NAME, VERSION } from '../version.js';
-import { probeForDomain, reachableFact, summarizeProbe } from './probe-summary.js';
+import { reachableFact, summarizeProbe } from './probe-summary.js';
 import { describeRun, type RunInfo } from './run.js';
 import { escapeHtml } from './safe-text.js';
 import { AREA_LABELS, createSummary, describeDnssecResolver, isInvalidRow, type AreaSummary, type RunSummary, type SummaryArea } from './summary.js';
@@ -63,6 +63,7 @@ export const PAGE_CSS = `
 :root { --fg:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#ffffff; --panel:#f6f8fa;
   --pass:#1a7f37; --warn:#9a6700; --fail:#cf222e; --unknown:#0969da; --na:#59636e; --pass-bg:#dafbe1; --fail-bg:#ffebe9; --warn-bg:#fff8c5; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0 auto; max-width: 1440px; padding: 1.5rem; color: var(--fg); background: var(--bg);
   font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
@@ -347,7 +348,7 @@ export function* renderHtmlChunks(reports: Iterable<DomainReport>, probe: ProbeR
   const columns = (options.columns ?? []).slice(0, MAX_COLUMNS);
   yield `${renderPageStart({ title, css: CSS, script: REPORT_SCRIPT })}\n`;
   yield `${renderHeader(title, facts, options)}\n<main>\n${renderSummary(facts, probes)}\n`;
-  yield* renderDomainTable(reports, facts, columns, probes[0] ?? null);
+  yield* renderDomainTable(reports, facts, columns);
   yield* renderReference(facts);
   yield '<section id="details" aria-labelledby="details-h">\n<h2 id="details-h">Domains in detail</h2>\n<p class="muted">Each domain collapsed: open it for its findings and the records behind each area. A finding code links to what it means and how to fix it; its text is written here only where it differs from the one many domains share.</p>\n<div id="cards">\n';
   let i = 0;
@@ -582,7 +583,7 @@ function renderCodeChart(top: [string, { id: string; severity: string; domains: 
 
 // ---- the readiness table -------------------------------------------------------------------
 
-function* renderDomainTable(reports: Iterable<DomainReport>, facts: RunFacts, columns: readonly string[], runProbe: ProbeResult | null): Generator<string> {
+function* renderDomainTable(reports: Iterable<DomainReport>, facts: RunFacts, columns: readonly string[]): Generator<string> {
   const heads: { label: string; col?: string; sort: 'text' | 'num' | 'grade' }[] = [
     // Domain, Grade, Score, Cloud first, always (the stylesheet right-aligns the third column), then the input's columns.
     { label: 'Domain', col: 'domain', sort: 'text' },
@@ -612,12 +613,12 @@ function* renderDomainTable(reports: Iterable<DomainReport>, facts: RunFacts, co
     '<tbody>',
   ].join('\n')}\n`;
   let i = 0;
-  for (const r of reports) yield `${renderRow(r, i++, columns, facts.withProbe ? runProbe : undefined)}\n`;
+  for (const r of reports) yield `${renderRow(r, i++, columns, facts.withProbe)}\n`;
   yield '</tbody>\n</table>\n</div>\n</section>\n';
 }
 
 /** A row of the readiness table (end tags of cells and row left out, as HTML allows: 5,000 rows are a tenth smaller). */
-function renderRow(r: DomainReport, i: number, columns: readonly string[], runProbe: ProbeResult | null | undefined): string {
+function renderRow(r: DomainReport, i: number, columns: readonly string[], withProbe: boolean): string {
   const invalid = isInvalidRow(r);
   const grade = invalid ? 'invalid' : gradeKey(r.grade);
   // A th that starts a row of td heads that row (HTML's auto scope): no scope attribute needed.
@@ -627,9 +628,10 @@ function renderRow(r: DomainReport, i: number, columns: readonly string[], runPr
   for (const c of columns) cells.push(`<td>${escapeHtml(metaValue(meta, c))}`);
   for (const a of TABLE_AREAS) cells.push(areaTd(r, a));
   cells.push(transportTd(r));
-  if (runProbe !== undefined) {
-    const s = summarizeProbe(probeForDomain(r, runProbe));
-    cells.push(`<td class="${statusClass(s.status)}">${escapeHtml(s.text)}`);
+  // Each domain's own MX probe (--probe-mx); the run's submission probe is said once, in the summary.
+  if (withProbe) {
+    const s = summarizeProbe(r.mxProbe ?? null);
+    cells.push(s.status === 'n/a' ? `<td>${escapeHtml(s.text)}` : `<td class="${statusClass(s.status)}">${escapeHtml(s.text)}`);
   }
   return cells.join('');
 }
@@ -849,7 +851,7 @@ function renderSpf(r: DomainReport, facts: RunFacts): string {
   const voids = num(section.voidLookups);
   // complete: false means an include was not followed, so the counts are a lower bound.
   const atLeast = section.complete === false ? 'at least ' : '';
-  if (lookups !== null) said.push(`${atLeast}${lookups}/${MAX_DNS_LOOKUPS} lookups`);
+  if (lookups !== null && shown.length > 0) said.push(`${atLeast}${lookups}/${MAX_DNS_LOOKUPS} lookups`);
   if (voids !== null && (voids > 0 || atLeast)) said.push(`${atLeast}${voids}/${MAX_VOID_LOOKUPS} void`);
   const m365 = isObj(section.m365Include) ? section.m365Include : null;
   if (m365 && m365.direct !== true) {
