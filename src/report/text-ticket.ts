@@ -42,7 +42,7 @@ export interface TicketCell {
  * below says it in full.
  */
 const CODE_WORDS: Readonly<Record<string, string>> = {
-  SPF_SYNTAX: 'invalid', SPF_ALL_PASS: '+all', SPF_TOO_MANY_LOOKUPS: '>10 lookups', SPF_TOO_MANY_VOID_LOOKUPS: 'void lookups',
+  SPF_SYNTAX: 'invalid', SPF_ALL_PASS: '+all', SPF_TOO_MANY_LOOKUPS: 'too many lookups', SPF_TOO_MANY_VOID_LOOKUPS: 'void lookups',
   SPF_INCLUDE_BROKEN: 'bad include', SPF_M365_INCLUDE_QUALIFIED: 'qualified', SPF_M365_NOT_PASS: 'M365 fails',
   SPF_ALL_NEUTRAL: '?all', SPF_PTR: 'ptr', SPF_LEGACY_SENDERID: 'spf2.0',
   DKIM_SELECTOR_MISSING: '1 selector', DKIM_NOT_CNAME: 'TXT record', DKIM_TARGET_INVALID: 'bad target', DKIM_TENANT_MISMATCH: 'wrong tenant',
