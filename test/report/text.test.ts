@@ -112,7 +112,7 @@ describe('text: the probe once, hostile text, wrapping', () => {
         for (const l of lines) expect(width(l)).toBeLessThan(TEXT_WIDTH);
         expect(lines[0]?.startsWith('- ')).toBe(true);
         for (const l of lines.slice(1)) expect(l.startsWith('  ')).toBe(true);
-        const rest = lines.map((l, i) => l.slice(2)).join(' ');
+        const rest = lines.map((l) => l.slice(2)).join(' ');
         expect(rest.replace(/ /g, '')).toBe(words.join(''));
       }),
       { numRuns: 300, seed: 99 },
