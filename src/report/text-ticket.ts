@@ -139,8 +139,10 @@ export interface PublishRecord {
 export const MAX_RECORDS = 20;
 
 // A DNS name as the checks write it: labels of letters, digits, _ and -, dot-separated; a sentence's
-// final dot is not part of it. Each repetition starts with a dot, so the match is linear.
-const NAME = '[A-Za-z0-9_*-]+(?:\\.[A-Za-z0-9_-]+)+';
+// final dot is not part of it. Bounded as DNS bounds names (RFC 1035 2.3.4: 63 octets a label, 253 a
+// name), and each repetition starts with a dot: a try from any position ends within a name's length,
+// so a fix of any size (a saved run) is read in linear time.
+const NAME = '[A-Za-z0-9_-]{1,63}(?:\\.[A-Za-z0-9_-]{1,63}){1,126}';
 /** src/spf/check.ts and src/dmarc/check.ts: `Publish TXT "v=spf1 …" at contoso.com.`, `… at _dmarc.contoso.com, …`. */
 const TXT_AT = new RegExp(`\\bTXT "([^"]*)" at (${NAME})`, 'g');
 /** src/transport: `Publish _smtp._tls.contoso.com TXT "v=TLSRPTv1; …"`, `publish _mta-sts.contoso.com TXT "v=STSv1; id=…"`. */

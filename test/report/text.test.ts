@@ -105,6 +105,23 @@ describe('text: the probe once, hostile text, wrapping', () => {
     for (const l of out.split('\n')) expect(width(l)).toBeLessThan(TEXT_WIDTH);
   });
 
+  it('reading records from fixes is linear: a megabyte of names, quotes and half records (a saved run may hold any fix)', () => {
+    const r = hostileReport(0);
+    const names = 'a.'.repeat(500_000);
+    const quotes = 'TXT "x '.repeat(150_000);
+    r.findings = [
+      { code: 'TLS_RPT_MISSING', severity: 'info', area: 'tls-rpt', message: 'x', fix: `Publish ${names}b TXT "v=TLSRPTv1; rua=mailto:t@d0.example"` },
+      { code: 'DMARC_MISSING', severity: 'error', area: 'dmarc', message: 'x', fix: `${quotes}Publish TXT "v=DMARC1; p=none" at _dmarc.d0.example.` },
+      { code: 'MX_MISSING', severity: 'error', area: 'mx', message: 'x', fix: `${'MX 1 '.repeat(200_000)}MX 0 d0-example.mail.protection.outlook.com` },
+    ];
+    const records = recordsToPublish(r);
+    expect(records.map((x) => [x.type, x.name.length > 200 ? 'long' : x.name, x.value])).toEqual([
+      ['TXT', 'long', 'v=TLSRPTv1; rua=mailto:t@d0.example'],
+      ['TXT', '_dmarc.d0.example', 'v=DMARC1; p=none'],
+      ['MX', 'd0.example', 'd0-example.mail.protection.outlook.com'],
+    ]);
+  });
+
   it('wrap keeps every word, in order, in lines under 100 characters, with the hanging indent (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ minLength: 90, maxLength: 250 })).map((w) => w.replace(/\s/g, 'x')), { maxLength: 40 }), (words) => {
