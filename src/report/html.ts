@@ -8,6 +8,7 @@ import { parseDkimTarget } from '../dkim/target.js';
 import { dashed } from '../m365/clouds.js';
 import { TOOL_NAME, VERSION } from '../version.js';
 import { reachableFact, summarizeProbe } from './probe-summary.js';
+import { DEFAULT_TITLE } from './markdown.js';
 import { describeRun, type RunInfo } from './run.js';
 import { escapeHtml } from './safe-text.js';
 import { AREA_LABELS, createSummary, describeDnssecResolver, isInvalidRow, type AreaSummary, type RunSummary, type SummaryArea } from './summary.js';
@@ -26,7 +27,6 @@ export interface HtmlOptions {
   columns?: readonly string[] | undefined;
 }
 
-const DEFAULT_TITLE = 'Microsoft 365 mail readiness';
 
 /** The areas with a column of their own; the transport areas (MTA-STS, TLS-RPT, DNSSEC, DANE) share one. */
 const TABLE_AREAS = ['mx', 'spf', 'dkim', 'dmarc', 'autodiscover'] as const satisfies readonly SummaryArea[];
