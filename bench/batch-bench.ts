@@ -7,7 +7,8 @@
  * Then the dead-resolver figures: one domain and 256 domains against a UDP
  * port that reads every query and never answers (--no-dead skips them);
  * `diff` of two 10,000-domain jsonl runs (bench/diff-bench.ts; --no-diff
- * skips it).
+ * skips it); the HTML report of a 5,000-domain run, its size and the page
+ * in headless Chromium (bench/html-bench.ts; --no-html skips it).
  *
  * Beside them (--no-extra skips): the client's CPU time per domain at 0 ms
  * latency, a CPU profile of the 10,000-domain run summarised by area (top
@@ -29,13 +30,14 @@ import { compareSpf, type SpfComparison } from './spf-compare.js';
 import { measureStartup, renderStartup } from './startup-bench.js';
 import { summariseProfile } from './profile-summary.js';
 import { measureDiff, renderDiff } from './diff-bench.js';
+import { measureHtml, renderHtmlBench } from './html-bench.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
 import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 
-interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean; extra: boolean; diff: boolean }
+interface Args { sizes: number[]; latency: number; concurrency: number; write: boolean; mailauth: boolean; dead: boolean; extra: boolean; diff: boolean; html: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { sizes: [2000, 10000, 100000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true, extra: true, diff: true };
+  const a: Args = { sizes: [2000, 10000, 100000], latency: 20, concurrency: 256, write: true, mailauth: true, dead: true, extra: true, diff: true, html: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1] ?? '';
@@ -53,6 +55,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-dead') a.dead = false;
     else if (k === '--no-extra') a.extra = false;
     else if (k === '--no-diff') a.diff = false;
+    else if (k === '--no-html') a.html = false;
   }
   return a;
 }
@@ -273,6 +276,12 @@ if (args.diff) {
   const base = runs.find((r) => r.n === 10000) ?? (await runSize(10000, { ...args, latency: 0, mailauth: false }));
   process.stderr.write('bench: diff of two 10,000-domain runs …\n');
   text += `\n${renderDiff(await measureDiff(cli, base.out, base.dir))}`;
+}
+if (args.html) {
+  // The client's report of 5,000 domains (issue 18: at most 5 MB, interactive within 3 s): a run made for it, no latency.
+  const run = await runSize(5000, { ...args, latency: 0, mailauth: false });
+  process.stderr.write('bench: the HTML report of 5,000 domains …\n');
+  text += `\n${renderHtmlBench(await measureHtml(cli, run.out, run.dir, run.n))}`;
 }
 process.stderr.write('bench: startup …\n');
 text += `\n${renderStartup(await measureStartup())}`;

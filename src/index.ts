@@ -172,6 +172,7 @@ export { renderTable, type TableOptions } from './report/table.js';
 export { createJsonWriter, renderJson, renderJsonLine, SCHEMA_VERSION, type JsonDocument, type JsonlTail, type JsonOptions, type JsonTail } from './report/json.js';
 export { renderCsv, type CsvRows } from './report/csv.js';
 export { renderMarkdown, type MarkdownOptions } from './report/markdown.js';
+export { renderText, type TextOptions } from './report/text.js';
 export { renderHtml, type HtmlOptions } from './report/html.js';
 export { renderPlanJson, renderPlanMarkdown, renderPlanTable, renderPlanZone } from './report/plan.js';
 export { renderExplanationsJson, renderExplanationsTable, renderProbeJson, renderProbeSummary, renderProbeTable, type ProbeRenderOptions } from './report/probe.js';

@@ -7,9 +7,10 @@ import { renderMarkdownChunks } from './markdown.js';
 import { reconstructRun, type RunInfo } from './run.js';
 import { summarize, type RunSummary } from './summary.js';
 import { renderTableChunks } from './table.js';
+import { renderTextChunks } from './text.js';
 
 /** The output formats of check, batch and report (`--format`). */
-export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown', 'html'] as const;
+export const FORMATS = ['table', 'json', 'jsonl', 'csv', 'markdown', 'text', 'html'] as const;
 /** One of FORMATS. */
 export type Format = (typeof FORMATS)[number];
 
@@ -23,6 +24,10 @@ export interface RenderOptions {
   run?: RunInfo | null | undefined;
   /** The summary when the caller already counted it (batch counts as the reports come). */
   counted?: RunSummary | undefined;
+  /** The heading of markdown, text and html (--title). */
+  title?: string | undefined;
+  /** html: input CSV columns (a report's `meta`) shown as columns of the readiness table (--columns). */
+  columns?: readonly string[] | undefined;
 }
 
 /** Renders a finished run in any format as one string; every format takes the same data. */
@@ -46,9 +51,11 @@ export function renderChunks(format: Format, reports: Iterable<DomainReport>, pr
     case 'csv':
       return renderCsvChunks(reports, probe, options.csvRows);
     case 'markdown':
-      return renderMarkdownChunks(reports, probe, { run });
+      return renderMarkdownChunks(reports, probe, { run, title: options.title });
+    case 'text':
+      return renderTextChunks(reports, probe, { run, title: options.title });
     case 'html':
-      return renderHtmlChunks(reports, probe, { run });
+      return renderHtmlChunks(reports, probe, { run, title: options.title, columns: options.columns });
     case 'table':
       return renderTableChunks(reports, { color: options.color, probe, run, summary: options.summary });
   }

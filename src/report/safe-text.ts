@@ -1,10 +1,10 @@
 /**
  * The one safe-text module: every escape rule of every output format, built
  * on one table of the characters that must never reach a reader raw —
- * cleanText (terminal), safeJson (JSON), mdText (Markdown), csvCell (CSV),
- * escapeHtml (HTML). Text from DNS or SMTP is data, never markup or
- * terminal control: every output format (terminal, JSON, CSV, Markdown,
- * HTML) escapes or replaces exactly these.
+ * cleanText (terminal and plain text), safeJson (JSON), mdText, mdCode and
+ * mdCodeBlock (Markdown), csvCell (CSV), escapeHtml (HTML). Text from DNS
+ * or SMTP is data, never markup or terminal control: every output format
+ * (terminal, JSON, CSV, Markdown, HTML) escapes or replaces exactly these.
  *
  * - C0 controls U+0000-U+001F, DEL U+007F and the C1 controls U+0080-U+009F
  *   (U+009B is a one-byte CSI: a terminal escape on its own);
@@ -63,6 +63,41 @@ export function mdText(s: string): string {
     .replace(/>/g, '&gt;')
     .replace(/([\\`*_[\]{}()|~!#])/g, '\\$1')
     .trim();
+}
+
+/** The longest run of backticks in `s` (0 without one). */
+function longestBacktickRun(s: string): number {
+  let longest = 0;
+  for (const m of s.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  return longest;
+}
+
+/**
+ * Text from DNS or a saved run as a Markdown code span: control characters
+ * made visible (one line), and delimited by a backtick run longer than any
+ * inside it, padded with a space when it starts or ends with a backtick
+ * (CommonMark 0.31 section 6.1). Inside a code span nothing is markup and
+ * nothing needs a backslash, so `_dmarc` stays `_dmarc`. Not for GFM table
+ * cells: a table splits its cells on | even inside a code span.
+ */
+export function mdCode(s: string): string {
+  const text = cleanText(s);
+  if (text === '') return '';
+  const fence = '`'.repeat(longestBacktickRun(text) + 1);
+  const pad = /^[` ]|[` ]$/.test(text) ? ' ' : '';
+  return `${fence}${pad}${text}${pad}${fence}`;
+}
+
+/**
+ * A value to copy, as a fenced code block (CommonMark 0.31 section 4.5): each
+ * line exactly as it is (no backslash, no entity: `&gt;` would be copied as
+ * it stands), control characters made visible so a line stays one line, and
+ * a fence of more backticks than any run inside, so no value can close it.
+ */
+export function mdCodeBlock(lines: string | readonly string[]): string {
+  const text = (typeof lines === 'string' ? [lines] : lines).map(cleanText);
+  const fence = '`'.repeat(Math.max(3, ...text.map((l) => longestBacktickRun(l) + 1)));
+  return [fence, ...text, fence].join('\n');
 }
 
 /**

@@ -32,9 +32,11 @@ describe('output formats of check', () => {
     expect(r.code).toBe(1);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('| '));
     expect(rows).toHaveLength(DOMAINS.length + 2);
-    expect(rows[2]).toMatch(/^\| ready\.test \| Ready \| 100 \|/);
-    expect(r.stdout).toContain('### mx-none.test: Not ready');
-    expect(r.stdout).toContain('- **error** `MX_MISSING`');
+    expect(rows[2]).toBe('| ready.test | Ready | ✅ M365 | ✅ ok | ✅ ok | ✅ p=reject |');
+    expect(rows[3]).toMatch(/^\| mx-none\.test \| Not ready \| ❌ missing \|/);
+    expect(rows[4]).toBe('| not a domain | Invalid | — | — | — | — |');
+    expect(r.stdout).toContain('### mx-none.test: Not ready (score ');
+    expect(r.stdout).toContain('- ❌ `MX_MISSING` (error): ');
   });
 
   it('csv: one row per domain with a findings column; one per finding on request', async () => {

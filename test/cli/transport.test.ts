@@ -106,7 +106,7 @@ describe('check: the transport areas', () => {
     expect(areaCodes(d, 'dane')).toEqual([]);
   });
 
-  it('every renderer has the four columns; csv and the table say the states in words', async () => {
+  it('every renderer says the four areas: the table and csv as columns, markdown and text per domain, html in one column and in the details', async () => {
     const table = await runInProcess(['check', 'mtasts.test', 'dnssec-valid.test', ...args(), '--no-color']);
     expect(table.stdout).toMatch(/MTA-STS .*TLS-RPT .*DNSSEC .*DANE/);
     expect(table.stdout).toContain('enforce');
@@ -116,11 +116,17 @@ describe('check: the transport areas', () => {
     const cells = head?.split(',') ?? [];
     expect(cells.slice(cells.indexOf('autodiscover') + 1, cells.indexOf('autodiscover') + 5)).toEqual(['mta_sts', 'tls_rpt', 'dnssec', 'dane']);
     expect(row).toContain('pass: enforce');
+    // The ticket's table keeps to Domain, Grade, MX, SPF, DKIM, DMARC; the transport areas are said under the domain.
     const md = await runInProcess(['check', 'mtasts.test', ...args(), '--format', 'markdown']);
-    expect(md.stdout).toMatch(/\| MTA-STS \| TLS-RPT \| DNSSEC \| DANE \|/);
+    expect(md.stdout).toContain('| Domain | Grade | MX | SPF | DKIM | DMARC |');
+    expect(md.stdout).toMatch(/\nAutodiscover [^\n]* · MTA-STS ✅ enforce · TLS-RPT ✅ on · DNSSEC [^\n]* · DANE [^\n]*\n/);
+    const text = await runInProcess(['check', 'mtasts.test', ...args(), '--format', 'text']);
+    expect(text.stdout).toMatch(/\nAutodiscover [^\n]*; MTA-STS enforce; TLS-RPT on; DNSSEC [^\n]*; DANE [^\n]*\n/);
     const html = await runInProcess(['check', 'mtasts.test', ...args(), '--format', 'html']);
-    for (const h of ['MTA-STS', 'TLS-RPT', 'DNSSEC', 'DANE']) expect(html.stdout).toMatch(new RegExp(`<th[^>]*>${h}</th>`));
-    expect(html.stdout).toContain('✓</span> enforce</span>');
+    expect(html.stdout).toMatch(/<th scope="col" data-sort="text">Transport<\/th>/);
+    expect(html.stdout).toContain('<td class="p">MTA-STS enforce, TLS-RPT on');
+    for (const h of ['MTA-STS', 'TLS-RPT', 'DNSSEC', 'DANE']) expect(html.stdout).toMatch(new RegExp(`<dt(?: class="[a-z]+")?>${h}<dd>|<dt class="na">Transport<dd>[^<]*${h}`));
+    expect(html.stdout).toContain('<dt>MTA-STS<dd>enforce');
   });
 });
 

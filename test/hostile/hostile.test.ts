@@ -90,13 +90,13 @@ describe('batch over the hostile zones with 30% query loss', () => {
     expect(ms).toBeLessThan(TIMEOUT_MS * (RETRIES + 1) * LONGEST_CHAIN + STARTUP_SLACK_MS);
   });
 
-  it.each(['table', 'json', 'csv', 'markdown', 'jsonl', 'html'])('lets no control character into %s output', async (format) => {
+  it.each(['table', 'json', 'csv', 'markdown', 'text', 'jsonl', 'html'])('lets no control character into %s output', async (format) => {
     const saved = join(dir, 'saved.jsonl');
     writeFileSync(saved, jsonl);
     const r = await runInProcess(['report', saved, '--format', format]);
     expect([0, 1]).toContain(r.code);
     expect(r.stdout.length).toBeGreaterThan(0);
-    const text = format === 'csv' || format === 'table' || format === 'markdown' ? r.stdout.replace(/\r\n/g, '\n') : r.stdout;
+    const text = format === 'csv' || format === 'table' || format === 'markdown' || format === 'text' ? r.stdout.replace(/\r\n/g, '\n') : r.stdout;
     expect(text).not.toMatch(CONTROL);
     if (format === 'csv') expect((parse(r.stdout) as string[][]).length).toBe(INPUTS.length + 1);
   });

@@ -112,12 +112,13 @@ describe('a run larger than the largest string', () => {
     for (const chunk of renderChunks('html', generated(n, hostileReport), null, { color: false, run: RUN })) {
       total += chunk.length;
       largest = Math.max(largest, chunk.length);
-      if (chunk.startsWith('<article class="card"')) cards++;
+      if (chunk.startsWith('<details id="d')) cards++;
       end = chunk;
     }
     expect(cards).toBe(n);
     expect(largest).toBeLessThan(64 * 1024);
-    expect(total).toBeGreaterThan(n * 1000);
+    // Texts many domains share are written once (src/report/html.ts): the hostile reports still take more than this a domain.
+    expect(total).toBeGreaterThan(n * 500);
     expect(end.endsWith('</html>\n')).toBe(true);
   }, 120_000);
 });

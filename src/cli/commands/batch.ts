@@ -27,7 +27,7 @@ import { addProbeOptions, createRunProber, finishRun, readCaFile, rejectProbeCon
 import { createSpool, type Spool } from '../spool.js';
 import { addTransportOptions, transportFromOptions, type TransportCliOptions } from '../transport-options.js';
 import { addZoneOption, auditThroughOverlay, zoneOverlayFromOptions, type ZoneCliOptions } from '../zone-overlay.js';
-import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, renderProbeNote } from './check.js';
+import { allFindings, columnsOption, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, rejectReportOptionsElsewhere, renderProbeNote, titleOption } from './check.js';
 import { readResumePoint, type ResumePoint } from './batch-resume.js';
 
 interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions, TransportCliOptions {
@@ -43,6 +43,8 @@ interface BatchOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOptions, T
   selector?: string[];
   shard?: Shard;
   resume?: string;
+  title?: string;
+  columns?: string[];
 }
 
 export function batchCommand(run: CliRun): Command {
@@ -55,6 +57,8 @@ export function batchCommand(run: CliRun): Command {
     .addOption(formatOption())
     .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
+    .addOption(titleOption())
+    .addOption(columnsOption())
     .option('--concurrency <n>', `domains audited at once, at most ${MAX_CONCURRENCY}`, positiveInt('--concurrency', 1, MAX_CONCURRENCY), DEFAULT_CONCURRENCY)
     .option('--qps <n>', 'at most this many DNS queries a second (for resolvers that rate-limit)', positiveInt('--qps'))
     .option('--progress', 'show progress on stderr even when it is not a terminal')
@@ -69,6 +73,7 @@ export function batchCommand(run: CliRun): Command {
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (file: string, opts: BatchOptions) => {
       rejectCsvRowsWithoutCsv(opts);
+      rejectReportOptionsElsewhere({ ...opts, format: opts.resume !== undefined ? 'jsonl' : opts.format });
       rejectProbeConflicts(cmd);
       if (opts.resume !== undefined) {
         if (opts.format !== undefined && opts.format !== 'jsonl') throw new UsageError(`--resume continues a --format jsonl file, the one format written a whole row a line; --format ${opts.format} cannot be resumed`);
@@ -182,7 +187,7 @@ export function batchCommand(run: CliRun): Command {
           await emit(json.tail({ probe, run: trail, summary: summary.result() }));
         } else if (spool) {
           await spool.finish();
-          await writeChunks(emit, renderChunks(format, spool, probe, { color: useColor(io, opts), csvRows: opts.csvRows, summary: true, run: trail, counted: summary.result() }));
+          await writeChunks(emit, renderChunks(format, spool, probe, { color: useColor(io, opts), csvRows: opts.csvRows, summary: true, run: trail, counted: summary.result(), title: opts.title, columns: opts.columns }));
         }
         if (opts.stats) {
           const s = dns.stats();

@@ -1,10 +1,11 @@
 import { reachability } from '../../smtp/reachability.js';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { auditDomain, type DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { limitWhile } from '../../audit/batch.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { FORMATS, renderChunks, type Format } from '../../report/render.js';
+import { MAX_COLUMNS } from '../../report/html.js';
 import type { ProbeResult } from '../../smtp/types.js';
 import { exitCodeFor, failOnOption, interruptOnSigint, singleChoiceOption, UsageError, useColor, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, parseTenant, dnsClientFromOptions, type DnsCliOptions } from '../dns-options.js';
@@ -25,6 +26,7 @@ export interface CheckOptions extends DnsCliOptions, RunProbeOptions, ZoneCliOpt
   color?: boolean;
   tenant?: string;
   selector?: string[];
+  title?: string;
 }
 
 export function formatOption(): Option {
@@ -33,6 +35,39 @@ export function formatOption(): Option {
 
 export function csvRowsOption(): Option {
   return new Option('--csv-rows <rows>', 'csv: one row per domain, or one row per finding (default: domains)').choices(['domains', 'findings']);
+}
+
+/** The formats with a heading --title sets. */
+const TITLED_FORMATS: readonly string[] = ['markdown', 'text', 'html'];
+/** A title longer than this is a mistake (a file pasted into the option): refused. */
+const MAX_TITLE = 200;
+
+export function titleOption(): Option {
+  return new Option('--title <text>', 'the heading of markdown, text and html output, e.g. "Contoso migration wave 3"').argParser((value: string) => {
+    const title = value.trim();
+    if (title === '') throw new InvalidArgumentError('--title needs some text.');
+    if ([...title].length > MAX_TITLE) throw new InvalidArgumentError(`--title takes at most ${MAX_TITLE} characters.`);
+    return title;
+  });
+}
+
+/** --columns client,owner: input CSV columns as columns of the HTML readiness table. */
+export function columnsOption(): Option {
+  return new Option('--columns <names>', `html: input CSV columns shown in the readiness table, comma-separated (at most ${MAX_COLUMNS}), e.g. client,owner`).argParser((value: string) => {
+    const names = value.split(',').map((n) => n.trim());
+    if (names.some((n) => n === '')) throw new InvalidArgumentError('--columns takes column names separated by commas, none empty.');
+    if (names.length > MAX_COLUMNS) throw new InvalidArgumentError(`--columns takes at most ${MAX_COLUMNS} names.`);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new InvalidArgumentError(`--columns names ${twice} twice.`);
+    return names;
+  });
+}
+
+/** --title and --columns only mean something with the formats that show them. */
+export function rejectReportOptionsElsewhere(opts: { format?: string; title?: string; columns?: string[] }): void {
+  const format = opts.format ?? 'table';
+  if (opts.title !== undefined && !TITLED_FORMATS.includes(format)) throw new UsageError(`--title needs --format ${TITLED_FORMATS.join(', ')}`);
+  if (opts.columns !== undefined && format !== 'html') throw new UsageError('--columns needs --format html');
 }
 
 /** --csv-rows only means something with --format csv. */
@@ -49,6 +84,7 @@ export function checkCommand(run: CliRun): Command {
     .addOption(formatOption())
     .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
+    .addOption(titleOption())
     .option('--tenant <prefix>', 'initial-domain prefix (contoso for contoso.onmicrosoft.com), before the DKIM CNAMEs exist', parseTenant)
     .option('--selector <name>', 'also check this DKIM selector (repeatable)', collectSelector);
   addZoneOption(cmd);
@@ -58,6 +94,7 @@ export function checkCommand(run: CliRun): Command {
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (domains: string[], opts: CheckOptions) => {
       rejectCsvRowsWithoutCsv(opts);
+      rejectReportOptionsElsewhere(opts);
       rejectProbeConflicts(cmd);
       const format = opts.format ?? 'table';
       const startedAt = new Date();
@@ -75,7 +112,7 @@ export function checkCommand(run: CliRun): Command {
         const probe = interrupted ? null : await prober.submission(mostCommonCloud(reports));
         const rows = { read: domains.length, reported: reports.length, inputEnded: true, stopped: interrupted ? { reason: 'interrupted' as const } : null };
         const trail = finishRun({ startedAt, dns: ctx.dns, probe, opts, rows });
-        await emitChunks(run, renderChunks(format, reports, probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, run: trail }), opts);
+        await emitChunks(run, renderChunks(format, reports, probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, run: trail, title: opts.title }), opts);
         if (probe && format === 'jsonl') run.io.stderr.write(renderProbeNote(probe));
         run.exitCode = controller.signal.aborted ? 130 : exitCodeFor(allFindings(reports, probe), opts.failOn);
       } finally {

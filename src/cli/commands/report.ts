@@ -11,7 +11,7 @@ import type { CliRun } from '../io.js';
 import { emitChunks } from '../output.js';
 import { describe } from '../command-table.js';
 import { createSpool } from '../spool.js';
-import { allFindings, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv } from './check.js';
+import { allFindings, columnsOption, csvRowsOption, formatOption, rejectCsvRowsWithoutCsv, rejectReportOptionsElsewhere, titleOption } from './check.js';
 
 interface ReportOptions {
   format?: Format;
@@ -19,6 +19,8 @@ interface ReportOptions {
   output?: string;
   failOn: FailOn;
   color?: boolean;
+  title?: string;
+  columns?: string[];
 }
 
 export function reportCommand(run: CliRun): Command {
@@ -28,10 +30,13 @@ export function reportCommand(run: CliRun): Command {
     .addOption(formatOption())
     .addOption(csvRowsOption())
     .option('--output <file>', 'write the result to a file instead of stdout')
+    .addOption(titleOption())
+    .addOption(columnsOption())
     .addOption(failOnOption())
     .option('--no-color', 'no colour (also NO_COLOR)')
     .action(async (files: string[], opts: ReportOptions) => {
       rejectCsvRowsWithoutCsv(opts);
+      rejectReportOptionsElsewhere(opts);
       await reportSaved(run, files, opts);
     });
 }
@@ -117,7 +122,7 @@ async function reportSaved(run: CliRun, files: readonly string[], opts: ReportOp
     if (end.probe && exitCodeFor(end.probe.findings, opts.failOn) === 1) worst = 1;
     await spool.finish();
     const counted = summary.result();
-    await emitChunks(run, renderChunks(opts.format ?? 'table', spool, end.probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, summary: end.count > 1, run: end.run, counted }), opts);
+    await emitChunks(run, renderChunks(opts.format ?? 'table', spool, end.probe, { color: useColor(run.io, opts), csvRows: opts.csvRows, summary: end.count > 1, run: end.run, counted, title: opts.title, columns: opts.columns }), opts);
     run.exitCode = worst;
   } finally {
     await reader.close();
