@@ -92,12 +92,16 @@ export function mdCode(s: string): string {
  * A value to copy, as a fenced code block (CommonMark 0.31 section 4.5): each
  * line exactly as it is (no backslash, no entity: `&gt;` would be copied as
  * it stands), control characters made visible so a line stays one line, and
- * a fence of more backticks than any run inside, so no value can close it.
+ * a fence of more backticks than any run inside, so no value can close it;
+ * `info` names the language after the opening fence.
  */
-export function mdCodeBlock(lines: string | readonly string[]): string {
+export function mdCodeBlock(lines: string | readonly string[], info = ''): string {
   const text = (typeof lines === 'string' ? [lines] : lines).map(cleanText);
-  const fence = '`'.repeat(Math.max(3, ...text.map((l) => longestBacktickRun(l) + 1)));
-  return [fence, ...text, fence].join('\n');
+  let longest = 0;
+  for (const l of text) longest = Math.max(longest, longestBacktickRun(l));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  // The info string (e.g. `dns`) is ours, never data; only letters, digits and - are kept.
+  return [`${fence}${info.replace(/[^a-z0-9-]/gi, '')}`, ...text, fence].join('\n');
 }
 
 /**
@@ -137,19 +141,4 @@ export function escapeHtml(value: unknown): string {
  */
 export function safeJson(value: unknown, indent?: number): string {
   return (JSON.stringify(value, null, indent) ?? 'null').replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/**
- * Lines of data as a Markdown fenced code block (CommonMark 0.31 §4.5), for
- * text a reader copies as it is (a DNS record to publish): each line made
- * visible by cleanText (no control character or line break inside a line),
- * and a fence of backticks longer than any run of backticks in the lines, so
- * no line can close it. Markdown and HTML are not interpreted inside.
- */
-export function mdCodeBlock(lines: readonly string[], info = ''): string {
-  const body = lines.map(cleanText);
-  let longest = 0;
-  for (const line of body) for (const run of line.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
-  const fence = '`'.repeat(Math.max(3, longest + 1));
-  return [`${fence}${info.replace(/[^a-z0-9-]/gi, '')}`, ...body, fence].join('\n');
 }
