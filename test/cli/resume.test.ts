@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
 import { CLI, runInProcess } from '../support/cli.js';
+import { blankTimes } from '../support/runs.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
 /**
@@ -49,12 +50,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The times blanked: what may differ between two runs of the same input. */
-function normalize(text: string): string {
-  return text
-    .replace(/"(auditedAt|startedAt|finishedAt)":"[^"]*"/g, '"$1":""')
-    .replace(/"timing":\{"ms":\d+,"queries":\d+\}/g, '"timing":{}');
-}
+const normalize = blankTimes;
 
 const lineCount = (path: string): number => (existsSync(path) ? readFileSync(path).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 0) : 0);
 

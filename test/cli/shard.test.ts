@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DiffSummary } from '../../src/report/diff.js';
 import type { TestDnsServer } from '../../src/sandbox/dns-server.js';
+import { blankTimes } from '../support/runs.js';
 import { runInProcess } from '../support/cli.js';
 import { startFixtureServer } from '../support/fixtures.js';
 
@@ -39,11 +40,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function normalize(text: string): string {
-  return text
-    .replace(/"(auditedAt|startedAt|finishedAt)":"[^"]*"/g, '"$1":""')
-    .replace(/"timing":\{"ms":\d+,"queries":\d+\}/g, '"timing":{}');
-}
+const normalize = blankTimes;
 const rowsOf = (text: string): { row: number; input: string; meta?: Record<string, string> }[] => text.trimEnd().split('\n').map((l) => JSON.parse(l) as { row: number; input: string });
 
 /** The N shard files of the list. */
