@@ -33,7 +33,7 @@ const grades = (stdout: string): string[] => stdout.trim().split('\n').map((l) =
 
 describe('batch --concurrency 1024 against a resolver that falls behind', () => {
   it('grades every domain as a run at 256 does: none unknown, the window halved on the way', async () => {
-    const args = (c: number): string[] => ['batch', list, '--dns-server', server.server, '--format', 'jsonl', '--no-probe', '--timeout', '1500', '--retries', '2', '--fail-on', 'never', '--concurrency', String(c), '--stats'];
+    const args = (c: number): string[] => ['batch', list, '--dns-server', server.server, '--format', 'jsonl', '--no-probe', '--timeout', '2000', '--retries', '3', '--fail-on', 'never', '--concurrency', String(c), '--stats'];
     server.resetStats();
     const wide = await runInProcess(args(1024));
     expect(wide.code).toBe(0);
