@@ -32,7 +32,7 @@ const grades = (stdout: string): string[] => stdout.trim().split('\n').map((l) =
 });
 
 describe('batch --concurrency 1024 against a resolver that falls behind', () => {
-  it('grades every domain as a run at 256 does: none unknown, the window halved on the way', async () => {
+  it('grades every domain as a run at 256 does: none unknown, nothing lost to the drops', async () => {
     const args = (c: number): string[] => ['batch', list, '--dns-server', server.server, '--format', 'jsonl', '--no-probe', '--timeout', '2000', '--retries', '3', '--fail-on', 'never', '--concurrency', String(c), '--stats'];
     server.resetStats();
     const wide = await runInProcess(args(1024));
@@ -42,7 +42,8 @@ describe('batch --concurrency 1024 against a resolver that falls behind', () => 
     expect(wideGrades).toHaveLength(N);
     expect(wideGrades.filter((g) => g.endsWith(' unknown'))).toEqual([]);
     expect(wide.stderr).toMatch(/ 0 failed;/);
-    expect(wide.stderr).toMatch(/DNS window \S+ peak \d+, halved \d+ times?/);
+    // Whether the window had to be halved depends on how fast this machine drains the burst (a loaded one sends slower); test/dns/window.test.ts pins the halving itself.
+    expect(wide.stderr).toMatch(/DNS window \S+ peak \d+/);
     const narrow = await runInProcess(args(256));
     expect(narrow.code).toBe(0);
     expect(wideGrades).toEqual(grades(narrow.stdout));
