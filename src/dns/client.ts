@@ -108,6 +108,20 @@ export function parseServerAddress(input: string): string | null {
 }
 
 /**
+ * The servers a client asks: each `--dns-server` as Resolver#setServers and
+ * rawQuery take it, with the label as given; without any, the system's.
+ * Throws a TypeError for one that is not an address (parseServerAddress).
+ */
+export function resolveServers(given: readonly string[] | undefined): { server: string; label: string }[] {
+  if (!given || given.length === 0) return new Resolver().getServers().map((s) => ({ server: s, label: s }));
+  return given.map((s) => {
+    const parsed = parseServerAddress(s);
+    if (parsed === null) throw new TypeError(`not a DNS server address: ${JSON.stringify(s)} (use ADDR, ADDR:PORT or [IPv6]:PORT)`);
+    return { server: parsed, label: s.trim() };
+  });
+}
+
+/**
  * A name that cannot be asked: empty, over 253 bytes, or with an empty
  * label or one over 63 bytes (RFC 1035 §2.3.4). Lengths in bytes as UTF-8
  * puts them on the wire (a raw name may carry non-ASCII characters; a lone
@@ -185,16 +199,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   // and a socket).
   const resolverOptions = { timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs };
 
-  let servers: { server: string; label: string }[];
-  if (options.servers && options.servers.length > 0) {
-    servers = options.servers.map((s) => {
-      const parsed = parseServerAddress(s);
-      if (parsed === null) throw new TypeError(`not a DNS server address: ${JSON.stringify(s)} (use ADDR, ADDR:PORT or [IPv6]:PORT)`);
-      return { server: parsed, label: s.trim() };
-    });
-  } else {
-    servers = new Resolver().getServers().map((s) => ({ server: s, label: s }));
-  }
+  const servers = resolveServers(options.servers);
   const now = options.now ?? Date.now;
   const pools: Pool[] = (servers.length > 0 ? servers : [{ server: null, label: 'system default' }]).map(({ server, label }) => ({
     server, label, channel: null, window: createQueryWindow({ max: maxInFlight }),

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { Resolver } from 'node:dns/promises';
 import * as packet from 'dns-packet';
-import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, parseServerAddress, unqueryable } from './client.js';
+import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, resolveServers, unqueryable } from './client.js';
 import { classifyDnsError } from './errors.js';
 import { EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
 import type { QuerySlot } from './window.js';
@@ -81,16 +80,7 @@ type Answer = SecureAnswer<unknown>;
 export function createSecureDnsClient(options: SecureDnsClientOptions = {}): SecureDnsClient {
   const timeoutMs = Math.max(1, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const retries = Math.max(0, options.retries ?? DEFAULT_RETRIES);
-  let servers: { server: string; label: string }[];
-  if (options.servers && options.servers.length > 0) {
-    servers = options.servers.map((s) => {
-      const parsed = parseServerAddress(s);
-      if (parsed === null) throw new TypeError(`not a DNS server address: ${JSON.stringify(s)} (use ADDR, ADDR:PORT or [IPv6]:PORT)`);
-      return { server: parsed, label: s.trim() };
-    });
-  } else {
-    servers = new Resolver().getServers().map((s) => ({ server: s, label: s }));
-  }
+  const servers = resolveServers(options.servers);
   const stats: SecureDnsStats = { queries: 0, unique: 0, cacheHits: 0, tempfails: 0, tcp: 0 };
   const answers = createSharedAnswers<Answer>(Math.max(1, options.cacheSize ?? DEFAULT_CACHE_SIZE), (answer) => answer.kind !== 'tempfail' && answer.kind !== 'servfail', stats);
   // The server that answered last is asked first: a dead first resolver costs one timeout, not one per query.
