@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import * as packet from 'dns-packet';
-import { createSharedAnswers, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, resolveServers, unqueryable } from './client.js';
+import { createSharedAnswers, DEFAULT_CACHE_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, resolveServers, unqueryable } from './client.js';
 import { classifyDnsError } from './errors.js';
 import { EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
 import type { QuerySlot } from './window.js';
@@ -44,7 +44,6 @@ import { canonicalName } from '../domain/normalize.js';
 /** Most records of one answer kept (a TLSA RRset holds a handful; a hostile one thousands over TCP). */
 export const MAX_SECURE_RECORDS = 64;
 const MAX_CHASE = 16;
-const DEFAULT_CACHE_SIZE = 10_000;
 
 /** Options of createSecureDnsClient: the same servers, timeout and retries as the DnsClient's (createDnsClient). */
 export interface SecureDnsClientOptions {
