@@ -106,16 +106,27 @@ function readAnswer(response: packet.Packet, name: string, type: RRType): unknow
   }
   const answers = response.answers ?? [];
   // Follow the CNAME chain the resolver included, from the name asked for.
+  const matching = chaseAnswer(answers, name, type);
+  if (matching.length > 0) return matching.map((a) => recordData(a, type));
+  throw new RawDnsError('ENODATA', name);
+}
+
+/**
+ * The records of `type` at `name` in an answer section, following the CNAME
+ * chain the resolver included from the name asked for (at most MAX_CHASE
+ * hops); empty when there are none. OPT records never count.
+ */
+export function chaseAnswer(answers: readonly packet.Answer[], name: string, type: string): packet.Answer[] {
   let owner = canonicalName(name);
   for (let hop = 0; hop <= MAX_CHASE; hop++) {
-    const own = answers.filter((a) => canonicalName(a.name) === owner);
+    const own = answers.filter((a) => a.type !== 'OPT' && canonicalName(a.name) === owner);
     const matching = own.filter((a) => a.type === type);
-    if (matching.length > 0) return matching.map((a) => recordData(a, type));
+    if (matching.length > 0) return matching;
     const cname = own.find((a) => a.type === 'CNAME');
     if (!cname || type === 'CNAME') break;
     owner = canonicalName(String((cname as unknown as { data: unknown }).data));
   }
-  throw new RawDnsError('ENODATA', name);
+  return [];
 }
 
 function recordData(a: packet.Answer, type: RRType): unknown {

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import * as packet from 'dns-packet';
 import { createSharedAnswers, DEFAULT_CACHE_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, resolveServers, unqueryable } from './client.js';
 import { classifyDnsError } from './errors.js';
-import { EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
+import { chaseAnswer, EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
 import type { QuerySlot } from './window.js';
 import type { DnskeyRecord, DsRecord, MxRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord } from './types.js';
 import { canonicalName } from '../domain/normalize.js';
@@ -35,7 +35,7 @@ import { canonicalName } from '../domain/normalize.js';
  * - Answers (not failures) are cached per run by (name, type, CD), and
  *   queries in flight are shared.
  * - Records are capped at MAX_SECURE_RECORDS per answer (`recordsTotal` has
- *   the count); CNAME chains in an answer are followed at most MAX_CHASE hops.
+ *   the count); CNAME chains in an answer are followed at most 16 hops (raw.ts chaseAnswer).
  *
  * `query()` resolves for every DNS outcome and never rejects. Throws a
  * TypeError at once for a server that is not an address, as createDnsClient.
@@ -43,7 +43,6 @@ import { canonicalName } from '../domain/normalize.js';
 
 /** Most records of one answer kept (a TLSA RRset holds a handful; a hostile one thousands over TCP). */
 export const MAX_SECURE_RECORDS = 64;
-const MAX_CHASE = 16;
 
 /** Options of createSecureDnsClient: the same servers, timeout and retries as the DnsClient's (createDnsClient). */
 export interface SecureDnsClientOptions {
@@ -181,17 +180,10 @@ export function readSecureAnswer(response: packet.Packet, name: string, type: Se
     cd,
   };
   if (rcode === 'NXDOMAIN') return { kind: 'nxdomain', ...flags };
-  let owner = canonicalName(name);
-  for (let hop = 0; hop <= MAX_CHASE; hop++) {
-    const own = answers.filter((a) => a.type !== 'OPT' && canonicalName(a.name) === owner);
-    const matching = own.filter((a) => a.type === type);
-    if (matching.length > 0) {
-      const records = matching.slice(0, MAX_SECURE_RECORDS).map((a) => recordData(a, type));
-      return { kind: 'records', records, recordsTotal: matching.length, ...flags };
-    }
-    const cname = own.find((a) => a.type === 'CNAME');
-    if (!cname || type === 'CNAME') break;
-    owner = canonicalName(String((cname as unknown as { data: unknown }).data));
+  const matching = chaseAnswer(answers, name, type);
+  if (matching.length > 0) {
+    const records = matching.slice(0, MAX_SECURE_RECORDS).map((a) => recordData(a, type));
+    return { kind: 'records', records, recordsTotal: matching.length, ...flags };
   }
   return { kind: 'nodata', ...flags };
 }
