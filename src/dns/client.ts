@@ -53,7 +53,7 @@ export const DEFAULT_TIMEOUT_MS = 3000;
 export const DEFAULT_RETRIES = 2;
 /** Holds every shared tree and the names of the ~256 domains in flight; bounded so memory stays flat in N. */
 export const DEFAULT_CACHE_SIZE = 10_000;
-/** Queries one channel sends at most, within one burst (its UDP source port stays the same: RFC 5452 §9.2 wants it to change). */
+/** Queries one c-ares channel sends at most (one UDP source port: RFC 5452 §9.2 wants it to change). */
 const CHANNEL_QUERIES = 32;
 /** Longest wait between two probes of a suspect server while another one answers. */
 const MAX_PROBE_INTERVAL_MS = 30_000;
@@ -73,7 +73,8 @@ interface Pool {
   server: string | null;
   /** As given, for messages. */
   label: string;
-  channel: Channel | null;
+  /** c-ares queries asked in this turn of the event loop, sent together (see createDnsClient). */
+  queued: QueuedQuery[];
   /** How many of this client's lookups it gets at once (window.ts). */
   window: QueryWindow;
   lastReplyAt: number | null;
@@ -93,10 +94,12 @@ interface Pool {
   checking: boolean;
 }
 
-/** A c-ares channel (one Resolver) of a server, and the queries it sent. */
-interface Channel {
-  resolver: Resolver;
-  sent: number;
+/** A query waiting to go out through c-ares, and where its rows or error go. */
+interface QueuedQuery {
+  name: string;
+  type: RRType;
+  ok: (rows: unknown[]) => void;
+  fail: (err: unknown) => void;
 }
 
 /** `ADDR[:PORT]` / `[V6]:PORT` / bare IPv6 → what Resolver#setServers accepts, or null (a name is not an address). */
@@ -187,40 +190,57 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   // ETIMEOUTs and duplicate queries (7% extra at 2,000 domains, measured).
   // c-ares forms the average from 3 recorded answers (ares_metrics.c,
   // MIN_COUNT_FOR_AVERAGE); below that a query's timeout is the configured
-  // one, fixed when it is sent. A channel is therefore used only within the
-  // burst of code that made it: it is dropped in a microtask queued when it
-  // is made, and no socket is read while microtasks run, so c-ares has
-  // recorded no answer on it when any of its queries is sent. (Counting the
-  // answers our callbacks see is not enough: Node queues c-ares callbacks as
-  // immediates, and other I/O of the same loop turn can send before them.)
-  // The queries of one phase of a domain, and those of the domains whose
-  // answers came in the same callback, share a channel; a channel for every
-  // 3 queries was a fifth of the client's CPU (a new one costs about 30 µs
-  // and a socket).
+  // one, fixed when it is sent. A channel is therefore used only for the
+  // queries sent in one go, right after it is made, and then dropped: c-ares
+  // has recorded no answer on it when any of its queries is sent. (Counting
+  // the answers our callbacks see is not enough: Node queues c-ares
+  // callbacks as immediates, and other I/O of the same loop turn can send
+  // before them.) The queries asked in one turn of the event loop wait in
+  // the server's queue and go out together from a setImmediate, up to
+  // CHANNEL_QUERIES a channel: a new channel costs about 30 µs of
+  // JavaScript, a socket and c-ares reading the system's resolver files
+  // (some 20 system calls), and one a burst of a single domain's phase
+  // (4-5 queries) was a tenth of the client's CPU.
   const resolverOptions = { timeout: timeoutMs, tries: 1, maxTimeout: timeoutMs };
 
   const servers = resolveServers(options.servers);
   const now = options.now ?? Date.now;
   const pools: Pool[] = (servers.length > 0 ? servers : [{ server: null, label: 'system default' }]).map(({ server, label }) => ({
-    server, label, channel: null, window: createQueryWindow({ max: maxInFlight }),
+    server, label, queued: [], window: createQueryWindow({ max: maxInFlight }),
     lastReplyAt: null, suspect: false, probing: false, probeStartedAt: 0, probeAt: 0, freeProbe: false, backoffMs: timeoutMs, lastQuestion: null, lastAnswered: null, checking: false,
   }));
   const systemServers = (): string[] => new Resolver().getServers();
-  const channelFor = (pool: Pool): Channel => {
-    let c = pool.channel;
-    if (!c || c.sent >= CHANNEL_QUERIES) {
-      const resolver = new Resolver(resolverOptions);
-      if (pool.server !== null) resolver.setServers([pool.server]);
-      const made: Channel = { resolver, sent: 0 };
-      c = pool.channel = made;
-      queueMicrotask(() => {
-        if (pool.channel === made) pool.channel = null;
-      });
+  let flushing = false;
+  const flush = (): void => {
+    flushing = false;
+    for (const pool of pools) {
+      const queued = pool.queued;
+      if (queued.length === 0) continue;
+      pool.queued = [];
+      let resolver: Resolver | null = null;
+      for (let i = 0; i < queued.length; i++) {
+        if (i % CHANNEL_QUERIES === 0) {
+          resolver = new Resolver(resolverOptions);
+          if (pool.server !== null) resolver.setServers([pool.server]);
+        }
+        const q = queued[i] as QueuedQuery;
+        let sent: Promise<unknown[]>;
+        try {
+          sent = ask(resolver as Resolver, q.name, q.type);
+        } catch (err) {
+          sent = Promise.reject(err);
+        }
+        sent.then(q.ok, q.fail);
+      }
     }
-    c.sent++;
-    return c;
   };
-  const askChannel = (pool: Pool, name: string, type: RRType): Promise<unknown[]> => ask(channelFor(pool).resolver, name, type);
+  const askChannel = (pool: Pool, name: string, type: RRType, ok: (rows: unknown[]) => void, fail: (err: unknown) => void): void => {
+    pool.queued.push({ name, type, ok, fail });
+    if (!flushing) {
+      flushing = true;
+      setImmediate(flush);
+    }
+  };
   // A name node:dns would rewrite goes out byte for byte through rawQuery.
   const largeAnswer = options.largeAnswer ?? isDkimKeyQuestion;
   const rawAsk = (pool: Pool, name: string, type: RRType, edns: boolean): Promise<unknown[]> => {
@@ -231,7 +251,7 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     // A server that refuses EDNS0 (FORMERR or NOTIMP, RFC 6891 §7: ask again without it) is asked through node:dns, as before.
     return asked.catch((err: unknown) => {
       const code = (err as { code?: unknown } | null)?.code;
-      if (code === 'EFORMERR' || code === 'ENOTIMP') return askChannel(pool, name, type);
+      if (code === 'EFORMERR' || code === 'ENOTIMP') return new Promise<unknown[]>((ok, fail) => askChannel(pool, name, type, ok, fail));
       throw err;
     });
   };
@@ -353,20 +373,18 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
           if (isServerReply(a)) noteReply(pool, name, type);
           resolve(a);
         };
-        let rows: Promise<unknown[]>;
+        const ok = (raw: unknown[]): void => {
+          const records = shape(type, raw);
+          settle(records.length > 0 ? { kind: 'records', records } : NODATA);
+        };
+        const fail = (err: unknown): void => settle(classifyDnsError(err));
         try {
           const edns = largeAnswer(name, type);
-          rows = edns || needsRawQuery(name) ? rawAsk(pool, name, type, edns) : askChannel(pool, name, type);
+          if (edns || needsRawQuery(name)) rawAsk(pool, name, type, edns).then(ok, fail);
+          else askChannel(pool, name, type, ok, fail);
         } catch (err) {
-          rows = Promise.reject(err);
+          fail(err);
         }
-        rows.then(
-          (raw) => {
-            const records = shape(type, raw);
-            settle(records.length > 0 ? { kind: 'records', records } : NODATA);
-          },
-          (err: unknown) => settle(classifyDnsError(err)),
-        );
       });
       if (!isServerReply(answer)) noteSilence(pool, sentAt, mode);
       return answer;

@@ -50,6 +50,50 @@ describe('c-ares channels and the configured timeout', () => {
   });
 });
 
+describe('queries asked in one turn of the event loop', () => {
+  it('go out together, at most 32 from one UDP source port (RFC 5452 9.2)', async () => {
+    const sock = dgram.createSocket('udp4');
+    const ports = new Map<number, number>();
+    let held: (() => void)[] = [];
+    let rawPort = 0;
+    sock.on('message', (msg, rinfo) => {
+      const q = packet.decode(msg);
+      const question = q.questions?.[0];
+      if (!question) return;
+      ports.set(rinfo.port, (ports.get(rinfo.port) ?? 0) + 1);
+      if (question.type === 'TXT') rawPort = rinfo.port;
+      const reply = packet.encode({ type: 'response', id: q.id, flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE, questions: q.questions, answers: [question.type === 'TXT' ? { type: 'TXT', name: question.name, ttl: 60, data: 'v=DKIM1; p=' } : { type: 'A', name: question.name, ttl: 60, data: '192.0.2.1' }] as packet.Answer[] });
+      const send = (): void => void sock.send(reply, rinfo.port, rinfo.address);
+      // The ten `held` answers go out together: read in one turn, one callback each.
+      if (!question.name.startsWith('held')) return send();
+      held.push(send);
+      if (held.length === 10) {
+        const h = held;
+        held = [];
+        h.forEach((f) => f());
+      }
+    });
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const dns = createDnsClient({ servers: [`127.0.0.1:${sock.address().port}`], timeoutMs: 2000, retries: 2 });
+      const first = await Promise.all(Array.from({ length: 100 }, (_, i) => dns.resolve(`n${i}.example`, 'A')));
+      expect(first.filter((a) => a.kind === 'records')).toHaveLength(100);
+      expect([...ports.values()].sort((a, b) => b - a)).toEqual([32, 32, 32, 4]);
+      ports.clear();
+      // Ten DKIM keys (the raw client: a callback for each datagram) answered in one turn; each callback
+      // asks one more name through c-ares: the ten go out together, from one channel.
+      const ask = (i: number): Promise<unknown> => dns.resolve(`held${i}._domainkey.example`, 'TXT').then(() => dns.resolve(`later${i}.example`, 'A'));
+      const later = (await Promise.all(Array.from({ length: 10 }, (_, i) => ask(i)))) as { kind: string }[];
+      expect(later.filter((a) => a.kind === 'records')).toHaveLength(10);
+      expect(ports.get(rawPort)).toBe(10);
+      ports.delete(rawPort);
+      expect([...ports.values()]).toEqual([10]);
+    } finally {
+      sock.close();
+    }
+  });
+});
+
 describe('DKIM keys over EDNS0, and a server that refuses EDNS0', () => {
   it('asks again without EDNS0 (RFC 6891 §7) when the server answers FORMERR to the OPT record', async () => {
     const sock = dgram.createSocket('udp4');
