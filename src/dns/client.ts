@@ -218,19 +218,23 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
       if (queued.length === 0) continue;
       pool.queued = [];
       let resolver: Resolver | null = null;
+      let broken: unknown = null;
       for (let i = 0; i < queued.length; i++) {
-        if (i % CHANNEL_QUERIES === 0) {
-          resolver = new Resolver(resolverOptions);
-          if (pool.server !== null) resolver.setServers([pool.server]);
-        }
         const q = queued[i] as QueuedQuery;
-        let sent: Promise<unknown[]>;
         try {
-          sent = ask(resolver as Resolver, q.name, q.type);
+          if (i % CHANNEL_QUERIES === 0) {
+            resolver = null;
+            const made = new Resolver(resolverOptions);
+            if (pool.server !== null) made.setServers([pool.server]);
+            resolver = made;
+          }
+          // A channel that could not be made fails the queries meant for it.
+          if (resolver === null) throw broken;
+          ask(resolver, q.name, q.type).then(q.ok, q.fail);
         } catch (err) {
-          sent = Promise.reject(err);
+          broken = err;
+          q.fail(err);
         }
-        sent.then(q.ok, q.fail);
       }
     }
   };
