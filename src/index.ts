@@ -46,6 +46,7 @@ export type { DnsAnswer, DnsClient, DnsHealth, DnsServerHealth, DnsStats, MxReco
 export { createZoneOverlay, type OverlayUse, type OverlayZone, type ZoneOverlay } from './dns/overlay.js';
 export { parseZoneFile, zoneOriginOf, ZoneFileError, type DnskeyData, type DsData, type ParsedZone, type RrsigData, type TlsaData, type ZoneRecord } from './dns/zone-file.js';
 export { createSecureDnsClient, MAX_SECURE_RECORDS, type SecureDnsClientOptions } from './dns/secure.js';
+export { shareMxWithSecure } from './dns/shared-mx.js';
 export { EDNS_UDP_SIZE } from './dns/raw.js';
 export type {
   DnskeyRecord, DsRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord,

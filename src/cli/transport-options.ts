@@ -11,6 +11,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../dns/client.js';
 import { createSecureDnsClient } from '../dns/secure.js';
+import { shareMxWithSecure } from '../dns/shared-mx.js';
 import type { DnsClient } from '../dns/types.js';
 import { createHttpsClient } from '../http/client.js';
 import { cleanText } from '../report/safe-text.js';
@@ -31,8 +32,13 @@ export function addTransportOptions(cmd: Command): Command {
   return cmd.option('--mta-sts-host <host[:port]>', 'fetch every MTA-STS policy from this address (default port 443); the certificate is still verified for mta-sts.<domain>');
 }
 
-/** The secure DNS client and the HTTPS client of a run; a usage error for a bad --mta-sts-host. */
-export function transportFromOptions(opts: DnsCliOptions & TransportCliOptions, dns: DnsClient, ca: string | undefined): Pick<TransportContext, 'secure' | 'https'> {
+/**
+ * The secure DNS client and the HTTPS client of a run, and `dns` with its MX
+ * questions answered by the secure client's (the DNSSEC area's question:
+ * src/dns/shared-mx.ts), for the audit to use in its place; a usage error
+ * for a bad --mta-sts-host.
+ */
+export function transportFromOptions(opts: DnsCliOptions & TransportCliOptions, dns: DnsClient, ca: string | undefined): Pick<TransportContext, 'secure' | 'https'> & { dns: DnsClient } {
   let route: ((host: string, port: number) => { host: string; port: number }) | undefined;
   if (opts.mtaStsHost !== undefined) {
     const to = parseEndpoint(opts.mtaStsHost, HTTPS_PORT);
@@ -44,5 +50,5 @@ export function transportFromOptions(opts: DnsCliOptions & TransportCliOptions, 
   const suspect = (server: string): boolean => dns.health?.().servers.some((s) => s.server === server && s.state === 'suspect') ?? false;
   const secure = createSecureDnsClient({ servers: servers.length > 0 ? servers : undefined, timeoutMs: opts.timeout ?? DEFAULT_TIMEOUT_MS, retries: opts.retries ?? DEFAULT_RETRIES, skip: suspect, gate: (server) => dns.slot?.(server) ?? null });
   const https = createHttpsClient({ ...(ca !== undefined ? { ca } : {}), ...(route ? { route } : {}) });
-  return { secure, https };
+  return { secure, https, dns: shareMxWithSecure(dns, secure) };
 }

@@ -71,6 +71,19 @@ describe('m365audit batch', () => {
     expect(out.map((x) => [x.domain, x.meta])).toEqual([['ready.test', { client: 'Ready Inc' }], ['mx-gateway.test', { client: 'Gateway, Ltd' }]]);
   });
 
+  it('asks each (name, type) once: the MX area takes the answer of the DNSSEC question (<domain> MX with DO)', async () => {
+    server.resetStats();
+    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl'], { input: 'ready.test\nmx-none.test\n' });
+    const rows = parseLines(r.stdout) as (Row & { mx: { hosts: { exchange: string }[] }; dnssec: { state: string } })[];
+    expect(rows.map((x) => [x.domain, x.mx.hosts.map((h) => h.exchange), x.dnssec.state])).toEqual([
+      ['ready.test', ['ready-test.mail.protection.outlook.com'], 'unsigned'],
+      ['mx-none.test', [], 'unsigned'],
+    ]);
+    const asked = server.stats().perQuery;
+    expect([asked.get('ready.test MX'), asked.get('mx-none.test MX')]).toEqual([1, 1]);
+    expect([...asked].filter(([, n]) => n > 1)).toEqual([]);
+  });
+
   it('reads stdin with -', async () => {
     const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'json'], { input: 'ready.test\nmx-none.test\n' });
     const doc = JSON.parse(r.stdout) as { domains: Row[] };

@@ -85,9 +85,9 @@ export function batchCommand(run: CliRun): Command {
       const input = await openInput(file, io);
       const prober = await createRunProber(opts);
       const dns = dnsClientFromOptions(opts);
-      const overlay = await zoneOverlayFromOptions(opts, dns);
-      const transport = transportFromOptions(opts, dns, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
-      const ctx: AuditContext = { dns: overlay ?? dns, ...transport, cloud: opts.cloud, selectors: opts.selector };
+      const { dns: sharing, ...transport } = transportFromOptions(opts, dns, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
+      const overlay = await zoneOverlayFromOptions(opts, sharing);
+      const ctx: AuditContext = { ...transport, dns: overlay ?? sharing, cloud: opts.cloud, selectors: opts.selector };
       const summary = createSummary();
       const clouds = createCloudTally();
       let worst: 0 | 1 = 0;

@@ -99,9 +99,9 @@ export function checkCommand(run: CliRun): Command {
       const format = opts.format ?? 'table';
       const startedAt = new Date();
       const live = dnsClientFromOptions(opts);
-      const overlay = await zoneOverlayFromOptions(opts, live);
-      const transport = transportFromOptions(opts, live, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
-      const ctx: AuditContext = { dns: overlay ?? live, ...transport, cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
+      const { dns, ...transport } = transportFromOptions(opts, live, opts.tlsCa ? await readCaFile(opts.tlsCa) : undefined);
+      const overlay = await zoneOverlayFromOptions(opts, dns);
+      const ctx: AuditContext = { ...transport, dns: overlay ?? dns, cloud: opts.cloud, tenant: opts.tenant, selectors: opts.selector };
       const prober = await createRunProber(opts);
       const controller = new AbortController();
       const stopListening = interruptOnSigint(run, controller);

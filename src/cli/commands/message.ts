@@ -56,7 +56,7 @@ export function messageCommand(run: CliRun): Command {
     if (opts.ip !== undefined && ip === null) throw new UsageError(`--ip: not an IP address: ${JSON.stringify(cleanText(opts.ip.slice(0, 80)))}`);
     const startedAt = new Date();
     const dns = dnsClientFromOptions(opts);
-    const ctx: AuditContext = { dns, ...(opts.audit ? transportFromOptions(opts, dns, undefined) : {}) };
+    const ctx: AuditContext = opts.audit ? transportFromOptions(opts, dns, undefined) : { dns };
     // Ctrl-C while waiting for stdin or DNS: nothing is written, exit 130.
     const stopListening = run.io.onInterrupt(() => run.io.exitNow(130));
     let report: AuditedMessageReport;
