@@ -148,7 +148,8 @@ async function evaluate(run: Run, domain: string, wantExplanation: boolean, dept
   if ('result' in found) return found;
   const record = found.record;
   for (const mech of record.mechanisms) {
-    const out = await evalMechanism(run, domain, mech, depth);
+    // all, ip4 and ip6 ask nothing: decided here, without a promise (a Microsoft 365 include is a dozen of them).
+    const out = mech.name === 'all' ? MATCH : mech.name === 'ip4' || mech.name === 'ip6' ? (ipMatches(run, mech) ? MATCH : NOMATCH) : await evalMechanism(run, domain, mech, depth);
     if (out.kind === 'end') return out.outcome;
     if (out.kind === 'nomatch') continue;
     const result = QUALIFIER_RESULT[mech.qualifier];
@@ -197,10 +198,10 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
 
   switch (mech.name) {
     case 'all':
-      return { kind: 'match' };
+      return MATCH;
     case 'ip4':
     case 'ip6':
-      return boolMatch(networkMatches(run.ip, mech.name === 'ip4' ? 4 : 6, mech.network ?? '', mech.name === 'ip4' ? mech.cidr4 : mech.cidr6));
+      return ipMatches(run, mech) ? MATCH : NOMATCH;
     default:
       break;
   }
@@ -283,6 +284,14 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
     }
   }
   return { kind: 'nomatch' };
+}
+
+const MATCH: MechOutcome = Object.freeze({ kind: 'match' });
+const NOMATCH: MechOutcome = Object.freeze({ kind: 'nomatch' });
+
+/** An ip4 or ip6 mechanism against the client's address (RFC 7208 5.6). */
+function ipMatches(run: Run, mech: SpfMechanism): boolean {
+  return networkMatches(run.ip, mech.name === 'ip4' ? 4 : 6, mech.network ?? '', mech.name === 'ip4' ? mech.cidr4 : mech.cidr6);
 }
 
 function prefixFor(ip: ClientIp, mech: SpfMechanism): number {
