@@ -342,7 +342,9 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
 
   async function attempt(pool: Pool, name: string, type: RRType, mode: AttemptMode): Promise<Final> {
     // A lookup waits for room in the server's window; probes and health checks (one at a time) do not.
-    let slot = mode === 'lookup' ? await pool.window.acquire() : null;
+    // Room now is taken without a wait (acquire() gives the slot itself, not a promise).
+    const got = mode === 'lookup' ? pool.window.acquire() : null;
+    let slot = got instanceof Promise ? await got : got;
     // The server turned suspect while this lookup waited for room. A server
     // that falls behind is suspect for a moment (its next reply clears it);
     // a dead one stays so. Wait, without holding the room, until it answers
@@ -412,7 +414,8 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     let previous: Pool | null = null;
     for (let i = 0; i < attempts; i++) {
       if (!pick(k, i, probed, previous)) break;
-      await pace();
+      const paced = pace();
+      if (paced) await paced;
       const next = pick(k, i, probed, previous);
       if (!next) break;
       if (next.probe) probed = true;
@@ -579,8 +582,8 @@ function shape(type: RRType, rows: unknown[]): unknown[] {
 }
 
 /** Spaces queries at most `qps` a second (resolvers that rate-limit drop the rest). */
-function createPacer(qps: number): () => Promise<void> {
-  if (!(qps > 0)) return () => Promise.resolve();
+function createPacer(qps: number): () => Promise<void> | null {
+  if (!(qps > 0)) return () => null;
   const interval = 1000 / qps;
   let next = 0;
   return () => {
@@ -588,6 +591,6 @@ function createPacer(qps: number): () => Promise<void> {
     const at = Math.max(now, next);
     next = at + interval;
     const wait = at - now;
-    return wait <= 0 ? Promise.resolve() : new Promise((r) => setTimeout(r, wait));
+    return wait <= 0 ? null : new Promise((r) => setTimeout(r, wait));
   };
 }

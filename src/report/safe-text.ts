@@ -33,6 +33,7 @@ export function unsafeCharsRegex(use: 'text' | 'json' = 'text'): RegExp {
 const UNSAFE = unsafeCharsRegex();
 const UNSAFE_IN_JSON = unsafeCharsRegex('json');
 const UNSAFE_TEST = new RegExp(`[${UNSAFE_CHARS}]`);
+const UNSAFE_IN_JSON_TEST = new RegExp(`[${BEYOND_C0}]`);
 
 /** `\xNN` for a byte-sized code point, `\uNNNN` above: visible, and the same form in every renderer. */
 export function escapeChar(ch: string): string {
@@ -140,5 +141,7 @@ export function escapeHtml(value: unknown): string {
  * \uXXXX: the same JSON value, safe to print.
  */
 export function safeJson(value: unknown, indent?: number): string {
-  return (JSON.stringify(value, null, indent) ?? 'null').replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(value, null, indent) ?? 'null';
+  // Most documents hold none: a test is cheaper than a replace that copies the whole string.
+  return UNSAFE_IN_JSON_TEST.test(json) ? json.replace(UNSAFE_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
