@@ -33,6 +33,19 @@ interface Entry {
 
 const current = new Map<string, Entry>();
 
+/**
+ * One datagram kept for the life of the process. Node makes a datagram's
+ * Buffer in C++ and gives it Buffer.prototype afterwards, so its V8 map comes
+ * from a prototype transition that a full collection drops when no such
+ * buffer is alive; every function optimized on that map (dns-packet's
+ * decoding, Buffer#readUInt16BE, this pool's reader) is then thrown away and
+ * compiled again. With a full collection every 250 rows (cli/memory.ts) that
+ * was about 21 recompilations of each per 8,000 domains (node --trace-deopt:
+ * "marking dependent code ... reason: weak objects"); a buffer of that map
+ * kept alive keeps the map, and the code.
+ */
+let mapKeeper: Buffer | null = null;
+
 function open(host: string, port: number, key: string): Entry {
   const socket = dgram.createSocket(net.isIP(host) === 6 ? 'udp6' : 'udp4');
   const entry: Entry = { socket, ready: Promise.resolve(), waiting: new Map(), uses: 0, retired: false };
@@ -44,6 +57,7 @@ function open(host: string, port: number, key: string): Entry {
   };
   socket.on('error', fail);
   socket.on('message', (msg, rinfo) => {
+    mapKeeper ??= msg;
     if (rinfo.port !== port || msg.length < 2) return;
     entry.waiting.get(msg.readUInt16BE(0))?.reply(msg);
   });
