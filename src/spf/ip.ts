@@ -96,8 +96,25 @@ export function networkMatches(client: ClientIp, family: 4 | 6, network: string,
   return addressMatches(client, network, prefix ?? (family === 4 ? 32 : 128));
 }
 
-/** The first address of a network as a string (`40.92.0.0/15` -> `40.92.0.0`). */
+const firstCache = new Map<string, string | null>();
+
+/**
+ * The first address of a network as a string (`40.92.0.0/15` -> `40.92.0.0`).
+ * Remembered (bounded): every domain's audit asks it of the same Microsoft 365
+ * ranges, and ipaddr's objects made each time were garbage a few microseconds later.
+ */
 export function firstAddress(family: 4 | 6, network: string, prefix: number | null): string | null {
+  const key = `${family} ${network}/${prefix ?? ''}`;
+  let first = firstCache.get(key);
+  if (first === undefined) {
+    if (firstCache.size >= ADDRESS_CACHE_SIZE) firstCache.clear();
+    first = computeFirstAddress(family, network, prefix);
+    firstCache.set(key, first);
+  }
+  return first;
+}
+
+function computeFirstAddress(family: 4 | 6, network: string, prefix: number | null): string | null {
   try {
     if (family === 4) {
       if (!ipaddr.IPv4.isValidFourPartDecimal(network)) return null;
