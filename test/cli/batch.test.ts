@@ -84,6 +84,15 @@ describe('m365audit batch', () => {
     expect([...asked].filter(([, n]) => n > 1)).toEqual([]);
   });
 
+  it('--progress draws the bar on stderr when it is not a terminal (cli-progress, loaded only then)', async () => {
+    const file = join(dir, 'progress.txt');
+    writeFileSync(file, 'ready.test\nmx-none.test\n');
+    const r = await runInProcess(['batch', file, ...dnsArgs(), '--format', 'jsonl', '--progress']);
+    expect(parseLines(r.stdout).map((x) => x.domain)).toEqual(['ready.test', 'mx-none.test']);
+    // The total comes from a count of the file beside the audit: 2, or still 0 if the audit ended first.
+    expect(r.stderr).toMatch(/\b2\/[02] domains \| [\d.]+\/s/);
+  });
+
   it('reads stdin with -', async () => {
     const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'json'], { input: 'ready.test\nmx-none.test\n' });
     const doc = JSON.parse(r.stdout) as { domains: Row[] };

@@ -1,11 +1,12 @@
 import type { DnsClient } from '../../dns/types.js';
 import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node:fs';
+import { createRequire } from 'node:module';
 import { access, constants, readlink, stat, truncate } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { InputError, openBatchInput, parseShard, readBatchInput, selectShard, type Shard } from '../../audit/input.js';
@@ -335,7 +336,9 @@ async function write(out: Writable, text: string): Promise<void> {
 
 function progressBar(io: CliIo, opts: BatchOptions, file: string, kept: number): cliProgress.SingleBar | null {
   if (!opts.progress && !io.stderr.isTTY) return null;
-  const bar = new cliProgress.SingleBar(
+  // Loaded only for a bar (CommonJS; +6 MB RSS once loaded, on every run before).
+  const bars = createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
+  const bar = new bars.SingleBar(
     {
       stream: io.stderr as NodeJS.WriteStream,
       format: '{value}/{total} domains | {rate}/s | ETA {eta_formatted}',
@@ -344,7 +347,7 @@ function progressBar(io: CliIo, opts: BatchOptions, file: string, kept: number):
       hideCursor: false,
       etaBuffer: 200,
     },
-    cliProgress.Presets.shades_classic,
+    bars.Presets.shades_classic,
   );
   let total = 0;
   bar.start(0, 0, { rate: '0' });
