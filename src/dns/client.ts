@@ -1,7 +1,7 @@
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { classifyDnsError, isServerReply } from './errors.js';
-import { needsRawQuery, rawQuery } from './raw.js';
+import { aliasAnswer, needsRawQuery, rawQuery } from './raw.js';
 import { createQueryWindow, type QueryWindow, type QuerySlot } from './window.js';
 import type { DnsAnswer, DnsClient, DnsHealth, DnsStats, MxRecord, RecordTypes, RRType } from './types.js';
 import { formatHostPort, parseHostPort } from '../domain/host-port.js';
@@ -250,7 +250,12 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   const rawAsk = (pool: Pool, name: string, type: RRType, edns: boolean): Promise<unknown[]> => {
     const server = pool.server ?? systemServers()[0];
     if (server === undefined) return Promise.reject(Object.assign(new Error('no DNS server'), { code: 'ECONNREFUSED' }));
-    const asked = rawQuery(server, name, type, timeoutMs, { edns });
+    // A DKIM key's reply also says what the selector's CNAME question would get (raw.ts aliasAnswer): kept, so it is not asked.
+    const onReply = edns && type === 'TXT' ? (response: Parameters<typeof aliasAnswer>[0]): void => {
+      const alias = aliasAnswer(response, name);
+      if (alias) answers.prime(`CNAME ${name}`, alias as Final);
+    } : undefined;
+    const asked = rawQuery(server, name, type, timeoutMs, { edns, onReply });
     if (!edns || needsRawQuery(name)) return asked;
     // A server that refuses EDNS0 (FORMERR or NOTIMP, RFC 6891 §7: ask again without it) is asked through node:dns, as before.
     return asked.catch((err: unknown) => {
@@ -465,9 +470,12 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
   return {
     resolve<T extends RRType>(rawName: string, type: T): Promise<DnsAnswer<RecordTypes[T]>> {
       const name = canonicalName(rawName);
-      const key = `${type} ${name}`;
       if (unqueryable(name)) return Promise.resolve({ kind: 'nxdomain' });
-      return answers.get(key, () => lookup(name, type)) as Promise<DnsAnswer<RecordTypes[T]>>;
+      if (type === 'CNAME' && largeAnswer(name, 'TXT')) {
+        // A DKIM selector: its TXT (asked beside it by the DKIM check) carries the alias; asked itself only when that failed.
+        return answers.get(`TXT ${name}`, () => lookup(name, 'TXT')).then(() => answers.get(`CNAME ${name}`, () => lookup(name, 'CNAME'))) as Promise<DnsAnswer<RecordTypes[T]>>;
+      }
+      return answers.get(`${type} ${name}`, () => lookup(name, type)) as Promise<DnsAnswer<RecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
     health: (): DnsHealth => ({
@@ -491,10 +499,14 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
  * every key seen: memory stays flat in the number of domains. The main
  * client and the secure client (secure.ts) both ask through one.
  */
-export function createSharedAnswers<V>(size: number, keep: (answer: V) => boolean, stats: { cacheHits: number; unique: number }): { get(key: string, lookup: () => Promise<V>): Promise<V> } {
+export function createSharedAnswers<V>(size: number, keep: (answer: V) => boolean, stats: { cacheHits: number; unique: number }): { get(key: string, lookup: () => Promise<V>): Promise<V>; prime(key: string, answer: V): void } {
   const cache = createAnswerCache<V>(size);
   const inFlight = new Map<string, Promise<V>>();
   return {
+    /** An answer learned from another reply (raw.ts aliasAnswer), kept unless the key is cached or being asked. */
+    prime(key, answer) {
+      if (cache.get(key) === undefined && !inFlight.has(key)) cache.set(key, answer);
+    },
     get(key, lookup) {
       const cached = cache.get(key);
       if (cached !== undefined) {

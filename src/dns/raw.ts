@@ -48,7 +48,7 @@ export function splitServer(server: string): { host: string; port: number } {
  * With `edns`, the query carries an OPT record (RFC 6891) offering
  * EDNS_UDP_SIZE bytes over UDP.
  */
-export async function rawQuery(server: string, name: string, type: RRType, timeoutMs: number, options: { edns?: boolean } = {}): Promise<unknown[]> {
+export async function rawQuery(server: string, name: string, type: RRType, timeoutMs: number, options: { edns?: boolean; onReply?: (response: packet.Packet) => void } = {}): Promise<unknown[]> {
   const query: packet.Packet = {
     type: 'query',
     id: randomInt(0, 65536),
@@ -57,7 +57,29 @@ export async function rawQuery(server: string, name: string, type: RRType, timeo
     // EDNS0 (RFC 6891 §6.2.5): a reply up to EDNS_UDP_SIZE bytes comes over UDP, with no truncation and TCP retry.
     ...(options.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0 } as packet.Answer] } : {}),
   };
-  return readAnswer(await exchangeMessage(server, query, timeoutMs), name, type);
+  const response = await exchangeMessage(server, query, timeoutMs);
+  options.onReply?.(response);
+  return readAnswer(response, name, type);
+}
+
+/**
+ * What a CNAME question for `name` would get, read from a reply to another
+ * question about it: a recursive resolver puts the alias it followed in the
+ * answer section (RFC 1034 §3.6.2 and §4.3.2 step 3a), so the CNAME records
+ * owned by `name` are that answer; none at a name that exists (NOERROR) is
+ * NODATA, none at one that does not (NXDOMAIN) is NXDOMAIN. Null for any
+ * other RCODE: the reply says nothing of the alias.
+ */
+export function aliasAnswer(response: packet.Packet, name: string): { kind: 'records'; records: string[] } | { kind: 'nodata' } | { kind: 'nxdomain' } | null {
+  const rcode = (response as { rcode?: string }).rcode;
+  if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN') return null;
+  const owner = canonicalName(name);
+  const records: string[] = [];
+  for (const a of response.answers ?? []) {
+    if (a.type === 'CNAME' && canonicalName(a.name) === owner) records.push(String((a as unknown as { data: unknown }).data));
+  }
+  if (records.length > 0) return { kind: 'records', records };
+  return rcode === 'NXDOMAIN' ? { kind: 'nxdomain' } : { kind: 'nodata' };
 }
 
 /**

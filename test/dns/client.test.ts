@@ -443,3 +443,34 @@ describe('classifyDnsError', () => {
     expect(classifyDnsError(Object.assign(new Error('x'), { code: 'ENOSERVER' }))).toEqual({ kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' });
   });
 });
+
+describe('a DKIM selector\'s CNAME, read from its key\'s TXT reply', () => {
+  it('is not asked: the TXT reply carries the alias (RFC 1034 4.3.2); a plain name, NXDOMAIN and a failed TXT are', async () => {
+    server.addRecord('s1._domainkey.dns.test', 'CNAME', 's1-dns-test._domainkey.tenant.onmicrosoft.test');
+    server.addRecord('s1-dns-test._domainkey.tenant.onmicrosoft.test', 'TXT', 'v=DKIM1; k=rsa; p=');
+    server.addRecord('s2._domainkey.dns.test', 'TXT', 'v=DKIM1; k=rsa; p=');
+    server.resetStats();
+    const dns = client({ timeoutMs: 2000, retries: 1 });
+    const [cname1, txt1, cname2, cname3] = await Promise.all([
+      dns.resolve('s1._domainkey.dns.test', 'CNAME'),
+      dns.resolve('s1._domainkey.dns.test', 'TXT'),
+      dns.resolve('s2._domainkey.dns.test', 'CNAME'),
+      dns.resolve('s3._domainkey.dns.test', 'CNAME'),
+    ]);
+    expect(cname1).toEqual({ kind: 'records', records: ['s1-dns-test._domainkey.tenant.onmicrosoft.test'] });
+    expect(txt1).toEqual({ kind: 'records', records: ['v=DKIM1; k=rsa; p='] });
+    expect(cname2).toEqual({ kind: 'nodata' });
+    expect(cname3).toEqual({ kind: 'nxdomain' });
+    const asked = [...server.stats().perQuery.keys()].sort();
+    expect(asked).toEqual(['s1._domainkey.dns.test TXT', 's2._domainkey.dns.test TXT', 's3._domainkey.dns.test TXT']);
+    // A TXT that fails says nothing of the alias: the CNAME is asked itself.
+    server.setFault('s4._domainkey.dns.test', 'servfail', 'TXT');
+    server.addRecord('s4._domainkey.dns.test', 'CNAME', 's4.elsewhere.test');
+    try {
+      expect(await dns.resolve('s4._domainkey.dns.test', 'CNAME')).toEqual({ kind: 'records', records: ['s4.elsewhere.test'] });
+      expect(server.stats().perQuery.get('s4._domainkey.dns.test CNAME')).toBe(1);
+    } finally {
+      server.setFault('s4._domainkey.dns.test', null, 'TXT');
+    }
+  });
+});
