@@ -257,7 +257,9 @@ function capFacts(f: DkimSelectorFacts): DkimSelectorFacts {
 async function lookupSelector(dns: DnsClient, selector: string, domain: string): Promise<Lookup> {
   const name = `${selector}._domainkey.${domain}`;
   // Both at once: the CNAME says what the name is; TXT follows it to the key (or finds a TXT in its place).
-  const [cname, txt] = await Promise.all([dns.resolve(name, 'CNAME'), dns.resolve(name, 'TXT')]);
+  // The TXT first: its reply carries the alias, which the DnsClient then need not ask (client.ts afterAlias).
+  const txtAsked = dns.resolve(name, 'TXT');
+  const [cname, txt] = await Promise.all([dns.resolve(name, 'CNAME'), txtAsked]);
   const target = cname.kind === 'records' && cname.records[0] ? canonName(cname.records[0]) : null;
   const facts: DkimSelectorFacts = {
     selector, name, target, format: null, tenant: null, token: null, txtInstead: null,

@@ -24,7 +24,9 @@ export interface DnsClientOptions {
   /**
    * Questions whose answers are known to be large, asked with EDNS0 through
    * the raw client (see createDnsClient); default: TXT under a `_domainkey`
-   * label (DKIM keys). `() => false` keeps every query on node:dns.
+   * label (DKIM keys). `() => false` keeps every query on node:dns. Such a
+   * TXT reply also answers the CNAME question of the same name while it is
+   * being asked (raw.ts aliasAnswer): a CNAME asked then waits for it first.
    */
   largeAnswer?: ((name: string, type: RRType) => boolean) | undefined;
   /**
@@ -55,6 +57,8 @@ export const DEFAULT_RETRIES = 2;
 export const DEFAULT_CACHE_SIZE = 10_000;
 /** Queries one c-ares channel sends at most (one UDP source port: RFC 5452 §9.2 wants it to change). */
 const CHANNEL_QUERIES = 32;
+/** Least time a DKIM selector's CNAME waits for its key's TXT reply, which carries the alias (afterAlias). */
+const ALIAS_WAIT_MS = 200;
 /** Longest wait between two probes of a suspect server while another one answers. */
 const MAX_PROBE_INTERVAL_MS = 30_000;
 
@@ -67,7 +71,7 @@ const TIMEOUT: Final = Object.freeze({ kind: 'tempfail', reason: 'timeout', code
 const NODATA: Final = Object.freeze({ kind: 'nodata' });
 const NOT_SENT: Final = Object.freeze({ kind: 'tempfail', reason: 'no-server', code: 'ENOSERVER' });
 
-/** One server: its c-ares channel and its health. */
+/** One server: the c-ares queries waiting for this turn's flush, its window and its health. */
 interface Pool {
   /** What Resolver#setServers and rawQuery take; null: c-ares's default. */
   server: string | null;
@@ -467,15 +471,35 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     });
   }
 
+  /**
+   * A DKIM selector's CNAME question while its key's TXT is being asked (the
+   * DKIM check asks the TXT first): that reply carries the alias (raw.ts
+   * aliasAnswer), so the CNAME waits for it, but no longer than four round
+   * trips (ALIAS_WAIT_MS before the first answer): a silent name then costs
+   * its CNAME that much more, not a timeout. A CNAME asked alone (plan) is
+   * asked at once.
+   */
+  function afterAlias(txt: Promise<Final>): Promise<void> {
+    // The first server's round trip stands for all (the key may be asked of another).
+    const rtt = (pools[0] as Pool).window.roundTripMs() ?? 0;
+    const wait = Math.min(timeoutMs, Math.max(ALIAS_WAIT_MS, 4 * rtt));
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      void txt.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   return {
     resolve<T extends RRType>(rawName: string, type: T): Promise<DnsAnswer<RecordTypes[T]>> {
       const name = canonicalName(rawName);
       if (unqueryable(name)) return Promise.resolve({ kind: 'nxdomain' });
-      if (type === 'CNAME' && largeAnswer(name, 'TXT')) {
-        // A DKIM selector: its TXT (asked beside it by the DKIM check) carries the alias; asked itself only when that failed.
-        return answers.get(`TXT ${name}`, () => lookup(name, 'TXT')).then(() => answers.get(`CNAME ${name}`, () => lookup(name, 'CNAME'))) as Promise<DnsAnswer<RecordTypes[T]>>;
-      }
-      return answers.get(`${type} ${name}`, () => lookup(name, type)) as Promise<DnsAnswer<RecordTypes[T]>>;
+      const key = `${type} ${name}`;
+      const txt = type === 'CNAME' && largeAnswer(name, 'TXT') ? answers.pending(`TXT ${name}`) : null;
+      if (txt) return afterAlias(txt).then(() => answers.get(key, () => lookup(name, 'CNAME'))) as Promise<DnsAnswer<RecordTypes[T]>>;
+      return answers.get(key, () => lookup(name, type)) as Promise<DnsAnswer<RecordTypes[T]>>;
     },
     stats: () => ({ ...stats }),
     health: (): DnsHealth => ({
@@ -486,7 +510,13 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     }),
     waitForServer,
     servers: () => servers.map((s) => s.label),
-    slot: (label: string): QuerySlot | Promise<QuerySlot> | null => pools.find((p) => p.label === label)?.window.acquire() ?? null,
+    slot: (label: string): QuerySlot | Promise<QuerySlot> | null => {
+      const pool = pools.find((p) => p.label === label);
+      if (!pool) return null;
+      // The other client's queries count against --qps too (the MX questions go through the secure client).
+      const paced = pace();
+      return paced ? paced.then(() => pool.window.acquire()) : pool.window.acquire();
+    },
     windows: () => pools.map((p) => ({ server: p.label, ...p.window.state() })),
   };
 }
@@ -499,10 +529,16 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
  * every key seen: memory stays flat in the number of domains. The main
  * client and the secure client (secure.ts) both ask through one.
  */
-export function createSharedAnswers<V>(size: number, keep: (answer: V) => boolean, stats: { cacheHits: number; unique: number }): { get(key: string, lookup: () => Promise<V>): Promise<V>; prime(key: string, answer: V): void } {
+export function createSharedAnswers<V>(size: number, keep: (answer: V) => boolean, stats: { cacheHits: number; unique: number }): { get(key: string, lookup: () => Promise<V>): Promise<V>; pending(key: string): Promise<V> | null; prime(key: string, answer: V): void } {
   const cache = createAnswerCache<V>(size);
   const inFlight = new Map<string, Promise<V>>();
   return {
+    /** The answer to `key` cached or being asked, without asking it; null when neither. */
+    pending(key) {
+      const cached = cache.get(key);
+      if (cached !== undefined) return Promise.resolve(cached);
+      return inFlight.get(key) ?? null;
+    },
     /** An answer learned from another reply (raw.ts aliasAnswer), kept unless the key is cached or being asked. */
     prime(key, answer) {
       if (cache.get(key) === undefined && !inFlight.has(key)) cache.set(key, answer);

@@ -58,7 +58,11 @@ export async function rawQuery(server: string, name: string, type: RRType, timeo
     ...(options.edns ? { additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0 } as packet.Answer] } : {}),
   };
   const response = await exchangeMessage(server, query, timeoutMs);
-  options.onReply?.(response);
+  try {
+    options.onReply?.(response);
+  } catch {
+    // What a caller learns on the side never costs it the answer.
+  }
   return readAnswer(response, name, type);
 }
 
@@ -66,21 +70,31 @@ export async function rawQuery(server: string, name: string, type: RRType, timeo
  * What a CNAME question for `name` would get, read from a reply to another
  * question about it: a recursive resolver puts the alias it followed in the
  * answer section (RFC 1034 §3.6.2 and §4.3.2 step 3a), so the CNAME records
- * owned by `name` are that answer; none at a name that exists (NOERROR) is
- * NODATA, none at one that does not (NXDOMAIN) is NXDOMAIN. Null for any
- * other RCODE: the reply says nothing of the alias.
+ * owned by `name` are that answer; an empty answer at a name that exists
+ * (NOERROR) is NODATA, at one that does not (NXDOMAIN) NXDOMAIN. Null when
+ * the reply cannot say: another RCODE, records at the name and no CNAME (a
+ * resolver may flatten aliases), or a name node:dns would write otherwise.
  */
 export function aliasAnswer(response: packet.Packet, name: string): { kind: 'records'; records: string[] } | { kind: 'nodata' } | { kind: 'nxdomain' } | null {
   const rcode = (response as { rcode?: string }).rcode;
   if (rcode !== 'NOERROR' && rcode !== 'NXDOMAIN') return null;
+  const section = response.answers ?? [];
+  // A reply with records at the name itself and no CNAME may come from a resolver that flattens aliases
+  // (rewrites the chain into records at the name asked): it says nothing sure of the alias. Nor does a
+  // name node:dns would write otherwise (answerNamesPlain).
+  if (section.length > 0 && !answerNamesPlain(response)) return null;
   const owner = canonicalName(name);
   const records: string[] = [];
-  for (const a of response.answers ?? []) {
-    if (a.type === 'CNAME' && canonicalName(a.name) === owner) records.push(String((a as unknown as { data: unknown }).data));
+  for (const a of section) {
+    if (a.type === 'CNAME' && canonicalName(a.name) === owner && records.length < MAX_ALIASES) records.push(String((a as unknown as { data: unknown }).data));
   }
   if (records.length > 0) return { kind: 'records', records };
+  if (section.some((a) => a.type !== 'OPT')) return null;
   return rcode === 'NXDOMAIN' ? { kind: 'nxdomain' } : { kind: 'nodata' };
 }
+
+/** CNAME records kept from one reply (one is the rule, RFC 2181 §10.1; a hostile reply may hold thousands). */
+const MAX_ALIASES = 8;
 
 /**
  * One DNS message exchange with one server within `timeoutMs`: `query` over
@@ -236,7 +250,7 @@ function udpExchange(host: string, port: number, message: Buffer, asked: Asked, 
             } catch {
               return; // garbage is not an answer; keep waiting until the deadline
             }
-            if (answers(decoded, asked)) settle(null, decoded);
+            if (answers(decoded, asked)) settle(null, withWire(decoded, msg));
           },
           error: (err) => settle(rawError(err, name)),
         });
@@ -260,7 +274,8 @@ function tcpExchange(host: string, port: number, query: packet.Packet, asked: As
       if (buffered.length < 2 + length) return;
       let decoded: packet.Packet | null = null;
       try {
-        decoded = packet.decode(buffered.subarray(2, 2 + length));
+        const wire = buffered.subarray(2, 2 + length);
+        decoded = withWire(packet.decode(wire), wire);
       } catch {
         // fall through: not an answer
       }
@@ -268,4 +283,84 @@ function tcpExchange(host: string, port: number, query: packet.Packet, asked: As
     });
     return { close: () => socket.destroy(), start: () => void socket.connect({ host, port }) };
   });
+}
+
+/** The reply as it came, beside its decoded form: dns-packet's names lose what a label holds (see answerNamesPlain). */
+const WIRE = Symbol('the reply on the wire');
+
+function withWire(decoded: packet.Packet, wire: Buffer): packet.Packet {
+  Object.defineProperty(decoded, WIRE, { value: wire, enumerable: false });
+  return decoded;
+}
+
+/** Most answer records walked by answerNamesPlain (a TCP reply may hold thousands; the rest are not judged, so the reply is not plain). */
+const MAX_WALKED = 256;
+/** Compression pointers followed in one name (RFC 1035 §4.1.4 allows only backward ones; a chain this long is hostile). */
+const MAX_POINTERS = 64;
+
+/**
+ * Whether every name of the reply's answer section (owners, CNAME targets, MX
+ * exchanges) has labels of printable ASCII only, without `.`, `\` or the
+ * other bytes c-ares writes escaped (`"` `;` `(` `)` `@` `$`, and `\DDD` below
+ * 0x21 or above 0x7E). dns-packet joins labels with dots as they are, so a
+ * single label `contoso-com.mail.protection.outlook.com` reads as Microsoft's
+ * host, where node:dns shows `contoso-com\.mail\.protection\.outlook\.com`.
+ * A name the two would write differently is not taken from this client where
+ * node:dns would have read it (shared-mx.ts, aliasAnswer). False for a reply
+ * whose wire form is unknown or does not parse.
+ */
+export function answerNamesPlain(response: packet.Packet): boolean {
+  const wire = (response as { [WIRE]?: Buffer })[WIRE];
+  if (!wire) return false;
+  try {
+    const questions = wire.readUInt16BE(4);
+    const answerCount = wire.readUInt16BE(6);
+    if (answerCount > MAX_WALKED) return false;
+    let offset = 12;
+    for (let i = 0; i < questions; i++) offset = plainName(wire, offset).end + 4;
+    for (let i = 0; i < answerCount; i++) {
+      const owner = plainName(wire, offset);
+      if (!owner.plain) return false;
+      const type = wire.readUInt16BE(owner.end);
+      const length = wire.readUInt16BE(owner.end + 8);
+      const rdata = owner.end + 10;
+      if (rdata + length > wire.length) return false;
+      // CNAME (5): the target; MX (15): the exchange after the preference.
+      if (type === 5 && !plainName(wire, rdata).plain) return false;
+      if (type === 15 && !plainName(wire, rdata + 2).plain) return false;
+      offset = rdata + length;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes c-ares writes with a backslash inside a label (ares_buf.c: is_reservedch), and `.`. */
+const ESCAPED = new Set([0x22, 0x2e, 0x3b, 0x5c, 0x28, 0x29, 0x40, 0x24]);
+
+/** The name at `offset`: whether its labels are plain (see answerNamesPlain), and where the record goes on after it. Throws past the end. */
+function plainName(wire: Buffer, start: number): { plain: boolean; end: number } {
+  let offset = start;
+  let end = -1;
+  let plain = true;
+  for (let jumps = 0; ; ) {
+    const len = wire[offset];
+    if (len === undefined) throw new RangeError('name past the end');
+    if (len === 0) return { plain, end: end < 0 ? offset + 1 : end };
+    if ((len & 0xc0) === 0xc0) {
+      const target = wire.readUInt16BE(offset) & 0x3fff;
+      if (end < 0) end = offset + 2;
+      if (target >= offset || ++jumps > MAX_POINTERS) throw new RangeError('bad pointer');
+      offset = target;
+      continue;
+    }
+    if ((len & 0xc0) !== 0) throw new RangeError('bad label type');
+    if (offset + 1 + len > wire.length) throw new RangeError('label past the end');
+    for (let i = offset + 1; i <= offset + len; i++) {
+      const b = wire[i] as number;
+      if (b < 0x21 || b > 0x7e || ESCAPED.has(b)) plain = false;
+    }
+    offset += 1 + len;
+  }
 }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import * as packet from 'dns-packet';
 import { createSharedAnswers, DEFAULT_CACHE_SIZE, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, resolveServers, unqueryable } from './client.js';
 import { classifyDnsError } from './errors.js';
-import { chaseAnswer, EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
+import { answerNamesPlain, chaseAnswer, EDNS_UDP_SIZE, exchangeMessage } from './raw.js';
 import type { QuerySlot } from './window.js';
 import type { DnskeyRecord, DsRecord, MxRecord, SecureAnswer, SecureDnsClient, SecureDnsStats, SecureFlags, SecureQueryOptions, SecureRecordTypes, SecureRRType, TlsaRecord } from './types.js';
 import { canonicalName } from '../domain/normalize.js';
@@ -183,7 +183,7 @@ export function readSecureAnswer(response: packet.Packet, name: string, type: Se
   const matching = chaseAnswer(answers, name, type);
   if (matching.length > 0) {
     const records = matching.slice(0, MAX_SECURE_RECORDS).map((a) => recordData(a, type));
-    return { kind: 'records', records, recordsTotal: matching.length, ...flags };
+    return { kind: 'records', records, recordsTotal: matching.length, ...flags, ...(answerNamesPlain(response) ? {} : { escapedNames: true as const }) };
   }
   return { kind: 'nodata', ...flags };
 }

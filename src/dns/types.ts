@@ -174,7 +174,17 @@ export interface SecureFlags {
  * transient failure. `recordsTotal` counts records beyond the kept ones.
  */
 export type SecureAnswer<R> =
-  | ({ kind: 'records'; records: R[]; recordsTotal: number } & SecureFlags)
+  | ({
+      kind: 'records';
+      records: R[];
+      recordsTotal: number;
+      /**
+       * Set when a name in the answer holds a byte node:dns writes escaped
+       * (`.` or `\\` inside a label, a control or non-ASCII byte: raw.ts
+       * answerNamesPlain); the names here are dns-packet's, which cannot show it.
+       */
+      escapedNames?: true;
+    } & SecureFlags)
   | ({ kind: 'nxdomain' } & SecureFlags)
   | ({ kind: 'nodata' } & SecureFlags)
   | { kind: 'servfail'; cd: boolean; code: 'ESERVFAIL' }

@@ -71,6 +71,8 @@ export interface QueryWindow {
   /** A slot for one query: at once while the window has room, else when a query ends. */
   acquire(): QuerySlot | Promise<QuerySlot>;
   state(): QueryWindowState;
+  /** The smoothed round trip of the answers so far (RFC 6298 §2), or null before the first. */
+  roundTripMs(): number | null;
 }
 
 interface Sent {
@@ -173,6 +175,7 @@ export function createQueryWindow(options: QueryWindowOptions): QueryWindow {
       if (waiting.length === 0 && inFlight.size < Math.floor(window)) return take();
       return new Promise<QuerySlot>((resolve) => waiting.push(resolve));
     },
+    roundTripMs: () => srtt,
     state: () => ({ window: Math.floor(window), inFlight: inFlight.size, waiting: waiting.length, cuts, peak: Math.floor(peak) }),
   };
 }

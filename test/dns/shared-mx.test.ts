@@ -5,47 +5,69 @@ import type { DnsClient, SecureAnswer, SecureDnsClient } from '../../src/dns/typ
 
 const flags = { ad: false, rrsigs: 0, dnssecOk: true, cd: false };
 const MX = { exchange: 'contoso-com.mail.protection.outlook.com', priority: 0 };
+const MAIN_MX = { kind: 'records', records: [{ priority: 10, exchange: 'mail.contoso.com' }] };
 
-/** A secure client that answers every MX question with `answer` and records what it was asked. */
-function fakeSecure(answer: SecureAnswer<unknown>): SecureDnsClient & { asked: string[] } {
+/** A secure client that answers the MX questions with `answers` in turn (the last one again after that) and records what it was asked. */
+function fakeSecure(...answers: SecureAnswer<unknown>[]): SecureDnsClient & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
     query: (name, type) => {
       asked.push(`${name} ${type}`);
-      return Promise.resolve(answer) as never;
+      return Promise.resolve(answers[Math.min(asked.length, answers.length) - 1]) as never;
     },
     stats: () => ({ queries: asked.length, unique: asked.length, cacheHits: 0, tempfails: 0, tcp: 0 }),
     servers: () => [],
   };
 }
 
-const main = (): DnsClient => createMemoryDnsClient({ 'contoso.com': { MX: [{ priority: 10, exchange: 'mail.contoso.com' }], TXT: ['v=spf1 -all'] } });
+const main = (): DnsClient => createMemoryDnsClient({
+  'contoso.com': { MX: [{ priority: 10, exchange: 'mail.contoso.com' }], TXT: ['v=spf1 -all'] },
+  'fabrikam.com': { MX: [{ priority: 10, exchange: 'mail.fabrikam.com' }] },
+});
+const WHOLE = { kind: 'records', records: [MX], recordsTotal: 1, ...flags } as SecureAnswer<unknown>;
+const TIMEOUT = { kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' } as SecureAnswer<unknown>;
 
 describe('shareMxWithSecure: the DNSSEC question answers the MX area', () => {
   it.each([
-    ['records, none cut', { kind: 'records', records: [MX], recordsTotal: 1, ...flags }, { kind: 'records', records: [MX] }],
+    ['records, none cut', WHOLE, { kind: 'records', records: [MX] }],
     ['NODATA', { kind: 'nodata', ...flags }, { kind: 'nodata' }],
     ['NXDOMAIN', { kind: 'nxdomain', ...flags }, { kind: 'nxdomain' }],
-  ] as const)('takes a whole answer (%s) without asking the main client', async (_, secureAnswer, expected) => {
+  ] as const)('takes a whole answer (%s); once the secure client has answered, the main client is not asked', async (_, secureAnswer, expected) => {
     const dns = main();
     const secure = fakeSecure(secureAnswer as SecureAnswer<unknown>);
     const shared = shareMxWithSecure(dns, secure);
+    // Before any secure answer the main client is asked beside it (a resolver may drop EDNS0 queries).
     expect(await shared.resolve('contoso.com', 'MX')).toEqual(expected);
-    expect(secure.asked).toEqual(['contoso.com MX']);
-    expect(dns.stats().queries).toBe(0);
+    expect(dns.stats().queries).toBe(1);
+    expect(await shared.resolve('fabrikam.com', 'MX')).toEqual(expected);
+    expect(secure.asked).toEqual(['contoso.com MX', 'fabrikam.com MX']);
+    expect(dns.stats().queries).toBe(1);
   });
 
   it.each([
     ['SERVFAIL (bogus to a validator)', { kind: 'servfail', cd: false, code: 'ESERVFAIL' }],
-    ['a timeout', { kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' }],
     ['FORMERR (a server that refuses EDNS0)', { kind: 'tempfail', reason: 'other', code: 'EFORMERR' }],
     ['an RRset cut at MAX_SECURE_RECORDS', { kind: 'records', records: [MX], recordsTotal: 900, ...flags }],
+    ['a name node:dns would write escaped', { kind: 'records', records: [MX], recordsTotal: 1, escapedNames: true, ...flags }],
   ] as const)('asks the main client again after %s', async (_, secureAnswer) => {
     const dns = main();
-    const shared = shareMxWithSecure(dns, fakeSecure(secureAnswer as SecureAnswer<unknown>));
-    expect(await shared.resolve('contoso.com', 'MX')).toEqual({ kind: 'records', records: [{ priority: 10, exchange: 'mail.contoso.com' }] });
-    expect(dns.stats().queries).toBe(1);
+    const shared = shareMxWithSecure(dns, fakeSecure(WHOLE, secureAnswer as SecureAnswer<unknown>));
+    await shared.resolve('fabrikam.com', 'MX');
+    expect(await shared.resolve('contoso.com', 'MX')).toEqual(MAIN_MX);
+    expect(dns.stats().queries).toBe(2);
+  });
+
+  it('a timeout: the main client\'s answer before the secure client has answered anything, the timeout itself after', async () => {
+    const dns = main();
+    const shared = shareMxWithSecure(dns, fakeSecure(TIMEOUT, WHOLE, TIMEOUT));
+    // Nothing answered yet: the silence may be a resolver that drops EDNS0; the main client's answer counts.
+    expect(await shared.resolve('contoso.com', 'MX')).toEqual(MAIN_MX);
+    await shared.resolve('fabrikam.com', 'MX');
+    const before = dns.stats().queries;
+    // Now the resolver has answered an EDNS0 query: a silent name is silent, and is not waited out twice.
+    expect(await shared.resolve('silent.contoso.com', 'MX')).toEqual({ kind: 'tempfail', reason: 'timeout', code: 'ETIMEOUT' });
+    expect(dns.stats().queries).toBe(before);
   });
 
   it('sends every other question to the main client, and keeps its optional methods', async () => {
