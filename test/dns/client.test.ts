@@ -484,3 +484,36 @@ describe('a DKIM selector\'s CNAME, read from its key\'s TXT reply', () => {
     }
   });
 });
+
+describe('--qps', () => {
+  it('spaces every query to the server, the secure client\'s (through slot) among them', async () => {
+    const { createSecureDnsClient } = await import('../../src/dns/secure.js');
+    const sock = dgram.createSocket('udp4');
+    const at: number[] = [];
+    sock.on('message', (msg, rinfo) => {
+      at.push(performance.now());
+      const q = packet.decode(msg);
+      const question = q.questions?.[0];
+      if (!question) return;
+      const answer = question.type === 'MX' ? { type: 'MX', name: question.name, ttl: 60, data: { preference: 0, exchange: 'mx.example' } } : { type: 'A', name: question.name, ttl: 60, data: '192.0.2.1' };
+      sock.send(packet.encode({ type: 'response', id: q.id, flags: packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE, questions: q.questions, answers: [answer as packet.Answer] }), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const label = `127.0.0.1:${sock.address().port}`;
+      const dns = createDnsClient({ servers: [label], timeoutMs: 2000, retries: 0, qps: 20 });
+      const secure = createSecureDnsClient({ servers: [label], timeoutMs: 2000, retries: 0, gate: (server) => dns.slot?.(server) ?? null });
+      const all = await Promise.all([
+        ...[1, 2, 3].map((i) => dns.resolve(`a${i}.example`, 'A')),
+        ...[1, 2].map((i) => secure.query(`m${i}.example`, 'MX')),
+      ]);
+      expect(all.map((a) => a.kind)).toEqual(['records', 'records', 'records', 'records', 'records']);
+      expect(at).toHaveLength(5);
+      // 20 a second: 50 ms apart at least (a loaded machine only makes the gaps longer); a millisecond for the timers' rounding.
+      const gaps = at.slice(1).map((t, i) => t - (at[i] as number));
+      expect(gaps.filter((g) => g < 49)).toEqual([]);
+    } finally {
+      sock.close();
+    }
+  });
+});
