@@ -289,7 +289,8 @@ function tcpExchange(host: string, port: number, query: packet.Packet, asked: As
 const WIRE = Symbol('the reply on the wire');
 
 function withWire(decoded: packet.Packet, wire: Buffer): packet.Packet {
-  Object.defineProperty(decoded, WIRE, { value: wire, enumerable: false });
+  // A symbol key: no JSON, Object.keys or spread of the packet shows it.
+  (decoded as { [WIRE]?: Buffer })[WIRE] = wire;
   return decoded;
 }
 

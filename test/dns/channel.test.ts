@@ -87,7 +87,10 @@ describe('queries asked in one turn of the event loop', () => {
       expect(later.filter((a) => a.kind === 'records')).toHaveLength(10);
       expect(ports.get(rawPort)).toBe(10);
       ports.delete(rawPort);
-      expect([...ports.values()]).toEqual([10]);
+      // One channel when the ten datagrams are read in one turn (a loaded machine may split them over two or three);
+      // a channel for each callback would be ten.
+      expect([...ports.values()].reduce((a, b) => a + b, 0)).toBe(10);
+      expect(ports.size).toBeLessThanOrEqual(3);
     } finally {
       sock.close();
     }
