@@ -485,10 +485,11 @@ export function createDnsClient(options: DnsClientOptions = {}): DnsClient {
     const wait = Math.min(timeoutMs, Math.max(ALIAS_WAIT_MS, 4 * rtt));
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, wait);
-      void txt.then(() => {
+      const done = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      txt.then(done, done);
     });
   }
 

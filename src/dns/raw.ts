@@ -300,15 +300,21 @@ const MAX_WALKED = 256;
 const MAX_POINTERS = 64;
 
 /**
- * Whether every name of the reply's answer section (owners, CNAME targets, MX
- * exchanges) has labels of printable ASCII only, without `.`, `\` or the
- * other bytes c-ares writes escaped (`"` `;` `(` `)` `@` `$`, and `\DDD` below
- * 0x21 or above 0x7E). dns-packet joins labels with dots as they are, so a
- * single label `contoso-com.mail.protection.outlook.com` reads as Microsoft's
- * host, where node:dns shows `contoso-com\.mail\.protection\.outlook\.com`.
- * A name the two would write differently is not taken from this client where
- * node:dns would have read it (shared-mx.ts, aliasAnswer). False for a reply
- * whose wire form is unknown or does not parse.
+ * Whether every name of the reply's answer section (owners, CNAME and DNAME
+ * targets, MX exchanges) has labels of printable ASCII only (0x20-0x7E),
+ * without `.`, `\\` or the other bytes c-ares writes escaped (`"` `;` `(` `)`
+ * `@` `$`, and `\\DDD` below 0x20 or above 0x7E). dns-packet joins labels with
+ * dots as they are, so a single label `contoso-com.mail.protection.outlook.com`
+ * reads as Microsoft's host, where node:dns shows
+ * `contoso-com\\.mail\\.protection\\.outlook\\.com`. A name the two would write
+ * differently is not taken from this client where node:dns would have read
+ * it (shared-mx.ts, aliasAnswer).
+ *
+ * The walk steps over each record by its RDLENGTH, as c-ares does; dns-packet
+ * steps over some types by what it decoded, so a record whose RDLENGTH
+ * disagrees with its name (an MX padded to hide another record inside it) or
+ * a type it reads that way (anything but those below) makes the reply not
+ * plain. False too for a reply whose wire form is unknown or does not parse.
  */
 export function answerNamesPlain(response: packet.Packet): boolean {
   const wire = (response as { [WIRE]?: Buffer })[WIRE];
@@ -325,11 +331,9 @@ export function answerNamesPlain(response: packet.Packet): boolean {
       const type = wire.readUInt16BE(owner.end);
       const length = wire.readUInt16BE(owner.end + 8);
       const rdata = owner.end + 10;
-      if (rdata + length > wire.length) return false;
-      // CNAME (5): the target; MX (15): the exchange after the preference.
-      if (type === 5 && !plainName(wire, rdata).plain) return false;
-      if (type === 15 && !plainName(wire, rdata + 2).plain) return false;
-      offset = rdata + length;
+      const next = rdata + length;
+      if (next > wire.length || !rdataAgrees(wire, type, rdata, next)) return false;
+      offset = next;
     }
     return true;
   } catch {
@@ -337,7 +341,31 @@ export function answerNamesPlain(response: packet.Packet): boolean {
   }
 }
 
-/** Bytes c-ares writes with a backslash inside a label (ares_buf.c: is_reservedch), and `.`. */
+/** Types whose dns-packet decoder reads its RDLENGTH bytes and no more (TXT, OPT, DS, RRSIG, NSEC, DNSKEY, NSEC3, TLSA). */
+const LENGTH_BOUND = new Set([16, 41, 43, 46, 47, 48, 50, 52]);
+
+/** The record's data as both decoders read it: names that end where RDLENGTH says, addresses of their size. */
+function rdataAgrees(wire: Buffer, type: number, rdata: number, next: number): boolean {
+  switch (type) {
+    case 1: // A
+      return next - rdata === 4;
+    case 28: // AAAA
+      return next - rdata === 16;
+    case 5: // CNAME
+    case 39: { // DNAME
+      const target = plainName(wire, rdata);
+      return target.plain && target.end === next;
+    }
+    case 15: { // MX: the preference, then the exchange
+      const exchange = plainName(wire, rdata + 2);
+      return exchange.plain && exchange.end === next;
+    }
+    default:
+      return LENGTH_BOUND.has(type);
+  }
+}
+
+/** Bytes c-ares 1.34 writes with a backslash inside a label (ares_dns_name.c: is_reservedch), and `.`. */
 const ESCAPED = new Set([0x22, 0x2e, 0x3b, 0x5c, 0x28, 0x29, 0x40, 0x24]);
 
 /** The name at `offset`: whether its labels are plain (see answerNamesPlain), and where the record goes on after it. Throws past the end. */
@@ -345,6 +373,8 @@ function plainName(wire: Buffer, start: number): { plain: boolean; end: number }
   let offset = start;
   let end = -1;
   let plain = true;
+  // RFC 1035 §3.1: 255 octets at most, length bytes included.
+  let octets = 0;
   for (let jumps = 0; ; ) {
     const len = wire[offset];
     if (len === undefined) throw new RangeError('name past the end');
@@ -358,9 +388,11 @@ function plainName(wire: Buffer, start: number): { plain: boolean; end: number }
     }
     if ((len & 0xc0) !== 0) throw new RangeError('bad label type');
     if (offset + 1 + len > wire.length) throw new RangeError('label past the end');
+    octets += 1 + len;
+    if (octets > 254) throw new RangeError('name over 255 octets');
     for (let i = offset + 1; i <= offset + len; i++) {
       const b = wire[i] as number;
-      if (b < 0x21 || b > 0x7e || ESCAPED.has(b)) plain = false;
+      if (b < 0x20 || b > 0x7e || ESCAPED.has(b)) plain = false;
     }
     offset += 1 + len;
   }

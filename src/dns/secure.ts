@@ -139,10 +139,17 @@ async function ask(server: string, name: string, type: SecureRRType, cd: boolean
     additionals: [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: packet.DNSSEC_OK } as packet.Answer],
   };
   let response: packet.Packet;
+  let truncated = false;
   try {
-    response = await exchangeMessage(server, query, timeoutMs, onTcp);
+    response = await exchangeMessage(server, query, timeoutMs, () => {
+      truncated = true;
+      onTcp();
+    });
   } catch (err) {
     const failed = classifyDnsError(err);
+    // A timeout after a truncated reply is the TCP retry's (a firewall that drops TCP/53): the server did answer,
+    // and a question without DO might fit in 512 bytes (shared-mx.ts asks it through node:dns).
+    if (failed.kind === 'tempfail' && failed.reason === 'timeout' && truncated) return { kind: 'tempfail', reason: 'other', code: 'ETIMEOUT' };
     return failed.kind === 'tempfail' ? failed : { kind: 'tempfail', reason: 'other', code: 'EBADRESP' };
   }
   return readSecureAnswer(response, name, type, cd);

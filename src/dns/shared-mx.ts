@@ -13,7 +13,9 @@ import type { DnsAnswer, DnsClient, MxRecord, RecordTypes, RRType, SecureAnswer,
  * `dns` itself, with its own retries and failure kinds.
  *
  * A timeout is the answer once the secure client has answered anything: the
- * name is silent, and asking it again through `dns` would double its wait.
+ * name is silent, and asking it again through `dns` would double its wait
+ * (a timeout of the TCP retry after a truncated reply is not one: secure.ts
+ * gives it reason `other`, and `dns` is asked).
  * Until then a silence may be a resolver that drops EDNS0 queries, so `dns`
  * is asked beside it and its answer taken when the secure one fails (a batch
  * asks twice only for the domains started before the first answer).
@@ -28,6 +30,8 @@ export function shareMxWithSecure(dns: DnsClient, secure: SecureDnsClient): DnsC
   let answered = false;
   const resolveMx = async (name: string): Promise<DnsAnswer<MxRecord>> => {
     const beside = answered ? null : dns.resolve(name, 'MX');
+    // Not awaited when the secure answer is taken: a rejection there (a DnsClient of a library user) is nobody's.
+    beside?.catch(() => undefined);
     const answer = await secure.query(name, 'MX');
     if (answer.kind !== 'tempfail') answered = true;
     const whole = wholeAnswer(answer);

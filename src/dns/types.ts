@@ -95,7 +95,8 @@ export interface DnsClient {
   /**
    * A slot in the adaptive window of queries in flight to `server` (a label
    * from servers()), for another client asking the same server (the secure
-   * client); null for a server this client does not know.
+   * client), after its turn of this client's `qps` pacing; null for a server
+   * this client does not know.
    */
   slot?(server: string): QuerySlot | Promise<QuerySlot> | null;
   /** Each server's window (src/dns/window.ts), for --stats. */

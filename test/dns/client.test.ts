@@ -485,6 +485,25 @@ describe('a DKIM selector\'s CNAME, read from its key\'s TXT reply', () => {
   });
 });
 
+describe('a DKIM selector whose key never answers', () => {
+  it('gets its CNAME asked after a short wait, not after the TXT lookup gives up', async () => {
+    server.addRecord('s6._domainkey.dns.test', 'CNAME', 's6.elsewhere.test');
+    server.setFault('s6._domainkey.dns.test', 'timeout', 'TXT');
+    try {
+      const dns = client({ timeoutMs: 2000, retries: 0 });
+      const txt = dns.resolve('s6._domainkey.dns.test', 'TXT');
+      const cname = dns.resolve('s6._domainkey.dns.test', 'CNAME');
+      // The CNAME waits at most max(200 ms, 4 round trips) for the key's reply, then is asked: it settles first.
+      const first = await Promise.race([txt.then(() => 'txt'), cname.then(() => 'cname')]);
+      expect(first).toBe('cname');
+      expect(await cname).toEqual({ kind: 'records', records: ['s6.elsewhere.test'] });
+      expect((await txt).kind).toBe('tempfail');
+    } finally {
+      server.setFault('s6._domainkey.dns.test', null, 'TXT');
+    }
+  });
+});
+
 describe('--qps', () => {
   it('spaces every query to the server, the secure client\'s (through slot) among them', async () => {
     const { createSecureDnsClient } = await import('../../src/dns/secure.js');

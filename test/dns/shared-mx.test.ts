@@ -1,4 +1,9 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import * as packet from 'dns-packet';
 import { describe, expect, it } from 'vitest';
+import { createDnsClient } from '../../src/dns/client.js';
+import { createSecureDnsClient } from '../../src/dns/secure.js';
 import { createMemoryDnsClient } from '../../src/dns/memory.js';
 import { shareMxWithSecure } from '../../src/dns/shared-mx.js';
 import type { DnsClient, SecureAnswer, SecureDnsClient } from '../../src/dns/types.js';
@@ -81,5 +86,39 @@ describe('shareMxWithSecure: the DNSSEC question answers the MX area', () => {
     expect(shared.health?.()).toBe(health);
     expect(shared.servers?.()).toEqual(['127.0.0.1:53']);
     expect(shared.waitForServer).toBeUndefined();
+  });
+});
+
+describe('shareMxWithSecure against a server', () => {
+  it('a truncated reply whose TCP retry times out is not a silent name: node:dns is asked, and its answer taken', async () => {
+    // UDP: a DO query about big.test gets TC (its signatures would not fit); a plain one the MX. TCP: accepted, never answered.
+    const udp = dgram.createSocket('udp4');
+    const sockets: net.Socket[] = [];
+    const tcp = net.createServer((s) => void sockets.push(s));
+    udp.on('message', (msg, rinfo) => {
+      const q = packet.decode(msg);
+      const name = q.questions?.[0]?.name ?? '';
+      const withDo = (q.additionals ?? []).some((x) => x.type === 'OPT');
+      const flags = packet.RECURSION_DESIRED | packet.RECURSION_AVAILABLE | (withDo && name === 'big.test' ? packet.TRUNCATED_RESPONSE : 0);
+      const answers = withDo && name === 'big.test' ? [] : [{ type: 'MX', name, ttl: 60, data: { preference: 0, exchange: `mail.${name}` } }];
+      udp.send(packet.encode({ type: 'response', id: q.id, flags, questions: q.questions, answers: answers as packet.Answer[] }), rinfo.port, rinfo.address);
+    });
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
+    const port = udp.address().port;
+    await new Promise<void>((resolve) => tcp.listen(port, '127.0.0.1', () => resolve()));
+    try {
+      const server = `127.0.0.1:${port}`;
+      const dns = createDnsClient({ servers: [server], timeoutMs: 500, retries: 0 });
+      const secure = createSecureDnsClient({ servers: [server], timeoutMs: 500, retries: 0 });
+      const shared = shareMxWithSecure(dns, secure);
+      expect((await shared.resolve('small.test', 'MX')).kind).toBe('records');
+      // The secure client has answered, so a plain timeout would be final; this one came after a TC reply.
+      expect(await secure.query('big.test', 'MX')).toEqual({ kind: 'tempfail', reason: 'other', code: 'ETIMEOUT' });
+      expect(await shared.resolve('big.test', 'MX')).toEqual({ kind: 'records', records: [{ exchange: 'mail.big.test', priority: 0 }] });
+    } finally {
+      for (const s of sockets) s.destroy();
+      udp.close();
+      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    }
   });
 });
