@@ -41,6 +41,9 @@ import { canonicalName } from '../domain/normalize.js';
  * TypeError at once for a server that is not an address, as createDnsClient.
  */
 
+/** The types whose records are names, or hold one (their answers are checked with answerNamesPlain). */
+const NAMED: ReadonlySet<SecureRRType> = new Set<SecureRRType>(['MX', 'CNAME', 'NS', 'PTR']);
+
 /** Most records of one answer kept (a TLSA RRset holds a handful; a hostile one thousands over TCP). */
 export const MAX_SECURE_RECORDS = 64;
 
@@ -190,7 +193,9 @@ export function readSecureAnswer(response: packet.Packet, name: string, type: Se
   const matching = chaseAnswer(answers, name, type);
   if (matching.length > 0) {
     const records = matching.slice(0, MAX_SECURE_RECORDS).map((a) => recordData(a, type));
-    return { kind: 'records', records, recordsTotal: matching.length, ...flags, ...(answerNamesPlain(response) ? {} : { escapedNames: true as const }) };
+    // Only records that hold names can hold one node:dns writes otherwise; TLSA, DS, DNSKEY and TXT hold none.
+    const escaped = NAMED.has(type) && !answerNamesPlain(response);
+    return { kind: 'records', records, recordsTotal: matching.length, ...flags, ...(escaped ? { escapedNames: true as const } : {}) };
   }
   return { kind: 'nodata', ...flags };
 }

@@ -180,9 +180,10 @@ export type SecureAnswer<R> =
       records: R[];
       recordsTotal: number;
       /**
-       * Set when a name in the answer holds a byte node:dns writes escaped
-       * (`.` or `\\` inside a label, a control or non-ASCII byte: raw.ts
-       * answerNamesPlain); the names here are dns-packet's, which cannot show it.
+       * Set on an answer of names (MX, CNAME, NS, PTR) when a name in it
+       * holds a byte node:dns writes escaped (`.` or `\\` inside a label, a
+       * control or non-ASCII byte: raw.ts answerNamesPlain); the names here
+       * are dns-packet's, which cannot show it.
        */
       escapedNames?: true;
     } & SecureFlags)

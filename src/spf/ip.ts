@@ -104,14 +104,7 @@ const firstCache = new Map<string, string | null>();
  * ranges, and ipaddr's objects made each time were garbage a few microseconds later.
  */
 export function firstAddress(family: 4 | 6, network: string, prefix: number | null): string | null {
-  const key = `${family} ${network}/${prefix ?? ''}`;
-  let first = firstCache.get(key);
-  if (first === undefined) {
-    if (firstCache.size >= ADDRESS_CACHE_SIZE) firstCache.clear();
-    first = computeFirstAddress(family, network, prefix);
-    firstCache.set(key, first);
-  }
-  return first;
+  return cached(firstCache, `${family} ${network}/${prefix ?? ''}`, () => computeFirstAddress(family, network, prefix));
 }
 
 function computeFirstAddress(family: 4 | 6, network: string, prefix: number | null): string | null {
