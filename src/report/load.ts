@@ -272,8 +272,8 @@ export async function* savedRunReports(source: AsyncIterable<Uint8Array | string
   const rebuilt = createRunReconstruction();
   for await (const line of splitLines(source, max)) {
     lineNo++;
-    if (line === TOO_LONG) return mode === 'lines' ? { error: `line ${lineNo} is longer than ${sizeText(max)}` } : tooLarge();
-    let text = line.toString('utf8');
+    if (line === LINE_TOO_LONG) return mode === 'lines' ? { error: `line ${lineNo} is longer than ${sizeText(max)}` } : tooLarge();
+    let text = line.bytes.toString('utf8');
     if (lineNo === 1) text = text.replace(/^\uFEFF/, '');
     if (mode === null) {
       if (text.trim() === '') continue;
@@ -281,7 +281,7 @@ export async function* savedRunReports(source: AsyncIterable<Uint8Array | string
       if (mode === 'document' && options.size !== undefined && options.size > max) return tooLarge();
     }
     if (mode === 'document') {
-      docBytes += line.length + 1;
+      docBytes += line.bytes.length + 1;
       if (docBytes > max) return tooLarge();
       docLines.push(text);
       continue;
@@ -311,36 +311,55 @@ export function parseSavedLine(text: string, lineNo: number): SavedLine | SavedR
   return parseLine(text, lineNo);
 }
 
-const TOO_LONG = Symbol('too long');
+/** What splitLines yields for a line longer than its bound, as its last item. */
+export const LINE_TOO_LONG = Symbol('too long');
 
-/** The lines of a byte stream (split at LF, without it), each at most `max` bytes; a longer one ends the lines with TOO_LONG. */
-async function* splitLines(source: AsyncIterable<Uint8Array | string>, max: number): AsyncGenerator<Buffer | typeof TOO_LONG> {
+/** One line of splitLines: its bytes without the LF, where it starts in the stream and where the next one does. */
+export interface StreamLine {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
+/**
+ * The lines of a byte stream (split at LF, without it), each at most `max`
+ * bytes, with their byte offsets; a longer one ends the lines with
+ * LINE_TOO_LONG. A last line without its LF is yielded unless `wholeOnly`
+ * (batch --resume: a write that was cut is not a row). Bytes, not text, so a
+ * line cut inside a UTF-8 sequence is one piece.
+ */
+export async function* splitLines(source: AsyncIterable<Uint8Array | string>, max: number, options: { wholeOnly?: boolean } = {}): AsyncGenerator<StreamLine | typeof LINE_TOO_LONG> {
   let parts: Buffer[] = [];
   let size = 0;
+  let offset = 0;
+  let lineStart = 0;
   for await (const chunk of source) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let start = 0;
     for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
       if (size + nl - start > max) {
-        yield TOO_LONG;
+        yield LINE_TOO_LONG;
         return;
       }
       const piece = buf.subarray(start, nl);
-      yield parts.length === 0 ? piece : Buffer.concat([...parts, piece]);
+      const end = offset + nl + 1;
+      yield { bytes: parts.length === 0 ? piece : Buffer.concat([...parts, piece]), start: lineStart, end };
       parts = [];
       size = 0;
       start = nl + 1;
+      lineStart = end;
     }
     if (start < buf.length) {
       size += buf.length - start;
       if (size > max) {
-        yield TOO_LONG;
+        yield LINE_TOO_LONG;
         return;
       }
       parts.push(buf.subarray(start));
     }
+    offset += buf.length;
   }
-  if (size > 0) yield Buffer.concat(parts);
+  if (size > 0 && !options.wholeOnly) yield { bytes: Buffer.concat(parts), start: lineStart, end: offset };
 }
 
 /** `256 MiB`, `590 MiB`, `12 KiB`. */

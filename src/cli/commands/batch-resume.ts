@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { DomainReport } from '../../audit/audit.js';
 import { echoInput } from '../../audit/echo.js';
 import type { BatchRow, Shard } from '../../audit/input.js';
-import { MAX_DOCUMENT_BYTES, parseSavedLine, sizeText } from '../../report/load.js';
+import { LINE_TOO_LONG, MAX_DOCUMENT_BYTES, parseSavedLine, sizeText, splitLines } from '../../report/load.js';
 import type { RunInfo } from '../../report/run.js';
 import { cleanText } from '../../report/safe-text.js';
 import type { ProbeResult } from '../../smtp/types.js';
@@ -71,11 +71,11 @@ export async function readResumePoint(path: string, rows: AsyncIterator<BatchRow
   let point: ResumePoint = FRESH;
   let lineNo = 0;
   let tail: { probe: ProbeResult | null; run: RunInfo } | null = null;
-  for await (const line of wholeLines(path)) {
+  for await (const line of splitLines(createReadStream(path), MAX_DOCUMENT_BYTES, { wholeOnly: true })) {
     lineNo++;
-    if (line === TOO_LONG) throw refuse(`line ${lineNo} is longer than ${sizeText(MAX_DOCUMENT_BYTES)}: not a file batch --format jsonl wrote`);
+    if (line === LINE_TOO_LONG) throw refuse(`line ${lineNo} is longer than ${sizeText(MAX_DOCUMENT_BYTES)}: not a file batch --format jsonl wrote`);
     if (tail) throw refuse(`line ${lineNo} follows the line that ended a run (it carries probe and run): not one run of batch --format jsonl`);
-    const parsed = parseSavedLine(line.text.replace(/^\uFEFF/, ''), lineNo);
+    const parsed = parseSavedLine(line.bytes.toString('utf8').replace(/^\uFEFF/, ''), lineNo);
     if ('error' in parsed) throw refuse(`not a saved m365audit run: ${parsed.error}`);
     const report = parsed.report;
     if (typeof report.row !== 'number') throw refuse(`line ${lineNo} has no row index (a run of check, or of an m365audit that did not record rows): only a jsonl file of batch can be resumed`);
@@ -119,41 +119,3 @@ function quote(s: string): string {
   return JSON.stringify(clean.length > 60 ? `${clean.slice(0, 59)}…` : clean);
 }
 
-const TOO_LONG = Symbol('too long');
-
-/**
- * The whole lines of a file (each ended by LF) with their byte offsets; a
- * last line without its LF (the write was cut) is not yielded. Reads bytes,
- * so a line cut inside a UTF-8 sequence is dropped whole.
- */
-async function* wholeLines(path: string): AsyncGenerator<{ text: string; start: number; end: number } | typeof TOO_LONG> {
-  let parts: Buffer[] = [];
-  let size = 0;
-  let offset = 0;
-  let start = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    let from = 0;
-    for (let nl = chunk.indexOf(0x0a, from); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-      if (size + nl - from > MAX_DOCUMENT_BYTES) {
-        yield TOO_LONG;
-        return;
-      }
-      parts.push(chunk.subarray(from, nl));
-      const end = offset + nl + 1;
-      yield { text: Buffer.concat(parts).toString('utf8'), start, end };
-      parts = [];
-      size = 0;
-      start = end;
-      from = nl + 1;
-    }
-    if (from < chunk.length) {
-      size += chunk.length - from;
-      if (size > MAX_DOCUMENT_BYTES) {
-        yield TOO_LONG;
-        return;
-      }
-      parts.push(chunk.subarray(from));
-    }
-    offset += chunk.length;
-  }
-}
