@@ -19,6 +19,8 @@ export interface CliIo {
   peakRssMiB(): number;
   /** CPU time of the process so far (user + system), ms (for --stats). */
   cpuMs(): number;
+  /** The running V8's version (`process.versions.v8`): batch tunes V8 for a long run on the ones measured (memory.ts). None: no tuning. */
+  readonly v8Version?: string;
 }
 
 /** One run of the program: its IO and the exit code the actions set. */

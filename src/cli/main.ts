@@ -26,6 +26,7 @@ function processIo(): CliIo {
       const c = process.cpuUsage();
       return (c.user + c.system) / 1000;
     },
+    v8Version: process.versions.v8,
   };
 }
 

@@ -48,3 +48,35 @@ let timerKeeper: NodeJS.Timeout | null = null;
 function keepTimerMapAlive(): void {
   timerKeeper ??= setTimeout(() => undefined, 2 ** 31 - 1).unref();
 }
+
+/**
+ * When V8 optimizes. By default it compiles a function with TurboFan once it
+ * has run 67,584 bytes' worth of bytecode (`--interrupt-budget`), and a batch
+ * then compiles the same functions again and again: each full collection
+ * above drops maps and objects that optimized code was specialised on, that
+ * code is thrown away (node --trace-deopt: "weak objects", "wrong map") and
+ * compiled again. On 10,000 synthetic domains at 0 ms, --trace-opt counted
+ * 891 TurboFan compilations taking 6.4 s of compiler-thread time, in a
+ * process that spent 13.5 s of CPU in all. With a budget 16 times the
+ * default, 465 compilations and 1.7 s: only the functions that stay hot are
+ * compiled. 32 times is what the batch uses (BENCHMARKS.md has the runs,
+ * back to back against V8's defaults). Applied only on V8 11 (Node 20),
+ * where it was measured: later V8s count invocations instead
+ * (`--invocation-count-for-turbofan`), and an unknown flag prints an error.
+ */
+export const BATCH_V8_FLAGS: readonly string[] = ['--interrupt-budget=2162688'];
+
+/**
+ * Applies BATCH_V8_FLAGS for a long run when the V8 is one they were
+ * measured on; true when applied. Process-wide, for the rest of the
+ * process: `batch` alone calls it.
+ */
+export function tuneCompilerForBatch(v8Version: string | undefined, setFlags: (flags: string) => void = setFlagsFromString): boolean {
+  if (v8Version === undefined || !/^11\./.test(v8Version)) return false;
+  try {
+    for (const flag of BATCH_V8_FLAGS) setFlags(flag);
+  } catch {
+    return false;
+  }
+  return true;
+}

@@ -17,7 +17,7 @@ import { createJsonWriter, renderJsonLine } from '../../report/json.js';
 import { renderChunks, type Format } from '../../report/render.js';
 import { createSummary } from '../../report/summary.js';
 import { plural } from '../../report/words.js';
-import { createGcHint } from '../memory.js';
+import { createGcHint, tuneCompilerForBatch } from '../memory.js';
 import { exitCodeFor, failOnOption, interruptOnSigint, positiveInt, UsageError, useColor, warn, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, dnsClientFromOptions, MAX_CONCURRENCY, type DnsCliOptions } from '../dns-options.js';
 import { writeText, type CliIo, type CliRun } from '../io.js';
@@ -134,6 +134,7 @@ export function batchCommand(run: CliRun): Command {
       const stopListening = interruptOnSigint(run, controller);
       const bar = progressBar(io, opts, file, kept);
       const gcHint = createGcHint();
+      tuneCompilerForBatch(io.v8Version);
       const started = Date.now();
       const cpuAtStart = io.cpuMs();
       const startedAt = new Date();
