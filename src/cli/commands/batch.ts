@@ -1,7 +1,7 @@
 import type { DnsClient } from '../../dns/types.js';
-import { createReadStream, createWriteStream, fstatSync, type Stats } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, writeSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
-import { access, constants, readlink, stat, truncate } from 'node:fs/promises';
+import { access, constants, open as openHandle, readlink, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -272,15 +272,23 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable, f
     const created = link === null ? path : resolve(dirname(path), link);
     await access(dirname(created), constants.W_OK).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? 'EACCES')));
   }
-  let opened: Promise<Writable> | null = null;
+  // A regular file (or one the run creates) is written at once with write(2), as node writes a
+  // process.stdout that is a file: the stream's buffers and thread-pool writes kept every line
+  // alive across collections (10,000 domains at 0 ms, 3 pairs back to back: 1.09-1.31 against
+  // 0.98-1.15 ms of CPU a domain, peak RSS 141-145 against 131-137 MiB). Anything else (a FIFO,
+  // /dev/full, a terminal) keeps the stream, whose writes wait for the reader.
+  const direct = existing === null || existing.isFile();
+  let opened: Promise<{ file: FileHandle } | { stream: Writable }> | null = null;
   let failure: NodeJS.ErrnoException | null = null;
   let keep: number | null = null;
-  const open = async (): Promise<Writable> => {
+  const open = async (): Promise<{ file: FileHandle } | { stream: Writable }> => {
     // --resume: what follows the rows kept (a cut last line, or the line that gets the trail again) goes first.
     if (keep !== null) await truncate(path, keep).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message)));
-    return new Promise<Writable>((resolve, reject) => {
-      const stream = createWriteStream(path, { flags: keep === null ? 'w' : 'a' });
-      stream.once('open', () => resolve(stream));
+    const flags = keep === null ? 'w' : 'a';
+    if (direct) return { file: await openHandle(path, flags).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message))) };
+    return new Promise((resolve, reject) => {
+      const stream = createWriteStream(path, { flags });
+      stream.once('open', () => resolve({ stream }));
       stream.once('error', (err: NodeJS.ErrnoException) => reject(fail(err.code ?? err.message)));
       // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
       stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
@@ -289,7 +297,13 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable, f
   return {
     async write(text) {
       opened ??= open();
-      await write(await opened, text);
+      const out = await opened;
+      if ('stream' in out) return write(out.stream, text);
+      try {
+        writeWhole(out.file.fd, text);
+      } catch (err) {
+        throw fail((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+      }
     },
     appendAt(offset) {
       if (opened) throw new Error('appendAt after the first write');
@@ -297,15 +311,26 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable, f
     },
     async close() {
       if (!opened) return;
-      const stream = await opened.catch(() => null);
-      if (stream && !stream.writableFinished) {
-        if (!stream.destroyed) stream.end();
+      const out = await opened.catch(() => null);
+      if (out && 'file' in out) {
+        await out.file.close().catch((err: NodeJS.ErrnoException) => void (failure ??= err));
+      } else if (out && !out.stream.writableFinished) {
+        if (!out.stream.destroyed) out.stream.end();
         // Rows are written without waiting for each (backpressure only): a late failure (disk full) shows here.
-        await finished(stream).catch((err: NodeJS.ErrnoException) => void (failure ??= err));
+        await finished(out.stream).catch((err: NodeJS.ErrnoException) => void (failure ??= err));
       }
       if (failure) throw fail(failure.code ?? failure.message);
     },
   };
+}
+
+/** All of `text` to a file descriptor at once (a short write, as on a nearly full disk, is continued). */
+function writeWhole(fd: number, text: string): void {
+  const n = writeSync(fd, text);
+  const bytes = Buffer.byteLength(text);
+  if (n === bytes) return;
+  const buf = Buffer.from(text);
+  for (let at = n; at < bytes; ) at += writeSync(fd, buf, at);
 }
 
 /** The input file's identity, to refuse writing over it (stdin too, when it is a file). */
