@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_V8_FLAGS, tuneCompilerForBatch } from '../../src/cli/memory.js';
+import { BATCH_V8_FLAGS, createGcHint, GC_GROWTH_MIB, oldGenerationBytes, tuneCompilerForBatch } from '../../src/cli/memory.js';
 
 describe('tuneCompilerForBatch', () => {
   it('raises the TurboFan budget on V8 11 (Node 20), where it was measured', () => {
@@ -22,5 +22,46 @@ describe('tuneCompilerForBatch', () => {
 
   it('lists only flags V8 parses as --name=value or --name', () => {
     for (const f of BATCH_V8_FLAGS) expect(f).toMatch(/^--[a-z][a-z-]*(=\d+)?$/);
+  });
+});
+
+describe('createGcHint', () => {
+  const MiB = 2 ** 20;
+  it('collects once the old generation has grown by GC_GROWTH_MIB since the last collection, looking every 25 rows', () => {
+    let heap = 30 * MiB;
+    const collected: number[] = [];
+    const hint = createGcHint(GC_GROWTH_MIB, () => heap, () => {
+      collected.push(heap);
+      heap = 31 * MiB; // what survives
+    });
+    expect(hint).not.toBeNull();
+    heap = 30 * MiB + 23 * MiB;
+    for (let row = 1; row <= 100; row++) hint?.(row);
+    expect(collected).toEqual([]);
+    heap = 54 * MiB + 1; // 24 MiB and a byte above the start
+    hint?.(101); // not a look
+    expect(collected).toEqual([]);
+    hint?.(125);
+    expect(collected).toEqual([54 * MiB + 1]);
+    // Counted from what survived (31 MiB), not from where it started.
+    heap = 31 * MiB + 24 * MiB - 1;
+    hint?.(150);
+    expect(collected).toHaveLength(1);
+    heap = 31 * MiB + 24 * MiB;
+    hint?.(175);
+    expect(collected).toEqual([54 * MiB + 1, 55 * MiB]);
+  });
+
+  it('rows that leave nothing behind are never collected', () => {
+    let calls = 0;
+    const hint = createGcHint(GC_GROWTH_MIB, () => 100 * MiB, () => void calls++);
+    for (let row = 1; row <= 200_000; row++) hint?.(row);
+    expect(calls).toBe(0);
+  });
+
+  it('reads the old generation from V8: more than nothing, less than the whole heap with the young one', () => {
+    const bytes = oldGenerationBytes();
+    expect(bytes).toBeGreaterThan(MiB);
+    expect(bytes).toBeLessThan(process.memoryUsage().heapTotal);
   });
 });
