@@ -28,6 +28,7 @@ describe('tuneCompilerForBatch', () => {
 describe('createGcHint', () => {
   const MiB = 2 ** 20;
   it('collects once the old generation has grown by GC_GROWTH_MIB since the last collection, looking every 25 rows', () => {
+    const grow = GC_GROWTH_MIB * MiB;
     let heap = 30 * MiB;
     const collected: number[] = [];
     const hint = createGcHint(GC_GROWTH_MIB, () => heap, () => {
@@ -35,21 +36,21 @@ describe('createGcHint', () => {
       heap = 31 * MiB; // what survives
     });
     expect(hint).not.toBeNull();
-    heap = 30 * MiB + 23 * MiB;
+    heap = 30 * MiB + grow - 1;
     for (let row = 1; row <= 100; row++) hint?.(row);
     expect(collected).toEqual([]);
-    heap = 54 * MiB + 1; // 24 MiB and a byte above the start
+    heap = 30 * MiB + grow;
     hint?.(101); // not a look
     expect(collected).toEqual([]);
     hint?.(125);
-    expect(collected).toEqual([54 * MiB + 1]);
+    expect(collected).toEqual([30 * MiB + grow]);
     // Counted from what survived (31 MiB), not from where it started.
-    heap = 31 * MiB + 24 * MiB - 1;
+    heap = 31 * MiB + grow - 1;
     hint?.(150);
     expect(collected).toHaveLength(1);
-    heap = 31 * MiB + 24 * MiB;
+    heap = 31 * MiB + grow;
     hint?.(175);
-    expect(collected).toEqual([54 * MiB + 1, 55 * MiB]);
+    expect(collected).toEqual([30 * MiB + grow, 31 * MiB + grow]);
   });
 
   it('rows that leave nothing behind are never collected', () => {
