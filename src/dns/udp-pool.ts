@@ -39,9 +39,10 @@ const current = new Map<string, Entry>();
  * from a prototype transition that a full collection drops when no such
  * buffer is alive; every function optimized on that map (dns-packet's
  * decoding, Buffer#readUInt16BE, this pool's reader) is then thrown away and
- * compiled again. With a full collection every 250 rows (then; now on heap
- * growth, cli/memory.ts) that was about 21 recompilations of each per 8,000 domains (node --trace-deopt:
- * "marking dependent code ... reason: weak objects"); a buffer of that map
+ * compiled again. With a full collection every 250 rows (cli/memory.ts,
+ * now on heap growth) that was about 21 recompilations of each per 8,000
+ * domains (node --trace-deopt: "marking dependent code ... reason: weak
+ * objects"); a buffer of that map
  * kept alive keeps the map, and the code.
  */
 let mapKeeper: Buffer | null = null;
