@@ -1,4 +1,4 @@
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -6,8 +6,9 @@ import { runInNewContext } from 'node:vm';
  * scavenges (256 domains are in flight), so V8 promotes them and lets the old
  * generation grow to ~100 MiB of garbage before collecting: peak RSS rose
  * from 117 MiB (2,000 domains) to 158 MiB (10,000) with a live set of 11 MiB.
- * A full collection once the old generation has grown by GC_GROWTH_MIB since
- * the last one keeps it flat whatever N. It was one every 250 rows (10,000
+ * A full collection once the old generation (and the Buffers outside the
+ * heap, collectableBytes) has grown by GC_GROWTH_MIB since the last forced
+ * one, looked at every 25 rows, keeps it flat whatever N. It was one every 250 rows (10,000
  * domains peaked at 176 MiB at 500 rows and 150 MiB at 250); 12 MiB of growth
  * collects about as often on the synthetic tenants (33 full collections for
  * 10,000 domains against 40, peak RSS 135-137 against 130-138 MiB), while
@@ -20,14 +21,19 @@ export const GC_GROWTH_MIB = 12;
 /** Rows between two looks at the heap's size (a look costs a few microseconds). */
 const GC_LOOK_EVERY = 25;
 
-/** Bytes in the old generation (every space but the young one), as V8 counts them. */
-export function oldGenerationBytes(): number {
-  let bytes = 0;
+/**
+ * What a full collection can give back: the old generation (every V8 heap
+ * space but the young one) and the memory outside the heap that V8 counts
+ * for ArrayBuffers and Buffers (datagrams, TLS), which only a collection of
+ * their owners frees.
+ */
+export function collectableBytes(): number {
+  let bytes = getHeapStatistics().external_memory;
   for (const s of getHeapSpaceStatistics()) if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') bytes += s.space_used_size;
   return bytes;
 }
 
-export function createGcHint(growthMiB = GC_GROWTH_MIB, used: () => number = oldGenerationBytes, gcFunction?: () => void): ((rowsDone: number) => void) | null {
+export function createGcHint(growthMiB = GC_GROWTH_MIB, used: () => number = collectableBytes, gcFunction?: () => void): ((rowsDone: number) => void) | null {
   let gc: (() => void) | null = gcFunction ?? null;
   if (!gc) {
     try {
@@ -78,23 +84,20 @@ function keepTimerMapAlive(): void {
  * process that spent 13.5 s of CPU in all. With a budget 16 times the
  * default, 465 compilations and 1.7 s: only the functions that stay hot are
  * compiled. 32 times is what the batch uses (BENCHMARKS.md has the runs,
- * back to back against V8's defaults). Applied only on V8 11 (Node 20),
+ * back to back against V8's defaults). Applied only on V8 11.3 (Node 20),
  * where it was measured: later V8s count invocations instead
- * (`--invocation-count-for-turbofan`), and an unknown flag prints an error.
+ * (`--invocation-count-for-turbofan`), and V8 takes an unknown flag without
+ * a word to the caller but prints an error on stderr.
  */
 export const BATCH_V8_FLAGS: readonly string[] = ['--interrupt-budget=2162688'];
 
 /**
- * Applies BATCH_V8_FLAGS for a long run when the V8 is one they were
- * measured on; true when applied. Process-wide, for the rest of the
- * process: `batch` alone calls it.
+ * Applies BATCH_V8_FLAGS for a long run when the V8 is the one they were
+ * measured on (11.3, every Node 20); true when applied. Process-wide, for
+ * the rest of the process: `batch` alone calls it.
  */
 export function tuneCompilerForBatch(v8Version: string | undefined, setFlags: (flags: string) => void = setFlagsFromString): boolean {
-  if (v8Version === undefined || !/^11\./.test(v8Version)) return false;
-  try {
-    for (const flag of BATCH_V8_FLAGS) setFlags(flag);
-  } catch {
-    return false;
-  }
+  if (v8Version === undefined || !/^11\.3\./.test(v8Version)) return false;
+  for (const flag of BATCH_V8_FLAGS) setFlags(flag);
   return true;
 }

@@ -285,15 +285,21 @@ async function prepareOutput(path: string, inputFile: string, stdin: Readable, f
     // --resume: what follows the rows kept (a cut last line, or the line that gets the trail again) goes first.
     if (keep !== null) await truncate(path, keep).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message)));
     const flags = keep === null ? 'w' : 'a';
-    if (direct) return { file: await openHandle(path, flags).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message))) };
+    if (direct) {
+      const file = await openHandle(path, flags).catch((err: NodeJS.ErrnoException) => Promise.reject(fail(err.code ?? err.message)));
+      // Checked again on what was opened: table, csv and json open at the run's end, and the path may be a FIFO by then.
+      if ((await file.stat().catch(() => null))?.isFile()) return { file };
+      return { stream: listenForFailure(file.createWriteStream()) };
+    }
     return new Promise((resolve, reject) => {
       const stream = createWriteStream(path, { flags });
       stream.once('open', () => resolve({ stream }));
       stream.once('error', (err: NodeJS.ErrnoException) => reject(fail(err.code ?? err.message)));
-      // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
-      stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
+      listenForFailure(stream);
     });
   };
+  // Kept for the whole run, so a later failure (disk full) is never an unhandled 'error'.
+  const listenForFailure = (stream: Writable): Writable => stream.on('error', (err: NodeJS.ErrnoException) => (failure ??= err));
   return {
     async write(text) {
       opened ??= open();
@@ -330,7 +336,11 @@ function writeWhole(fd: number, text: string): void {
   const bytes = Buffer.byteLength(text);
   if (n === bytes) return;
   const buf = Buffer.from(text);
-  for (let at = n; at < bytes; ) at += writeSync(fd, buf, at);
+  for (let at = n; at < bytes; ) {
+    const wrote = writeSync(fd, buf, at);
+    if (wrote <= 0) throw Object.assign(new Error('nothing written'), { code: 'EIO' });
+    at += wrote;
+  }
 }
 
 /** The input file's identity, to refuse writing over it (stdin too, when it is a file). */
