@@ -8,8 +8,9 @@ import { runInNewContext } from 'node:vm';
  * from 117 MiB (2,000 domains) to 158 MiB (10,000) with a live set of 11 MiB.
  * A full collection once the old generation (and the Buffers outside the
  * heap, collectableBytes) has grown by GC_GROWTH_MIB since the last forced
- * one, looked at every 25 rows, keeps it flat whatever N. It was one every 250 rows (10,000
- * domains peaked at 176 MiB at 500 rows and 150 MiB at 250); 12 MiB of growth
+ * one, looked at every 25 rows, keeps it flat whatever N. It was one every
+ * 250 rows (10,000 domains peaked at 176 MiB at 500 rows and 150 MiB at
+ * 250); 12 MiB of growth
  * collects about as often on the synthetic tenants (33 full collections for
  * 10,000 domains against 40, peak RSS 135-137 against 130-138 MiB), while
  * rows that leave little behind are not collected for nothing: 200,000
@@ -33,6 +34,11 @@ export function collectableBytes(): number {
   return bytes;
 }
 
+/**
+ * The hint batch calls after each row with the rows done so far. `used` and
+ * `gcFunction` are V8's by default (a test passes its own); null when the
+ * runtime gives no gc().
+ */
 export function createGcHint(growthMiB = GC_GROWTH_MIB, used: () => number = collectableBytes, gcFunction?: () => void): ((rowsDone: number) => void) | null {
   let gc: (() => void) | null = gcFunction ?? null;
   if (!gc) {
