@@ -148,8 +148,8 @@ async function evaluate(run: Run, domain: string, wantExplanation: boolean, dept
   if ('result' in found) return found;
   const record = found.record;
   for (const mech of record.mechanisms) {
-    // all, ip4 and ip6 ask nothing: decided here, without a promise (a Microsoft 365 include is a dozen of them).
-    const out = mech.name === 'all' ? MATCH : mech.name === 'ip4' || mech.name === 'ip6' ? (ipMatches(run, mech) ? MATCH : NOMATCH) : await evalMechanism(run, domain, mech, depth);
+    // all, ip4 and ip6 ask nothing: decided without a promise (a Microsoft 365 include is a dozen of them).
+    const out = withoutLookup(run, mech) ?? await evalMechanism(run, domain, mech, depth);
     if (out.kind === 'end') return out.outcome;
     if (out.kind === 'nomatch') continue;
     const result = QUALIFIER_RESULT[mech.qualifier];
@@ -194,17 +194,9 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
   const endWith = (result: SpfResult, reason: string): MechOutcome => ({ kind: 'end', outcome: { result, reason, explanation: null, path: [{ domain, term: mech.text }] } });
   const breachEnd = (b: LimitBreach): MechOutcome => endWith('permerror', b.reason);
   const tempEnd = (name: string, type: RRType, a: { code: string }): MechOutcome => endWith('temperror', `the ${type} lookup of ${name} for "${visible(mech.text, 80)}" in ${domain} failed (${a.code}) (RFC 7208 5)`);
-  const boolMatch = (b: boolean): MechOutcome => ({ kind: b ? 'match' : 'nomatch' });
+  const boolMatch = (b: boolean): MechOutcome => (b ? MATCH : NOMATCH);
 
-  switch (mech.name) {
-    case 'all':
-      return MATCH;
-    case 'ip4':
-    case 'ip6':
-      return ipMatches(run, mech) ? MATCH : NOMATCH;
-    default:
-      break;
-  }
+  // all, ip4 and ip6 never come here: evaluate decides them first (withoutLookup).
   const breach = run.r.chargeTerm(mech.text);
   if (breach) return breachEnd(breach);
   const target = mech.domainTokens ? targetName(await expandMacros(mech.domainTokens, values(run, domain))) : domain;
@@ -289,9 +281,17 @@ async function evalMechanism(run: Run, domain: string, mech: SpfMechanism, depth
 const MATCH: MechOutcome = Object.freeze({ kind: 'match' });
 const NOMATCH: MechOutcome = Object.freeze({ kind: 'nomatch' });
 
-/** An ip4 or ip6 mechanism against the client's address (RFC 7208 5.6). */
-function ipMatches(run: Run, mech: SpfMechanism): boolean {
-  return networkMatches(run.ip, mech.name === 'ip4' ? 4 : 6, mech.network ?? '', mech.name === 'ip4' ? mech.cidr4 : mech.cidr6);
+/** The outcome of all, ip4 and ip6, which ask no DNS (ip4 and ip6 against the client's address, RFC 7208 5.6); null for the others. */
+function withoutLookup(run: Run, mech: SpfMechanism): MechOutcome | null {
+  switch (mech.name) {
+    case 'all':
+      return MATCH;
+    case 'ip4':
+    case 'ip6':
+      return networkMatches(run.ip, mech.name === 'ip4' ? 4 : 6, mech.network ?? '', mech.name === 'ip4' ? mech.cidr4 : mech.cidr6) ? MATCH : NOMATCH;
+    default:
+      return null;
+  }
 }
 
 function prefixFor(ip: ClientIp, mech: SpfMechanism): number {
