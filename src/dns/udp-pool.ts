@@ -42,8 +42,7 @@ const current = new Map<string, Entry>();
  * compiled again. With a full collection every 250 rows (cli/memory.ts,
  * now on heap growth) that was about 21 recompilations of each per 8,000
  * domains (node --trace-deopt: "marking dependent code ... reason: weak
- * objects"); a buffer of that map
- * kept alive keeps the map, and the code.
+ * objects"); a buffer of that map kept alive keeps the map, and the code.
  */
 let mapKeeper: Buffer | null = null;
 
