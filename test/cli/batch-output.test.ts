@@ -35,6 +35,16 @@ afterAll(() => server.close());
 const dnsArgs = () => ['--dns-server', server.server, '--timeout', '2000', '--retries', '1', '--no-probe'];
 const openFds = (): number => readdirSync('/proc/self/fd').length;
 
+/** A batch whose `failAt`-th write to its --output fails with ENOSPC. */
+async function runWithFullDisk(format: string, failAt: number, out: string, input: string) {
+  fault.mode = 'enospc';
+  fault.writes = 0;
+  fault.failAt = failAt;
+  const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', format, '--output', out], { input });
+  fault.mode = 'none';
+  return r;
+}
+
 describe('batch --output to a regular file', () => {
   it('a short write is continued from the bytes written: every line whole, in order, its UTF-8 intact', async () => {
     fault.mode = 'short';
@@ -52,12 +62,8 @@ describe('batch --output to a regular file', () => {
 
   it('a disk that fills in the middle of a jsonl run: one line naming the file, exit 2, the rows before it kept, the file closed', async () => {
     const before = openFds();
-    fault.mode = 'enospc';
-    fault.writes = 0;
-    fault.failAt = 2;
     const out = join(dir, 'full.jsonl');
-    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'jsonl', '--output', out], { input: 'ready.test\nmx-none.test\nspf-none.test\ndmarc-none.test\n' });
-    fault.mode = 'none';
+    const r = await runWithFullDisk('jsonl', 2, out, 'ready.test\nmx-none.test\nspf-none.test\ndmarc-none.test\n');
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${out}: ENOSPC`]);
     expect(readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { domain: string }).domain)).toEqual(['ready.test']);
@@ -65,12 +71,8 @@ describe('batch --output to a regular file', () => {
   });
 
   it('a disk full at the end (csv is written after the run) is the same one line', async () => {
-    fault.mode = 'enospc';
-    fault.writes = 0;
-    fault.failAt = 1;
     const out = join(dir, 'full.csv');
-    const r = await runInProcess(['batch', '-', ...dnsArgs(), '--format', 'csv', '--output', out], { input: 'ready.test\nmx-none.test\n' });
-    fault.mode = 'none';
+    const r = await runWithFullDisk('csv', 1, out, 'ready.test\nmx-none.test\n');
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`m365audit: cannot write ${out}: ENOSPC`]);
   });
