@@ -35,6 +35,7 @@ import { measureStartup, renderStartup } from './startup-bench.js';
 import { summariseProfile } from './profile-summary.js';
 import { measureDiff, renderDiff } from './diff-bench.js';
 import { measureHtml, renderHtmlBench } from './html-bench.js';
+import { measureMachineSpeed } from './machine-speed.js';
 import { DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from '../src/dns/client.js';
 import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 
@@ -285,9 +286,11 @@ function renderDead(runs: DeadRun[]): string {
   ].join('\n');
 }
 
-function render(runs: BatchRun[], args: Args): string {
+function render(runs: BatchRun[], args: Args, speed: { before: number; after: number }): string {
   const lines = [
     `## ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    '',
+    `Machine speed (bench/machine-speed.ts: a fixed reference loop of JSON and a Map in a fresh node, median of 3; lower is faster, compare sections by it): ${speed.before.toFixed(0)} ms of CPU before the batch runs, ${speed.after.toFixed(0)} ms after them.`,
     '',
     `Batch audit, loopback DNS server with ${args.latency} ms added to every answer, --concurrency ${args.concurrency}, --timeout 2000 --retries 2, jsonl to a file. Up to 10,000 domains: the median of ${args.repeat} runs by time, the range of all in brackets (time and client CPU). Server CPU: the loopback server's own, in its process${args.serverNice > 0 ? `, run at nice ${args.serverNice} so that it takes the CPU the audit leaves (a resolver elsewhere would take none; \`--server-nice 0\`: the same priority)` : ', at the same priority as the audit'}.`,
     '',
@@ -316,11 +319,12 @@ const OUT = join(root, 'bench/out');
 const args = parseArgs(process.argv.slice(2));
 const runs: BatchRun[] = [];
 const profileDir = join(OUT, 'profile');
+const before = measureMachineSpeed();
 for (const n of args.sizes) {
   process.stderr.write(`bench: ${n} domains …\n`);
   runs.push(await runMedian(n, { latency: args.latency, concurrency: args.concurrency, serverNice: args.serverNice, mailauth: args.mailauth && n <= 10_000 }, n <= 10_000 ? args.repeat : 1));
 }
-let text = render(runs, args);
+let text = render(runs, args, { before, after: measureMachineSpeed() });
 if (args.extra) {
   process.stderr.write('bench: CPU at 0 ms, profile, a resolver that falls behind …\n');
   text += `\n${await renderExtra(args)}`;
@@ -357,10 +361,11 @@ if (args.write) {
 async function renderExtra(a: Args): Promise<string> {
   const lines: string[] = [];
   const zero = await runMedian(10_000, { latency: 0, concurrency: a.concurrency, serverNice: a.serverNice, mailauth: false }, a.repeat);
+  const speed = measureMachineSpeed();
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
   const profiled = await runSize(10_000, { latency: a.latency, concurrency: a.concurrency, serverNice: a.serverNice, mailauth: false, profileDir });
-  lines.push(`Client CPU (the audit process's own process.cpuUsage over the run, from its --stats line; the DNS server runs in another process): ${zero.cpuMsPerDomain.toFixed(3)} ms a domain at 0 ms latency (10,000 domains, ${zero.seconds.toFixed(1)} s; the median of ${zero.repeats.length} runs: ${zero.repeats.map((x) => x.cpuMsPerDomain.toFixed(3)).join(', ')}), ${profiled.cpuMsPerDomain.toFixed(3)} ms at ${a.latency} ms (with the profiler on).`, '');
+  lines.push(`Client CPU (the audit process's own process.cpuUsage over the run, from its --stats line; the DNS server runs in another process): ${zero.cpuMsPerDomain.toFixed(3)} ms a domain at 0 ms latency (10,000 domains, ${zero.seconds.toFixed(1)} s; the median of ${zero.repeats.length} runs: ${zero.repeats.map((x) => x.cpuMsPerDomain.toFixed(3)).join(', ')}), ${profiled.cpuMsPerDomain.toFixed(3)} ms at ${a.latency} ms (with the profiler on). Machine speed after the runs at 0 ms: ${speed.toFixed(0)} ms (the reference loop above).`, '');
   const summary = summariseProfile(profileDir);
   writeFileSync(join(OUT, 'profile-10000.txt'), summary.text);
   lines.push(`CPU profile of the 10,000-domain run at ${a.latency} ms (node --cpu-prof; self time by area, of ${(summary.totalMs / 1000).toFixed(1)} s sampled; top functions in bench/out/profile-10000.txt):`, '',
