@@ -16,17 +16,19 @@
  * a resolver that falls behind (at most MAX_PENDING answers waiting; the
  * rest dropped), whose grades must equal the run at 256.
  *
- * Up to 10,000 domains every run is repeated (--repeat, 5) and the median
- * by time kept. The loopback server runs at nice 19 (--server-nice N; 0 for
- * the audit's own priority): see SERVER_NICE.
+ * The table's runs up to 10,000 domains and the 0 ms runs are repeated
+ * (--repeat, 5) and the median by time kept; the others run once. The
+ * loopback server runs 19 steps of niceness below the audit (--server-nice
+ * N; 0 for the same priority): see SERVER_NICE. Each section opens with the
+ * machine's speed before and after the runs (bench/machine-speed.ts).
  *
  *   npm run bench -- --sizes 2000,10000,100000 --latency 20 --concurrency 256
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { createReadStream, readFileSync, writeFileSync, mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, writeFileSync, mkdtempSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
+import { cpus, getPriority, setPriority, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { syntheticDomain } from './synthetic.js';
@@ -42,14 +44,15 @@ import { DEFAULT_CONCURRENCY } from '../src/audit/batch.js';
 interface Args { sizes: number[]; latency: number; concurrency: number; repeat: number; serverNice: number; write: boolean; mailauth: boolean; dead: boolean; extra: boolean; diff: boolean; html: boolean }
 
 /**
- * The loopback server's niceness (--server-nice N, 0 for the same priority
- * as the audit). The server stands in for a resolver on another machine,
- * but here it shares the audit's two cores: at the same priority its 3.7-4.4
- * s of CPU in a 10,000-domain run at 20 ms kept the audit's main thread
+ * How many steps of niceness the loopback server runs below the audit
+ * (--server-nice N, 0..19; 0 for the same priority, as every section before
+ * this option). The server stands in for a resolver on another machine, but
+ * here it shares the audit's two cores: at the same priority its 3.7-4.4 s
+ * of CPU in a 10,000-domain run at 20 ms kept the audit's main thread
  * waiting for a core 1.0-1.8 s (/proc/PID/task/TID/schedstat, run delay);
- * at nice 19, 0.4-0.7 s. It then takes the CPU the audit leaves, as a remote
- * resolver would, and answers later rather than sooner when it gets too
- * little: the measured latency can only grow.
+ * at nice 19, 0.4-0.7 s. Nice 19 is a small share of a busy core, not only
+ * idle time: the server still competes, and answers later rather than
+ * sooner when it gets too little (the measured latency can only grow).
  */
 const SERVER_NICE = 19;
 
@@ -71,7 +74,12 @@ function parseArgs(argv: string[]): Args {
       a.repeat = Math.max(1, Number(v) || 1);
       i++;
     } else if (k === '--server-nice') {
-      a.serverNice = Math.min(19, Math.max(0, Number(v) || 0));
+      const nice = Number(v);
+      if (!Number.isInteger(nice) || nice < 0 || nice > 19) {
+        process.stderr.write(`bench: --server-nice takes a whole number from 0 to 19, not ${JSON.stringify(v)}\n`);
+        process.exit(2);
+      }
+      a.serverNice = nice;
       i++;
     } else if (k === '--no-write') a.write = false;
     else if (k === '--no-mailauth') a.mailauth = false;
@@ -106,6 +114,8 @@ interface BatchRun {
   n: number;
   latency: number;
   concurrency: number;
+  /** The loopback server's niceness as applied (appliedNice), null when unknown. */
+  serverNice: number | null;
   /** The audit process's own CPU per domain (its --stats line: process.cpuUsage over the run). */
   cpuMsPerDomain: number;
   /** domain grade, one a line, in input order. */
@@ -128,8 +138,8 @@ interface BatchRun {
 
 interface RunOptions {
   latency: number;
-  /** The loopback server's niceness (SERVER_NICE). */
-  serverNice?: number;
+  /** Steps of niceness the loopback server runs below the audit (SERVER_NICE). */
+  serverNice: number;
   concurrency: number;
   mailauth: boolean;
   /** The server falls behind: at most this many answers waiting. */
@@ -140,8 +150,9 @@ interface RunOptions {
 
 async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
   const child = fork(childScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  setServerPriority(child, o.serverNice ?? SERVER_NICE);
+  lowerPriority(child, o.serverNice);
   const server = await ask<string>(child, { n, latencyMs: o.latency, ...(o.maxPending !== undefined ? { maxPending: o.maxPending } : {}) }, 'server');
+  const serverNice = child.pid === undefined ? null : appliedNice(child.pid);
   const dir = mkdtempSync(join(tmpdir(), 'm365audit-bench-'));
   const list = join(dir, 'domains.txt');
   writeFileSync(list, Array.from({ length: n }, (_, i) => syntheticDomain(i)).join('\n'));
@@ -191,6 +202,7 @@ async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
     server: stats,
     ratio: stats.udpQueries / stats.unique,
     lowerBoundSec: (stats.unique * o.latency) / 1000 / o.concurrency,
+    serverNice,
     peakRssMiB: rss ? Number(rss[1]) : NaN,
     clientLine: stderr.trim().split('\n').find((l) => l.includes('stats:')) ?? '',
     spf,
@@ -199,13 +211,40 @@ async function runSize(n: number, o: RunOptions): Promise<BatchRun> {
   };
 }
 
-/** The server process at `nice`; a system that refuses says so on stderr (the figures are then at the same priority). */
-function setServerPriority(child: ChildProcess, nice: number): void {
-  if (child.pid === undefined || nice === 0) return;
+let priorityRefused = false;
+/** The server process `steps` of niceness below this one (at most 19); a system that refuses says so once on stderr. What was applied is read back (appliedNice). */
+function lowerPriority(child: ChildProcess, steps: number): void {
+  if (child.pid === undefined || steps === 0) return;
   try {
-    setPriority(child.pid, nice);
+    setPriority(child.pid, Math.min(19, getPriority() + steps));
   } catch (err) {
-    process.stderr.write(`bench: the server stays at the audit's priority: ${(err as Error).message}\n`);
+    if (!priorityRefused) process.stderr.write(`bench: the server stays at the audit's priority: ${(err as Error).message}\n`);
+    priorityRefused = true;
+  }
+}
+
+/**
+ * The server's niceness as applied, once it is listening: the least of its
+ * threads' (Linux, /proc/PID/task/TID/stat field 19; setpriority on a pid
+ * renices its main thread, and threads made before that keep their own),
+ * else its main thread's; null when neither can be read.
+ */
+function appliedNice(pid: number): number | null {
+  try {
+    let least = Infinity;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      // Fields after the command's closing parenthesis start at field 3 (state); nice is field 19.
+      least = Math.min(least, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    }
+    if (Number.isInteger(least)) return least;
+  } catch {
+    // Not Linux: the main thread's.
+  }
+  try {
+    return getPriority(pid);
+  } catch {
+    return null;
   }
 }
 
@@ -286,13 +325,27 @@ function renderDead(runs: DeadRun[]): string {
   ].join('\n');
 }
 
+/** `1057 ms`, or `?` when the reading failed. */
+function ms(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(0)} ms` : '?';
+}
+
+/** The server's priority as applied in the runs (the niceness read back from each), against the audit's. */
+function serverPriority(runs: readonly BatchRun[]): string {
+  const own = getPriority();
+  const applied = [...new Set(runs.map((r) => r.serverNice))];
+  const shown = applied.map((x) => (x === null ? 'unknown' : String(x))).join(', ');
+  if (applied.length === 1 && applied[0] === own) return `The server at the audit's priority (nice ${own}), as in every section without this sentence.`;
+  return `The server at nice ${shown}, the audit at ${own} (--server-nice; 0: the same priority, as in every section without this sentence): a resolver elsewhere takes none of the audit's cores; here it still takes a small share of a busy one, and its CPU a query is higher than at the same priority.`;
+}
+
 function render(runs: BatchRun[], args: Args, speed: { before: number; after: number }): string {
   const lines = [
     `## ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     '',
-    `Machine speed (bench/machine-speed.ts: a fixed reference loop of JSON and a Map in a fresh node, median of 3; lower is faster, compare sections by it): ${speed.before.toFixed(0)} ms of CPU before the batch runs, ${speed.after.toFixed(0)} ms after them.`,
+    `Machine speed (bench/machine-speed.ts: the CPU time of a fixed loop of JSON and allocation in a fresh node, the median of ${MACHINE_SPEED_RUNS}; lower is faster; a reading of the hour, not yet shown to track the audit's figures): ${ms(speed.before)} before the batch runs, ${ms(speed.after)} after them.`,
     '',
-    `Batch audit, loopback DNS server with ${args.latency} ms added to every answer, --concurrency ${args.concurrency}, --timeout 2000 --retries 2, jsonl to a file. Up to 10,000 domains: the median of ${args.repeat} runs by time, the range of all in brackets (time and client CPU). Server CPU: the loopback server's own, in its process${args.serverNice > 0 ? `, run at nice ${args.serverNice} so that it takes the CPU the audit leaves (a resolver elsewhere would take none; \`--server-nice 0\`: the same priority)` : ', at the same priority as the audit'}.`,
+    `Batch audit, loopback DNS server with ${args.latency} ms added to every answer, --concurrency ${args.concurrency}, --timeout 2000 --retries 2, jsonl to a file. Up to 10,000 domains: the median of ${args.repeat} runs by time, the range of all in brackets (time and client CPU). Server CPU: the loopback server's own, in its process. ${serverPriority(runs)}`,
     '',
     '| domains | time (s) | domains/s | ms a domain (lower bound) | client CPU (ms a domain) | server CPU (µs a query) | UDP queries | unique (name, type) | UDP / unique | TCP (after truncation) | lower bound (s) | peak RSS (MiB) |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -312,6 +365,8 @@ function render(runs: BatchRun[], args: Args, speed: { before: number; after: nu
   return lines.join('\n');
 }
 
+/** Readings of the machine-speed loop, the median kept. */
+const MACHINE_SPEED_RUNS = 3;
 /** The resolver that falls behind: at most this many answers waiting (about 50,000 a second at 20 ms). */
 const MAX_PENDING = 1000;
 const OUT = join(root, 'bench/out');
@@ -319,12 +374,12 @@ const OUT = join(root, 'bench/out');
 const args = parseArgs(process.argv.slice(2));
 const runs: BatchRun[] = [];
 const profileDir = join(OUT, 'profile');
-const before = measureMachineSpeed();
+const before = measureMachineSpeed(MACHINE_SPEED_RUNS);
 for (const n of args.sizes) {
   process.stderr.write(`bench: ${n} domains …\n`);
   runs.push(await runMedian(n, { latency: args.latency, concurrency: args.concurrency, serverNice: args.serverNice, mailauth: args.mailauth && n <= 10_000 }, n <= 10_000 ? args.repeat : 1));
 }
-let text = render(runs, args, { before, after: measureMachineSpeed() });
+let text = render(runs, args, { before, after: measureMachineSpeed(MACHINE_SPEED_RUNS) });
 if (args.extra) {
   process.stderr.write('bench: CPU at 0 ms, profile, a resolver that falls behind …\n');
   text += `\n${await renderExtra(args)}`;
@@ -361,11 +416,11 @@ if (args.write) {
 async function renderExtra(a: Args): Promise<string> {
   const lines: string[] = [];
   const zero = await runMedian(10_000, { latency: 0, concurrency: a.concurrency, serverNice: a.serverNice, mailauth: false }, a.repeat);
-  const speed = measureMachineSpeed();
+  const speed = measureMachineSpeed(MACHINE_SPEED_RUNS);
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
   const profiled = await runSize(10_000, { latency: a.latency, concurrency: a.concurrency, serverNice: a.serverNice, mailauth: false, profileDir });
-  lines.push(`Client CPU (the audit process's own process.cpuUsage over the run, from its --stats line; the DNS server runs in another process): ${zero.cpuMsPerDomain.toFixed(3)} ms a domain at 0 ms latency (10,000 domains, ${zero.seconds.toFixed(1)} s; the median of ${zero.repeats.length} runs: ${zero.repeats.map((x) => x.cpuMsPerDomain.toFixed(3)).join(', ')}), ${profiled.cpuMsPerDomain.toFixed(3)} ms at ${a.latency} ms (with the profiler on). Machine speed after the runs at 0 ms: ${speed.toFixed(0)} ms (the reference loop above).`, '');
+  lines.push(`Client CPU (the audit process's own process.cpuUsage over the run, from its --stats line; the DNS server runs in another process): ${zero.cpuMsPerDomain.toFixed(3)} ms a domain at 0 ms latency (10,000 domains, ${zero.seconds.toFixed(1)} s; the median of ${zero.repeats.length} runs: ${zero.repeats.map((x) => x.cpuMsPerDomain.toFixed(3)).join(', ')}), ${profiled.cpuMsPerDomain.toFixed(3)} ms at ${a.latency} ms (with the profiler on). Machine speed after the runs at 0 ms: ${ms(speed)} (the reference loop above).`, '');
   const summary = summariseProfile(profileDir);
   writeFileSync(join(OUT, 'profile-10000.txt'), summary.text);
   lines.push(`CPU profile of the 10,000-domain run at ${a.latency} ms (node --cpu-prof; self time by area, of ${(summary.totalMs / 1000).toFixed(1)} s sampled; top functions in bench/out/profile-10000.txt):`, '',
@@ -375,7 +430,7 @@ async function renderExtra(a: Args): Promise<string> {
     ...summary.top.slice(0, 10).map((f) => `| \`${f.name}\` | ${f.ms.toFixed(0)} |`), '');
   const base = runs.find((r) => r.n === 2000) ?? await runSize(2000, { latency: a.latency, concurrency: a.concurrency, serverNice: a.serverNice, mailauth: false });
   const wide = await runSize(2000, { latency: a.latency, concurrency: 1024, serverNice: a.serverNice, mailauth: false, maxPending: MAX_PENDING });
-  lines.push(`A resolver that falls behind: 2,000 domains at ${a.latency} ms with --concurrency 1024, the server holding at most ${MAX_PENDING} answers waiting (the rest dropped, as by a full receive queue).`, '',
+  lines.push(`A resolver that falls behind: 2,000 domains at ${a.latency} ms with --concurrency 1024, the server holding at most ${MAX_PENDING} answers waiting (the rest dropped, as by a full receive queue; a server below the audit's priority may also leave queries in its socket's 4 MiB receive queue, which the kernel drops when it is full, uncounted here).`, '',
     '| run | time (s) | unknown | grades as at 256 | UDP / unique | dropped by the server | client line |', '|---|---:|---:|---|---:|---:|---|',
     `| --concurrency 1024 | ${wide.seconds.toFixed(1)} | ${wide.unknown} | ${wide.grades === base.grades ? 'yes' : 'NO'} | ${wide.ratio.toFixed(3)} | ${wide.server.dropped ?? 0} | \`${wide.clientLine.replace(/^stats: /, '')}\` |`, '');
   return lines.join('\n');
