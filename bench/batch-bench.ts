@@ -47,10 +47,10 @@ interface Args { sizes: number[]; latency: number; concurrency: number; repeat: 
  * How many steps of niceness the loopback server runs below the audit
  * (--server-nice N, 0..19; 0 for the same priority, as every section before
  * this option). The server stands in for a resolver on another machine, but
- * here it shares the audit's two cores: at the same priority its 3.7-4.4 s
+ * here it shares the audit's two cores: at the same priority its 3.9-5.0 s
  * of CPU in a 10,000-domain run at 20 ms kept the audit's main thread
  * waiting for a core 1.0-1.8 s (/proc/PID/task/TID/schedstat, run delay);
- * at nice 19, 0.4-0.7 s. Nice 19 is a small share of a busy core, not only
+ * at nice 19, 0.4-1.0 s. Nice 19 is a small share of a busy core, not only
  * idle time: the server still competes, and answers later rather than
  * sooner when it gets too little (the measured latency can only grow).
  */
