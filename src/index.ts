@@ -17,7 +17,7 @@
 
 export { auditDomain, type DomainReport } from './audit/audit.js';
 export type { AuditContext } from './audit/context.js';
-export { DEFAULT_CONCURRENCY, renderBatchStop, runBatch, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
+export { DEFAULT_CONCURRENCY, renderBatchStop, runBatch, type BatchAtOnce, type BatchRunOptions, type BatchRunResult, type BatchStop } from './audit/batch.js';
 export { InputError, MAX_LINE_LENGTH, openBatchInput, readBatchInput, type BatchRow } from './audit/input.js';
 export { planDomain, type Plan, type PlanContext, type PlanRow, type PlanStatus, type SpfReviewer } from './audit/plan.js';
 export { createCloudTally, createRunProber, mostCommonCloud, type RunProber, type RunProberOptions } from './audit/probes.js';

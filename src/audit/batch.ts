@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { auditDomain, type DomainReport } from './audit.js';
 import type { AuditContext } from './context.js';
 import type { BatchRow } from './input.js';
+import { nextDomainLimit, PACE_EVERY_MS } from './pace.js';
 import { describeDnsSilence } from './stop.js';
 
 /**
@@ -27,6 +28,23 @@ export interface BatchRunOptions {
   enrich?: (report: DomainReport) => Promise<void>;
   /** The audit of one row (default auditDomain); --zone gives each row its own view of the zone files. */
   audit?: typeof auditDomain;
+  /**
+   * Paces the rows at once between DEFAULT_CONCURRENCY and `concurrency`
+   * when `concurrency` is above it (src/audit/pace.ts): `lagMs` gives the
+   * event loop's mean lag in ms since its previous call (the CLI reads
+   * node:perf_hooks' monitorEventLoopDelay), set against the round trip of
+   * `ctx.dns`'s servers (DnsClient#windows) every `everyMs` (default
+   * PACE_EVERY_MS). Without it, `concurrency` rows at once throughout.
+   */
+  pace?: { lagMs: () => number; everyMs?: number };
+}
+
+/** The paced limit on rows at once over a run (it starts at `concurrency`, the ceiling). */
+export interface BatchAtOnce {
+  /** The lowest it went. */
+  least: number;
+  /** Where it was when the run ended. */
+  last: number;
 }
 
 /** Why a batch ended before its input did. */
@@ -55,6 +73,8 @@ export interface BatchRunResult {
   internalErrors: number;
   /** Set when the run stopped by itself (no DNS server answered); null otherwise. */
   stopped: BatchStop | null;
+  /** The range of the paced limit on rows at once (BatchRunOptions#pace); null when the run was not paced. */
+  atOnce: BatchAtOnce | null;
 }
 
 /** Domains audited at once by `batch` when `--concurrency` is not given. */
@@ -66,15 +86,22 @@ export const DEFAULT_CONCURRENCY = 64;
  * without running. p-limit starts tasks in the order queued, so the tasks
  * skipped are always the last ones (no gap in an ordered output).
  */
-export function limitWhile(concurrency: number, proceed: () => boolean | Promise<boolean>): <T>(task: () => Promise<T>) => Promise<T | null> {
+export function limitWhile(concurrency: number, proceed: () => boolean | Promise<boolean>): GatedLimit {
   const limit = pLimit(concurrency);
   let open = true;
-  return (task) =>
+  const run = <T>(task: () => Promise<T>): Promise<T | null> =>
     limit(async () => {
       if (open && !(await proceed())) open = false;
       return open ? task() : null;
     });
+  return Object.defineProperties(run, {
+    concurrency: { get: () => limit.concurrency, set: (n: number) => (limit.concurrency = n) },
+    activeCount: { get: () => limit.activeCount },
+  }) as GatedLimit;
 }
+
+/** limitWhile's limit: queue a task; `concurrency` may change while tasks run (a rise starts queued ones). */
+export type GatedLimit = (<T>(task: () => Promise<T>) => Promise<T | null>) & { concurrency: number; readonly activeCount: number };
 
 /** The one line that says why a batch stopped: `no DNS server answered in 9 s: 127.0.0.1:5999`. Pure. */
 export function renderBatchStop(stop: BatchStop): string {
@@ -137,6 +164,7 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
     return waiting;
   };
   const limit = limitWhile(concurrency, proceed);
+  const pacing = startPacing(ctx, limit, concurrency, options.pace);
 
   const drain = async (): Promise<void> => {
     for (let next = ready.get(emitted); next && !failure; next = ready.get(emitted)) {
@@ -195,10 +223,39 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
     await Promise.all(audits);
     await emitting;
   } finally {
+    pacing?.stop();
     options.signal?.removeEventListener('abort', end);
   }
   if (failure) throw (failure as { error: unknown }).error;
-  return { done: emitted, read, inputEnded, interrupted: options.signal?.aborted ?? false, internalErrors, stopped };
+  return { done: emitted, read, inputEnded, interrupted: options.signal?.aborted ?? false, internalErrors, stopped, atOnce: pacing?.range ?? null };
+}
+
+/**
+ * Looks at the limit every `everyMs` (nextDomainLimit) while the run lasts;
+ * null when there is nothing to pace (no `pace`, or `concurrency` at or
+ * below the default). The timer does not hold the process open.
+ */
+function startPacing(ctx: AuditContext, limit: GatedLimit, concurrency: number, pace: BatchRunOptions['pace']): { stop(): void; range: BatchAtOnce } | null {
+  if (!pace || concurrency <= DEFAULT_CONCURRENCY) return null;
+  const bounds = { floor: DEFAULT_CONCURRENCY, ceiling: concurrency };
+  const range: BatchAtOnce = { least: concurrency, last: concurrency };
+  pace.lagMs(); // starts the first interval
+  const timer = setInterval(() => {
+    const next = nextDomainLimit(limit.concurrency, { lagMs: pace.lagMs(), roundTripMs: fastestRoundTrip(ctx), active: limit.activeCount }, bounds);
+    if (next === limit.concurrency) return;
+    limit.concurrency = next;
+    range.least = Math.min(range.least, next);
+    range.last = next;
+  }, pace.everyMs ?? PACE_EVERY_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer), range };
+}
+
+/** The smallest smoothed round trip among the DNS client's servers (ms), or null before any answer. */
+function fastestRoundTrip(ctx: AuditContext): number | null {
+  let best: number | null = null;
+  for (const w of ctx.dns.windows?.() ?? []) if (w.roundTripMs !== null && (best === null || w.roundTripMs < best)) best = w.roundTripMs;
+  return best;
 }
 
 /**

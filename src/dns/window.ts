@@ -61,6 +61,8 @@ export interface QueryWindowState {
   cuts: number;
   /** Largest window reached. */
   peak: number;
+  /** The smoothed round trip of the answers so far, in ms (roundTripMs()); null before the first. */
+  roundTripMs: number | null;
 }
 
 /** A slot: give it back with how the query ended. */
@@ -176,6 +178,6 @@ export function createQueryWindow(options: QueryWindowOptions): QueryWindow {
       return new Promise<QuerySlot>((resolve) => waiting.push(resolve));
     },
     roundTripMs: () => srtt,
-    state: () => ({ window: Math.floor(window), inFlight: inFlight.size, waiting: waiting.length, cuts, peak: Math.floor(peak) }),
+    state: () => ({ window: Math.floor(window), inFlight: inFlight.size, waiting: waiting.length, cuts, peak: Math.floor(peak), roundTripMs: srtt }),
   };
 }

@@ -89,7 +89,7 @@ describe('runBatch', () => {
     controller.abort();
     held.release();
     // Eight rows were read (the window), two reported: the input was not read to its end.
-    expect(await run).toEqual({ done: 2, read: 8, inputEnded: false, interrupted: true, internalErrors: 0, stopped: null });
+    expect(await run).toEqual({ done: 2, read: 8, inputEnded: false, interrupted: true, internalErrors: 0, stopped: null, atOnce: null });
     expect([...held.started].sort()).toEqual([0, 1]);
     expect(reports.map((r) => [r.input, codes(r)])).toEqual([['r0.held.test', ['DOMAIN_NOT_FOUND']], ['r1.held.test', ['DOMAIN_NOT_FOUND']]]);
   });
@@ -107,7 +107,7 @@ describe('runBatch', () => {
       const reports: DomainReport[] = [];
       const inputs = Array.from({ length: 8 }, (_, i) => `r${i}.dead.test`);
       const result = await runBatch({ dns }, rowsOf(inputs), { concurrency: 2, onReport: (r) => void reports.push(r) });
-      expect(result).toEqual({ done: 2, read: 8, inputEnded: true, interrupted: false, internalErrors: 0, stopped: { reason: 'dns-dead', servers: [dead.server], ms: 100 } });
+      expect(result).toEqual({ done: 2, read: 8, inputEnded: true, interrupted: false, internalErrors: 0, stopped: { reason: 'dns-dead', servers: [dead.server], ms: 100 }, atOnce: null });
       expect(renderBatchStop(result.stopped ?? { reason: 'dns-dead', servers: [], ms: 0 })).toBe(`no DNS server answered in 0.1 s: ${dead.server}`);
       expect(reports.map((r) => [r.input, r.grade])).toEqual([['r0.dead.test', 'unknown'], ['r1.dead.test', 'unknown']]);
       expect(reports.every((r) => codes(r).every((c) => c === 'DNS_TEMPFAIL'))).toBe(true);
@@ -129,7 +129,7 @@ describe('runBatch', () => {
       const controller = new AbortController();
       const inputs = Array.from({ length: 4 }, (_, i) => `r${i}.dead.test`);
       const result = await runBatch({ dns }, rowsOf(inputs), { concurrency: 1, signal: controller.signal, onReport: () => controller.abort() });
-      expect(result).toEqual({ done: 1, read: 4, inputEnded: true, interrupted: true, internalErrors: 0, stopped: null });
+      expect(result).toEqual({ done: 1, read: 4, inputEnded: true, interrupted: true, internalErrors: 0, stopped: null, atOnce: null });
       expect(new Set(dead.queries.map((q) => rowOf(q.name)))).toEqual(new Set([0]));
     });
 

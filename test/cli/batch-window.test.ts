@@ -44,8 +44,16 @@ describe('batch --concurrency 1024 against a resolver that falls behind', () => 
     expect(wide.stderr).toMatch(/ 0 failed;/);
     // Whether the window had to be halved depends on how fast this machine drains the burst (a loaded one sends slower); test/dns/window.test.ts pins the halving itself.
     expect(wide.stderr).toMatch(/DNS window \S+ peak \d+/);
+    // Above the default concurrency the rows at once are paced (src/audit/pace.ts); the --stats line says between what.
+    expect(wide.stderr).toMatch(/; domains at once \d+-1024, \d+ at the end; /);
     const narrow = await runInProcess(args(256));
     expect(narrow.code).toBe(0);
+    expect(narrow.stderr).toMatch(/; domains at once \d+-256, \d+ at the end; /);
     expect(wideGrades).toEqual(grades(narrow.stdout));
+    // At the default (64) there is nothing to pace: the same grades, and no such words.
+    const plain = await runInProcess(args(64));
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/ms a domain; DNS window /);
+    expect(grades(plain.stdout)).toEqual(wideGrades);
   });
 });

@@ -10,7 +10,7 @@ import type cliProgress from 'cli-progress';
 import type { DomainReport } from '../../audit/audit.js';
 import type { AuditContext } from '../../audit/context.js';
 import { InputError, openBatchInput, parseShard, readBatchInput, selectShard, type Shard } from '../../audit/input.js';
-import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch } from '../../audit/batch.js';
+import { DEFAULT_CONCURRENCY, renderBatchStop, runBatch, type BatchAtOnce } from '../../audit/batch.js';
 import type { Cloud } from '../../m365/clouds.js';
 import { echoInput } from '../../audit/echo.js';
 import { createJsonWriter, renderJsonLine } from '../../report/json.js';
@@ -18,6 +18,7 @@ import { renderChunks, type Format } from '../../report/render.js';
 import { createSummary } from '../../report/summary.js';
 import { plural } from '../../report/words.js';
 import { createGcHint, tuneCompilerForBatch } from '../memory.js';
+import { createLoopLag } from '../loop-lag.js';
 import { exitCodeFor, failOnOption, interruptOnSigint, positiveInt, UsageError, useColor, warn, cloudOption, type FailOn } from '../common.js';
 import { addDnsOptions, collectSelector, dnsClientFromOptions, MAX_CONCURRENCY, type DnsCliOptions } from '../dns-options.js';
 import { writeText, type CliIo, type CliRun } from '../io.js';
@@ -138,9 +139,12 @@ export function batchCommand(run: CliRun): Command {
       const started = Date.now();
       const cpuAtStart = io.cpuMs();
       const startedAt = new Date();
+      // Above the default, the rows at once are paced by the loop's lag (src/audit/pace.ts).
+      const loopLag = opts.concurrency > DEFAULT_CONCURRENCY ? createLoopLag() : null;
       try {
         const result = await runBatch(ctx, { [Symbol.asyncIterator]: () => rows }, {
           concurrency: opts.concurrency,
+          ...(loopLag ? { pace: { lagMs: loopLag.lagMs } } : {}),
           signal: controller.signal,
           enrich: (report) => prober.attachMx(ctx, report),
           audit: auditThroughOverlay(overlay, opts.zone ?? []),
@@ -194,13 +198,14 @@ export function batchCommand(run: CliRun): Command {
         if (opts.stats) {
           const s = dns.stats();
           const secs = (Date.now() - started) / 1000;
-          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB; CPU ${((io.cpuMs() - cpuAtStart) / Math.max(1, result.done)).toFixed(3)} ms a domain${windowStats(dns)}\n`);
+          io.stderr.write(`stats: ${plural(result.done, 'domain')} in ${secs.toFixed(1)} s (${(result.done / secs).toFixed(1)}/s); DNS ${plural(s.queries, 'query', 'queries')}, ${s.unique} fetched, ${s.cacheHits} from cache, ${s.tempfails} failed; peak RSS ${io.peakRssMiB()} MiB; CPU ${((io.cpuMs() - cpuAtStart) / Math.max(1, result.done)).toFixed(3)} ms a domain${atOnceStats(result.atOnce, opts.concurrency)}${windowStats(dns)}\n`);
         }
         if (result.internalErrors > 0) {
           warn(run, `${plural(result.internalErrors, 'row')} failed inside m365audit (see their notes)`);
           run.exitCode = 3;
         } else run.exitCode = result.stopped ? 2 : result.interrupted ? 130 : worst;
       } finally {
+        loopLag?.stop();
         bar?.stop();
         stopListening();
         await spool?.dispose();
@@ -388,6 +393,11 @@ function progressBar(io: CliIo, opts: BatchOptions, file: string, kept: number):
     })().catch(() => undefined);
   }
   return bar;
+}
+
+/** The --stats words for the paced limit on domains at once (src/audit/pace.ts): empty when the run was not paced. */
+function atOnceStats(atOnce: BatchAtOnce | null, ceiling: number): string {
+  return atOnce ? `; domains at once ${atOnce.least}-${ceiling}, ${atOnce.last} at the end` : '';
 }
 
 /** The --stats words for the servers' windows of queries in flight (src/dns/window.ts): the largest, and how often each was halved for a server that fell behind. */
