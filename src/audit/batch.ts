@@ -164,7 +164,6 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
     return waiting;
   };
   const limit = limitWhile(concurrency, proceed);
-  const pacing = startPacing(ctx, limit, concurrency, options.pace);
 
   const drain = async (): Promise<void> => {
     for (let next = ready.get(emitted); next && !failure; next = ready.get(emitted)) {
@@ -176,50 +175,53 @@ export async function runBatch(ctx: AuditContext, rows: AsyncIterable<BatchRow>,
     wake?.();
   };
 
-  const input = rows[Symbol.asyncIterator]();
+  // Stopped however the run ends (the input may throw).
+  let pacing: ReturnType<typeof startPacing> = null;
   try {
-    while (!ended()) {
-      const next = await nextUnlessHalted(input, halt.signal);
-      if (next !== 'halted' && next.done) inputEnded = true;
-      if (next === 'halted' || next.done) break;
-      read++;
-      if (ended()) break;
-      const row = next.value;
-      while (started - emitted >= window && !ended()) {
-        await new Promise<void>((r) => (wake = r));
-        wake = null;
-      }
-      if (ended()) break;
-      const index = started++;
-      const rowCtx: AuditContext = row.tenant ? { ...ctx, tenant: row.tenant } : ctx;
-      const p = limit(async () => {
-        let report: DomainReport;
-        try {
-          report = await (options.audit ?? auditDomain)(rowCtx, row.input, { inputLength: row.inputLength });
-          await options.enrich?.(report);
-        } catch (err) {
-          internalErrors++;
-          report = failedReport(row, err, rowCtx.clock);
+    pacing = startPacing(ctx, limit, concurrency, options.pace);
+    const input = rows[Symbol.asyncIterator]();
+    try {
+      while (!ended()) {
+        const next = await nextUnlessHalted(input, halt.signal);
+        if (next !== 'halted' && next.done) inputEnded = true;
+        if (next === 'halted' || next.done) break;
+        read++;
+        if (ended()) break;
+        const row = next.value;
+        while (started - emitted >= window && !ended()) {
+          await new Promise<void>((r) => (wake = r));
+          wake = null;
         }
-        // Its place in the input (the row's own index, else its place in this run): how shards merge back and --resume matches rows.
-        report.row = row.index ?? index;
-        if (row.meta) report.meta = row.meta;
-        ready.set(index, { report, row });
-        emitting = emitting.then(drain).catch((error: unknown) => {
-          failure ??= { error };
-          end();
-        });
-        await emitting;
-      }).then(() => undefined);
-      audits.add(p);
-      const forget = (): void => void audits.delete(p);
-      void p.then(forget, forget);
+        if (ended()) break;
+        const index = started++;
+        const rowCtx: AuditContext = row.tenant ? { ...ctx, tenant: row.tenant } : ctx;
+        const p = limit(async () => {
+          let report: DomainReport;
+          try {
+            report = await (options.audit ?? auditDomain)(rowCtx, row.input, { inputLength: row.inputLength });
+            await options.enrich?.(report);
+          } catch (err) {
+            internalErrors++;
+            report = failedReport(row, err, rowCtx.clock);
+          }
+          // Its place in the input (the row's own index, else its place in this run): how shards merge back and --resume matches rows.
+          report.row = row.index ?? index;
+          if (row.meta) report.meta = row.meta;
+          ready.set(index, { report, row });
+          emitting = emitting.then(drain).catch((error: unknown) => {
+            failure ??= { error };
+            end();
+          });
+          await emitting;
+        }).then(() => undefined);
+        audits.add(p);
+        const forget = (): void => void audits.delete(p);
+        void p.then(forget, forget);
+      }
+    } finally {
+      // Not awaited: a read may still be pending (stdin); the caller's signal closes it.
+      void input.return?.().catch(() => undefined);
     }
-  } finally {
-    // Not awaited: a read may still be pending (stdin); the caller's signal closes it.
-    void input.return?.().catch(() => undefined);
-  }
-  try {
     await Promise.all(audits);
     await emitting;
   } finally {
@@ -239,9 +241,15 @@ function startPacing(ctx: AuditContext, limit: GatedLimit, concurrency: number, 
   if (!pace || concurrency <= DEFAULT_CONCURRENCY) return null;
   const bounds = { floor: DEFAULT_CONCURRENCY, ceiling: concurrency };
   const range: BatchAtOnce = { least: concurrency, last: concurrency };
-  pace.lagMs(); // starts the first interval
+  pace.lagMs(); // starts the first interval (a lag that cannot be read throws here, before any row)
   const timer = setInterval(() => {
-    const next = nextDomainLimit(limit.concurrency, { lagMs: pace.lagMs(), roundTripMs: fastestRoundTrip(ctx), active: limit.activeCount }, bounds);
+    let next: number;
+    try {
+      next = nextDomainLimit(limit.concurrency, { lagMs: pace.lagMs(), roundTripMs: networkRoundTrip(ctx), active: limit.activeCount }, bounds);
+    } catch {
+      clearInterval(timer); // a lag that cannot be read: the limit stays where it is
+      return;
+    }
     if (next === limit.concurrency) return;
     limit.concurrency = next;
     range.least = Math.min(range.least, next);
@@ -251,11 +259,22 @@ function startPacing(ctx: AuditContext, limit: GatedLimit, concurrency: number, 
   return { stop: () => clearInterval(timer), range };
 }
 
-/** The smallest smoothed round trip among the DNS client's servers (ms), or null before any answer. */
-function fastestRoundTrip(ctx: AuditContext): number | null {
-  let best: number | null = null;
-  for (const w of ctx.dns.windows?.() ?? []) if (w.roundTripMs !== null && (best === null || w.roundTripMs < best)) best = w.roundTripMs;
-  return best;
+/**
+ * The round trip a domain waits on (ms): the largest smoothed round trip
+ * among the servers answering (queries go round the servers, so a domain
+ * waits on the slower one; DnsClient#health says which are alive, a suspect
+ * one's round trip is stale). Null before any answer, or when the client
+ * has no windows: the limit then holds.
+ */
+function networkRoundTrip(ctx: AuditContext): number | null {
+  const windows = ctx.dns.windows?.() ?? [];
+  const alive = new Set(ctx.dns.health?.().servers.filter((s) => s.state === 'alive').map((s) => s.server));
+  let slowest: number | null = null;
+  for (const w of windows) {
+    if (w.roundTripMs === null || (alive.size > 0 && !alive.has(w.server))) continue;
+    if (slowest === null || w.roundTripMs > slowest) slowest = w.roundTripMs;
+  }
+  return slowest;
 }
 
 /**

@@ -13,19 +13,28 @@
  * at once copied 703-719 MB and promoted 377-405 MB in 212-217 scavenges
  * (1.7-2.0 s of pauses, 2.5-3.1 s on the helper threads, 32-34 full
  * collections); 64 at once 407-418 MB and 170-172 MB (0.9-1.1 s, 1.0-1.1 s,
- * 18-19), and 0.16-0.35 ms less CPU a domain in three pairs. Fewer than 64
+ * 18-19), and 0.16-0.35 ms less CPU a domain in three pairs (a fixed
+ * --concurrency 64 against 256, both under --trace-gc-nvp). Fewer than 64
  * gave back part of that gain (16 at once: 0.07-0.19 ms more than 64; the
  * loop waits on the server more often).
  *
- * The signal is the event loop's lag, the time a ready callback (a DNS reply
- * that has arrived) waits for its turn, set against the network's round trip
- * (the DNS servers' smoothed round trip, which includes that wait, less the
- * lag). Lag well under the round trip: the CPU keeps up and the network is
- * the limit, so more domains at once go faster: grow by a tenth (while the
- * limit is in use). Lag over the round trip: domains wait for the CPU, not
- * the network: cut by PACE_CUT. In between: hold. Against a real resolver
- * (tens of milliseconds a round trip, a CPU that keeps up) the limit stays
- * at the ceiling, as without pacing.
+ * The signal is the event loop's lag (how late a timer due every 2 ms fires,
+ * on average: how long a ready callback, such as a DNS reply that has
+ * arrived, waits for its turn), set against the network's part of the round
+ * trip: the DNS servers' smoothed round trip, which includes that wait, less
+ * the lag. Lag under half the network's part (and under PACE_MIN_LAG_MS at
+ * least): the CPU keeps up and the network is the limit, so more domains at
+ * once go faster: grow by PACE_GROW, while the limit is in use. Lag over the
+ * network's part (over twice PACE_MIN_LAG_MS at least): domains wait for the
+ * CPU, not the network: cut by PACE_CUT, once the domains in flight are down
+ * to the last cut. In between: hold. Against a resolver tens of milliseconds
+ * away, with a CPU that keeps up, the limit stays at the ceiling, as without
+ * pacing; against one on the same host (a millisecond), the CPU is the limit
+ * and the domains at once come down to what keeps it busy.
+ *
+ * The mean lateness of the timer weighs every firing alike, so one long
+ * block among many short waits reads low (a time-weighted figure would read
+ * higher); the thresholds were set on that reading (BENCHMARKS.md).
  */
 
 /** How often the limit is looked at. */
@@ -61,7 +70,8 @@ export function nextDomainLimit(limit: number, reading: PaceReading, bounds: { f
   const network = Math.max(0, reading.roundTripMs - lag);
   const allowed = Math.max(PACE_MIN_LAG_MS, PACE_LAG_SHARE * network);
   let next = limit;
-  if (lag > 2 * allowed) next = Math.round(limit * PACE_CUT);
+  // A cut waits for the last one to take effect (domains in flight finish; none is stopped): the lag read meanwhile is the old limit's.
+  if (lag > 2 * allowed) next = reading.active > limit ? limit : Math.round(limit * PACE_CUT);
   else if (lag < allowed && reading.active >= limit) next = limit + Math.max(1, Math.round(limit * PACE_GROW));
   return clamp(next, floor, bounds.ceiling);
 }

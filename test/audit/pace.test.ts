@@ -1,10 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DomainReport } from '../../src/audit/audit.js';
 import { DEFAULT_CONCURRENCY, runBatch } from '../../src/audit/batch.js';
 import type { BatchRow } from '../../src/audit/input.js';
 import { nextDomainLimit, PACE_CUT } from '../../src/audit/pace.js';
 import type { DnsClient } from '../../src/dns/types.js';
-import { createLoopLag, LOOP_LAG_RESOLUTION_MS } from '../../src/cli/loop-lag.js';
 
 const bounds = { floor: 64, ceiling: 256 };
 
@@ -12,6 +11,11 @@ describe('nextDomainLimit', () => {
   it('holds before the first answer (no round trip known), whatever the lag', () => {
     expect(nextDomainLimit(256, { lagMs: 500, roundTripMs: null, active: 256 }, bounds)).toBe(256);
     expect(nextDomainLimit(100, { lagMs: 0, roundTripMs: null, active: 100 }, bounds)).toBe(100);
+  });
+
+  it('waits with a cut until the domains in flight are down to the limit (the lag read meanwhile is the old limit\'s)', () => {
+    expect(nextDomainLimit(218, { lagMs: 20, roundTripMs: 30, active: 250 }, bounds)).toBe(218);
+    expect(nextDomainLimit(218, { lagMs: 20, roundTripMs: 30, active: 218 }, bounds)).toBe(185);
   });
 
   it('cuts by PACE_CUT when the loop lags more than the network takes, down to the floor and no further', () => {
@@ -30,7 +34,7 @@ describe('nextDomainLimit', () => {
   });
 
   it('holds between half the network round trip and all of it', () => {
-    // network 15 ms: grows under 7.5 ms of lag, cuts over 15.
+    // 30 ms measured: the network's part is 30 less the lag; grows while the lag is under half of it (under 10 ms), cuts while over all of it (over 15 ms).
     expect(nextDomainLimit(120, { lagMs: 15, roundTripMs: 30, active: 120 }, bounds)).toBe(120);
     expect(nextDomainLimit(120, { lagMs: 10, roundTripMs: 30, active: 120 }, bounds)).toBe(120);
     expect(nextDomainLimit(120, { lagMs: 7, roundTripMs: 30, active: 120 }, bounds)).toBe(132);
@@ -50,100 +54,110 @@ describe('nextDomainLimit', () => {
   });
 });
 
-async function* rowsOf(n: number): AsyncGenerator<BatchRow> {
-  for (let i = 0; i < n; i++) yield { line: i + 1, input: `r${i}.pace.test` };
+async function* rowsOf(n: number, failAfter = Infinity, onFail?: () => void): AsyncGenerator<BatchRow> {
+  for (let i = 0; i < n; i++) {
+    if (i === failAfter) {
+      onFail?.();
+      throw new Error('the input broke');
+    }
+    yield { line: i + 1, input: `r${i}.pace.test` };
+  }
+}
+
+type Server = { server: string; roundTripMs: number | null; state?: 'alive' | 'suspect' };
+
+/** A DnsClient that answers nothing itself: only its servers' windows and health are read. */
+function serversDns(servers: Server[]): DnsClient {
+  return {
+    resolve: () => Promise.resolve({ kind: 'nxdomain' }),
+    stats: () => ({ queries: 0, unique: 0, cacheHits: 0, tempfails: 0 }),
+    windows: () => servers.map((s) => ({ server: s.server, window: 64, inFlight: 0, waiting: 0, cuts: 0, peak: 64, roundTripMs: s.roundTripMs })),
+    health: () => ({ servers: servers.map((s) => ({ server: s.server, state: s.state ?? 'alive', lastAnswerAt: 0 })), silentSince: null, deadAfterMs: 9000, dead: false }),
+  };
 }
 
 /**
- * A batch of `n` rows run against a server whose round trip is 30 ms, with
- * `lag` as the loop's lag (lagMs is called once at the start, then at each
- * look). The first `concurrency` audits wait until the pacer has looked
- * `looks` times; the later ones wait three looks more, so they pile up to
- * whatever the limit is by then. Returns the result and, for each row, how
- * many audits were running when it started.
+ * A paced batch of `n` rows whose audits each wait for the pacer's next
+ * look: every look (a call of lagMs, which reads `lag`) first notes how many
+ * audits are waiting, then lets them all finish. So each look sees one wave
+ * of audits, as many as the limit allowed to start after the previous look.
  */
-async function pacedRun(n: number, concurrency: number, lag: number, looks: number): Promise<{ result: Awaited<ReturnType<typeof runBatch>>; activeAtStart: number[]; calls: number }> {
+async function waves(n: number, concurrency: number, lag: number, servers: Server[]): Promise<{ result: Awaited<ReturnType<typeof runBatch>>; waves: number[]; calls: number }> {
   let calls = 0;
-  const gate = (): { promise: Promise<void>; open: () => void } => {
-    let open = (): void => undefined;
-    const promise = new Promise<void>((r) => (open = r));
-    return { promise, open };
-  };
-  const first = gate();
-  const later = gate();
-  if (looks === 0) {
-    first.open();
-    later.open();
-  }
-  const dns: DnsClient = {
-    resolve: () => Promise.resolve({ kind: 'nxdomain' }),
-    stats: () => ({ queries: 0, unique: 0, cacheHits: 0, tempfails: 0 }),
-    windows: () => [{ server: '127.0.0.1:53', window: 64, inFlight: 0, waiting: 0, cuts: 0, peak: 64, roundTripMs: 30 }],
-  };
-  let active = 0;
-  const activeAtStart: number[] = [];
+  let held: (() => void)[] = [];
+  const seen: number[] = [];
   const audit = async (_ctx: unknown, input: string): Promise<DomainReport> => {
-    const row = Number(/^r(\d+)\./.exec(input)?.[1]);
-    activeAtStart[row] = ++active;
-    await (row < concurrency ? first : later).promise;
-    active--;
+    await new Promise<void>((r) => held.push(r));
     return { domain: input, input, grade: 'ready', findings: [] } as unknown as DomainReport;
   };
-  const result = await runBatch({ dns }, rowsOf(n), {
+  const result = await runBatch({ dns: serversDns(servers) }, rowsOf(n), {
     concurrency,
     onReport: () => undefined,
     audit: audit as never,
     pace: {
       lagMs: () => {
         calls++;
-        if (calls > looks) first.open();
-        if (calls > looks + 3) later.open();
+        if (held.length > 0) seen.push(held.length);
+        for (const release of held) release();
+        held = [];
         return lag;
       },
       everyMs: 1,
     },
   });
-  return { result, activeAtStart, calls };
+  return { result, waves: seen, calls };
 }
 
+const one: Server[] = [{ server: '127.0.0.1:53', roundTripMs: 30 }];
+
 describe('runBatch pacing', () => {
-  it('cuts the rows at once to the default while the loop lags the network: the rows after the first wave run at most 64 at once', async () => {
-    // 256 -> 218 -> 185 -> 157 -> 133 -> 113 -> 96 -> 82 -> 70 -> 64: nine looks; the first wave waits for twelve.
-    const { result, activeAtStart } = await pacedRun(600, 256, 40, 12);
-    expect(result.done).toBe(600);
+  it('cuts the rows at once step by step while the loop lags the network, each cut once the last has taken effect, down to the default', async () => {
+    const { result, waves: w } = await waves(2000, 256, 40, one);
+    expect(result.done).toBe(2000);
+    expect(w.slice(0, 12)).toEqual([256, 218, 185, 157, 133, 113, 96, 82, 70, 64, 64, 64]);
+    expect(Math.max(...w.slice(9))).toBe(DEFAULT_CONCURRENCY);
+    expect(w.reduce((a, b) => a + b, 0)).toBe(2000);
     expect(result.atOnce).toEqual({ least: DEFAULT_CONCURRENCY, last: DEFAULT_CONCURRENCY });
-    expect(Math.max(...activeAtStart.slice(0, 256))).toBe(256);
-    expect(Math.max(...activeAtStart.slice(256))).toBe(DEFAULT_CONCURRENCY);
   });
 
-  it('keeps the ceiling while the loop keeps up: the later rows pile up to 256 at once too', async () => {
-    const { result, activeAtStart } = await pacedRun(600, 256, 0, 5);
-    expect(result.done).toBe(600);
+  it('keeps the ceiling while the loop keeps up', async () => {
+    const { result, waves: w } = await waves(600, 256, 0, one);
+    expect(w).toEqual([256, 256, 88]);
     expect(result.atOnce).toEqual({ least: 256, last: 256 });
-    expect(Math.max(...activeAtStart.slice(256))).toBe(256);
+  });
+
+  it('sets the lag against the slowest server answering: a fast one beside it does not make the network look instant', async () => {
+    // 8 ms of lag: under half of the 40 ms server's part (32 ms), over four times the 5 ms one's.
+    const both: Server[] = [{ server: 'a', roundTripMs: 5 }, { server: 'b', roundTripMs: 40 }];
+    expect((await waves(600, 256, 8, both)).waves).toEqual([256, 256, 88]);
+    // The slow one suspect (its round trip is stale): the fast one is the network, and the lag is too much.
+    const slowSuspect: Server[] = [{ server: 'a', roundTripMs: 5 }, { server: 'b', roundTripMs: 40, state: 'suspect' }];
+    expect((await waves(600, 256, 8, slowSuspect)).waves.slice(0, 3)).toEqual([256, 218, 126]);
+  });
+
+  it('holds the ceiling while no server has answered yet (no round trip to set the lag against)', async () => {
+    const { result } = await waves(600, 256, 40, [{ server: 'a', roundTripMs: null }]);
+    expect(result.atOnce).toEqual({ least: 256, last: 256 });
   });
 
   it('does not pace at or below the default concurrency: the lag is never read', async () => {
-    const { result, calls } = await pacedRun(200, DEFAULT_CONCURRENCY, 40, 0);
+    let calls = 0;
+    const result = await runBatch({ dns: serversDns(one) }, rowsOf(200), { concurrency: DEFAULT_CONCURRENCY, onReport: () => undefined, pace: { lagMs: () => ++calls, everyMs: 1 }, audit: (async (_c: unknown, input: string) => ({ domain: input, input, grade: 'ready', findings: [] })) as never });
     expect(result.done).toBe(200);
     expect(result.atOnce).toBeNull();
     expect(calls).toBe(0);
   });
-});
 
-describe('createLoopLag', () => {
-  it('gives the mean lag in ms past the resolution, 0 before any sample, and starts a new interval each time', () => {
-    const h = { count: 0, mean: Number.NaN, resets: 0, enabled: 0, reset() { this.resets++; }, enable() { this.enabled++; return true; }, disable() { this.enabled--; return true; } };
-    const lag = createLoopLag(h);
-    expect(h.enabled).toBe(1);
-    expect(lag.lagMs()).toBe(0);
-    h.count = 40;
-    h.mean = (LOOP_LAG_RESOLUTION_MS + 3.5) * 1e6;
-    expect(lag.lagMs()).toBeCloseTo(3.5, 9);
-    h.mean = (LOOP_LAG_RESOLUTION_MS - 0.1) * 1e6; // a timer that fired a little early
-    expect(lag.lagMs()).toBe(0);
-    expect(h.resets).toBe(3);
-    lag.stop();
-    expect(h.enabled).toBe(0);
+  it('stops its timer when the run ends with an error (the input broke)', async () => {
+    vi.useFakeTimers();
+    try {
+      let timersWhileRunning = -1;
+      const run = runBatch({ dns: serversDns(one) }, rowsOf(100, 10, () => (timersWhileRunning = vi.getTimerCount())), { concurrency: 256, onReport: () => undefined, pace: { lagMs: () => 0 }, audit: (async (_c: unknown, input: string) => ({ domain: input, input, grade: 'ready', findings: [] })) as never });
+      await expect(run).rejects.toThrow('the input broke');
+      expect(timersWhileRunning).toBe(1);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
