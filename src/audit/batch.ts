@@ -262,16 +262,17 @@ function startPacing(ctx: AuditContext, limit: GatedLimit, concurrency: number, 
 /**
  * The round trip a domain waits on (ms): the largest smoothed round trip
  * among the servers answering (queries go round the servers, so a domain
- * waits on the slower one; DnsClient#health says which are alive, a suspect
- * one's round trip is stale). Null before any answer, or when the client
- * has no windows: the limit then holds.
+ * waits on the slower one; DnsClient#health says which are alive, in the
+ * same order as its windows; a suspect one's round trip is stale). Null
+ * before any answer, while no server is alive, or when the client has no
+ * windows: the limit then holds.
  */
 function networkRoundTrip(ctx: AuditContext): number | null {
   const windows = ctx.dns.windows?.() ?? [];
-  const alive = new Set(ctx.dns.health?.().servers.filter((s) => s.state === 'alive').map((s) => s.server));
+  const health = ctx.dns.health?.().servers;
   let slowest: number | null = null;
-  for (const w of windows) {
-    if (w.roundTripMs === null || (alive.size > 0 && !alive.has(w.server))) continue;
+  for (const [i, w] of windows.entries()) {
+    if (w.roundTripMs === null || (health && health[i]?.state !== 'alive')) continue;
     if (slowest === null || w.roundTripMs > slowest) slowest = w.roundTripMs;
   }
   return slowest;

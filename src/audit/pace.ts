@@ -22,15 +22,16 @@
  * on average: how long a ready callback, such as a DNS reply that has
  * arrived, waits for its turn), set against the network's part of the round
  * trip: the DNS servers' smoothed round trip, which includes that wait, less
- * the lag. Lag under half the network's part (and under PACE_MIN_LAG_MS at
- * least): the CPU keeps up and the network is the limit, so more domains at
+ * the lag. Lag under half the network's part, or under PACE_MIN_LAG_MS: the
+ * CPU keeps up and the network is the limit, so more domains at
  * once go faster: grow by PACE_GROW, while the limit is in use. Lag over the
  * network's part (over twice PACE_MIN_LAG_MS at least): domains wait for the
  * CPU, not the network: cut by PACE_CUT, once the domains in flight are down
  * to the last cut. In between: hold. Against a resolver tens of milliseconds
  * away, with a CPU that keeps up, the limit stays at the ceiling, as without
  * pacing; against one on the same host (a millisecond), the CPU is the limit
- * and the domains at once come down to what keeps it busy.
+ * and the domains at once are cut while the lag is over twice
+ * PACE_MIN_LAG_MS, down to the floor.
  *
  * The mean lateness of the timer weighs every firing alike, so one long
  * block among many short waits reads low (a time-weighted figure would read
@@ -52,7 +53,7 @@ export const PACE_GROW = 0.1;
 export interface PaceReading {
   /** The event loop's mean lag since the previous look, in ms. */
   lagMs: number;
-  /** The DNS servers' smoothed round trip (the fastest server's), in ms; null before any answer. */
+  /** The DNS servers' smoothed round trip (the slowest answering server's), in ms; null before any answer. */
   roundTripMs: number | null;
   /** Domains being audited now. */
   active: number;

@@ -226,6 +226,8 @@ function overlayClient(inner: DnsClient, index: Index): ZoneOverlay {
     stats: () => inner.stats(),
     ...(inner.health ? { health: () => (inner.health as NonNullable<DnsClient['health']>)() } : {}),
     ...(inner.waitForServer ? { waitForServer: (signal?: AbortSignal) => (inner.waitForServer as NonNullable<DnsClient['waitForServer']>)(signal) } : {}),
+    // The servers' windows: --stats shows them, and batch paces its domains at once by their round trip.
+    ...(inner.windows ? { windows: () => (inner.windows as NonNullable<DnsClient['windows']>)() } : {}),
     servers: () => inner.servers?.() ?? [],
     used(): OverlayUse {
       const files = new Set<string>();

@@ -81,8 +81,10 @@ function serversDns(servers: Server[]): DnsClient {
  * look: every look (a call of lagMs, which reads `lag`) first notes how many
  * audits are waiting, then lets them all finish. So each look sees one wave
  * of audits, as many as the limit allowed to start after the previous look.
+ * The first `holdLooks` looks let nothing finish (the first wave stays in
+ * flight through them).
  */
-async function waves(n: number, concurrency: number, lag: number, servers: Server[]): Promise<{ result: Awaited<ReturnType<typeof runBatch>>; waves: number[]; calls: number }> {
+async function waves(n: number, concurrency: number, lag: number, servers: Server[], holdLooks = 0): Promise<{ result: Awaited<ReturnType<typeof runBatch>>; waves: number[]; calls: number }> {
   let calls = 0;
   let held: (() => void)[] = [];
   const seen: number[] = [];
@@ -97,6 +99,8 @@ async function waves(n: number, concurrency: number, lag: number, servers: Serve
     pace: {
       lagMs: () => {
         calls++;
+        // The first call starts the pacer's first interval, before any row.
+        if (calls <= 1 + holdLooks) return lag;
         if (held.length > 0) seen.push(held.length);
         for (const release of held) release();
         held = [];
@@ -120,6 +124,13 @@ describe('runBatch pacing', () => {
     expect(result.atOnce).toEqual({ least: DEFAULT_CONCURRENCY, last: DEFAULT_CONCURRENCY });
   });
 
+  it('waits with the next cut while the first wave is still in flight: one cut for the three looks it lasts, not three', async () => {
+    // Without the wait: 256 -> 218 -> 185 -> 157 during the hold, 133 at the look that lets it finish, and the second wave would be 133.
+    const { result, waves: w } = await waves(2000, 256, 40, one, 3);
+    expect(w.slice(0, 4)).toEqual([256, 218, 185, 157]);
+    expect(result.done).toBe(2000);
+  });
+
   it('keeps the ceiling while the loop keeps up', async () => {
     const { result, waves: w } = await waves(600, 256, 0, one);
     expect(w).toEqual([256, 256, 88]);
@@ -135,9 +146,12 @@ describe('runBatch pacing', () => {
     expect((await waves(600, 256, 8, slowSuspect)).waves.slice(0, 3)).toEqual([256, 218, 126]);
   });
 
-  it('holds the ceiling while no server has answered yet (no round trip to set the lag against)', async () => {
-    const { result } = await waves(600, 256, 40, [{ server: 'a', roundTripMs: null }]);
-    expect(result.atOnce).toEqual({ least: 256, last: 256 });
+  it('holds the ceiling while no server has answered yet, or none is alive (no round trip to set the lag against)', async () => {
+    expect((await waves(600, 256, 40, [{ server: 'a', roundTripMs: null }])).result.atOnce).toEqual({ least: 256, last: 256 });
+    const allSuspect: Server[] = [{ server: 'a', roundTripMs: 5, state: 'suspect' }, { server: 'b', roundTripMs: 40, state: 'suspect' }];
+    expect((await waves(600, 256, 40, allSuspect)).result.atOnce).toEqual({ least: 256, last: 256 });
+    // The same servers alive: 40 ms of lag is over the 40 ms server's part, and the limit is cut.
+    expect((await waves(600, 256, 40, [{ server: 'a', roundTripMs: 5 }, { server: 'b', roundTripMs: 40 }])).result.atOnce?.least).toBeLessThan(256);
   });
 
   it('does not pace at or below the default concurrency: the lag is never read', async () => {

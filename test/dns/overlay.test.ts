@@ -147,20 +147,23 @@ describe('createZoneOverlay: what came from the files', () => {
     expect(root.used()).toEqual({ files: [], answers: [], answersTotal: 0 });
   });
 
-  it('passes stats, servers and health through to the live client', () => {
+  it('passes stats, servers, health and windows through to the live client', () => {
     const inner: DnsClient = {
       resolve: () => Promise.resolve({ kind: 'nodata' }),
       stats: () => ({ queries: 7, unique: 5, cacheHits: 2, tempfails: 0 }),
       servers: () => ['127.0.0.1:5353'],
       health: () => ({ servers: [], silentSince: null, deadAfterMs: 9000, dead: false }),
       waitForServer: () => Promise.resolve('alive'),
+      windows: () => [{ server: '127.0.0.1:5353', window: 64, inFlight: 0, waiting: 0, cuts: 0, peak: 70, roundTripMs: 21 }],
     };
     const dns = createZoneOverlay(inner, []);
+    expect(dns.windows?.()).toEqual([{ server: '127.0.0.1:5353', window: 64, inFlight: 0, waiting: 0, cuts: 0, peak: 70, roundTripMs: 21 }]);
     expect(dns.stats().queries).toBe(7);
     expect(dns.servers?.()).toEqual(['127.0.0.1:5353']);
     expect(dns.health?.().deadAfterMs).toBe(9000);
     expect(dns.waitForServer).toBeTypeOf('function');
     expect(createZoneOverlay(createMemoryDnsClient({}), []).health).toBeUndefined();
+    expect(createZoneOverlay(createMemoryDnsClient({}), []).windows).toBeUndefined();
   });
 });
 
