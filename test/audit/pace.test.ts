@@ -8,48 +8,51 @@ import type { DnsClient } from '../../src/dns/types.js';
 const bounds = { floor: 64, ceiling: 256 };
 
 describe('nextDomainLimit', () => {
+  /** The next limit from `limit`, with this lag, round trip and domains in flight, between 64 and 256. */
+  const at = (limit: number, lagMs: number, roundTripMs: number | null, active: number): number => nextDomainLimit(limit, { lagMs, roundTripMs, active }, bounds);
+
   it('holds before the first answer (no round trip known), whatever the lag', () => {
-    expect(nextDomainLimit(256, { lagMs: 500, roundTripMs: null, active: 256 }, bounds)).toBe(256);
-    expect(nextDomainLimit(100, { lagMs: 0, roundTripMs: null, active: 100 }, bounds)).toBe(100);
+    expect(at(256, 500, null, 256)).toBe(256);
+    expect(at(100, 0, null, 100)).toBe(100);
   });
 
   it('waits with a cut until the domains in flight are down to the limit (the lag read meanwhile is the old limit\'s)', () => {
-    expect(nextDomainLimit(218, { lagMs: 20, roundTripMs: 30, active: 250 }, bounds)).toBe(218);
-    expect(nextDomainLimit(218, { lagMs: 20, roundTripMs: 30, active: 218 }, bounds)).toBe(185);
+    expect(at(218, 20, 30, 250)).toBe(218);
+    expect(at(218, 20, 30, 218)).toBe(185);
   });
 
   it('cuts by PACE_CUT when the loop lags more than the network takes, down to the floor and no further', () => {
     // 30 ms measured, 20 of it lag: the network's part is 10 ms, the lag twice that.
-    expect(nextDomainLimit(256, { lagMs: 20, roundTripMs: 30, active: 256 }, bounds)).toBe(Math.round(256 * PACE_CUT));
-    expect(nextDomainLimit(256, { lagMs: 20, roundTripMs: 30, active: 256 }, bounds)).toBe(218);
-    expect(nextDomainLimit(70, { lagMs: 20, roundTripMs: 30, active: 70 }, bounds)).toBe(64);
-    expect(nextDomainLimit(64, { lagMs: 20, roundTripMs: 30, active: 64 }, bounds)).toBe(64);
+    expect(at(256, 20, 30, 256)).toBe(Math.round(256 * PACE_CUT));
+    expect(at(256, 20, 30, 256)).toBe(218);
+    expect(at(70, 20, 30, 70)).toBe(64);
+    expect(at(64, 20, 30, 64)).toBe(64);
   });
 
   it('grows by a tenth while the lag is under half the network round trip and the limit is in use, up to the ceiling', () => {
-    expect(nextDomainLimit(100, { lagMs: 1, roundTripMs: 21, active: 100 }, bounds)).toBe(110);
-    expect(nextDomainLimit(250, { lagMs: 1, roundTripMs: 21, active: 250 }, bounds)).toBe(256);
+    expect(at(100, 1, 21, 100)).toBe(110);
+    expect(at(250, 1, 21, 250)).toBe(256);
     // Not in use (the input is slower than the audits): no reason to grow.
-    expect(nextDomainLimit(100, { lagMs: 1, roundTripMs: 21, active: 40 }, bounds)).toBe(100);
+    expect(at(100, 1, 21, 40)).toBe(100);
   });
 
   it('holds between half the network round trip and all of it', () => {
     // 30 ms measured: the network's part is 30 less the lag; grows while the lag is under half of it (under 10 ms), cuts while over all of it (over 15 ms).
-    expect(nextDomainLimit(120, { lagMs: 15, roundTripMs: 30, active: 120 }, bounds)).toBe(120);
-    expect(nextDomainLimit(120, { lagMs: 10, roundTripMs: 30, active: 120 }, bounds)).toBe(120);
-    expect(nextDomainLimit(120, { lagMs: 7, roundTripMs: 30, active: 120 }, bounds)).toBe(132);
-    expect(nextDomainLimit(120, { lagMs: 16, roundTripMs: 30, active: 120 }, bounds)).toBe(102);
+    expect(at(120, 15, 30, 120)).toBe(120);
+    expect(at(120, 10, 30, 120)).toBe(120);
+    expect(at(120, 7, 30, 120)).toBe(132);
+    expect(at(120, 16, 30, 120)).toBe(102);
   });
 
   it('allows a loop that keeps up 2 ms of lag even when the network takes no time (a resolver on the same host)', () => {
-    expect(nextDomainLimit(100, { lagMs: 1.5, roundTripMs: 1.5, active: 100 }, bounds)).toBe(110);
-    expect(nextDomainLimit(100, { lagMs: 3, roundTripMs: 3, active: 100 }, bounds)).toBe(100);
-    expect(nextDomainLimit(100, { lagMs: 4.5, roundTripMs: 4.5, active: 100 }, bounds)).toBe(85);
+    expect(at(100, 1.5, 1.5, 100)).toBe(110);
+    expect(at(100, 3, 3, 100)).toBe(100);
+    expect(at(100, 4.5, 4.5, 100)).toBe(85);
   });
 
   it('stays within the bounds given, and at the ceiling when the floor is above it', () => {
-    expect(nextDomainLimit(300, { lagMs: 0, roundTripMs: 20, active: 300 }, bounds)).toBe(256);
-    expect(nextDomainLimit(10, { lagMs: 0, roundTripMs: null, active: 0 }, bounds)).toBe(64);
+    expect(at(300, 0, 20, 300)).toBe(256);
+    expect(at(10, 0, null, 0)).toBe(64);
     expect(nextDomainLimit(32, { lagMs: 50, roundTripMs: 10, active: 32 }, { floor: 64, ceiling: 32 })).toBe(32);
   });
 });
